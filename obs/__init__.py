@@ -1,0 +1,17 @@
+"""obs: the observability bundle as code.
+
+    import obs
+    bundle = obs.Bundle(name="shop", environments=[obs.Environment("prod", cluster="prod-eu1")],
+                        define=lambda env: obs.Definitions(rule_packs=[...]))
+    obs.build(bundle, Path("gitops"))
+"""
+from obs.errors import DefinitionError, ObsError, ValidationError
+from obs.model import (
+    DEFAULT_SELECTORS, AlertRule, AlertTest, Bundle, Definitions, Environment, FiringAlert, RecordingRule,
+    RuleGroup, RulePack, Urls,
+)
+from obs.pipeline import build, check, render, validate
+
+__all__ = ["AlertRule", "AlertTest", "Bundle", "DEFAULT_SELECTORS", "DefinitionError", "Definitions",
+           "Environment", "FiringAlert", "ObsError", "RecordingRule", "RuleGroup", "RulePack", "Urls",
+           "ValidationError", "build", "check", "render", "validate"]

@@ -1,0 +1,6 @@
+"""`python -m obs` runs the CLI."""
+import sys
+
+from obs.cli import main
+
+sys.exit(main())

@@ -1,0 +1,140 @@
+"""The `obs` command line: build, validate, test, list."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+from obs import pipeline
+from obs.errors import DefinitionError, ObsError
+from obs.loader import load_bundle, user_code_error
+from obs.model.bundle import Bundle
+
+
+def _common(parser: argparse.ArgumentParser, out_help: str) -> None:
+    parser.add_argument("--bundle", metavar="MODULE:ATTR",
+                        help="the bundle to use (default: $OBS_BUNDLE, else [tool.obs] bundle in ./pyproject.toml)")
+    parser.add_argument("--env", action="append", metavar="NAME",
+                        help="an environment to use (repeatable; default: all)")
+    parser.add_argument("--out", type=Path, metavar="DIR", help=out_help)
+
+
+def _load(args: argparse.Namespace) -> Bundle:
+    return load_bundle(args.bundle)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    bundle = _load(args)
+    out = args.out or Path("build")
+    if args.check:
+        stale = {env: problems for env, problems in pipeline.check(bundle, out, args.env).items() if problems}
+        for env, problems in stale.items():
+            print(f"{out / env}: out of date", file=sys.stderr)
+            for problem in problems:
+                print("  " + problem.replace("\n", "\n  "), file=sys.stderr)
+        if stale:
+            print("obs: run `obs build` (or `make build`) and commit the result", file=sys.stderr)
+            return 1
+        print(f"{out}: up to date")
+        return 0
+    results, report = pipeline.build(bundle, out, args.env, check_with_tools=not args.no_validate)
+    for line in report:
+        print(line)
+    for result in results:
+        for issue in result.issues:
+            print(f"{result.env.name}: {issue}", file=sys.stderr)
+        print(f"wrote {out / result.env.name} ({len(result.files)} files)")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace, full: bool = True) -> int:
+    if args.out is not None:
+        bundle = _load(args)
+        names = args.env or [e.name for e in bundle.environments]
+        report = pipeline.validate_folders([args.out / n for n in names], full=full)
+    else:
+        results = pipeline.render(_load(args), args.env)
+        for result in results:
+            for issue in result.issues:
+                print(f"{result.env.name}: {issue}", file=sys.stderr)
+            print(f"{result.env.name}: {len(result.files)} files rendered, "
+                  f"{len(result.errors)} lint errors, {len(result.issues) - len(result.errors)} warnings")
+        report = pipeline.validate(results, full=full)
+    for line in report:
+        print(line)
+    return 0
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    return cmd_validate(args, full=True)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    bundle = _load(args)
+    for env in pipeline.select_environments(bundle, args.env):
+        defs = bundle.definitions(env)
+        print(f"environment {env.name} (cluster {env.cluster}, namespace {env.namespace})")
+        for pack in defs.rule_packs:
+            print(f"  rule pack {pack.name}")
+            for group in pack.groups:
+                print(f"    group {group.name}")
+                for rule in group.rules:
+                    if hasattr(rule, "severity"):
+                        print(f"      alert {rule.name} [{rule.severity}, for {rule.for_}, "
+                              f"{len(rule.tests)} tests]")
+                    else:
+                        print(f"      record {rule.name}")
+        for kind in ("slos", "dashboards", "collectors", "instrumentation"):
+            for item in getattr(defs, kind):
+                print(f"  {kind[:-1]} {getattr(item, 'name', item)}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="obs", description="Build an observability bundle from Python definitions.")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    build = sub.add_parser("build", help="render every environment to OUT/<env> (atomic, pruned, deterministic)",
+                           description="Render the bundle, check it with promtool, and write OUT/<env>/ "
+                                       "atomically. Foreign files in the folder are kept.")
+    _common(build, "output root; each environment goes to OUT/<env> (default: build)")
+    build.add_argument("--check", action="store_true",
+                       help="write nothing; exit 1 with a diff when OUT/<env> is out of date")
+    build.add_argument("--no-validate", action="store_true", help="skip the promtool check before writing")
+    build.set_defaults(func=cmd_build)
+
+    validate = sub.add_parser("validate", help="lint and check everything with the real tools",
+                              description="Render in memory (or read OUT/<env> with --out), lint, and run "
+                                          "promtool check rules and promtool test rules.")
+    _common(validate, "validate the folders already built under OUT instead of rendering afresh")
+    validate.set_defaults(func=cmd_validate)
+
+    test = sub.add_parser("test", help="run the generated promtool unit tests",
+                          description="Render the bundle (or read OUT/<env>) and run the alert unit tests "
+                                      "with promtool test rules.")
+    _common(test, "test the folders already built under OUT instead of rendering afresh")
+    test.set_defaults(func=cmd_test)
+
+    listing = sub.add_parser("list", help="show what the bundle contains per environment",
+                             description="List rule packs, groups, alerts and other definitions.")
+    _common(listing, "(unused)")
+    listing.set_defaults(func=cmd_list)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except ObsError as exc:
+        print(f"obs: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # an exception from the user's definitions: one line, where it came from
+        print(f"obs: error: {user_code_error(exc, 'while building the definitions')}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""The bundle: environments plus a function that builds the definitions for each environment."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+from obs.errors import DefinitionError
+from obs.model.checks import check_slug, check_unique
+from obs.model.environment import Environment
+from obs.model.rules import RulePack
+
+
+@dataclass(frozen=True)
+class Definitions:
+    """Everything a bundle defines for one environment."""
+
+    rule_packs: Sequence[RulePack] = ()
+    slos: Sequence[Any] = ()
+    dashboards: Sequence[Any] = ()
+    collectors: Sequence[Any] = ()
+    tempo: Any = None
+    loki: Any = None
+    instrumentation: Sequence[Any] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("rule_packs", "slos", "dashboards", "collectors", "instrumentation"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        for pack in self.rule_packs:
+            if not isinstance(pack, RulePack):
+                raise DefinitionError("definitions", "rule_packs", f"{pack!r} is not a RulePack")
+        check_unique("definitions", "rule_packs", (p.name for p in self.rule_packs), "rule pack")
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A named bundle. `define(env)` returns the Definitions for that environment, so any
+    threshold, selector or URL can differ between environments."""
+
+    name: str
+    environments: Sequence[Environment]
+    define: Callable[[Environment], Definitions]
+    _cache: dict[str, Definitions] = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        what = f"bundle {self.name!r}"
+        check_slug(what, "name", self.name)
+        object.__setattr__(self, "environments", tuple(self.environments))
+        if not self.environments:
+            raise DefinitionError(what, "environments", "is empty", "add at least one Environment")
+        for env in self.environments:
+            if not isinstance(env, Environment):
+                raise DefinitionError(what, "environments", f"{env!r} is not an Environment")
+        check_unique(what, "environments", (e.name for e in self.environments), "environment")
+        if not callable(self.define):
+            raise DefinitionError(what, "define", "is not callable",
+                                  "pass a function taking an Environment and returning Definitions")
+
+    def environment(self, name: str) -> Environment:
+        """The environment called `name`."""
+        for env in self.environments:
+            if env.name == name:
+                return env
+        raise DefinitionError(f"bundle {self.name!r}", "environments", f"no environment {name!r}",
+                              f"choose one of {', '.join(e.name for e in self.environments)}")
+
+    def definitions(self, env: Environment) -> Definitions:
+        """The definitions for `env` (built once, then cached); unknown overrides are an error."""
+        if env.name not in self._cache:
+            defs = self.define(env)
+            if not isinstance(defs, Definitions):
+                raise DefinitionError(f"bundle {self.name!r}", "define",
+                                      f"returned {type(defs).__name__}", "return obs.Definitions(...)")
+            self._cache[env.name] = defs
+        return self._cache[env.name]

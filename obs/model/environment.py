@@ -1,0 +1,106 @@
+"""Environments (staging, prod, ...): what differs between the places a bundle is deployed."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping, TypeVar
+
+from obs.errors import DefinitionError
+from obs.model.checks import check_duration, check_label_name, check_labels, check_slug
+
+T = TypeVar("T")
+
+# Matchers that select each scrape source; override them per environment when your jobs differ.
+DEFAULT_SELECTORS: Mapping[str, str] = MappingProxyType({
+    "kube_state_metrics": 'job="kube-state-metrics"',
+    "cadvisor": 'job="kubelet", metrics_path="/metrics/cadvisor"',
+    "kubelet": 'job="kubelet", metrics_path="/metrics"',
+    "namespaces": 'namespace=~".+"',
+    "otel_services": 'job=~".+"',
+    "otel_collector": 'job=~"otel-collector.*"',
+})
+
+
+@dataclass(frozen=True)
+class Urls:
+    """External URLs the generated artifacts link to."""
+
+    grafana: str = "https://grafana.example.com"
+    runbooks: str = "https://runbooks.example.com/obs"
+    alertmanager: str = "http://alertmanager-operated.monitoring.svc:9093"
+    prometheus: str = "http://prometheus-operated.monitoring.svc:9090"
+    tempo: str = "http://tempo.monitoring.svc:3200"
+    loki: str = "http://loki-gateway.monitoring.svc"
+
+    def __post_init__(self) -> None:
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+                raise DefinitionError("urls", name, f"{value!r} is not an http(s) URL",
+                                      "write a full URL such as 'https://grafana.example.com'")
+
+
+@dataclass(frozen=True)
+class Environment:
+    """One deployment target. `overrides` maps parameter keys (e.g. 'ContainerHighCPU.threshold')
+    to values; definitions read them through `param()`, and a key no definition reads is an error,
+    so a typo cannot silently keep the default."""
+
+    name: str
+    cluster: str
+    cluster_label: str = "cluster"
+    namespace: str = "monitoring"
+    selectors: Mapping[str, str] = field(default_factory=dict)
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    urls: Urls = field(default_factory=Urls)
+    rule_labels: Mapping[str, str] = field(default_factory=lambda: {"release": "kube-prometheus-stack"})
+    _used: set[str] = field(default_factory=set, init=False, compare=False, repr=False)
+
+    @property
+    def definition(self) -> str:
+        return f"environment {self.name!r}"
+
+    def __post_init__(self) -> None:
+        check_slug(self.definition, "name", self.name)
+        check_slug(self.definition, "namespace", self.namespace)
+        if not isinstance(self.cluster, str) or not self.cluster:
+            raise DefinitionError(self.definition, "cluster", "must name the cluster (the cluster label's value)")
+        check_label_name(self.definition, "cluster_label", self.cluster_label)
+        check_labels(self.definition, "rule_labels", self.rule_labels)
+        merged = {**DEFAULT_SELECTORS, **self.selectors}
+        object.__setattr__(self, "selectors", MappingProxyType(merged))
+        object.__setattr__(self, "overrides", MappingProxyType(dict(self.overrides)))
+        object.__setattr__(self, "rule_labels", MappingProxyType(dict(self.rule_labels)))
+
+    def selector(self, name: str) -> str:
+        """The label matchers (without braces) that select a scrape source, e.g. 'kube_state_metrics'."""
+        try:
+            return self.selectors[name]
+        except KeyError:
+            raise DefinitionError(self.definition, "selectors", f"no selector named {name!r}",
+                                  f"define it, or use one of {sorted(self.selectors)}") from None
+
+    def param(self, key: str, default: T) -> T:
+        """The environment's override for `key`, else `default`. The override must have the
+        default's type; durations must be valid."""
+        self._used.add(key)
+        if key not in self.overrides:
+            return default
+        value = self.overrides[key]
+        field_name = f"overrides[{key!r}]"
+        numeric = (int, float)
+        if isinstance(default, bool) or not isinstance(default, numeric):
+            ok = isinstance(value, type(default))
+        else:
+            ok = isinstance(value, numeric) and not isinstance(value, bool)
+        if not ok:
+            raise DefinitionError(self.definition, field_name,
+                                  f"{value!r} is a {type(value).__name__}, the default is {default!r}",
+                                  f"give a {type(default).__name__}")
+        if isinstance(default, str) and key.endswith(".for"):
+            check_duration(self.definition, field_name, value)
+        return value  # type: ignore[return-value]
+
+    def unused_overrides(self) -> list[str]:
+        """Override keys no definition asked for (call after the definitions were built)."""
+        return sorted(set(self.overrides) - self._used)

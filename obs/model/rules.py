@@ -1,0 +1,227 @@
+"""Prometheus rule model: alerting and recording rules, groups, packs, and alert unit tests.
+
+Every class checks its invariants on construction and raises DefinitionError naming the
+definition, the field and the fix.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping, Sequence
+
+from obs.errors import DefinitionError
+from obs.model.checks import (
+    check_duration, check_label_name, check_labels, check_metric_name, check_nonempty, check_slug,
+    check_unique,
+    duration_seconds,
+)
+
+SEVERITIES = ("critical", "warning", "info")
+RESERVED_ANNOTATIONS = ("summary", "description", "runbook_url", "dashboard_url")
+
+
+def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True)
+class FiringAlert:
+    """One alert a test expects to fire: its labels (from the series, not the rule's static
+    labels, which obs adds) and the exact rendered description."""
+
+    labels: Mapping[str, str]
+    description: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "labels", _frozen(self.labels))
+        check_labels("expected alert", "labels", self.labels)
+        check_nonempty("expected alert", "description", self.description)
+
+
+@dataclass(frozen=True)
+class AlertTest:
+    """A promtool unit test case for one alert: input series, an evaluation time, and the
+    alerts expected to be firing then (none means the alert must stay silent)."""
+
+    name: str
+    series: Mapping[str, str]
+    at: str
+    fires: Sequence[FiringAlert] = ()
+    interval: str = "1m"
+
+    def __post_init__(self) -> None:
+        what = f"alert test {self.name!r}"
+        check_nonempty(what, "name", self.name)
+        object.__setattr__(self, "series", _frozen(self.series))
+        object.__setattr__(self, "fires", tuple(self.fires))
+        check_duration(what, "at", self.at)
+        check_duration(what, "interval", self.interval)
+        for selector, values in self.series.items():
+            check_nonempty(what, "series", selector)
+            check_nonempty(what, f"series[{selector!r}]", values)
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    """An alerting rule. `summary` is static; `description` is templated (use {{ $value }} and
+    {{ $labels.x }} so it says something true about what fired). `runbook_url` defaults to the
+    environment's runbook base; `dashboard` is any object with a `uid` (a Dashboard)."""
+
+    name: str
+    expr: str
+    severity: str
+    summary: str
+    description: str
+    for_: str = "0m"
+    keep_firing_for: str | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    runbook_url: str | None = None
+    dashboard: Any = None
+    tests: Sequence[AlertTest] = ()
+
+    @property
+    def definition(self) -> str:
+        return f"alert {self.name!r}"
+
+    def __post_init__(self) -> None:
+        what = self.definition
+        check_nonempty(what, "name", self.name)
+        check_label_value_name(what, self.name)
+        check_nonempty(what, "expr", self.expr)
+        if self.severity not in SEVERITIES:
+            raise DefinitionError(what, "severity", f"{self.severity!r} is not an allowed severity",
+                                  f"use one of {', '.join(SEVERITIES)}")
+        check_nonempty(what, "summary", self.summary)
+        check_nonempty(what, "description", self.description)
+        check_duration(what, "for_", self.for_)
+        if self.keep_firing_for is not None:
+            check_duration(what, "keep_firing_for", self.keep_firing_for)
+        object.__setattr__(self, "labels", _frozen(self.labels))
+        object.__setattr__(self, "annotations", _frozen(self.annotations))
+        object.__setattr__(self, "tests", tuple(self.tests))
+        check_labels(what, "labels", self.labels)
+        if "severity" in self.labels:
+            raise DefinitionError(what, "labels", "sets 'severity' twice", "use the severity field only")
+        for key in self.annotations:
+            check_label_name(what, f"annotations[{key!r}]", key)
+            if key in RESERVED_ANNOTATIONS:
+                raise DefinitionError(what, f"annotations[{key!r}]", "is set by its own field",
+                                      f"use the {key.replace('_url', '')} field instead")
+        if self.dashboard is not None and not hasattr(self.dashboard, "uid"):
+            raise DefinitionError(what, "dashboard", f"{self.dashboard!r} is not a dashboard",
+                                  "pass the Dashboard object the alert links to")
+        for test in self.tests:
+            if not isinstance(test, AlertTest):
+                raise DefinitionError(what, "tests", f"{test!r} is not an AlertTest")
+            for fired in test.fires:
+                if duration_seconds(test.at) < duration_seconds(self.for_):
+                    raise DefinitionError(
+                        what, f"tests[{test.name!r}].at",
+                        f"evaluates at {test.at}, before the alert's for_ of {self.for_} can pass",
+                        "evaluate at or after the for_ duration")
+                clash = set(fired.labels) & ({"alertname", "severity"} | set(self.labels))
+                if clash:
+                    raise DefinitionError(what, f"tests[{test.name!r}].fires",
+                                          f"sets the rule's own labels {sorted(clash)}",
+                                          "list only the labels that come from the series")
+
+    @property
+    def static_labels(self) -> dict[str, str]:
+        """The labels the rule itself adds to every alert."""
+        return {"severity": self.severity, **self.labels}
+
+
+def check_label_value_name(definition: str, name: str) -> None:
+    """Alert names end up as the `alertname` label and in file/URL paths: keep them identifiers."""
+    if not name.replace("_", "").isalnum() or not name[0].isalpha():
+        raise DefinitionError(definition, "name", f"{name!r} is not a valid alert name",
+                              "use letters and digits in CamelCase, e.g. 'DeploymentRolloutStuck'")
+
+
+@dataclass(frozen=True)
+class RecordingRule:
+    """A recording rule: `record` is the new series name (level:metric:operations)."""
+
+    record: str
+    expr: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.record
+
+    @property
+    def definition(self) -> str:
+        return f"recording rule {self.record!r}"
+
+    def __post_init__(self) -> None:
+        check_metric_name(self.definition, "record", self.record)
+        check_nonempty(self.definition, "expr", self.expr)
+        object.__setattr__(self, "labels", _frozen(self.labels))
+        check_labels(self.definition, "labels", self.labels)
+
+
+Rule = AlertRule | RecordingRule
+
+
+@dataclass(frozen=True)
+class RuleGroup:
+    """A Prometheus rule group: rules evaluated together at one interval."""
+
+    name: str
+    rules: Sequence[Rule]
+    interval: str | None = None
+    limit: int | None = None
+
+    def __post_init__(self) -> None:
+        what = f"rule group {self.name!r}"
+        check_nonempty(what, "name", self.name)
+        object.__setattr__(self, "rules", tuple(self.rules))
+        if not self.rules:
+            raise DefinitionError(what, "rules", "is empty", "add at least one rule or drop the group")
+        if self.interval is not None:
+            check_duration(what, "interval", self.interval)
+        if self.limit is not None and (not isinstance(self.limit, int) or self.limit < 0):
+            raise DefinitionError(what, "limit", f"{self.limit!r} is not a non-negative integer")
+        seen: dict[tuple[str, str, tuple], Rule] = {}
+        for rule in self.rules:
+            if not isinstance(rule, (AlertRule, RecordingRule)):
+                raise DefinitionError(what, "rules", f"{rule!r} is not an AlertRule or RecordingRule")
+            # Alerts must be unique by name. Recording rules may share a name only with
+            # different static labels (e.g. one per quantile), else they write the same series.
+            key = ("alert", rule.name, ()) if isinstance(rule, AlertRule) else \
+                ("record", rule.name, tuple(sorted(rule.labels.items())))
+            if key in seen:
+                kind = "alert" if key[0] == "alert" else "recording rule (same name and labels)"
+                raise DefinitionError(what, "rules", f"duplicate {kind} {rule.name!r}",
+                                      "rename one of them or give the recording rules distinct labels")
+            seen[key] = rule
+
+    @property
+    def alerts(self) -> tuple[AlertRule, ...]:
+        return tuple(r for r in self.rules if isinstance(r, AlertRule))
+
+
+@dataclass(frozen=True)
+class RulePack:
+    """A named set of rule groups: one rule file, one PrometheusRule, one unit-test file."""
+
+    name: str
+    groups: Sequence[RuleGroup]
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        what = f"rule pack {self.name!r}"
+        check_slug(what, "name", self.name)
+        object.__setattr__(self, "groups", tuple(self.groups))
+        if not self.groups:
+            raise DefinitionError(what, "groups", "is empty", "add at least one RuleGroup")
+        for group in self.groups:
+            if not isinstance(group, RuleGroup):
+                raise DefinitionError(what, "groups", f"{group!r} is not a RuleGroup")
+        check_unique(what, "groups", (g.name for g in self.groups), "group name")
+
+    @property
+    def alerts(self) -> tuple[AlertRule, ...]:
+        return tuple(a for g in self.groups for a in g.alerts)

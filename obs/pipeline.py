@@ -1,0 +1,110 @@
+"""The whole flow for library users and the CLI: render, lint, check with tools, write."""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from obs.errors import ObsError, ToolMissingError, ValidationError
+from obs.model.bundle import Bundle
+from obs.model.environment import Environment
+from obs.output import drift, write_tree
+from obs.render import RenderContext, render_environment
+from obs.validate import BUILD_CHECKS, LINTERS, TEST_CHECKS, ToolCheck
+from obs.validate.lint import LintIssue
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One environment's files and lint findings."""
+
+    env: Environment
+    files: dict[str, bytes]
+    issues: tuple[LintIssue, ...]
+
+    @property
+    def errors(self) -> list[LintIssue]:
+        return [i for i in self.issues if i.level == "error"]
+
+
+def select_environments(bundle: Bundle, names: Sequence[str] | None) -> list[Environment]:
+    return [bundle.environment(n) for n in names] if names else list(bundle.environments)
+
+
+def render(bundle: Bundle, env_names: Sequence[str] | None = None) -> list[Rendered]:
+    """Render and lint the chosen environments (all by default); nothing is written."""
+    results = []
+    for env in select_environments(bundle, env_names):
+        files = render_environment(bundle, env)
+        ctx = RenderContext(bundle=bundle, env=env, defs=bundle.definitions(env))
+        issues = tuple(issue for linter in LINTERS for issue in linter(ctx))
+        results.append(Rendered(env, files, issues))
+    return results
+
+
+def raise_on_lint_errors(results: Sequence[Rendered]) -> None:
+    errors = [f"{r.env.name}: {issue}" for r in results for issue in r.errors]
+    if errors:
+        raise ValidationError("lint failed:\n" + "\n".join(errors))
+
+
+def run_tool_checks(checks: Sequence[ToolCheck], folders: Sequence[Path]) -> list[str]:
+    """Run tool checks; a missing tool fails in CI (CI set) and is a loud skip elsewhere."""
+    report = []
+    for check in checks:
+        try:
+            report.append(check(folders))
+        except ToolMissingError as exc:
+            if os.environ.get("CI"):
+                raise
+            message = f"SKIPPED {check.__name__}: {exc}"
+            print(f"obs: warning: {message}", file=sys.stderr)
+            report.append(message)
+    return report
+
+
+def _staged(results: Sequence[Rendered], root: Path) -> list[Path]:
+    folders = []
+    for result in results:
+        folder = root / result.env.name
+        for path, content in result.files.items():
+            (folder / path).parent.mkdir(parents=True, exist_ok=True)
+            (folder / path).write_bytes(content)
+        folders.append(folder)
+    return folders
+
+
+def validate(results: Sequence[Rendered], full: bool = True) -> list[str]:
+    """Lint errors fail; then the tool checks run on a staged copy (unit tests too when `full`)."""
+    raise_on_lint_errors(results)
+    checks = BUILD_CHECKS + (TEST_CHECKS if full else ())
+    with tempfile.TemporaryDirectory(prefix="obs-validate-") as tmp:
+        return run_tool_checks(checks, _staged(results, Path(tmp)))
+
+
+def build(bundle: Bundle, out: Path, env_names: Sequence[str] | None = None,
+          check_with_tools: bool = True) -> tuple[list[Rendered], list[str]]:
+    """Render, validate, then write each environment to out/<env> atomically."""
+    results = render(bundle, env_names)
+    report = validate(results, full=False) if check_with_tools else []
+    if not check_with_tools:
+        raise_on_lint_errors(results)
+    for result in results:
+        write_tree(out / result.env.name, result.files)
+    return results, report
+
+
+def check(bundle: Bundle, out: Path, env_names: Sequence[str] | None = None) -> dict[str, list[str]]:
+    """Drift per environment between out/<env> and the definitions (empty lists: up to date)."""
+    return {r.env.name: drift(out / r.env.name, r.files) for r in render(bundle, env_names)}
+
+
+def validate_folders(folders: Sequence[Path], full: bool = True) -> list[str]:
+    """Tool checks on folders already written (e.g. a checked-out GitOps repo)."""
+    missing = [str(f) for f in folders if not f.is_dir()]
+    if missing:
+        raise ObsError(f"no such output folder: {', '.join(missing)} (fix: run `obs build` first)")
+    return run_tool_checks(BUILD_CHECKS + (TEST_CHECKS if full else ()), folders)

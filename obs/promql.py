@@ -1,0 +1,28 @@
+"""Small PromQL-writing helpers (not a parser): selectors and cluster-aware groupings."""
+from __future__ import annotations
+
+from obs.model.environment import Environment
+
+
+def selector(metric: str, *matchers: str) -> str:
+    """`metric{m1, m2}` from matcher strings; empty matchers are skipped."""
+    parts = [m for m in matchers if m]
+    return f"{metric}{{{', '.join(parts)}}}" if parts else metric
+
+
+def by(env: Environment, *labels: str) -> str:
+    """A `by (...)` clause that always keeps the environment's cluster label first."""
+    names = [env.cluster_label] + [label for label in labels if label != env.cluster_label]
+    return f"by ({', '.join(names)})"
+
+
+def on(env: Environment, *labels: str) -> str:
+    """An `on (...)` vector-matching clause that keeps the cluster label."""
+    names = [env.cluster_label] + [label for label in labels if label != env.cluster_label]
+    return f"on ({', '.join(names)})"
+
+
+def series(metric: str, **labels: str) -> str:
+    """A series literal for promtool test input, labels sorted: series('up', job='x')."""
+    inner = ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    return f"{metric}{{{inner}}}"

@@ -1,0 +1,35 @@
+"""Render a bundle's environment to files: every renderer, then the kustomization."""
+from __future__ import annotations
+
+from obs.errors import DefinitionError
+from obs.model.bundle import Bundle
+from obs.model.environment import Environment
+from obs.render import kubernetes, prometheus
+from obs.render.base import RenderContext, RenderedFile, Renderer
+
+# Each renderer owns a part of the output folder; add new ones here.
+RENDERERS: tuple[Renderer, ...] = (
+    prometheus.render,
+    kubernetes.render_prometheus_rules,
+)
+
+
+def render_environment(bundle: Bundle, env: Environment) -> dict[str, bytes]:
+    """All files of one environment, path -> bytes, sorted by path."""
+    ctx = RenderContext(bundle=bundle, env=env, defs=bundle.definitions(env))
+    files: dict[str, RenderedFile] = {}
+    for renderer in RENDERERS:
+        for rendered in renderer(ctx):
+            if rendered.path in files:
+                raise DefinitionError(env.definition, "output", f"two definitions render {rendered.path}",
+                                      "give them different names")
+            files[rendered.path] = rendered
+    files["kustomization.yaml"] = kubernetes.kustomization(ctx, files)
+    unused = env.unused_overrides()
+    if unused:
+        raise DefinitionError(env.definition, "overrides", f"no definition reads {', '.join(unused)}",
+                              "fix the key's spelling or remove the override")
+    return {path: files[path].to_bytes() for path in sorted(files)}
+
+
+__all__ = ["RENDERERS", "RenderContext", "RenderedFile", "render_environment"]

@@ -1,0 +1,48 @@
+"""Kubernetes manifests: PrometheusRule CRDs, and the kustomization listing every manifest."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from obs.render.base import RenderContext, RenderedFile
+from obs.render.prometheus import render_rule_groups
+
+KUBERNETES_DIR = "kubernetes"
+
+
+def object_metadata(ctx: RenderContext, name: str, labels: dict[str, str] | None = None,
+                    annotations: dict[str, str] | None = None) -> dict[str, Any]:
+    """Metadata every obs-made Kubernetes object carries (namespace, managed-by and part-of labels)."""
+    meta: dict[str, Any] = {
+        "name": name,
+        "namespace": ctx.env.namespace,
+        "labels": dict(sorted({
+            "app.kubernetes.io/managed-by": "obs",
+            "app.kubernetes.io/part-of": ctx.bundle.name,
+            **(labels or {}),
+        }.items())),
+    }
+    if annotations:
+        meta["annotations"] = dict(sorted(annotations.items()))
+    return meta
+
+
+def render_prometheus_rules(ctx: RenderContext) -> Iterable[RenderedFile]:
+    """One PrometheusRule (monitoring.coreos.com/v1) per rule pack, labelled for the ruleSelector."""
+    for pack in ctx.defs.rule_packs:
+        yield RenderedFile(f"{KUBERNETES_DIR}/prometheusrule-{pack.name}.yaml", {
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "PrometheusRule",
+            "metadata": object_metadata(ctx, pack.name, dict(ctx.env.rule_labels)),
+            "spec": render_rule_groups(ctx.env, pack),
+        })
+
+
+def kustomization(ctx: RenderContext, paths: Iterable[str]) -> RenderedFile:
+    """kustomization.yaml listing every Kubernetes manifest obs wrote, sorted."""
+    resources = sorted(p for p in paths if p.startswith(f"{KUBERNETES_DIR}/") and p.endswith(".yaml"))
+    return RenderedFile("kustomization.yaml", {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "namespace": ctx.env.namespace,
+        "resources": resources,
+    })

@@ -1,0 +1,106 @@
+"""Rule packs -> Prometheus rule files and promtool unit-test files."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from obs.model.environment import Environment
+from obs.model.rules import AlertRule, AlertTest, RecordingRule, RuleGroup, RulePack
+from obs.render.base import RenderContext, RenderedFile
+
+RULES_DIR = "prometheus/rules"
+TESTS_DIR = "prometheus/tests"
+
+
+def rule_file_path(pack: RulePack) -> str:
+    return f"{RULES_DIR}/{pack.name}.yaml"
+
+
+def dashboard_url(env: Environment, dashboard: Any) -> str:
+    """The Grafana URL of a dashboard object (anything with a `uid`)."""
+    return f"{env.urls.grafana.rstrip('/')}/d/{dashboard.uid}"
+
+
+def runbook_url(env: Environment, alert: AlertRule) -> str:
+    """The alert's runbook: its own URL, else the environment's runbook base plus its name."""
+    return alert.runbook_url or f"{env.urls.runbooks.rstrip('/')}/{alert.name.lower()}"
+
+
+def alert_annotations(env: Environment, alert: AlertRule) -> dict[str, str]:
+    """All annotations of an alert, sorted: summary, description, runbook/dashboard URLs, extras."""
+    annotations = {"summary": alert.summary, "description": alert.description,
+                   "runbook_url": runbook_url(env, alert), **alert.annotations}
+    if alert.dashboard is not None:
+        annotations["dashboard_url"] = dashboard_url(env, alert.dashboard)
+    return dict(sorted(annotations.items()))
+
+
+def render_rule(env: Environment, rule: AlertRule | RecordingRule) -> dict[str, Any]:
+    """One rule as Prometheus expects it."""
+    expr = rule.expr.strip()
+    if isinstance(rule, RecordingRule):
+        out: dict[str, Any] = {"record": rule.record, "expr": expr}
+        if rule.labels:
+            out["labels"] = dict(sorted(rule.labels.items()))
+        return out
+    out = {"alert": rule.name, "expr": expr}
+    if rule.for_ not in ("0m", "0s"):
+        out["for"] = rule.for_
+    if rule.keep_firing_for:
+        out["keep_firing_for"] = rule.keep_firing_for
+    out["labels"] = dict(sorted(rule.static_labels.items()))
+    out["annotations"] = alert_annotations(env, rule)
+    return out
+
+
+def render_group(env: Environment, group: RuleGroup) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": group.name}
+    if group.interval:
+        out["interval"] = group.interval
+    if group.limit is not None:
+        out["limit"] = group.limit
+    out["rules"] = [render_rule(env, rule) for rule in group.rules]
+    return out
+
+
+def render_rule_groups(env: Environment, pack: RulePack) -> dict[str, Any]:
+    """The `groups:` document of a pack (shared by rule files and PrometheusRule specs)."""
+    return {"groups": [render_group(env, group) for group in pack.groups]}
+
+
+def render_alert_test(env: Environment, alert: AlertRule, test: AlertTest) -> dict[str, Any]:
+    """One promtool test case: input series and the alerts expected at `test.at`."""
+    annotations = alert_annotations(env, alert)
+    expected = []
+    for fired in test.fires:
+        labels = {**fired.labels, **alert.static_labels}
+        expected.append({
+            "exp_labels": dict(sorted(labels.items())),
+            "exp_annotations": {**annotations, "description": fired.description},
+        })
+    return {
+        "name": f"{alert.name}: {test.name}",
+        "interval": test.interval,
+        "input_series": [{"series": s, "values": v} for s, v in test.series.items()],
+        "alert_rule_test": [{"eval_time": test.at, "alertname": alert.name, "exp_alerts": expected}],
+    }
+
+
+def render_tests(env: Environment, pack: RulePack) -> dict[str, Any] | None:
+    """The promtool unit-test file of a pack, or None when no alert has tests."""
+    cases = [render_alert_test(env, alert, test) for alert in pack.alerts for test in alert.tests]
+    if not cases:
+        return None
+    return {
+        "rule_files": [f"../rules/{pack.name}.yaml"],
+        "evaluation_interval": "1m",
+        "tests": cases,
+    }
+
+
+def render(ctx: RenderContext) -> Iterable[RenderedFile]:
+    """Rule files and unit tests for every rule pack."""
+    for pack in ctx.defs.rule_packs:
+        yield RenderedFile(rule_file_path(pack), render_rule_groups(ctx.env, pack))
+        tests = render_tests(ctx.env, pack)
+        if tests is not None:
+            yield RenderedFile(f"{TESTS_DIR}/{pack.name}.test.yaml", tests)

@@ -1,0 +1,37 @@
+"""Validators: tier-1 lint on the model, tier-2 real tools on written folders."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from obs.render.base import RenderContext
+from obs.validate import lint, promtool
+from obs.validate.lint import LintIssue
+
+Linter = Callable[[RenderContext], Iterable[LintIssue]]
+# A tool check gets every environment folder of one build and returns a one-line summary.
+ToolCheck = Callable[[Sequence[Path]], str]
+
+
+def lint_rule_packs(ctx: RenderContext) -> Iterable[LintIssue]:
+    for pack in ctx.defs.rule_packs:
+        yield from lint.lint_pack(ctx.env, pack)
+
+
+def promtool_check_rules(folders: Sequence[Path]) -> str:
+    files = [f for folder in folders for f in (folder / "prometheus" / "rules").glob("*.yaml")]
+    count = promtool.check_rules(files, folders[0].parent if folders else Path("."))
+    return f"promtool check rules: {count} files OK"
+
+
+def promtool_test_rules(folders: Sequence[Path]) -> str:
+    files = [f for folder in folders for f in (folder / "prometheus" / "tests").glob("*.yaml")]
+    count = promtool.test_rules(files, folders[0].parent if folders else Path("."))
+    return f"promtool test rules: {count} files OK"
+
+
+LINTERS: tuple[Linter, ...] = (lint_rule_packs,)
+# Run by `obs build` before the swap: cheap syntax/semantics checks.
+BUILD_CHECKS: tuple[ToolCheck, ...] = (promtool_check_rules,)
+# Run by `obs validate` and `obs test` in addition: unit tests and heavier checks.
+TEST_CHECKS: tuple[ToolCheck, ...] = (promtool_test_rules,)

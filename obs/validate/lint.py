@@ -1,0 +1,96 @@
+"""Tier-1 checks on rule packs, in the spirit of kubernetes-mixin's conventions."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Literal
+
+from obs.model.environment import Environment
+from obs.model.rules import AlertRule, RulePack
+
+MAX_GROUP_RULES = 30
+_CAMEL = re.compile(r"^[A-Z][a-zA-Z0-9]*$")
+_AGGREGATION = re.compile(
+    r"\b(sum|avg|min|max|count|group|stddev|stdvar|topk|bottomk|quantile|count_values)\s*"
+    r"(?:(by|without)\s*\(([^)]*)\)\s*)?\(")
+_TRAILING_CLAUSE = re.compile(r"\s*(by|without)\s*\(([^)]*)\)")
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
+
+
+@dataclass(frozen=True)
+class LintIssue:
+    """One finding: `error`s fail validation, `warning`s are printed."""
+
+    level: Literal["error", "warning"]
+    definition: str
+    check: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.level}: {self.definition}: [{self.check}] {self.message}"
+
+
+def _closing_paren(text: str, open_index: int) -> int:
+    depth = 0
+    for index in range(open_index, len(text)):
+        if text[index] == "(":
+            depth += 1
+        elif text[index] == ")":
+            depth -= 1
+            if depth == 0:
+                return index
+    return len(text) - 1
+
+
+def aggregation_problems(expr: str, cluster_label: str) -> list[str]:
+    """Aggregations in `expr` that drop the cluster label (string literals are ignored)."""
+    text = _STRING.sub('""', expr)
+    problems = []
+    for match in _AGGREGATION.finditer(text):
+        op, mode, labels = match.group(1), match.group(2), match.group(3)
+        if mode is None:
+            trailing = _TRAILING_CLAUSE.match(text, _closing_paren(text, match.end() - 1) + 1)
+            if trailing:
+                mode, labels = trailing.group(1), trailing.group(2)
+        names = {name.strip() for name in (labels or "").split(",") if name.strip()}
+        if mode is None:
+            problems.append(f"{op}(...) without a by clause drops every label, '{cluster_label}' included")
+        elif mode == "by" and cluster_label not in names:
+            problems.append(f"{op} by ({', '.join(sorted(names))}) drops '{cluster_label}'")
+        elif mode == "without" and cluster_label in names:
+            problems.append(f"{op} without ({', '.join(sorted(names))}) drops '{cluster_label}'")
+    return problems
+
+
+def lint_alert(env: Environment, alert: AlertRule) -> Iterable[LintIssue]:
+    what = f"alert {alert.name!r}"
+    if not _CAMEL.match(alert.name):
+        yield LintIssue("error", what, "alert-name", "alert names are CamelCase, e.g. 'PodCrashLooping'")
+    if "{{" in alert.summary:
+        yield LintIssue("error", what, "static-summary",
+                        "summary must be static (it groups notifications); put templates in description")
+    if "{{" not in alert.description:
+        yield LintIssue("error", what, "templated-description",
+                        "description must use {{ $labels.x }} or {{ $value }} to say what fired")
+    for problem in aggregation_problems(alert.expr, env.cluster_label):
+        yield LintIssue("error", what, "cluster-label", f"{problem}; add it so one rule set serves many clusters")
+    if not any(t.fires for t in alert.tests) or not any(not t.fires for t in alert.tests):
+        yield LintIssue("warning", what, "unit-tests",
+                        "needs at least one AlertTest that fires and one that stays silent")
+
+
+def lint_pack(env: Environment, pack: RulePack) -> list[LintIssue]:
+    """All findings for one rule pack."""
+    issues: list[LintIssue] = []
+    for group in pack.groups:
+        if len(group.rules) > MAX_GROUP_RULES:
+            issues.append(LintIssue("warning", f"rule group {group.name!r}", "group-size",
+                                    f"{len(group.rules)} rules; split groups above {MAX_GROUP_RULES} "
+                                    "so one slow rule does not delay the rest"))
+        for rule in group.rules:
+            if isinstance(rule, AlertRule):
+                issues.extend(lint_alert(env, rule))
+            else:
+                for problem in aggregation_problems(rule.expr, env.cluster_label):
+                    issues.append(LintIssue("error", rule.definition, "cluster-label", problem))
+    return issues

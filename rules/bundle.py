@@ -1,0 +1,14 @@
+"""The reference bundle: everything in rules/, dashboards/ and collector/, for staging and prod."""
+from obs import Bundle, Definitions, Environment
+from rules import workloads
+from rules.environments import ENVIRONMENTS
+
+
+def define(env: Environment) -> Definitions:
+    """The reference definitions for one environment."""
+    return Definitions(
+        rule_packs=[workloads.pack(env)],
+    )
+
+
+bundle = Bundle(name="reference", environments=ENVIRONMENTS, define=define)
