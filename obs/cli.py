@@ -75,7 +75,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     for env in pipeline.select_environments(bundle, args.env):
         defs = bundle.definitions(env)
         print(f"environment {env.name} (cluster {env.cluster}, namespace {env.namespace})")
-        for pack in defs.rule_packs:
+        for pack in defs.all_rule_packs():
             print(f"  rule pack {pack.name}")
             for group in pack.groups:
                 print(f"    group {group.name}")

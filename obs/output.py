@@ -64,7 +64,19 @@ def _recover(target: Path) -> None:
         else:
             shutil.rmtree(leftover)
     for leftover in parent.glob(f".{target.name}{_TMP}-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
+        if not _alive(int(leftover.name.rsplit("-", 1)[1])):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process (a concurrent build that owns a temp folder) is still running."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return pid != os.getpid()
 
 
 def _write_file(path: Path, content: bytes) -> None:

@@ -30,6 +30,10 @@ class Definitions:
                 raise DefinitionError("definitions", "rule_packs", f"{pack!r} is not a RulePack")
         check_unique("definitions", "rule_packs", (p.name for p in self.rule_packs), "rule pack")
 
+    def all_rule_packs(self) -> tuple[RulePack, ...]:
+        """The rule packs to render: the hand-written ones plus those generated from SLOs."""
+        return tuple(self.rule_packs)
+
 
 @dataclass(frozen=True)
 class Bundle:

@@ -28,7 +28,7 @@ def object_metadata(ctx: RenderContext, name: str, labels: dict[str, str] | None
 
 def render_prometheus_rules(ctx: RenderContext) -> Iterable[RenderedFile]:
     """One PrometheusRule (monitoring.coreos.com/v1) per rule pack, labelled for the ruleSelector."""
-    for pack in ctx.defs.rule_packs:
+    for pack in ctx.defs.all_rule_packs():
         yield RenderedFile(f"{KUBERNETES_DIR}/prometheusrule-{pack.name}.yaml", {
             "apiVersion": "monitoring.coreos.com/v1",
             "kind": "PrometheusRule",

@@ -99,7 +99,7 @@ def render_tests(env: Environment, pack: RulePack) -> dict[str, Any] | None:
 
 def render(ctx: RenderContext) -> Iterable[RenderedFile]:
     """Rule files and unit tests for every rule pack."""
-    for pack in ctx.defs.rule_packs:
+    for pack in ctx.defs.all_rule_packs():
         yield RenderedFile(rule_file_path(pack), render_rule_groups(ctx.env, pack))
         tests = render_tests(ctx.env, pack)
         if tests is not None:

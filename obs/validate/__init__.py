@@ -14,7 +14,7 @@ ToolCheck = Callable[[Sequence[Path]], str]
 
 
 def lint_rule_packs(ctx: RenderContext) -> Iterable[LintIssue]:
-    for pack in ctx.defs.rule_packs:
+    for pack in ctx.defs.all_rule_packs():
         yield from lint.lint_pack(ctx.env, pack)
 
 
