@@ -1,0 +1,111 @@
+"""The writer: deterministic bytes, atomic replacement, ownership through .obs-manifest, drift."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from obs import output
+from obs.errors import ObsError
+from obs.output import MANIFEST, drift, read_manifest, write_tree
+from obs.pipeline import build, check, render
+from tests.sample_bundle import make_bundle
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_two_builds_are_byte_identical(tmp_path):
+    build(make_bundle(), tmp_path / "a", check_with_tools=False)
+    build(make_bundle(), tmp_path / "b", check_with_tools=False)
+    first, second = snapshot(tmp_path / "a"), snapshot(tmp_path / "b")
+    assert first == second
+    assert "dev/prometheus/rules/sample.yaml" in first
+
+
+def test_manifest_lists_every_owned_file_with_its_hash(tmp_path):
+    build(make_bundle(), tmp_path, check_with_tools=False)
+    owned = read_manifest(tmp_path / "dev")
+    files = snapshot(tmp_path / "dev")
+    assert set(owned) == set(files) - {MANIFEST}
+    assert all(owned[p] == output.digest(files[p]) for p in owned)
+
+
+def test_foreign_files_are_kept_and_stale_owned_files_pruned(tmp_path):
+    build(make_bundle(pack_name="old"), tmp_path, check_with_tools=False)
+    env = tmp_path / "dev"
+    (env / "README.md").write_text("ours, not obs's\n")
+    (env / "prometheus" / "rules" / "handwritten.yaml").write_text("groups: []\n")
+    build(make_bundle(pack_name="new"), tmp_path, check_with_tools=False)
+    assert not (env / "prometheus/rules/old.yaml").exists(), "stale obs file must be pruned"
+    assert (env / "prometheus/rules/new.yaml").exists()
+    assert (env / "README.md").read_text() == "ours, not obs's\n"
+    assert (env / "prometheus/rules/handwritten.yaml").read_text() == "groups: []\n"
+
+
+def test_a_foreign_file_in_the_way_is_never_overwritten(tmp_path):
+    env = tmp_path / "dev"
+    (env / "prometheus" / "rules").mkdir(parents=True)
+    (env / "prometheus/rules/sample.yaml").write_text("# hand-written\n")
+    with pytest.raises(ObsError, match="refusing to overwrite files obs did not write: prometheus/rules/sample.yaml"):
+        build(make_bundle(), tmp_path, check_with_tools=False)
+    assert (env / "prometheus/rules/sample.yaml").read_text() == "# hand-written\n"
+
+
+def test_a_crash_mid_write_leaves_the_old_output(tmp_path, monkeypatch):
+    build(make_bundle(pack_name="old"), tmp_path, check_with_tools=False)
+    before = snapshot(tmp_path / "dev")
+    calls = []
+
+    def crash_on_second_file(path: Path, content: bytes) -> None:
+        calls.append(path)
+        if len(calls) == 2:
+            raise KeyboardInterrupt("simulated crash")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+
+    monkeypatch.setattr(output, "_write_file", crash_on_second_file)
+    with pytest.raises(KeyboardInterrupt):
+        build(make_bundle(pack_name="new"), tmp_path, check_with_tools=False)
+    assert snapshot(tmp_path / "dev") == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dev"], "no temp folder left behind"
+
+
+def test_a_crash_between_the_renames_is_repaired_by_the_next_build(tmp_path):
+    build(make_bundle(pack_name="old"), tmp_path, check_with_tools=False)
+    before = snapshot(tmp_path / "dev")
+    # what a build killed right after moving the old folder aside leaves behind
+    (tmp_path / "dev").rename(tmp_path / ".dev.obs-old-999999")
+    (tmp_path / ".dev.obs-tmp-999999").mkdir()
+    result = render(make_bundle(pack_name="old"))[0]
+    assert drift(tmp_path / "dev", result.files)  # the folder is gone: drift is reported
+    write_tree(tmp_path / "dev", result.files)
+    assert snapshot(tmp_path / "dev") == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dev"]
+
+
+def test_check_reports_changed_missing_and_stale_files(tmp_path):
+    bundle = make_bundle()
+    build(bundle, tmp_path, check_with_tools=False)
+    assert check(bundle, tmp_path) == {"dev": []}
+    rules = tmp_path / "dev/prometheus/rules/sample.yaml"
+    rules.write_text(rules.read_text().replace("for: 5m", "for: 1m"))
+    (tmp_path / "dev/kustomization.yaml").unlink()
+    problems = check(bundle, tmp_path)["dev"]
+    assert any(p.startswith("changed: prometheus/rules/sample.yaml") and "-        for: 1m" in p
+               and "+        for: 5m" in p for p in problems)
+    assert "missing: kustomization.yaml" in problems
+    problems = check(make_bundle(pack_name="renamed"), tmp_path)["dev"]
+    assert any(p.startswith("stale: prometheus/rules/sample.yaml") for p in problems)
+
+
+def test_rendered_files_have_the_documented_layout():
+    files = render(make_bundle())[0].files
+    assert sorted(files) == [
+        "kubernetes/prometheusrule-sample.yaml",
+        "kustomization.yaml",
+        "prometheus/rules/sample.yaml",
+        "prometheus/tests/sample.test.yaml",
+    ]
+    assert b"- kubernetes/prometheusrule-sample.yaml" in files["kustomization.yaml"]
