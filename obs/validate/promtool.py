@@ -12,15 +12,20 @@ _RULE_REF = re.compile(r'group "(?P<group>[^"]*)", rule (?P<index>\d+), "(?P<rul
 
 
 def _explain(output: str, root: Path) -> str:
-    """promtool's output with each rule error restated as 'file, group, rule: problem'."""
+    """promtool's output, each rule error restated with the definition it came from."""
     lines = []
     for line in output.splitlines():
+        line = line.replace(str(root) + "/", "")
         match = _RULE_REF.search(line)
         if match:
-            where = line[: match.start()].rstrip(": ").replace(str(root) + "/", "")
-            lines.append(f"{where}: group {match['group']!r}, rule {match['rule']!r}: {match['msg']}")
-        elif line.strip() and not line.startswith("Checking ") and "SUCCESS" not in line:
-            lines.append(line.replace(str(root) + "/", ""))
+            file, _, position = line[: match.start()].rstrip(": ").partition(": ")
+            parts = Path(file).parts
+            env = parts[0] if len(parts) > 1 else "?"
+            pack = Path(file).name.removesuffix(".yaml")
+            lines.append(f"rule {match['rule']!r} (environment {env!r}, rule pack {pack!r}, group "
+                         f"{match['group']!r}): {match['msg']} [{file}:{position}]")
+        elif line.strip() and not line.startswith("Checking ") and line.strip() not in ("FAILED:", "SUCCESS"):
+            lines.append(line)
     return "\n".join(lines)
 
 
