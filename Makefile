@@ -33,6 +33,9 @@ check: install promtool
 test: install tools
 	$(BIN)/pytest -q
 
+bench: install
+	$(BIN)/python tests/bench_build.py
+
 clean:
 	rm -rf $(OUT) $(VENV) .pytest_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
