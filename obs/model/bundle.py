@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from obs.errors import DefinitionError
+from obs.grafana.dashboard import Dashboard
 from obs.model.checks import check_slug, check_unique
 from obs.model.environment import Environment
 from obs.model.rules import RulePack
@@ -16,7 +17,7 @@ class Definitions:
 
     rule_packs: Sequence[RulePack] = ()
     slos: Sequence[Any] = ()
-    dashboards: Sequence[Any] = ()
+    dashboards: Sequence[Dashboard] = ()
     collectors: Sequence[Any] = ()
     tempo: Any = None
     loki: Any = None
@@ -29,6 +30,10 @@ class Definitions:
             if not isinstance(pack, RulePack):
                 raise DefinitionError("definitions", "rule_packs", f"{pack!r} is not a RulePack")
         check_unique("definitions", "rule_packs", (p.name for p in self.rule_packs), "rule pack")
+        for board in self.dashboards:
+            if not isinstance(board, Dashboard):
+                raise DefinitionError("definitions", "dashboards", f"{board!r} is not an obs.grafana.Dashboard")
+        check_unique("definitions", "dashboards", (d.name for d in self.dashboards), "dashboard")
 
     def all_rule_packs(self) -> tuple[RulePack, ...]:
         """The rule packs to render: the hand-written ones plus those generated from SLOs."""

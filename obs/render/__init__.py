@@ -4,13 +4,14 @@ from __future__ import annotations
 from obs.errors import DefinitionError
 from obs.model.bundle import Bundle
 from obs.model.environment import Environment
-from obs.render import kubernetes, prometheus
+from obs.render import grafana, kubernetes, prometheus
 from obs.render.base import RenderContext, RenderedFile, Renderer
 
 # Each renderer owns a part of the output folder; add new ones here.
 RENDERERS: tuple[Renderer, ...] = (
     prometheus.render,
     kubernetes.render_prometheus_rules,
+    grafana.render,
 )
 
 

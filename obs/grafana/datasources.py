@@ -1,0 +1,26 @@
+"""The datasources obs provisions, with stable uids that dashboards and correlations refer to."""
+from __future__ import annotations
+
+PROMETHEUS_UID = "prometheus"
+TEMPO_UID = "tempo"
+LOKI_UID = "loki"
+# The uids obs provisions, by datasource type.
+PROVISIONED: dict[str, str] = {PROMETHEUS_UID: "prometheus", TEMPO_UID: "tempo", LOKI_UID: "loki"}
+# Grafana's built-in annotation datasource (always present, never provisioned).
+GRAFANA_BUILTIN = {"type": "grafana", "uid": "-- Grafana --"}
+
+DATASOURCE_VARIABLE = "datasource"
+
+
+def ref(kind: str, uid: str) -> dict[str, str]:
+    """A datasource reference as modern dashboards write it: {"type", "uid"}."""
+    return {"type": kind, "uid": uid}
+
+
+def prometheus() -> dict[str, str]:
+    """The Prometheus datasource chosen in the dashboard's `datasource` variable."""
+    return ref("prometheus", "${%s}" % DATASOURCE_VARIABLE)
+
+
+def loki() -> dict[str, str]:
+    return ref("loki", LOKI_UID)

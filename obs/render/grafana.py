@@ -1,0 +1,141 @@
+"""Grafana: dashboard JSON, provisioning files (datasources with correlations, dashboard provider)
+and one ConfigMap per dashboard for the kube-prometheus-stack Grafana sidecar."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from obs.grafana import Dashboard
+from obs.grafana.datasources import LOKI_UID, PROMETHEUS_UID, TEMPO_UID
+from obs.model.environment import Environment
+from obs.render.base import RenderContext, RenderedFile
+from obs.render.kubernetes import KUBERNETES_DIR, object_metadata
+from obs.render.prometheus import runbook_url
+from obs.serialize import to_json
+
+DASHBOARDS_DIR = "grafana/dashboards"
+PROVISIONING_DIR = "grafana/provisioning"
+SIDECAR_LABEL = "grafana_dashboard"
+FOLDER_ANNOTATION = "grafana_folder"
+# Where the dashboard provider reads the JSON files (mount grafana/dashboards/ there).
+DASHBOARDS_MOUNT = "/var/lib/grafana/dashboards"
+TIME_SHIFT = ("-5m", "5m")  # span start/end shifts when jumping from a span to logs or metrics
+
+
+def escape_env(value: Any) -> Any:
+    """Grafana expands $NAME and ${NAME} in provisioning files: write every literal `$` as `$$`."""
+    if isinstance(value, str):
+        return value.replace("$", "$$")
+    if isinstance(value, dict):
+        return {k: escape_env(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [escape_env(v) for v in value]
+    return value
+
+
+def folder(env: Environment) -> str:
+    """The Grafana folder the bundle's dashboards go to (override 'Grafana.folder')."""
+    return env.param("Grafana.folder", "Observability")
+
+
+def runbooks_for(ctx: RenderContext, dashboard: Dashboard) -> dict[str, str]:
+    """Alert name -> runbook URL for every alert that links to `dashboard`."""
+    return {alert.name: runbook_url(ctx.env, alert)
+            for pack in ctx.defs.all_rule_packs() for alert in pack.alerts
+            if alert.dashboard is not None and alert.dashboard.uid == dashboard.uid}
+
+
+def dashboard_json(ctx: RenderContext, dashboard: Dashboard) -> dict[str, Any]:
+    return dashboard.to_json(runbooks_for(ctx, dashboard))
+
+
+def _span_queries() -> list[dict[str, str]]:
+    """Metrics queries Grafana offers from a span (Tempo's $__tags become the span's matchers)."""
+    route = "http_server_request_duration_seconds"
+    return [
+        {"name": "Request rate", "query": f"sum(rate({route}_count{{$__tags}}[5m]))"},
+        {"name": "Error ratio", "query": f'sum(rate({route}_count{{$__tags, http_response_status_code=~"5.."}}[5m])) '
+                                         f"/ sum(rate({route}_count{{$__tags}}[5m]))"},
+        {"name": "p99 latency", "query": f"histogram_quantile(0.99, sum by (le) (rate({route}_bucket{{$__tags}}[5m])))"},
+    ]
+
+
+def datasources(env: Environment) -> dict[str, Any]:
+    """datasources.yaml: Prometheus, Tempo and Loki with stable uids, linked to each other."""
+    start, end = TIME_SHIFT
+    prometheus = {
+        "name": "Prometheus", "uid": PROMETHEUS_UID, "type": "prometheus", "access": "proxy",
+        "url": env.urls.prometheus, "isDefault": True, "editable": False,
+        "jsonData": {
+            "httpMethod": "POST", "prometheusType": "Prometheus",
+            "timeInterval": env.param("Grafana.scrape_interval", "30s"),
+            "exemplarTraceIdDestinations": [
+                {"name": "trace_id", "datasourceUid": TEMPO_UID, "urlDisplayLabel": "View trace"}],
+        },
+    }
+    tempo = {
+        "name": "Tempo", "uid": TEMPO_UID, "type": "tempo", "access": "proxy", "url": env.urls.tempo,
+        "editable": False,
+        "jsonData": {
+            "tracesToLogsV2": {
+                "datasourceUid": LOKI_UID, "spanStartTimeShift": start, "spanEndTimeShift": end,
+                "filterByTraceID": True, "filterBySpanID": False,
+                "tags": [{"key": "service.name", "value": "service_name"},
+                         {"key": "k8s.namespace.name", "value": "k8s_namespace_name"}]},
+            "tracesToMetrics": {
+                "datasourceUid": PROMETHEUS_UID, "spanStartTimeShift": start, "spanEndTimeShift": end,
+                "tags": [{"key": "service.name", "value": "job"}], "queries": _span_queries()},
+            "serviceMap": {"datasourceUid": PROMETHEUS_UID},
+            "nodeGraph": {"enabled": True},
+            "lokiSearch": {"datasourceUid": LOKI_UID},
+            "search": {"hide": False},
+            "traceQuery": {"timeShiftEnabled": True, "spanStartTimeShift": "-30m", "spanEndTimeShift": "30m"},
+        },
+    }
+    loki = {
+        "name": "Loki", "uid": LOKI_UID, "type": "loki", "access": "proxy", "url": env.urls.loki,
+        "editable": False,
+        "jsonData": {
+            "maxLines": 1000,
+            "derivedFields": [
+                # OTLP logs keep the trace id as structured metadata; other logs carry it in the line.
+                {"name": "trace_id", "matcherType": "label", "matcherRegex": "trace_id",
+                 "datasourceUid": TEMPO_UID, "url": "${__value.raw}", "urlDisplayLabel": "View trace"},
+                {"name": "TraceID", "matcherType": "regex",
+                 "matcherRegex": r"(?:trace_id|traceID|traceId)[\"=:\s]+\"?([0-9a-fA-F]{16,32})",
+                 "datasourceUid": TEMPO_UID, "url": "${__value.raw}", "urlDisplayLabel": "View trace"},
+            ],
+        },
+    }
+    return escape_env({"apiVersion": 1, "datasources": [prometheus, tempo, loki]})
+
+
+def dashboard_provider(ctx: RenderContext) -> dict[str, Any]:
+    """dashboards.yaml: a file provider for the bundle's dashboards (read-only in the UI)."""
+    return escape_env({"apiVersion": 1, "providers": [{
+        "name": ctx.bundle.name, "orgId": 1, "folder": folder(ctx.env), "type": "file",
+        "disableDeletion": True, "allowUiUpdates": False, "updateIntervalSeconds": 60,
+        "options": {"path": f"{DASHBOARDS_MOUNT}/{ctx.bundle.name}", "foldersFromFilesStructure": False},
+    }]})
+
+
+def config_map(ctx: RenderContext, dashboard: Dashboard, content: bytes) -> dict[str, Any]:
+    """The ConfigMap the Grafana sidecar (kube-prometheus-stack) picks up by its label."""
+    return {
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": object_metadata(ctx, f"grafana-dashboard-{dashboard.name}", {SIDECAR_LABEL: "1"},
+                                    {FOLDER_ANNOTATION: folder(ctx.env)}),
+        "data": {f"{dashboard.name}.json": content.decode()},
+    }
+
+
+def render(ctx: RenderContext) -> Iterable[RenderedFile]:
+    """Dashboards, provisioning and sidecar ConfigMaps (nothing when the bundle has no dashboards)."""
+    if not ctx.defs.dashboards:
+        return
+    for dashboard in ctx.defs.dashboards:
+        data = dashboard_json(ctx, dashboard)
+        yield RenderedFile(f"{DASHBOARDS_DIR}/{dashboard.name}.json", data, "json")
+        yield RenderedFile(f"{KUBERNETES_DIR}/grafana-dashboard-{dashboard.name}.yaml",
+                           config_map(ctx, dashboard, to_json(data)))
+    yield RenderedFile(f"{PROVISIONING_DIR}/datasources.yaml", datasources(ctx.env))
+    yield RenderedFile(f"{PROVISIONING_DIR}/dashboards.yaml", dashboard_provider(ctx))
