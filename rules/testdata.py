@@ -1,0 +1,123 @@
+"""Helpers for the reference packs' unit tests: series shaped like the real exporters emit,
+value strings for promtool, and Python twins of Prometheus' template functions so expected
+descriptions follow from the (overridable) thresholds."""
+from __future__ import annotations
+
+import math
+import re
+from typing import Sequence
+
+from obs import Environment
+from obs.model.checks import duration_seconds
+from obs.promql import series
+
+_EQUALITY = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"')
+
+# What each scrape source puts on its series besides the metric's own labels.
+SOURCE_LABELS: dict[str, dict[str, str]] = {
+    "kube_state_metrics": {"job": "kube-state-metrics", "instance": "10.42.0.7:8080"},
+    "cadvisor": {"job": "kubelet", "metrics_path": "/metrics/cadvisor", "instance": "10.0.1.12:10250",
+                 "node": "node-a", "endpoint": "https-metrics"},
+    # OTLP -> collector -> Prometheus: job = service.namespace/service.name, instance = service.instance.id.
+    "otel_services": {"job": "shop/checkout", "instance": "627cc493-f310-47de-96bd-71410b7dec09"},
+    "otel_collector": {"job": "otel-collector", "instance": "10.42.1.9:8888",
+                       "service_name": "otelcol-obs", "service_version": "0.160.0",
+                       "service_instance_id": "a3c1e7f0-5b0b-4c1e-9a43-2b8f2a8d1c11"},
+}
+
+
+def selector_labels(env: Environment, source: str) -> dict[str, str]:
+    """Labels a series of `source` carries in `env`: the defaults above, with every equality
+    matcher of the environment's selector applied, so selector overrides keep tests valid."""
+    labels = dict(SOURCE_LABELS[source])
+    labels.update(dict(_EQUALITY.findall(env.selector(source))))
+    labels[env.cluster_label] = env.cluster
+    return labels
+
+
+def source_series(env: Environment, source: str, metric: str, **labels: str) -> str:
+    """A series literal of `metric` as scraped from `source` in `env` (cluster label included)."""
+    return series(metric, **{**selector_labels(env, source), **labels})
+
+
+def ksm(env: Environment, metric: str, **labels: str) -> str:
+    """A kube-state-metrics v2 series (the object's labels, e.g. namespace, pod, uid, container)."""
+    return source_series(env, "kube_state_metrics", metric, **labels)
+
+
+def cadvisor(env: Environment, metric: str, **labels: str) -> str:
+    """A cAdvisor series from the kubelet's /metrics/cadvisor endpoint."""
+    return source_series(env, "cadvisor", metric, **labels)
+
+
+def flat(value: float, minutes: int) -> str:
+    """A gauge holding `value` for `minutes` + 1 samples at 1m."""
+    return f"{fmt(value)}x{minutes}"
+
+
+def counter(per_minute: float, minutes: int, start: float = 0) -> str:
+    """A counter growing by `per_minute` each minute."""
+    return f"{fmt(start)}+{fmt(per_minute)}x{minutes}"
+
+
+def steps(values: Sequence[float]) -> str:
+    """Explicit samples, one a minute."""
+    return " ".join(fmt(v) for v in values)
+
+
+def fmt(value: float) -> str:
+    """A number as promtool reads it, without a trailing '.0'."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def minutes(duration: str) -> int:
+    """Whole minutes in a Prometheus duration."""
+    return int(duration_seconds(duration) // 60)
+
+
+def humanize_percentage(value: float) -> str:
+    """Prometheus' `humanizePercentage`."""
+    return f"{value * 100:.4g}%"
+
+
+def humanize_duration(value: float) -> str:
+    """Prometheus' `humanizeDuration` (seconds -> '1h 10m 0s', '250ms', '1.5s')."""
+    if value == 0:
+        return "0s"
+    if abs(value) >= 1:
+        sign = "-" if value < 0 else ""
+        whole = int(abs(value))
+        secs, mins = whole % 60, whole // 60 % 60
+        hours, days = whole // 3600 % 24, whole // 86400
+        if days:
+            return f"{sign}{days}d {hours}h {mins}m {secs}s"
+        if hours:
+            return f"{sign}{hours}h {mins}m {secs}s"
+        if mins:
+            return f"{sign}{mins}m {secs}s"
+        return f"{sign}{_g4(abs(value))}s"
+    prefix = ""
+    for unit in ("m", "u", "n", "p", "f", "a", "z", "y"):
+        if abs(value) >= 1:
+            break
+        prefix, value = unit, value * 1000
+    return f"{_g4(value)}{prefix}s"
+
+
+def humanize_bytes(value: float) -> str:
+    """Prometheus' `humanize1024` (1536 -> '1.5ki')."""
+    if abs(value) <= 1:
+        return _g4(value)
+    prefix = ""
+    for unit in ("ki", "Mi", "Gi", "Ti", "Pi", "Ei", "Zi", "Yi"):
+        if abs(value) < 1024:
+            break
+        prefix, value = unit, value / 1024
+    return f"{_g4(value)}{prefix}"
+
+
+def _g4(value: float) -> str:
+    """Go's %.4g (Python's matches it for the magnitudes alerts use)."""
+    if math.isnan(value) or math.isinf(value):
+        return str(value)
+    return f"{value:.4g}"
