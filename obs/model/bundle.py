@@ -2,13 +2,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
+from obs.backends.loki import Loki
+from obs.backends.tempo import Tempo
 from obs.errors import DefinitionError
 from obs.grafana.dashboard import Dashboard
 from obs.model.checks import check_slug, check_unique
+from obs.instrumentation.model import Instrumentation
 from obs.model.environment import Environment
 from obs.model.rules import RulePack
+
+
+if TYPE_CHECKING:  # obs.collector imports obs.model: no runtime import here
+    from obs.collector.model import Collector
 
 
 @dataclass(frozen=True)
@@ -18,10 +25,10 @@ class Definitions:
     rule_packs: Sequence[RulePack] = ()
     slos: Sequence[Any] = ()
     dashboards: Sequence[Dashboard] = ()
-    collectors: Sequence[Any] = ()
-    tempo: Any = None
-    loki: Any = None
-    instrumentation: Sequence[Any] = ()
+    collectors: Sequence["Collector"] = ()
+    tempo: Tempo | None = None
+    loki: Loki | None = None
+    instrumentation: Sequence[Instrumentation] = ()
 
     def __post_init__(self) -> None:
         for name in ("rule_packs", "slos", "dashboards", "collectors", "instrumentation"):
@@ -30,6 +37,13 @@ class Definitions:
             if not isinstance(pack, RulePack):
                 raise DefinitionError("definitions", "rule_packs", f"{pack!r} is not a RulePack")
         check_unique("definitions", "rule_packs", (p.name for p in self.rule_packs), "rule pack")
+        for name, kind in (("tempo", Tempo), ("loki", Loki)):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), kind):
+                raise DefinitionError("definitions", name, f"{getattr(self, name)!r} is not a {kind.__name__}")
+        for inst in self.instrumentation:
+            if not isinstance(inst, Instrumentation):
+                raise DefinitionError("definitions", "instrumentation", f"{inst!r} is not an Instrumentation")
+        check_unique("definitions", "instrumentation", (i.name for i in self.instrumentation), "instrumentation")
         for board in self.dashboards:
             if not isinstance(board, Dashboard):
                 raise DefinitionError("definitions", "dashboards", f"{board!r} is not an obs.grafana.Dashboard")

@@ -4,7 +4,8 @@ from __future__ import annotations
 from obs.errors import DefinitionError
 from obs.model.bundle import Bundle
 from obs.model.environment import Environment
-from obs.render import grafana, kubernetes, prometheus
+from obs.instrumentation import render as instrumentation
+from obs.render import backends, grafana, kubernetes, prometheus
 from obs.render.base import RenderContext, RenderedFile, Renderer
 
 # Each renderer owns a part of the output folder; add new ones here.
@@ -12,6 +13,9 @@ RENDERERS: tuple[Renderer, ...] = (
     prometheus.render,
     kubernetes.render_prometheus_rules,
     grafana.render,
+    backends.render_tempo,
+    backends.render_loki,
+    instrumentation.render,
 )
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from obs.render.base import RenderContext
-from obs.validate import lint, promtool
+from obs.validate import backends, lint, promtool
 from obs.validate.lint import LintIssue
 
 Linter = Callable[[RenderContext], Iterable[LintIssue]]
@@ -30,8 +30,8 @@ def promtool_test_rules(folders: Sequence[Path]) -> str:
     return f"promtool test rules: {count} files OK"
 
 
-LINTERS: tuple[Linter, ...] = (lint_rule_packs,)
+LINTERS: tuple[Linter, ...] = (lint_rule_packs, backends.lint_loki_rules)
 # Run by `obs build` before the swap: cheap syntax/semantics checks.
-BUILD_CHECKS: tuple[ToolCheck, ...] = (promtool_check_rules,)
+BUILD_CHECKS: tuple[ToolCheck, ...] = (promtool_check_rules, backends.check_backend_files)
 # Run by `obs validate` and `obs test` in addition: unit tests and heavier checks.
-TEST_CHECKS: tuple[ToolCheck, ...] = (promtool_test_rules,)
+TEST_CHECKS: tuple[ToolCheck, ...] = (promtool_test_rules, backends.check_python_instrumentation)

@@ -1,0 +1,65 @@
+"""The reference bundle's Tempo and Loki (seed 004 sections 4.4 and 5.5, made current), with
+LogQL alerts for the Loki ruler."""
+from obs import AlertRule, Environment, RecordingRule, RuleGroup
+from obs.backends import LocalStorage, Loki, LokiLimits, LokiRulePack, S3Storage, Tempo, TempoLimits
+
+
+def _prod(env: Environment) -> bool:
+    return env.name == "prod"
+
+
+def tempo(env: Environment) -> Tempo:
+    """Staging: single binary on a local volume. Prod: multi-tenant on S3, one tenant per cluster
+    (the seed's cluster-primary / cluster-dr), with limits in the current overrides format."""
+    retention = env.param("Tempo.retention", "168h")
+    if not _prod(env):
+        return Tempo(storage=LocalStorage("/var/tempo/blocks"), retention=retention)
+    return Tempo(
+        storage=S3Storage(bucket="tempo-traces", endpoint="s3.us-west-2.amazonaws.com", region="us-west-2",
+                          force_path_style=False),
+        retention=retention,
+        multitenancy=True,
+        replication_factor=3,
+        tenants={
+            "cluster-primary": TempoLimits(max_traces_per_user=100_000),
+            "cluster-dr": TempoLimits(rate_limit_bytes=10_000_000, burst_size_bytes=15_000_000,
+                                      max_traces_per_user=50_000, block_retention="72h"),
+        },
+    )
+
+
+def log_rules(env: Environment, tenant: str | None) -> LokiRulePack:
+    """Error-log alerting and a recording rule for dashboards (LogQL, evaluated by the Loki ruler)."""
+    c = env.cluster_label
+    threshold = env.param("HighErrorLogRate.threshold", 0.05)
+    errors = f'sum by ({c}, service_name) (rate({{service_name=~".+"}} | detected_level="error" [5m]))'
+    total = f'sum by ({c}, service_name) (rate({{service_name=~".+"}} [5m]))'
+    return LokiRulePack("service-logs", tenant=tenant, groups=[RuleGroup("service-logs.rules", [
+        RecordingRule(record="service_name:log_lines:rate5m", expr=total),
+        AlertRule(
+            name="HighErrorLogRate",
+            expr=f"({errors}) / ({total}) > {threshold}",
+            for_="10m",
+            severity="warning",
+            summary="A service logs a high share of errors",
+            description="{{ $labels.service_name }} logs {{ $value | humanizePercentage }} errors "
+                        f"(threshold {threshold:.0%}).",
+        ),
+    ])])
+
+
+def loki(env: Environment) -> Loki:
+    """Staging: single binary on a local volume. Prod: simple-scalable on S3, multi-tenant."""
+    retention = env.param("Loki.retention", "744h")
+    if not _prod(env):
+        return Loki(storage=LocalStorage("/var/loki"), limits=LokiLimits(retention=retention),
+                    rule_packs=[log_rules(env, None)])
+    return Loki(
+        storage=S3Storage(bucket="loki-chunks", endpoint="s3.us-west-2.amazonaws.com", region="us-west-2",
+                          force_path_style=False),
+        mode="simple-scalable",
+        multitenancy=True,
+        replication_factor=3,
+        limits=LokiLimits(retention=retention, ingestion_rate_mb=16, ingestion_burst_size_mb=32),
+        rule_packs=[log_rules(env, "cluster-primary")],
+    )

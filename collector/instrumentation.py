@@ -1,0 +1,21 @@
+"""The reference bundle's instrumented services (seed 004 section 4.3, made current): one per
+language, all exporting to the environment's collector over OTLP."""
+from obs import Environment
+from obs.instrumentation import Instrumentation, Service
+
+
+def instrumentation(env: Environment) -> Instrumentation:
+    ratio = env.param("Instrumentation.sampler_ratio", 0.1 if env.name == "prod" else 1.0)
+    return Instrumentation(
+        name="default",
+        collector=f"http://otel-collector.{env.namespace}.svc",
+        sampler="parentbased_traceidratio",
+        sampler_ratio=ratio,
+        propagators=("tracecontext", "baggage"),
+        services=[
+            Service("checkout", "python", namespace="shop", version="1.4.0"),
+            Service("payments", "java", namespace="shop"),
+            Service("storefront", "nodejs", namespace="shop"),
+            Service("inventory", "go", namespace="shop"),
+        ],
+    )

@@ -1,0 +1,66 @@
+"""Object storage definitions shared by Tempo and Loki: local disk, or S3 with credentials from env."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from obs.errors import DefinitionError
+from obs.model.checks import check_nonempty
+
+_ENV_NAME_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+def check_env_name(definition: str, field: str, value: object) -> None:
+    """An environment variable name (credentials are referenced, never written)."""
+    if not isinstance(value, str) or not _ENV_NAME_RE.match(value):
+        raise DefinitionError(definition, field, f"{value!r} is not an environment variable name",
+                              "name the variable holding the secret, e.g. 'S3_ACCESS_KEY_ID'")
+
+
+def env_ref(name: str) -> str:
+    """A reference Tempo and Loki expand at start-up when run with -config.expand-env=true."""
+    return "${" + name + "}"
+
+
+@dataclass(frozen=True)
+class LocalStorage:
+    """Blocks/chunks on a local volume (single-binary deployments)."""
+
+    path: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.path, str) or not self.path.startswith("/"):
+            raise DefinitionError("local storage", "path", f"{self.path!r} is not an absolute path",
+                                  "write e.g. '/var/tempo/blocks'")
+
+
+@dataclass(frozen=True)
+class S3Storage:
+    """An S3-compatible bucket. Credentials come only from environment variables."""
+
+    bucket: str
+    endpoint: str
+    region: str = ""
+    access_key_env: str = "S3_ACCESS_KEY_ID"
+    secret_key_env: str = "S3_SECRET_ACCESS_KEY"
+    insecure: bool = False
+    force_path_style: bool = True
+
+    def __post_init__(self) -> None:
+        what = f"s3 storage {self.bucket!r}"
+        check_nonempty(what, "bucket", self.bucket)
+        check_nonempty(what, "endpoint", self.endpoint)
+        if "://" in self.endpoint:
+            raise DefinitionError(what, "endpoint", f"{self.endpoint!r} has a scheme",
+                                  "write host[:port] only, e.g. 's3.eu-west-1.amazonaws.com'; set insecure for http")
+        check_env_name(what, "access_key_env", self.access_key_env)
+        check_env_name(what, "secret_key_env", self.secret_key_env)
+
+
+Storage = LocalStorage | S3Storage
+
+
+def check_storage(definition: str, value: object) -> None:
+    if not isinstance(value, (LocalStorage, S3Storage)):
+        raise DefinitionError(definition, "storage", f"{value!r} is not a storage definition",
+                              "pass LocalStorage(path) or S3Storage(bucket, endpoint)")
