@@ -1,0 +1,1 @@
+"""The reference bundle's collector side: topologies (agent, gateway), backends, instrumentation."""

@@ -1,0 +1,87 @@
+"""Pieces every reference collector shares: safe listeners, memory_limiter first, batch last,
+health/debug extensions on safe addresses, queues and retries for exporters."""
+from __future__ import annotations
+
+from typing import Any
+
+from obs import Environment
+from obs.collector import Exporter, Extension, Processor, Receiver
+
+POD_IP = "${env:MY_POD_IP}"
+OTLP_GRPC_PORT = 4317
+OTLP_HTTP_PORT = 4318
+OTLP_PORTS = {"otlp-grpc": OTLP_GRPC_PORT, "otlp-http": OTLP_HTTP_PORT}
+
+
+def otlp_receiver() -> Receiver:
+    """OTLP over gRPC and HTTP, bound to the pod IP; no CORS (browsers send through an app backend)."""
+    return Receiver("otlp", {"protocols": {
+        "grpc": {"endpoint": f"{POD_IP}:{OTLP_GRPC_PORT}", "max_recv_msg_size_mib": 16},
+        "http": {"endpoint": f"{POD_IP}:{OTLP_HTTP_PORT}"},
+    }})
+
+
+def memory_limiter() -> Processor:
+    """Refuses data at 80% of the container limit (GOMEMLIMIT makes the GC work hard just before)."""
+    return Processor("memory_limiter", {"check_interval": "1s", "limit_percentage": 80,
+                                        "spike_limit_percentage": 20})
+
+
+def batch(env: Environment, name: str) -> Processor:
+    return Processor("batch", {"send_batch_size": env.param(f"{name}.batch_size", 8192),
+                               "send_batch_max_size": env.param(f"{name}.batch_max_size", 10000),
+                               "timeout": "200ms"})
+
+
+def cluster_resource(env: Environment) -> Processor:
+    """Stamps k8s.cluster.name, which becomes the `cluster` label downstream."""
+    return Processor("resource/cluster", {"attributes": [
+        {"key": "k8s.cluster.name", "value": env.cluster, "action": "upsert"}]})
+
+
+def k8s_attributes(node_local: bool) -> Processor:
+    """Pod metadata for every signal; an agent watches only its own node's pods."""
+    config: dict[str, Any] = {
+        "auth_type": "serviceAccount",
+        "passthrough": False,
+        "extract": {
+            "metadata": ["k8s.namespace.name", "k8s.pod.name", "k8s.pod.uid", "k8s.pod.start_time",
+                         "k8s.deployment.name", "k8s.statefulset.name", "k8s.daemonset.name",
+                         "k8s.node.name", "k8s.container.name"],
+            "labels": [{"tag_name": "app.kubernetes.io/component", "key": "app.kubernetes.io/component",
+                        "from": "pod"},
+                       {"tag_name": "app.kubernetes.io/part-of", "key": "app.kubernetes.io/part-of",
+                        "from": "pod"}],
+        },
+        "pod_association": [
+            {"sources": [{"from": "resource_attribute", "name": "k8s.pod.ip"}]},
+            {"sources": [{"from": "resource_attribute", "name": "k8s.pod.uid"}]},
+            *([{"sources": [{"from": "connection"}]}] if node_local else []),
+        ],
+    }
+    if node_local:
+        config["filter"] = {"node_from_env_var": "K8S_NODE_NAME"}
+    return Processor("k8s_attributes", config)
+
+
+def extensions() -> list[Extension]:
+    """health_check on the pod IP (the kubelet probes it); pprof and zpages on localhost only."""
+    return [Extension("health_check", {"endpoint": f"{POD_IP}:13133"}),
+            Extension("pprof", {"endpoint": "localhost:1777"}),
+            Extension("zpages", {"endpoint": "localhost:55679"})]
+
+
+def queue_and_retry(env: Environment, name: str) -> dict[str, Any]:
+    """A bounded in-memory sending queue and exponential retries (up to 5 minutes)."""
+    return {
+        "sending_queue": {"enabled": True, "num_consumers": 10,
+                          "queue_size": env.param(f"{name}.queue_size", 5000)},
+        "retry_on_failure": {"enabled": True, "initial_interval": "5s", "max_interval": "30s",
+                             "max_elapsed_time": "300s"},
+    }
+
+
+def otlp_grpc(name: str, endpoint: str, env: Environment, param: str) -> Exporter:
+    """OTLP/gRPC to an in-cluster endpoint (plaintext inside the cluster network)."""
+    return Exporter(f"otlp_grpc/{name}", {"endpoint": endpoint, "tls": {"insecure": True},
+                                          **queue_and_retry(env, param)})

@@ -1,0 +1,80 @@
+"""Checks on a component's type and config: registered, not removed, safe settings, secrets as ${env:NAME}."""
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any, Iterator, Mapping
+
+from obs.collector.registry import REGISTRY, REMOVED, REMOVED_OPERATORS, UNAVAILABLE, Kind, specs
+from obs.errors import DefinitionError
+
+ENV_REF_RE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}")
+_BARE_REF_RE = re.compile(r"\$\{(?!env:)([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+_SECRET_KEY_RE = re.compile(r"(?i)(password|passwd|secret|token|api[-_]?key|authorization|credential)")
+_LOCAL_HOSTS = ("localhost:", "127.0.0.1:", "[::1]:")
+_LOCAL_ONLY = {"pprof": "endpoint", "zpages": "endpoint"}
+
+
+def check_type(definition: str, kind: Kind, type_: str) -> None:
+    """The type is registered for `kind`; removed, unavailable or unknown types name the fix."""
+    key = (kind, type_)
+    if key in REGISTRY:
+        return
+    if key in REMOVED:
+        raise DefinitionError(definition, "type", f"{kind} {type_!r} cannot be used", REMOVED[key])
+    if key in UNAVAILABLE:
+        raise DefinitionError(definition, "type", f"{kind} {type_!r} is not in obs's registry",
+                              UNAVAILABLE[key])
+    known = sorted(s.type for s in specs() if s.kind == kind)
+    close = difflib.get_close_matches(type_, known, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise DefinitionError(definition, "type", f"unknown {kind} type {type_!r}",
+                          f"{hint}use one of {', '.join(known)}, or register it in obs.collector.registry")
+
+
+def walk(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """Every (dotted path, scalar) pair in a nested config."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from walk(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from walk(item, f"{path}[{index}]")
+    else:
+        yield path, value
+
+
+def check_env_refs(definition: str, field: str, config: Mapping[str, Any]) -> None:
+    """Variables only as ${env:NAME}; secret-looking keys hold nothing but ${env:NAME} references."""
+    for path, value in walk(config):
+        where = f"{field}.{path}" if path else field
+        if not isinstance(value, str):
+            continue
+        bare = _BARE_REF_RE.search(value)
+        if bare:
+            name = bare.group(1) or bare.group(2)
+            raise DefinitionError(definition, where, f"{value!r} is not a ${{env:NAME}} reference",
+                                  f"write ${{env:{name.strip()}}}")
+        last_key = re.split(r"[.\[]", path)[-1]
+        if _SECRET_KEY_RE.search(path) and ENV_REF_RE.sub("", value).strip() not in ("", "Bearer", "Basic"):
+            raise DefinitionError(definition, where, f"secret-looking value {last_key!r} is written literally",
+                                  "reference it as ${env:NAME} and fill NAME from a Kubernetes Secret")
+
+
+def check_config(definition: str, kind: Kind, type_: str, config: Mapping[str, Any]) -> None:
+    """Settings obs refuses: removed operators, CORS wildcards, debug endpoints off localhost."""
+    check_env_refs(definition, "config", config)
+    for path, value in walk(config):
+        if path.endswith(".type") and "operators" in path and value in REMOVED_OPERATORS:
+            raise DefinitionError(definition, f"config.{path}", f"operator type {value!r} does not exist",
+                                  REMOVED_OPERATORS[value])
+        if ".cors." in f".{path}" and value == "*":
+            raise DefinitionError(definition, f"config.{path}", "CORS wildcard '*' lets any web page send data",
+                                  "list the allowed origins, e.g. https://app.example.com")
+    field = _LOCAL_ONLY.get(type_) if kind == "extension" else None
+    if field:
+        endpoint = str(config.get(field, ""))
+        if not endpoint.startswith(_LOCAL_HOSTS):
+            raise DefinitionError(definition, f"config.{field}",
+                                  f"{type_} endpoint {endpoint or '(default)'!r} is not bound to localhost",
+                                  f"set {field}: localhost:<port> and use kubectl port-forward to reach it")

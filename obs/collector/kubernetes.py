@@ -1,0 +1,201 @@
+"""Kubernetes objects for a Collector: ServiceAccount, RBAC, ConfigMap, workload, Services,
+or an OpenTelemetryCollector (opentelemetry.io/v1beta1) resource for the OpenTelemetry Operator."""
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Mapping
+
+from obs.collector.config import render_config
+from obs.collector.model import Collector
+from obs.collector.registry import CONTRIB_IMAGE
+from obs.render.base import RenderContext
+from obs.render.kubernetes import object_metadata
+from obs.serialize import to_yaml
+
+CONFIG_KEY = "collector.yaml"
+HEALTH_PORT = 13133
+GOMEMLIMIT_PERCENT = 80
+_GET_LIST_WATCH = ["get", "list", "watch"]
+
+# ClusterRole rules each component type needs (k8s_attributes: pod metadata; kubelet_stats: the
+# kubelet's stats API).
+RBAC_RULES: Mapping[str, tuple[dict[str, Any], ...]] = {
+    "k8s_attributes": (
+        {"apiGroups": [""], "resources": ["namespaces", "nodes", "pods"], "verbs": _GET_LIST_WATCH},
+        {"apiGroups": ["apps"], "resources": ["replicasets"], "verbs": _GET_LIST_WATCH},
+    ),
+    "kubelet_stats": ({"apiGroups": [""], "resources": ["nodes/stats", "nodes/proxy"], "verbs": ["get"]},),
+}
+
+
+def headless_service(collector: Collector) -> str:
+    """Name of the headless Service giving each replica of a StatefulSet its own DNS record."""
+    return f"{collector.name}-headless"
+
+
+def headless_host(collector: Collector, namespace: str) -> str:
+    """DNS name resolving to every replica's pod IP (for the load_balancing exporter's dns resolver)."""
+    return f"{headless_service(collector)}.{namespace}.svc.cluster.local"
+
+
+def _labels(collector: Collector) -> dict[str, str]:
+    return {"app.kubernetes.io/name": collector.name, "app.kubernetes.io/component": "opentelemetry-collector"}
+
+
+def _env(collector: Collector) -> list[dict[str, Any]]:
+    def field_ref(path: str) -> dict[str, Any]:
+        return {"valueFrom": {"fieldRef": {"fieldPath": path}}}
+
+    env: list[dict[str, Any]] = [
+        {"name": "MY_POD_IP", **field_ref("status.podIP")},
+        {"name": "K8S_NODE_NAME", **field_ref("spec.nodeName")},
+        {"name": "K8S_POD_NAME", **field_ref("metadata.name")},
+        {"name": "K8S_NAMESPACE", **field_ref("metadata.namespace")},
+        # The Go GC works harder near this soft limit; memory_limiter refuses data before the hard limit.
+        {"name": "GOMEMLIMIT", "value": f"{collector.memory_limit_mib * GOMEMLIMIT_PERCENT // 100}MiB"},
+    ]
+    env += [{"name": k, "value": v} for k, v in sorted(collector.env.items())]
+    env += [{"name": k, "valueFrom": {"secretKeyRef": {"name": s.secret, "key": s.key}}}
+            for k, s in sorted(collector.secrets.items())]
+    return env
+
+
+def _ports(collector: Collector) -> dict[str, int]:
+    ports = dict(collector.ports)
+    ports["metrics"] = collector.telemetry.metrics_port
+    if collector.uses("health_check"):
+        ports["health"] = HEALTH_PORT
+    return dict(sorted(ports.items(), key=lambda item: item[1]))
+
+
+def _resources(collector: Collector) -> dict[str, Any]:
+    memory = f"{collector.memory_limit_mib}Mi"
+    return {"limits": {"cpu": collector.cpu_limit, "memory": memory}, "requests": {"cpu": "100m", "memory": memory}}
+
+
+def _volumes(collector: Collector, with_config: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    volumes, mounts = [], []
+    if with_config:
+        volumes.append({"name": "config", "configMap": {"name": collector.name}})
+        mounts.append({"name": "config", "mountPath": "/conf", "readOnly": True})
+    for index, (mount, host) in enumerate(sorted(collector.host_paths.items())):
+        volumes.append({"name": f"host-{index}", "hostPath": {"path": host}})
+        mounts.append({"name": f"host-{index}", "mountPath": mount, "readOnly": True})
+    return volumes, mounts
+
+
+def _security(collector: Collector) -> dict[str, Any]:
+    # Reading other pods' log files under /var/log/pods needs root; everything else runs unprivileged.
+    root = bool(collector.host_paths)
+    return {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+            **({"runAsUser": 0} if root else {"runAsNonRoot": True, "runAsUser": 10001})}
+
+
+def _container(collector: Collector) -> dict[str, Any]:
+    volumes, mounts = _volumes(collector, with_config=True)
+    container: dict[str, Any] = {
+        "name": "otelcol",
+        "image": collector.image or CONTRIB_IMAGE,
+        "args": [f"--config=/conf/{CONFIG_KEY}"],
+        "env": _env(collector),
+        "ports": [{"name": name, "containerPort": port, "protocol": "TCP",
+                   **({"hostPort": port} if collector.workload == "daemonset" and name in collector.ports else {})}
+                  for name, port in _ports(collector).items()],
+        "resources": _resources(collector),
+        "securityContext": _security(collector),
+        "volumeMounts": mounts,
+    }
+    if collector.uses("health_check"):
+        probe = {"httpGet": {"path": "/", "port": HEALTH_PORT}}
+        container["livenessProbe"] = probe
+        container["readinessProbe"] = probe
+    return container
+
+
+def _workload(ctx: RenderContext, collector: Collector) -> dict[str, Any]:
+    labels = _labels(collector)
+    volumes, _ = _volumes(collector, with_config=True)
+    # A changed config changes this annotation, so the workload rolls its pods.
+    checksum = hashlib.sha256(_config_text(collector).encode()).hexdigest()
+    pod = {"metadata": {"labels": labels, "annotations": {"checksum/config": checksum}},
+           "spec": {"serviceAccountName": collector.name, "containers": [_container(collector)],
+                    "volumes": volumes, "terminationGracePeriodSeconds": 30}}
+    spec: dict[str, Any] = {"selector": {"matchLabels": labels}, "template": pod}
+    if collector.workload != "daemonset":
+        spec = {"replicas": collector.replicas, **spec}
+    if collector.workload == "statefulset":
+        spec = {**spec, "serviceName": headless_service(collector), "podManagementPolicy": "Parallel"}
+    kind = {"daemonset": "DaemonSet", "statefulset": "StatefulSet", "deployment": "Deployment"}[collector.workload]
+    return {"apiVersion": "apps/v1", "kind": kind, "metadata": object_metadata(ctx, collector.name, labels),
+            "spec": spec}
+
+
+def _service(ctx: RenderContext, collector: Collector, headless: bool) -> dict[str, Any]:
+    ports = _ports(collector) if not headless else dict(collector.ports)
+    spec: dict[str, Any] = {"selector": _labels(collector),
+                            "ports": [{"name": n, "port": p, "targetPort": p, "protocol": "TCP"}
+                                      for n, p in ports.items()]}
+    if headless:
+        spec = {"clusterIP": "None", **spec}
+    elif collector.workload == "daemonset":
+        spec["internalTrafficPolicy"] = "Local"  # pods reach the agent on their own node
+    name = headless_service(collector) if headless else collector.name
+    return {"apiVersion": "v1", "kind": "Service", "metadata": object_metadata(ctx, name, _labels(collector)),
+            "spec": spec}
+
+
+def _rbac(ctx: RenderContext, collector: Collector) -> list[dict[str, Any]]:
+    rules = [rule for type_, needed in RBAC_RULES.items() if collector.uses(type_) for rule in needed]
+    account = {"apiVersion": "v1", "kind": "ServiceAccount",
+               "metadata": object_metadata(ctx, collector.name, _labels(collector))}
+    if not rules:
+        return [account]
+    cluster_name = f"{ctx.env.namespace}-{collector.name}"
+    meta = object_metadata(ctx, cluster_name, _labels(collector))
+    del meta["namespace"]  # cluster-scoped
+    return [
+        account,
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": meta, "rules": rules},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": meta,
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": cluster_name},
+         "subjects": [{"kind": "ServiceAccount", "name": collector.name, "namespace": ctx.env.namespace}]},
+    ]
+
+
+def manifests(ctx: RenderContext, collector: Collector) -> list[dict[str, Any]]:
+    """Every object deploying `collector`, in apply order."""
+    if collector.output == "operator":
+        return [*_rbac(ctx, collector), operator_resource(ctx, collector)]
+    config_map = {"apiVersion": "v1", "kind": "ConfigMap",
+                  "metadata": object_metadata(ctx, collector.name, _labels(collector)),
+                  "data": {CONFIG_KEY: _config_text(collector)}}
+    objects = [*_rbac(ctx, collector), config_map, _workload(ctx, collector), _service(ctx, collector, False)]
+    if collector.workload == "statefulset":
+        objects.append(_service(ctx, collector, True))
+    return objects
+
+
+def _config_text(collector: Collector) -> str:
+    return to_yaml(render_config(collector)).decode()
+
+
+def operator_resource(ctx: RenderContext, collector: Collector) -> dict[str, Any]:
+    """An OpenTelemetryCollector v1beta1: the Operator then creates the workload, ConfigMap and Services."""
+    volumes, mounts = _volumes(collector, with_config=False)
+    spec: dict[str, Any] = {
+        "mode": collector.workload,
+        "image": collector.image or CONTRIB_IMAGE,
+        "serviceAccount": collector.name,
+        "env": _env(collector),
+        "resources": _resources(collector),
+        "securityContext": _security(collector),
+        "config": render_config(collector),
+    }
+    if collector.workload != "daemonset":
+        spec["replicas"] = collector.replicas
+    if volumes:
+        spec["volumes"] = volumes
+        spec["volumeMounts"] = mounts
+    return {"apiVersion": "opentelemetry.io/v1beta1", "kind": "OpenTelemetryCollector",
+            "metadata": object_metadata(ctx, collector.name, _labels(collector)), "spec": spec}

@@ -1,0 +1,55 @@
+"""Collector outputs per environment: collector/<name>.yaml configs, the builder manifest listing
+exactly the components used, and kubernetes/collector-<name>.yaml (workloads or Operator CRs)."""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from obs.collector.builder import manifest
+from obs.collector.config import render_config
+from obs.collector.kubernetes import headless_host, manifests
+from obs.collector.model import Collector, thaw
+from obs.errors import DefinitionError
+from obs.render.base import RenderContext, RenderedFile
+from obs.render.kubernetes import KUBERNETES_DIR
+
+COLLECTOR_DIR = "collector"
+BUILDER_MANIFEST = f"{COLLECTOR_DIR}/builder-manifest.yaml"
+
+
+def check_collectors(collectors: Sequence[object], namespace: str) -> tuple[Collector, ...]:
+    """Collector objects with unique names; a replicated tail-sampling collector must be fed by a
+    load_balancing exporter keyed by traceID that resolves its headless Service."""
+    for item in collectors:
+        if not isinstance(item, Collector):
+            raise DefinitionError("definitions", "collectors", f"{item!r} is not a Collector",
+                                  "pass obs.collector.Collector objects")
+    found = tuple(collectors)  # type: ignore[arg-type]
+    names = [c.name for c in found]
+    if len(set(names)) != len(names):
+        raise DefinitionError("definitions", "collectors", "two collectors share a name", "rename one")
+    balancers = [e for c in found for e in c.components()["exporter"].values() if e.type == "load_balancing"]
+    for collector in found:
+        if not collector.uses("tail_sampling") or collector.replicas == 1:
+            continue
+        host = headless_host(collector, namespace)
+        fed = [e for e in balancers if e.config.get("routing_key", "traceID") == "traceID"
+               and thaw(e.config.get("resolver", {})).get("dns", {}).get("hostname") == host]
+        if not fed:
+            raise DefinitionError(collector.definition, "replicas",
+                                  f"tail_sampling on {collector.replicas} replicas but no load_balancing "
+                                  f"exporter routes traces by traceID to {host}",
+                                  "send traces through obs.collector topology's load_balancing exporter "
+                                  "(resolver.dns.hostname = the headless Service), or use one replica")
+    return found
+
+
+def render(ctx: RenderContext) -> Iterable[RenderedFile]:
+    collectors = check_collectors(ctx.defs.collectors, ctx.env.namespace)
+    for collector in collectors:
+        yield RenderedFile(f"{COLLECTOR_DIR}/{collector.name}.yaml", render_config(collector))
+        yield RenderedFile(f"{KUBERNETES_DIR}/collector-{collector.name}.yaml", manifests(ctx, collector),
+                           "yaml-documents")
+    if collectors:
+        used = {c.spec for collector in collectors for kind in collector.components().values()
+                for c in kind.values()}
+        yield RenderedFile(BUILDER_MANIFEST, manifest(used, f"{ctx.bundle.name} collectors ({ctx.env.name})"))
