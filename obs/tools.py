@@ -30,6 +30,16 @@ def promtool() -> Path:
     return find_tool("promtool", "OBS_PROMTOOL", "run `make tools`, or apt-get install prometheus")
 
 
+def otelcol() -> Path:
+    """OBS_OTELCOL if set, else the cached build of the reference manifest, else `otelcol` on PATH."""
+    from obs.collector.builder import binary_path, reference_manifest
+    hint = "run `make tools` (builds it with the collector builder, cached in ~/.cache/obs)"
+    cached = binary_path(reference_manifest())
+    if not os.environ.get("OBS_OTELCOL") and cached.is_file():
+        return cached
+    return find_tool("otelcol", "OBS_OTELCOL", hint)
+
+
 @dataclass(frozen=True)
 class ToolResult:
     returncode: int

@@ -1,5 +1,5 @@
 """The reference bundle: everything in rules/, dashboards/ and collector/, for staging and prod."""
-from collector import backends, instrumentation
+from collector import backends, instrumentation, topologies
 from obs import Bundle, Definitions, Environment
 from rules import workloads
 from rules.environments import ENVIRONMENTS
@@ -9,6 +9,7 @@ def define(env: Environment) -> Definitions:
     """The reference definitions for one environment."""
     return Definitions(
         rule_packs=[workloads.pack(env)],
+        collectors=topologies.collectors(env),
         tempo=backends.tempo(env),
         loki=backends.loki(env),
         instrumentation=[instrumentation.instrumentation(env)],

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from obs.render.base import RenderContext
-from obs.validate import backends, lint, promtool
+from obs.validate import backends, dashboards, lint, otelcol, promtool
 from obs.validate.lint import LintIssue
 
 Linter = Callable[[RenderContext], Iterable[LintIssue]]
@@ -30,8 +30,15 @@ def promtool_test_rules(folders: Sequence[Path]) -> str:
     return f"promtool test rules: {count} files OK"
 
 
-LINTERS: tuple[Linter, ...] = (lint_rule_packs, backends.lint_loki_rules)
+def otelcol_validate(folders: Sequence[Path]) -> str:
+    files = otelcol.config_files(folders)
+    count = otelcol.validate_files(files, folders[0].parent if folders else Path("."))
+    return f"otelcol validate: {count} collector configs OK"
+
+
+LINTERS: tuple[Linter, ...] = (lint_rule_packs, backends.lint_loki_rules, dashboards.lint_dashboards)
 # Run by `obs build` before the swap: cheap syntax/semantics checks.
-BUILD_CHECKS: tuple[ToolCheck, ...] = (promtool_check_rules, backends.check_backend_files)
+BUILD_CHECKS: tuple[ToolCheck, ...] = (promtool_check_rules, backends.check_backend_files, otelcol_validate,
+                                       dashboards.promtool_check_dashboards)
 # Run by `obs validate` and `obs test` in addition: unit tests and heavier checks.
 TEST_CHECKS: tuple[ToolCheck, ...] = (promtool_test_rules, backends.check_python_instrumentation)
