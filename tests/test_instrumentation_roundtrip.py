@@ -1,0 +1,234 @@
+"""Tier 3: the rendered Python instrumentation, run for real, feeds a real collector and a real
+Prometheus; the metric names Prometheus stores are the ones the generated rules and dashboards
+query, and an obs-generated alert fires on the traffic.
+
+Everything listens on 127.0.0.1, every wait is a bounded loop, every process is stopped.
+"""
+from __future__ import annotations
+
+import json
+import re
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+import yaml
+
+from obs import AlertRule, RuleGroup, RulePack
+from obs.render import render_environment
+from obs.render.prometheus import render_rule_groups
+from obs.tools import find_tool
+from tests.conftest import require_tool
+
+pytestmark = pytest.mark.tools
+
+SERVICE_DIR = "instrumentation/default/shop/checkout"
+HTTP_METRIC = re.compile(r"\bhttp_server_request_duration_seconds(?:_bucket|_count|_sum)?\b")
+STABLE_LABELS = {"http_request_method", "http_route", "http_response_status_code", "url_scheme"}
+
+
+def _otelcol() -> Path:
+    try:
+        from obs.tools import otelcol
+    except ImportError:  # the collector issue adds obs.tools.otelcol
+        return find_tool("otelcol", "OBS_OTELCOL", "run `make tools`")
+    return otelcol()
+
+
+@pytest.fixture(scope="module")
+def otelcol_path() -> Path:
+    return require_tool(_otelcol)
+
+
+@pytest.fixture(scope="module")
+def prometheus_path() -> Path:
+    return require_tool(lambda: find_tool("prometheus", "OBS_PROMETHEUS", "apt-get install prometheus"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(what: str, probe: Callable[[], Any], attempts: int = 120, pause: float = 0.5) -> Any:
+    """Call `probe` until it returns something truthy, at most `attempts` times."""
+    last: Any = None
+    for _ in range(attempts):
+        try:
+            last = probe()
+        except OSError as exc:  # not listening yet
+            last = exc
+        if last and not isinstance(last, Exception):
+            return last
+        time.sleep(pause)
+    pytest.fail(f"gave up waiting for {what}; last answer: {last!r}")
+
+
+def prom_api(port: int, path: str, **params: str) -> Any:
+    url = f"http://127.0.0.1:{port}/api/v1/{path}?{urllib.parse.urlencode(params)}"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.load(response)["data"]
+
+
+@pytest.fixture
+def started() -> Iterator[Callable[..., subprocess.Popen]]:
+    """Start processes that are all terminated (then killed) when the test ends."""
+    procs: list[subprocess.Popen] = []
+
+    def start(args: list[str | Path], log: Path, **kwargs: Any) -> subprocess.Popen:
+        proc = subprocess.Popen([str(a) for a in args], stdout=log.open("w"), stderr=subprocess.STDOUT, **kwargs)
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+def error_ratio_alert() -> RulePack:
+    """An obs rule pack on the stable HTTP metric: more than 10% of requests answered 5xx."""
+    count = "http_server_request_duration_seconds_count"
+    expr = (f'sum by (cluster, job) (rate({count}{{http_response_status_code=~"5.."}}[1m]))\n'
+            f"  / sum by (cluster, job) (rate({count}[1m])) > 0.1")
+    return RulePack("http-roundtrip", [RuleGroup("http.rules", [AlertRule(
+        name="HttpServerErrorRatioHigh", expr=expr, severity="warning",
+        summary="A service answers many requests with 5xx",
+        description="{{ $labels.job }} answers {{ $value | humanizePercentage }} of requests with 5xx.",
+    )])])
+
+
+DRIVER = textwrap.dedent("""
+    import sys, time
+    from opentelemetry.trace import SpanKind
+    import otel_setup
+
+    telemetry = otel_setup.setup()
+    log = telemetry.logger
+    for i in range(int(sys.argv[1])):
+        status = 500 if i % 3 == 0 else 200
+        with telemetry.tracer.start_as_current_span("GET /checkout", kind=SpanKind.SERVER) as span:
+            span.set_attribute("http.response.status_code", status)
+            log.warning("checkout answered %s", status)
+            telemetry.record_request("GET", "/checkout", status, 0.02 + (i % 5) * 0.01)
+        time.sleep(0.05)
+    telemetry.shutdown()
+""")
+
+
+def collector_config(otlp_port: int, prom_port: int, out: Path) -> dict[str, Any]:
+    files = {signal: {"path": str(out / f"{signal}.jsonl")} for signal in ("traces", "metrics", "logs")}
+    return {
+        "receivers": {"otlp": {"protocols": {"http": {"endpoint": f"127.0.0.1:{otlp_port}"}}}},
+        "exporters": {
+            **{f"file/{signal}": cfg for signal, cfg in files.items()},
+            "prometheus_remote_write": {
+                "endpoint": f"http://127.0.0.1:{prom_port}/api/v1/write",
+                "external_labels": {"cluster": "roundtrip"},
+                "resource_to_telemetry_conversion": {"enabled": False},
+                "target_info": {"enabled": True},
+            },
+        },
+        "service": {
+            "telemetry": {"metrics": {"level": "none"}},
+            "pipelines": {
+                "traces": {"receivers": ["otlp"], "exporters": ["file/traces"]},
+                "metrics": {"receivers": ["otlp"], "exporters": ["file/metrics", "prometheus_remote_write"]},
+                "logs": {"receivers": ["otlp"], "exporters": ["file/logs"]},
+            },
+        },
+    }
+
+
+def queried_http_metrics(files: dict[str, bytes]) -> set[str]:
+    """HTTP metric names the generated rules and dashboards query (the stable-semconv ones)."""
+    names: set[str] = set()
+    for path, data in files.items():
+        if path.startswith(("prometheus/rules/", "grafana/", "kubernetes/")):
+            names |= set(HTTP_METRIC.findall(data.decode()))
+    return names
+
+
+def test_python_snippet_feeds_collector_and_prometheus(tmp_path, reference_bundle, otelcol_path,
+                                                       prometheus_path, started):
+    env = reference_bundle.environment("staging")
+    files = render_environment(reference_bundle, env)
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "otel_setup.py").write_bytes(files[f"{SERVICE_DIR}/otel_setup.py"])
+    (app / "driver.py").write_text(DRIVER)
+
+    prom_port, otlp_port = free_port(), free_port()
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(yaml.safe_dump(render_rule_groups(env, error_ratio_alert())))
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump({
+        "global": {"evaluation_interval": "1s"}, "rule_files": [str(rules)]}))
+    started([prometheus_path, f"--config.file={tmp_path / 'prometheus.yml'}",
+             f"--storage.tsdb.path={tmp_path / 'tsdb'}", f"--web.listen-address=127.0.0.1:{prom_port}",
+             "--web.enable-remote-write-receiver"], tmp_path / "prometheus.log")
+    wait_for("prometheus to be ready", lambda: prom_api(prom_port, "status/buildinfo"))
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (tmp_path / "otelcol.yaml").write_text(yaml.safe_dump(collector_config(otlp_port, prom_port, out)))
+    started([otelcol_path, f"--config={tmp_path / 'otelcol.yaml'}"], tmp_path / "otelcol.log")
+    wait_for("the collector's OTLP receiver", lambda: socket.create_connection(("127.0.0.1", otlp_port), 1))
+
+    driver_env = {"PATH": "/usr/bin:/bin", "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{otlp_port}",
+                  "OTEL_METRIC_EXPORT_INTERVAL": "500", "OTEL_BSP_SCHEDULE_DELAY": "200",
+                  "OTEL_BLRP_SCHEDULE_DELAY": "200", "OTEL_RESOURCE_ATTRIBUTES": "service.instance.id=roundtrip-1"}
+    run = subprocess.run([sys.executable, "driver.py", "120"], cwd=app, env=driver_env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+    # All three signals reached the collector, with the resource obs baked in plus the env's.
+    def exported(signal: str) -> list[dict]:
+        """Complete JSON lines the file exporter wrote so far (a last partial line is skipped)."""
+        path = out / f"{signal}.jsonl"
+        lines = path.read_text().split("\n")[:-1] if path.exists() else []
+        return [json.loads(line) for line in lines if line]
+    spans = wait_for("spans in the file exporter", lambda: exported("traces"))
+    metrics = wait_for("metrics in the file exporter", lambda: exported("metrics"))
+    logs = wait_for("logs in the file exporter", lambda: exported("logs"))
+    resource = {a["key"]: a["value"].get("stringValue") for a in spans[0]["resourceSpans"][0]["resource"]["attributes"]}
+    assert resource["service.name"] == "checkout"
+    assert resource["service.namespace"] == "shop"
+    assert resource["deployment.environment.name"] == "staging"
+    assert resource["service.instance.id"] == "roundtrip-1"
+    metric_names = {m["name"] for doc in metrics for rm in doc["resourceMetrics"]
+                    for sm in rm["scopeMetrics"] for m in sm["metrics"]}
+    assert "http.server.request.duration" in metric_names
+    bodies = [r["body"]["stringValue"] for doc in logs for rl in doc["resourceLogs"]
+              for sl in rl["scopeLogs"] for r in sl["logRecords"]]
+    assert "checkout answered 500" in bodies
+
+    # Prometheus stores exactly the names the generated rules and dashboards query.
+    stored = wait_for("the histogram in Prometheus", lambda: {
+        n for n in prom_api(prom_port, "label/__name__/values") if HTTP_METRIC.fullmatch(n)})
+    assert stored == {f"http_server_request_duration_seconds{s}" for s in ("_bucket", "_count", "_sum")}
+    queried = queried_http_metrics(files) | {"http_server_request_duration_seconds_count"}
+    assert queried <= stored, f"queried but never produced: {sorted(queried - stored)}"
+    series = prom_api(prom_port, "series", **{"match[]": "http_server_request_duration_seconds_count"})
+    assert STABLE_LABELS <= set(series[0]), series[0]
+    assert series[0]["job"] == "shop/checkout"
+
+    # The obs-rendered alert fires on the traffic (a third of the requests failed).
+    def firing() -> list[dict]:
+        return [a for a in prom_api(prom_port, "alerts")["alerts"]
+                if a["labels"]["alertname"] == "HttpServerErrorRatioHigh" and a["state"] == "firing"]
+    alerts = wait_for("HttpServerErrorRatioHigh to fire", firing)
+    assert alerts[0]["labels"]["job"] == "shop/checkout"
+    assert alerts[0]["labels"]["cluster"] == "roundtrip"
