@@ -1,7 +1,7 @@
 """The bundle: environments plus a function that builds the definitions for each environment."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from obs.backends.loki import Loki
@@ -12,6 +12,7 @@ from obs.model.checks import check_slug, check_unique
 from obs.instrumentation.model import Instrumentation
 from obs.model.environment import Environment
 from obs.model.rules import RulePack
+from obs.model.slo import SLO
 
 
 if TYPE_CHECKING:  # obs.collector imports obs.model: no runtime import here
@@ -23,12 +24,14 @@ class Definitions:
     """Everything a bundle defines for one environment."""
 
     rule_packs: Sequence[RulePack] = ()
-    slos: Sequence[Any] = ()
+    slos: Sequence[SLO] = ()
     dashboards: Sequence[Dashboard] = ()
     collectors: Sequence["Collector"] = ()
     tempo: Tempo | None = None
     loki: Loki | None = None
     instrumentation: Sequence[Instrumentation] = ()
+    # Set by Bundle.definitions(): SLO rules need the environment's cluster label and name.
+    environment: Environment | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         for name in ("rule_packs", "slos", "dashboards", "collectors", "instrumentation"):
@@ -51,7 +54,15 @@ class Definitions:
 
     def all_rule_packs(self) -> tuple[RulePack, ...]:
         """The rule packs to render: the hand-written ones plus those generated from SLOs."""
-        return tuple(self.rule_packs)
+        if not self.slos:
+            return tuple(self.rule_packs)
+        if self.environment is None:
+            raise DefinitionError("definitions", "slos", "cannot generate SLO rules without an environment",
+                                  "build Definitions through a Bundle, or pass environment=env")
+        from obs.slo.rules import slo_rule_packs  # obs.slo builds on the model
+        packs = (*self.rule_packs, *slo_rule_packs(self.slos, self.environment))
+        check_unique("definitions", "slos", (p.name for p in packs), "rule pack (SLO packs are slo-<service>)")
+        return packs
 
 
 @dataclass(frozen=True)
@@ -93,5 +104,7 @@ class Bundle:
             if not isinstance(defs, Definitions):
                 raise DefinitionError(f"bundle {self.name!r}", "define",
                                       f"returned {type(defs).__name__}", "return obs.Definitions(...)")
+            if defs.environment is None:
+                defs = replace(defs, environment=env)
             self._cache[env.name] = defs
         return self._cache[env.name]

@@ -1,0 +1,326 @@
+"""Service level objectives: an SLI, an objective over a period, and burn-rate alerting.
+
+    SLO(service="checkout", name="availability", objective=99.9,
+        sli=EventsSLI(bad=counter_rate("http_requests_total", 'code=~"5.."'),
+                      total=counter_rate("http_requests_total")))
+
+SLI queries are PromQL with a `{{window}}` placeholder (Sloth's `{{.window}}` is accepted too) that
+obs replaces by the 5m base window. obs.slo turns an SLO into recording rules, alerts and tests.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
+from typing import Mapping, Sequence, Union
+
+from obs.errors import DefinitionError
+from obs.model.checks import (
+    check_duration, check_labels, check_metric_name, check_nonempty, duration_seconds,
+)
+
+WINDOW = "{{window}}"
+_WINDOW_RE = re.compile(r"\{\{\s*\.?window\s*\}\}")
+BASE_WINDOW = "5m"
+# Labels obs sets on SLO series and alerts; an SLO's own labels must not reuse them.
+RESERVED_LABELS = ("slo_service", "slo_name", "slo_severity", "severity", "long_window", "short_window")
+SEVERITY_OF = MappingProxyType({"page": "critical", "ticket": "warning"})
+_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+
+
+def _frozen(mapping: Mapping[str, str] | None) -> Mapping[str, str]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+def with_window(query: str, window: str) -> str:
+    """`query` with its window placeholder replaced by `window`."""
+    return _WINDOW_RE.sub(window, query)
+
+
+def _check_query(what: str, field_name: str, query: object) -> str:
+    check_nonempty(what, field_name, query)
+    assert isinstance(query, str)
+    if not _WINDOW_RE.search(query):
+        raise DefinitionError(what, field_name, f"{query!r} has no {WINDOW} placeholder",
+                              f"write the range as [{WINDOW}], e.g. rate(x_total[{WINDOW}]), "
+                              "so obs can evaluate it over each window")
+    return _WINDOW_RE.sub(WINDOW, query)
+
+
+def counter_rate(metric: str, *matchers: str, by: Sequence[str] = ("cluster",)) -> str:
+    """`sum by (cluster) (rate(metric{matchers}[{{window}}]))`: an events query for EventsSLI."""
+    inner = ", ".join(m for m in matchers if m)
+    sel = f"{metric}{{{inner}}}" if inner else metric
+    return f"sum by ({', '.join(by)}) (rate({sel}[{WINDOW}]))"
+
+
+@dataclass(frozen=True)
+class EventsSLI:
+    """Bad events over total events: two counter-rate queries returning the same label sets."""
+
+    bad: str
+    total: str
+    kind = "events"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "bad", _check_query("events SLI", "bad", self.bad))
+        object.__setattr__(self, "total", _check_query("events SLI", "total", self.total))
+
+
+def le_values(threshold: float) -> tuple[str, ...]:
+    """The `le` label values a bucket boundary has in the wild: Prometheus 2.x keeps the client's
+    text ('1' from Go clients, '1.0' from Python), 3.x normalises to a float with '.0' ('1.0')."""
+    text = repr(float(threshold))
+    forms = {text}
+    if text.endswith(".0"):
+        forms.add(text[:-2])
+    if "e" in text:  # Go formats exponents with two digits: 1e-05
+        mantissa, exp = text.split("e")
+        forms.add(f"{mantissa}e{exp[0] if exp[0] in '+-' else '+'}{exp.lstrip('+-').zfill(2)}")
+    return tuple(sorted(forms))
+
+
+@dataclass(frozen=True)
+class LatencySLI:
+    """Requests slower than `threshold` seconds are bad, from a classic histogram `metric`
+    (`<metric>_bucket{le}` and `<metric>_count`). `selector` holds label matchers without braces;
+    `buckets`, when given, are the histogram's boundaries and the threshold must be one of them."""
+
+    metric: str
+    threshold: float
+    selector: str = ""
+    buckets: Sequence[float] = ()
+    by: Sequence[str] = ("cluster",)
+    kind = "latency"
+
+    def __post_init__(self) -> None:
+        what = f"latency SLI on {self.metric!r}"
+        check_metric_name(what, "metric", self.metric)
+        if self.metric.endswith(("_bucket", "_count", "_sum")):
+            raise DefinitionError(what, "metric", "names a histogram series, not the histogram",
+                                  f"drop the suffix: {self.metric.rsplit('_', 1)[0]!r}")
+        if isinstance(self.threshold, bool) or not isinstance(self.threshold, (int, float)) \
+                or self.threshold <= 0:
+            raise DefinitionError(what, "threshold", f"{self.threshold!r} is not a positive number of seconds",
+                                  "give the latency bound in seconds, e.g. 0.5")
+        object.__setattr__(self, "buckets", tuple(float(b) for b in self.buckets))
+        object.__setattr__(self, "by", tuple(self.by))
+        if self.buckets and float(self.threshold) not in self.buckets:
+            raise DefinitionError(what, "threshold", f"{self.threshold} is not one of the histogram's buckets "
+                                  f"{list(self.buckets)}", "pick a bucket boundary: the SLI can only count "
+                                  "requests at a boundary (or add the bucket to the instrumentation)")
+
+    def _sum(self, series: str, extra: str = "") -> str:
+        matchers = ", ".join(m for m in (self.selector, extra) if m)
+        return f"sum by ({', '.join(self.by)}) (rate({self.metric}_{series}{{{matchers}}}[{WINDOW}]))"
+
+    @property
+    def total(self) -> str:
+        return self._sum("count")
+
+    @property
+    def good(self) -> str:
+        pattern = "|".join(v.replace(".", "\\\\.") for v in le_values(self.threshold))
+        return self._sum("bucket", f'le=~"{pattern}"')
+
+    @property
+    def bad(self) -> str:
+        return f"{self.total} - {self.good}"
+
+
+@dataclass(frozen=True)
+class RawSLI:
+    """An error-ratio query (0..1) with a {{window}} placeholder, for SLIs with no event counts."""
+
+    error_ratio: str
+    kind = "raw"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "error_ratio", _check_query("raw SLI", "error_ratio", self.error_ratio))
+
+
+SLI = Union[EventsSLI, LatencySLI, RawSLI]
+
+
+@dataclass(frozen=True)
+class BurnRateWindow:
+    """One multi-window condition: the error ratio over both `long` and `short` exceeds `factor`
+    times the error budget. `factor` is stated for a 30-day period and scaled to the SLO's period
+    so that the same share of the budget is spent before it fires (as Sloth does)."""
+
+    long: str
+    short: str
+    factor: float
+
+    def __post_init__(self) -> None:
+        what = f"burn-rate window {self.long}/{self.short}"
+        check_duration(what, "long", self.long)
+        check_duration(what, "short", self.short)
+        for name in ("long", "short"):
+            if duration_seconds(getattr(self, name)) < duration_seconds(BASE_WINDOW):
+                raise DefinitionError(what, name, f"is shorter than the {BASE_WINDOW} base window",
+                                      f"use {BASE_WINDOW} or longer")
+        if duration_seconds(self.short) >= duration_seconds(self.long):
+            raise DefinitionError(what, "short", "is not shorter than the long window",
+                                  "the short window confirms the burn is still happening: make it ~1/12 of long")
+        if isinstance(self.factor, bool) or not isinstance(self.factor, (int, float)) or self.factor <= 0:
+            raise DefinitionError(what, "factor", f"{self.factor!r} is not a positive burn rate", "e.g. 14.4")
+
+    def factor_for(self, period: str, base_period: str = "30d") -> float:
+        """The burn rate for an SLO over `period`: same budget share, e.g. 14.4 -> 13.44 for 28d."""
+        return round(self.factor * duration_seconds(period) / duration_seconds(base_period), 6)
+
+
+PAGE_WINDOWS = (BurnRateWindow("1h", "5m", 14.4), BurnRateWindow("6h", "30m", 6))
+TICKET_WINDOWS = (BurnRateWindow("1d", "2h", 3), BurnRateWindow("3d", "6h", 1))
+
+
+@dataclass(frozen=True)
+class SLOAlerting:
+    """How an SLO alerts: page (severity critical) and ticket (warning) burn-rate windows.
+    `name` is the alert name stem (default <Service><Name>ErrorBudgetBurn); alerts are
+    `<name>Page` and `<name>Ticket`. Empty windows disable that alert."""
+
+    page_windows: Sequence[BurnRateWindow] = PAGE_WINDOWS
+    ticket_windows: Sequence[BurnRateWindow] = TICKET_WINDOWS
+    name: str | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+    page_labels: Mapping[str, str] = field(default_factory=dict)
+    ticket_labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    runbook_url: str | None = None
+
+    def __post_init__(self) -> None:
+        what = "SLO alerting"
+        for name in ("page_windows", "ticket_windows"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+            for window in getattr(self, name):
+                if not isinstance(window, BurnRateWindow):
+                    raise DefinitionError(what, name, f"{window!r} is not a BurnRateWindow")
+        for name in ("labels", "page_labels", "ticket_labels", "annotations"):
+            object.__setattr__(self, name, _frozen(getattr(self, name)))
+            check_labels(what, name, getattr(self, name))
+        for name in ("labels", "page_labels", "ticket_labels"):
+            clash = set(getattr(self, name)) & set(RESERVED_LABELS)
+            if clash:
+                raise DefinitionError(what, name, f"sets {sorted(clash)}, which obs sets itself",
+                                      "severity follows page (critical) / ticket (warning); drop these labels")
+
+    def windows(self) -> dict[str, tuple[BurnRateWindow, ...]]:
+        """Severity ('page', 'ticket') -> its windows, for enabled severities."""
+        return {s: w for s, w in (("page", self.page_windows), ("ticket", self.ticket_windows)) if w}
+
+
+def _camel(text: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^a-zA-Z0-9]+", text) if part)
+
+
+@dataclass(frozen=True)
+class SLO:
+    """A service level objective: `objective` percent of `sli` events are good over `period`.
+    `min_event_rate` (events/s over an alert's long window) holds alerts back on low traffic,
+    where one failed request is a large error ratio; it needs an events or latency SLI."""
+
+    service: str
+    name: str
+    objective: float
+    sli: SLI
+    period: str = "30d"
+    description: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    alerting: SLOAlerting = field(default_factory=SLOAlerting)
+    min_event_rate: float = 0.0
+
+    @property
+    def definition(self) -> str:
+        return f"SLO '{self.service}/{self.name}'"
+
+    def __post_init__(self) -> None:
+        what = self.definition
+        for name in ("service", "name"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not _NAME_RE.match(value):
+                raise DefinitionError(what, name, f"{value!r} is not a valid name",
+                                      "use letters, digits, '-', '_' and '.', e.g. 'checkout-api'")
+        self._check_objective()
+        if not isinstance(self.sli, (EventsSLI, LatencySLI, RawSLI)):
+            raise DefinitionError(what, "sli", f"{self.sli!r} is not an SLI",
+                                  "use EventsSLI, LatencySLI or RawSLI")
+        check_duration(what, "period", self.period)
+        object.__setattr__(self, "labels", _frozen(self.labels))
+        check_labels(what, "labels", self.labels)
+        clash = set(self.labels) & set(RESERVED_LABELS)
+        if clash:
+            raise DefinitionError(what, "labels", f"sets {sorted(clash)}, which obs sets itself",
+                                  "rename these labels")
+        if not isinstance(self.alerting, SLOAlerting):
+            raise DefinitionError(what, "alerting", f"{self.alerting!r} is not SLOAlerting")
+        self._check_windows()
+        if isinstance(self.min_event_rate, bool) or not isinstance(self.min_event_rate, (int, float)) \
+                or self.min_event_rate < 0:
+            raise DefinitionError(what, "min_event_rate", f"{self.min_event_rate!r} is not a rate >= 0",
+                                  "give events per second, e.g. 0.1 (one event every 10s)")
+        if self.min_event_rate and isinstance(self.sli, RawSLI):
+            raise DefinitionError(what, "min_event_rate", "needs event counts, a raw SLI has none",
+                                  "use an events or latency SLI, or drop min_event_rate")
+
+    def _check_objective(self) -> None:
+        what = self.definition
+        try:
+            ok = not isinstance(self.objective, bool) and 0 < Decimal(str(self.objective)) < 100
+        except (InvalidOperation, ValueError):
+            ok = False
+        if not ok:
+            raise DefinitionError(what, "objective", f"{self.objective!r} is not a percentage between 0 and 100",
+                                  "give the target percentage of good events, e.g. 99.9 "
+                                  "(100 leaves no error budget, 0 allows anything)")
+
+    def _check_windows(self) -> None:
+        what = self.definition
+        for severity, windows in self.alerting.windows().items():
+            for window in windows:
+                if duration_seconds(window.long) > duration_seconds(self.period):
+                    raise DefinitionError(what, "period", f"{self.period} is shorter than the {severity} "
+                                          f"alert's {window.long} window", "lengthen the period or shorten the "
+                                          "window (SLOAlerting(page_windows=..., ticket_windows=...))")
+                factor = window.factor_for(self.period)
+                if factor * float(self.error_budget) >= 1:
+                    raise DefinitionError(what, "objective", f"a {factor}x burn of a {self.error_budget} budget "
+                                          f"needs an error ratio above 100%: the {severity} alert over "
+                                          f"{window.long}/{window.short} could never fire",
+                                          "raise the objective or lower the window's factor")
+
+    @property
+    def objective_ratio(self) -> Decimal:
+        """The objective as a ratio, exactly (99.9 -> 0.999)."""
+        return Decimal(str(self.objective)) / 100
+
+    @property
+    def error_budget(self) -> Decimal:
+        """1 - objective, exactly (99.9 -> 0.001)."""
+        return 1 - self.objective_ratio
+
+    @property
+    def period_days(self) -> Decimal:
+        return Decimal(int(duration_seconds(self.period))) / 86400
+
+    @property
+    def alert_stem(self) -> str:
+        return self.alerting.name or f"{_camel(self.service)}{_camel(self.name)}ErrorBudgetBurn"
+
+    def windows(self) -> tuple[str, ...]:
+        """Every window a ratio is recorded for (alert windows, the base window, the period), sorted."""
+        names = {BASE_WINDOW, self.period}
+        for windows in self.alerting.windows().values():
+            names.update(w for window in windows for w in (window.long, window.short))
+        return tuple(sorted({window_name(n) for n in names}, key=duration_seconds))
+
+
+def window_name(duration: str) -> str:
+    """A duration in one unit, as rule names use it: '30d' stays '30d' (not '4w2d'), '1h30m' -> '90m'."""
+    seconds = int(duration_seconds(duration))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

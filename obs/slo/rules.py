@@ -1,0 +1,209 @@
+"""SLO -> Prometheus rules: SLI recording rules, metadata rules and burn-rate alerts.
+
+How long windows are computed (the trade-off)
+---------------------------------------------
+Each SLO records two 5m series from its own queries: the bad-event rate and the total-event rate
+(`slo:sli_bad_events:rate5m`, `slo:sli_total_events:rate5m`). Every longer window W is
+
+    sum_over_time(bad_rate5m[W]) / sum_over_time(total_rate5m[W])
+
+i.e. a ratio of sums, weighted by traffic, so a quiet night cannot outvote a busy day (Sloth's
+30d rule averages 5m ratios instead, which over-weights low-traffic intervals). Evaluating it
+reads one small pre-aggregated series per window instead of re-running `rate()` over every raw
+series for 30 days: cheaper by the number of raw series and needs no long raw retention. The
+price: each sample is a trailing 5m rate, so W effectively covers W+5m with the edges tapered,
+and missed rule evaluations (restarts) leave small holes - both cancel in the ratio for steady
+traffic and are negligible against 1h+ windows. Raw SLIs have no event counts, so their windows
+average the 5m ratio (documented as approximate, like Sloth).
+
+Edges: a window with no traffic has no ratio (`> 0` filter) instead of NaN, so nothing pages and
+budgets never show NaN/+Inf; with no traffic over the period the budget remaining is 1. Range
+selections read only the 5m series, which carry the SLO's identity labels (service, name,
+cluster) and never its free labels, so changing `SLO.labels` cannot yield two series with the
+same label set once the rule labels are applied.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+from typing import Iterable, Sequence
+
+from obs.errors import DefinitionError
+from obs.model.environment import Environment
+from obs.model.rules import AlertRule, RecordingRule, RuleGroup, RulePack
+from obs.model.slo import (
+    BASE_WINDOW, SEVERITY_OF, SLO, BurnRateWindow, EventsSLI, RawSLI, window_name, with_window,
+)
+
+BAD = f"slo:sli_bad_events:rate{BASE_WINDOW}"
+TOTAL = f"slo:sli_total_events:rate{BASE_WINDOW}"
+RAW = f"slo:sli_error_raw:ratio_rate{BASE_WINDOW}"
+
+
+def ratio_metric(window: str) -> str:
+    """The SLI error-ratio series for a window, Sloth's name: slo:sli_error:ratio_rate1h."""
+    return f"slo:sli_error:ratio_rate{window_name(window)}"
+
+
+def number(value: Decimal | float) -> str:
+    """A constant as PromQL text, without float noise (Decimal('0.0010') -> '0.001')."""
+    return format(Decimal(str(value)).normalize(), "f")
+
+
+def identity(slo: SLO, env: Environment) -> dict[str, str]:
+    """The labels that identify an SLO's series; they never change for an SLO."""
+    return {"slo_service": slo.service, "slo_name": slo.name, env.cluster_label: env.cluster}
+
+
+def series_labels(slo: SLO, env: Environment) -> dict[str, str]:
+    """Labels every SLO output series carries: the SLO's labels plus its identity."""
+    return {**slo.labels, **identity(slo, env)}
+
+
+def matchers(labels: dict[str, str]) -> str:
+    return "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
+
+
+def sli_rules(slo: SLO, env: Environment) -> list[RecordingRule]:
+    """The 5m base series, from the SLO's own queries."""
+    ident = identity(slo, env)
+    if isinstance(slo.sli, RawSLI):
+        # NaN (0/0 without traffic) and negative ratios are dropped, not recorded.
+        return [RecordingRule(RAW, f"({with_window(slo.sli.error_ratio, BASE_WINDOW)}) >= 0", ident)]
+    total = with_window(slo.sli.total, BASE_WINDOW)
+    bad = with_window(slo.sli.bad, BASE_WINDOW)
+    if isinstance(slo.sli, EventsSLI):
+        # A bad-events counter that was never incremented often does not exist: count it as 0.
+        bad = f"({bad}) or (0 * ({total}))"
+    return [RecordingRule(TOTAL, total, ident), RecordingRule(BAD, bad, ident)]
+
+
+def ratio_expr(slo: SLO, env: Environment, window: str) -> str:
+    """The error ratio over `window`, built from the 5m series (see the module docstring)."""
+    sel = matchers(identity(slo, env))
+    base = window_name(window) == BASE_WINDOW
+    if isinstance(slo.sli, RawSLI):
+        return f"{RAW}{sel}" if base else f"avg_over_time({RAW}{sel}[{window}])"
+    if base:
+        return f"{BAD}{sel} / ({TOTAL}{sel} > 0)"
+    return f"sum_over_time({BAD}{sel}[{window}])\n/ (sum_over_time({TOTAL}{sel}[{window}]) > 0)"
+
+
+def ratio_rules(slo: SLO, env: Environment) -> list[RecordingRule]:
+    labels = series_labels(slo, env)
+    return [RecordingRule(ratio_metric(w), ratio_expr(slo, env, w), labels) for w in slo.windows()]
+
+
+def metadata_rules(slo: SLO, env: Environment) -> list[RecordingRule]:
+    """Objective, budget and period constants, and burn rates, for dashboards."""
+    labels = series_labels(slo, env)
+    sel = matchers(identity(slo, env))
+    budget = number(slo.error_budget)
+    period_ratio = f"{ratio_metric(slo.period)}{sel}"
+    return [
+        RecordingRule("slo:objective:ratio", f"vector({number(slo.objective_ratio)})", labels),
+        RecordingRule("slo:error_budget:ratio", f"vector({budget})", labels),
+        RecordingRule("slo:time_period:days", f"vector({number(slo.period_days)})", labels),
+        RecordingRule("slo:current_burn_rate:ratio", f"{ratio_metric(BASE_WINDOW)}{sel} / {budget}", labels),
+        RecordingRule("slo:period_burn_rate:ratio", f"{period_ratio} / {budget}", labels),
+        # No traffic in the whole period spent no budget: 1, never NaN.
+        RecordingRule("slo:period_error_budget_remaining:ratio",
+                      f"(1 - {period_ratio} / {budget}) or on() vector(1)", labels),
+    ]
+
+
+def condition(slo: SLO, env: Environment, window: BurnRateWindow) -> str:
+    """One multi-window condition; its value is the burn rate over the long window."""
+    sel = matchers(identity(slo, env))
+    budget = number(slo.error_budget)
+    factor = number(window.factor_for(slo.period))
+    long_, short = window_name(window.long), window_name(window.short)
+    expr = (f"({ratio_metric(long_)}{sel} / {budget} > {factor})\n"
+            f"  and ({ratio_metric(short)}{sel} / {budget} > {factor})")
+    if slo.min_event_rate:
+        ignoring = f" ignoring ({', '.join(sorted(slo.labels))})" if slo.labels else ""
+        expr += f"\n  and{ignoring} (avg_over_time({TOTAL}{sel}[{long_}]) >= {number(slo.min_event_rate)})"
+    return (f'label_replace(label_replace(\n  {expr},\n'
+            f'  "long_window", "{long_}", "", ""), "short_window", "{short}", "", "")')
+
+
+def description(service: str, name: str, burn: str, long: str, short: str) -> str:
+    """The alert description; called with template snippets for the rule, values for tests."""
+    return (f"{service}/{name} is burning its error budget {burn}x as fast as the objective allows "
+            f"over the last {long} (and still over the last {short}).")
+
+
+DESCRIPTION = description("{{ $labels.slo_service }}", "{{ $labels.slo_name }}", '{{ printf "%.1f" $value }}',
+                          "{{ $labels.long_window }}", "{{ $labels.short_window }}")
+SUMMARY = {"page": "SLO error budget is burning fast", "ticket": "SLO error budget is burning steadily"}
+
+
+def alert_name(slo: SLO, severity: str) -> str:
+    return f"{slo.alert_stem}{severity.capitalize()}"
+
+
+def alert_labels(slo: SLO, severity: str) -> dict[str, str]:
+    extra = slo.alerting.page_labels if severity == "page" else slo.alerting.ticket_labels
+    return {**slo.alerting.labels, **extra, "slo_severity": severity}
+
+
+def alert_rules(slo: SLO, env: Environment, with_tests: bool = True) -> list[AlertRule]:
+    """The page and ticket alerts (each an `or` of its windows), with generated proofs."""
+    from obs.slo.proofs import proofs  # proofs build on this module
+
+    rules = []
+    for severity, windows in slo.alerting.windows().items():
+        rule = AlertRule(
+            name=alert_name(slo, severity),
+            expr="\nor\n".join(condition(slo, env, w) for w in windows),
+            severity=SEVERITY_OF[severity],
+            summary=SUMMARY[severity],
+            description=DESCRIPTION,
+            labels=alert_labels(slo, severity),
+            annotations=slo.alerting.annotations,
+            runbook_url=slo.alerting.runbook_url,
+        )
+        if with_tests:
+            rule = replace(rule, tests=proofs(slo, env, rule, windows))
+        rules.append(rule)
+    return rules
+
+
+def group_prefix(slo: SLO) -> str:
+    return f"slo-{slo.service}-{slo.name}"
+
+
+def slo_groups(slo: SLO, env: Environment) -> list[RuleGroup]:
+    """Three groups per SLO, like Sloth: SLI ratios, metadata, alerts."""
+    prefix = group_prefix(slo)
+    groups = [RuleGroup(f"{prefix}-sli", [*sli_rules(slo, env), *ratio_rules(slo, env)]),
+              RuleGroup(f"{prefix}-meta", metadata_rules(slo, env))]
+    alerts = alert_rules(slo, env)
+    if alerts:
+        groups.append(RuleGroup(f"{prefix}-alerts", alerts))
+    return groups
+
+
+def pack_name(service: str) -> str:
+    slug = "".join(c if c.isalnum() else "-" for c in service.lower()).strip("-")
+    return f"slo-{slug}"[:63]
+
+
+def slo_rule_packs(slos: Sequence[SLO], env: Environment) -> tuple[RulePack, ...]:
+    """One rule pack per service (`slo-<service>`), its SLOs in definition order."""
+    seen: set[tuple[str, str]] = set()
+    by_pack: dict[str, list[SLO]] = {}
+    for slo in slos:
+        if not isinstance(slo, SLO):
+            raise DefinitionError("definitions", "slos", f"{slo!r} is not an SLO")
+        if (slo.service, slo.name) in seen:
+            raise DefinitionError("definitions", "slos", f"duplicate {slo.definition}",
+                                  "give each SLO of a service a unique name")
+        seen.add((slo.service, slo.name))
+        by_pack.setdefault(pack_name(slo.service), []).append(slo)
+    return tuple(RulePack(name, _groups(members, env), description=f"SLOs of {members[0].service}")
+                 for name, members in by_pack.items())
+
+
+def _groups(slos: Iterable[SLO], env: Environment) -> list[RuleGroup]:
+    return [group for slo in slos for group in slo_groups(slo, env)]
