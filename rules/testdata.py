@@ -20,9 +20,9 @@ SOURCE_LABELS: dict[str, dict[str, str]] = {
                  "node": "node-a", "endpoint": "https-metrics"},
     # OTLP -> collector -> Prometheus: job = service.namespace/service.name, instance = service.instance.id.
     "otel_services": {"job": "shop/checkout", "instance": "627cc493-f310-47de-96bd-71410b7dec09"},
-    "otel_collector": {"job": "otel-collector", "instance": "10.42.1.9:8888",
-                       "service_name": "otelcol-obs", "service_version": "0.160.0",
-                       "service_instance_id": "a3c1e7f0-5b0b-4c1e-9a43-2b8f2a8d1c11"},
+    # The collector's pull reader: resource attributes go to target_info, not onto each series.
+    "otel_collector": {"job": "otel-collector", "instance": "10.42.1.9:8888", "namespace": "monitoring",
+                       "pod": "otel-gateway-5d9c7b8f6-k2j4x"},
 }
 
 
