@@ -8,6 +8,10 @@ staging = Environment(
               runbooks="https://runbooks.example.com/obs"),
     overrides={
         "DeploymentReplicasMismatch.for": "20m",
+        # Staging tolerates more: noisy test traffic, batch jobs on smaller nodes.
+        "ContainerHighCPU.threshold": 0.9,
+        "WebHighErrorRate.threshold": 0.1,
+        "JobRunningTooLong.threshold": 7200,
     },
 )
 
@@ -17,6 +21,12 @@ prod = Environment(
     urls=Urls(grafana="https://grafana.example.com",
               runbooks="https://runbooks.example.com/obs"),
     selectors={"namespaces": 'namespace!~"kube-system|kube-public"'},
+    overrides={
+        # Prod pages earlier on user-facing latency and restarts, and on a filling collector queue.
+        "HighLatency.threshold": 0.5,
+        "PodFrequentlyRestarting.threshold": 3,
+        "OTelCollectorQueueFull.for": "2m",
+    },
 )
 
 ENVIRONMENTS = (staging, prod)
