@@ -22,7 +22,13 @@ promtool:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
 	@promtool --version | head -1
 
-tools: promtool
+# otelcol: built with the collector builder (`go install`ed on first use) from obs's reference manifest
+# (obs/collector/registry.py), cached outside the repo in ~/.cache/obs/otelcol-<manifest hash>/
+# (OBS_CACHE_DIR overrides), so every clone on this machine reuses it. Cold build ~5 min on 2 cores.
+otelcol: install
+	$(BIN)/python -m obs.collector
+
+tools: promtool otelcol
 
 build: install promtool
 	$(BIN)/obs build --out $(OUT)

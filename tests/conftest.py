@@ -31,6 +31,12 @@ def promtool_bin() -> Path:
 
 
 @pytest.fixture(scope="session")
+def otelcol_bin() -> Path:
+    from obs.tools import otelcol
+    return require_tool(otelcol)
+
+
+@pytest.fixture(scope="session")
 def reference_bundle():
     from rules.bundle import bundle
     return bundle

@@ -1,6 +1,6 @@
 """The collector builder manifest, and building otelcol from it with a cache outside the repo.
 
-`python -m obs.collector.builder` builds (or reuses) the binary for the reference manifest (every
+`python -m obs.collector` (`make otelcol`) builds (or reuses) the binary for the reference manifest (every
 registered component) and prints its path. The binary lives in CACHE_DIR/otelcol-<manifest hash>/,
 so any clone on the machine reuses it; a build happens in a temp folder renamed into place.
 
@@ -135,6 +135,3 @@ def main() -> int:
     print(f"otelcol {COLLECTOR_VERSION}: {path}{' (cached)' if cached else ''}")
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())
