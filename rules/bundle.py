@@ -1,5 +1,6 @@
 """The reference bundle: everything in rules/, dashboards/ and collector/, for staging and prod."""
 from collector import backends, instrumentation, topologies
+from dashboards import build as build_dashboards
 from obs import Bundle, Definitions, Environment
 from rules import otel, web, workloads
 from rules.environments import ENVIRONMENTS
@@ -7,8 +8,11 @@ from rules.environments import ENVIRONMENTS
 
 def define(env: Environment) -> Definitions:
     """The reference definitions for one environment."""
+    boards = build_dashboards(env, bundle.name)
     return Definitions(
-        rule_packs=[workloads.pack(env), web.pack(env), otel.pack(env)],
+        rule_packs=[workloads.pack(env, boards.workloads), web.pack(env, boards.service_overview),
+                    otel.pack(env, boards.collector)],
+        dashboards=boards.all(),
         collectors=topologies.collectors(env),
         tempo=backends.tempo(env),
         loki=backends.loki(env),

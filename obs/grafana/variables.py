@@ -35,10 +35,16 @@ def cluster(env: Environment, metric: str) -> g.Template:
 
 
 def namespace(env: Environment, metric: str) -> g.Template:
-    """`$namespace`, limited to the chosen cluster."""
-    return label_values("namespace", f'{metric}{{{env.cluster_label}=~"$cluster"}}', "namespace", "Namespace")
+    """`$namespace`, limited to the chosen cluster ('All' also matches series without the label)."""
+    return label_values("namespace", f'{metric}{{{env.cluster_label}=~"$cluster"}}', "namespace", "Namespace",
+                        all_value=".*")
 
 
 def standard(env: Environment, metric: str) -> list[g.Template]:
     """The variables every obs dashboard has: datasource, cluster, namespace (values from `metric`)."""
     return [datasource(), cluster(env, metric), namespace(env, metric)]
+
+
+def scope(env: Environment, *matchers: str) -> str:
+    """Label matchers for the chosen cluster and namespaces, plus `matchers`, for a selector."""
+    return ", ".join((f'{env.cluster_label}=~"$cluster"', 'namespace=~"$namespace"', *matchers))

@@ -1,0 +1,80 @@
+"""Service overview (RED) for OpenTelemetry-instrumented HTTP services.
+
+Built on the stable semantic conventions as Prometheus stores them: the histogram
+`http_server_request_duration_seconds_{bucket,count,sum}` with `http_route` and
+`http_response_status_code`, and `job` = the service. Latency panels ask for exemplars, which
+link to the trace in Tempo (the Prometheus datasource's exemplarTraceIdDestinations)."""
+from __future__ import annotations
+
+from obs import Environment
+from obs.grafana import Dashboard, Query, Row, heatmap, logs, stat, timeseries, variables
+
+METRIC = "http_server_request_duration_seconds"
+QUANTILES = (0.5, 0.9, 0.99)
+ERROR = 'http_response_status_code=~"5.."'
+SERVICE = 'job="$service"'
+
+
+def _sel(env: Environment, suffix: str, *matchers: str) -> str:
+    return f"{METRIC}_{suffix}{{{variables.scope(env, SERVICE, *matchers)}}}"
+
+
+def _rate(env: Environment, suffix: str, *matchers: str) -> str:
+    return f"rate({_sel(env, suffix, *matchers)}[$__rate_interval])"
+
+
+def _error_ratio(env: Environment, *matchers: str) -> str:
+    return (f"sum({_rate(env, 'count', ERROR, *matchers)})\n"
+            f"/ sum({_rate(env, 'count', *matchers)})")
+
+
+def _latency(env: Environment, *matchers: str) -> list[Query]:
+    return [Query(f"histogram_quantile({q}, sum by (le) ({_rate(env, 'bucket', *matchers)}))",
+                  legend=f"p{round(q * 100)}", exemplar=True) for q in QUANTILES]
+
+
+def _route_row(env: Environment) -> Row:
+    route = 'http_route=~"$route"'
+    return Row("Route $route", repeat="route", panels=[
+        timeseries("Requests by status: $route",
+                   Query(f"sum by (http_response_status_code) ({_rate(env, 'count', route)})",
+                         legend="{{http_response_status_code}}"), unit="reqps", width=8, stack=True),
+        timeseries("Error ratio: $route", Query(_error_ratio(env, route), legend="5xx"), unit="percentunit",
+                   width=8, thresholds=[(0.01, "red")]),
+        timeseries("Latency: $route", *_latency(env, route), unit="s", width=8),
+    ])
+
+
+def dashboard(env: Environment, bundle: str) -> Dashboard:
+    """The RED dashboard: totals first, then one repeated row per selected route, then logs."""
+    count = f"{METRIC}_count"
+    service = variables.label_values(
+        "service", f"{count}{{{variables.scope(env)}}}", "job", "Service", multi=False, include_all=False)
+    route = variables.label_values("route", _sel(env, "count"), "http_route", "Route")
+    return Dashboard(
+        name="service-overview", title="Service overview (RED)", bundle=bundle,
+        description="Rate, errors and duration of an OpenTelemetry-instrumented HTTP service, per route.",
+        tags=["http", "opentelemetry", "red"],
+        variables=[*variables.standard(env, count), service, route],
+        panels=[
+            Row("Service $service", [
+                stat("Requests", f"sum({_rate(env, 'count')})", unit="reqps", width=6, graph=True),
+                stat("Error ratio", _error_ratio(env), unit="percentunit", decimals=2, width=6,
+                     thresholds=[(0.01, "orange"), (0.05, "red")]),
+                stat("p99 latency", f"histogram_quantile(0.99, sum by (le) ({_rate(env, 'bucket')}))",
+                     unit="s", width=6, thresholds=[(0.5, "orange"), (1, "red")]),
+                stat("Active routes", f"count(sum by (http_route) ({_rate(env, 'count')}))", unit="none", width=6),
+                timeseries("Request rate by route",
+                           Query(f"sum by (http_route) ({_rate(env, 'count')})", legend="{{http_route}}"),
+                           unit="reqps", width=8),
+                timeseries("Error ratio by route",
+                           Query(f"sum by (http_route) ({_rate(env, 'count', ERROR)})\n"
+                                 f"/ sum by (http_route) ({_rate(env, 'count')})", legend="{{http_route}}"),
+                           unit="percentunit", width=8, thresholds=[(0.01, "red")]),
+                timeseries("Latency", *_latency(env), unit="s", width=8),
+                heatmap("Latency distribution", f"sum by (le) ({_rate(env, 'bucket')})", unit="s", width=24),
+            ]),
+            _route_row(env),
+            Row("Logs", [logs("Logs: $service", '{service_name="$service"}')]),
+        ],
+    )

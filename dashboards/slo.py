@@ -1,0 +1,72 @@
+"""SLOs: objective, error budget remaining, burn rates per alert window and alert state, built on
+the SLO metadata rules obs generates (`slo:*` series with `slo_service` and `slo_name` labels)."""
+from __future__ import annotations
+
+from obs import Environment
+from obs.grafana import Dashboard, Query, Row, stat, table, timeseries, variables
+from obs.model.checks import duration_seconds
+from obs.model.slo import BASE_WINDOW, PAGE_WINDOWS, TICKET_WINDOWS
+
+SLO = 'slo_service=~"$service", slo_name=~"$slo"'
+BY_SLO = "by (slo_service, slo_name)"
+
+
+def windows() -> list[str]:
+    """Every window the burn-rate alerts use, shortest first."""
+    found = {BASE_WINDOW} | {w for bw in (*PAGE_WINDOWS, *TICKET_WINDOWS) for w in (bw.long, bw.short)}
+    return sorted(found, key=duration_seconds)
+
+
+def _s(env: Environment, metric: str) -> str:
+    return f'{metric}{{{env.cluster_label}=~"$cluster", {SLO}}}'
+
+
+def dashboard(env: Environment, bundle: str) -> Dashboard:
+    """One dashboard for every SLO: pick services and SLOs with the variables."""
+    objective = "slo:objective:ratio"
+    service = variables.label_values("service", f'{objective}{{{env.cluster_label}=~"$cluster"}}', "slo_service",
+                                     "Service")
+    slo = variables.label_values("slo", f'{objective}{{{env.cluster_label}=~"$cluster", slo_service=~"$service"}}',
+                                 "slo_name", "SLO")
+    legend = "{{slo_service}}/{{slo_name}}"
+    budget = _s(env, "slo:error_budget:ratio")
+    burn = [Query(f"max {BY_SLO} ({_s(env, 'slo:sli_error:ratio_rate' + w)})\n/ on (slo_service, slo_name) "
+                  f"group_left max {BY_SLO} ({budget})", legend=f"{legend} {w}") for w in windows()]
+    return Dashboard(
+        name="slo", title="SLOs", bundle=bundle,
+        description="Service level objectives: objective, error budget left in the period, burn rate per "
+                    "alert window, and which burn-rate alerts fire.",
+        tags=["slo"],
+        variables=[*variables.standard(env, objective), service, slo],
+        panels=[
+            Row("Budget", [
+                stat("Objective", f"min({_s(env, objective)})", unit="percentunit", decimals=3, width=6,
+                     base="blue"),
+                stat("Error budget remaining (period)",
+                     f"min({_s(env, 'slo:period_error_budget_remaining:ratio')})", unit="percentunit",
+                     decimals=1, width=6, base="red", thresholds=[(0.25, "orange"), (0.5, "green")]),
+                stat("Current burn rate", f"max({_s(env, 'slo:current_burn_rate:ratio')})", unit="none",
+                     decimals=2, width=6, thresholds=[(1, "orange"), (6, "red")]),
+                stat("Period burn rate", f"max({_s(env, 'slo:period_burn_rate:ratio')})", unit="none",
+                     decimals=2, width=6, thresholds=[(1, "red")]),
+                timeseries("Error budget remaining",
+                           Query(f"max {BY_SLO} ({_s(env, 'slo:period_error_budget_remaining:ratio')})",
+                                 legend=legend), unit="percentunit"),
+                table("SLO periods",
+                      Query(f"max {BY_SLO} ({_s(env, 'slo:time_period:days')})", instant=True, format="table"),
+                      unit="d"),
+            ]),
+            Row("Burn rates", [
+                timeseries("Burn rate per window", *burn, unit="none", width=24, height=10,
+                           thresholds=[(1, "orange"), (6, "red"), (14.4, "dark-red")]),
+            ]),
+            Row("Alerts", [
+                table("Firing SLO alerts",
+                      Query(f'max by (alertname, slo_service, slo_name, severity, alertstate) '
+                            f'(ALERTS{{{env.cluster_label}=~"$cluster", {SLO}}})', instant=True, format="table")),
+                timeseries("Burn-rate alerts over time",
+                           Query(f'count by (alertname, alertstate) (ALERTS{{{env.cluster_label}=~"$cluster", {SLO}}})',
+                                 legend="{{alertname}} {{alertstate}}"), unit="none", draw_style="bars"),
+            ]),
+        ],
+    )
