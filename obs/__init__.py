@@ -15,3 +15,7 @@ from obs.pipeline import build, check, render, validate
 __all__ = ["AlertRule", "AlertTest", "Bundle", "DEFAULT_SELECTORS", "DefinitionError", "Definitions",
            "Environment", "FiringAlert", "ObsError", "RecordingRule", "RuleGroup", "RulePack", "Urls",
            "ValidationError", "build", "check", "render", "validate"]
+
+from obs.model.slo import SLO, BurnRateWindow, EventsSLI, LatencySLI, RawSLI, SLOAlerting, counter_rate  # noqa: E402
+
+__all__ += ["BurnRateWindow", "EventsSLI", "LatencySLI", "RawSLI", "SLO", "SLOAlerting", "counter_rate"]

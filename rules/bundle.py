@@ -2,7 +2,7 @@
 from collector import backends, instrumentation, topologies
 from dashboards import build as build_dashboards
 from obs import Bundle, Definitions, Environment
-from rules import otel, web, workloads
+from rules import otel, slos, web, workloads
 from rules.environments import ENVIRONMENTS
 
 
@@ -12,6 +12,7 @@ def define(env: Environment) -> Definitions:
     return Definitions(
         rule_packs=[workloads.pack(env, boards.workloads), web.pack(env, boards.service_overview),
                     otel.pack(env, boards.collector)],
+        slos=slos.slos(env),
         dashboards=boards.all(),
         collectors=topologies.collectors(env),
         tempo=backends.tempo(env),

@@ -1,0 +1,55 @@
+"""Reference SLOs: availability and latency of an OpenTelemetry-instrumented HTTP service, and
+the trace pipeline of the OpenTelemetry Collector itself.
+
+The HTTP SLIs read the SDK's `http.server.request.duration` histogram as Prometheus stores it
+(`http_server_request_duration_seconds_{bucket,count}`, `job` = the service name). The collector
+SLI counts spans its receivers accepted against those they refused or failed; the pinned
+collector (v0.160) exposes these counters without the `_total` suffix
+(`otelcol_receiver_accepted_spans`), older ones and OpenMetrics scrapes with it, so both match.
+"""
+from __future__ import annotations
+
+from obs import SLO, Environment, EventsSLI, LatencySLI, counter_rate
+from rules.http import BUCKETS, METRIC, SERVER_ERRORS
+
+COLLECTOR_SPANS = 'otelcol_receiver_{}_spans(_total)?'
+
+
+def http_slos(env: Environment) -> list[SLO]:
+    """Availability (non-5xx responses) and latency (answered within 1s) of one HTTP service."""
+    service = env.param("CheckoutSLO.job", "checkout")
+    job = f'job="{service}"'
+    by = (env.cluster_label,)
+    labels = {"team": "shop", "tier": "1"}
+    availability = SLO(
+        service=service, name="availability", objective=env.param("CheckoutSLO.availability", 99.9),
+        description="Requests answered without a server error (5xx).",
+        sli=EventsSLI(bad=counter_rate(f"{METRIC}_count", job, SERVER_ERRORS, by=by),
+                      total=counter_rate(f"{METRIC}_count", job, by=by)),
+        labels=labels, min_event_rate=0.05)
+    latency = SLO(
+        service=service, name="latency", objective=env.param("CheckoutSLO.latency", 99.0),
+        description="Requests answered within 1 second.",
+        sli=LatencySLI(METRIC, 1.0, selector=job, buckets=BUCKETS, by=by),
+        labels=labels, min_event_rate=0.05)
+    return [availability, latency]
+
+
+def collector_slo(env: Environment) -> SLO:
+    """Spans the collectors' receivers accepted, against those refused or failed."""
+    sel = env.selector("otel_collector")
+
+    def spans(kinds: str) -> str:
+        return counter_rate("", sel, f'__name__=~"{COLLECTOR_SPANS.format(kinds)}"', by=(env.cluster_label,))
+
+    return SLO(
+        service="otel-collector", name="span-ingestion", objective=99.5,
+        description="Spans accepted by the collectors' receivers (refused or failed spans are lost "
+                    "or retried by the sender).",
+        sli=EventsSLI(bad=spans("(refused|failed)"), total=spans("(accepted|refused|failed)")),
+        labels={"team": "platform"}, min_event_rate=1.0)
+
+
+def slos(env: Environment) -> list[SLO]:
+    """Every reference SLO for one environment."""
+    return [*http_slos(env), collector_slo(env)]
