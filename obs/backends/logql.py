@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
+from obs.backends.storage import check_tenant
 from obs.errors import DefinitionError
-from obs.model.checks import check_slug, check_unique
-from obs.model.rules import AlertRule, RecordingRule, RuleGroup
+from obs.model.rules import AlertRule, RecordingRule, RuleGroup, RulePack
 
 RANGE_AGGREGATIONS = (
     "rate", "rate_counter", "count_over_time", "bytes_rate", "bytes_over_time", "absent_over_time",
@@ -23,7 +23,6 @@ _RANGE_CALL = re.compile(r"\b(" + "|".join(RANGE_AGGREGATIONS) + r")\s*\(")
 _SELECTOR = re.compile(r"\{\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(=~|!~|!=|=)\s*\"")  # on string-blanked text
 _RANGE = re.compile(r"\[\s*[0-9]+(?:ms|s|m|h|d|w|y)(?:[0-9]+(?:ms|s|m|h|d|w|y))*\s*\]")
 _PAIRS = {")": "(", "]": "[", "}": "{"}
-TENANT_RE = re.compile(r"^[A-Za-z0-9!._*'()-]{1,150}$")
 
 
 def _strip_strings(expr: str) -> tuple[str, str | None]:
@@ -110,23 +109,16 @@ class LokiRulePack:
         return f"loki rule pack {self.name!r}"
 
     def __post_init__(self) -> None:
-        what = self.definition
-        check_slug(what, "name", self.name)
-        if self.tenant is not None and (not TENANT_RE.match(self.tenant) or self.tenant in (".", "..")):
-            raise DefinitionError(what, "tenant", f"{self.tenant!r} is not a valid tenant ID",
-                                  "use letters, digits and !-_.*'() (at most 150)")
         object.__setattr__(self, "groups", tuple(self.groups))
-        if not self.groups:
-            raise DefinitionError(what, "groups", "is empty", "add at least one RuleGroup")
+        RulePack(self.name, self.groups, self.description)  # the same name and group checks
+        if self.tenant is not None:
+            check_tenant(self.definition, "tenant", self.tenant)
         for group in self.groups:
-            if not isinstance(group, RuleGroup):
-                raise DefinitionError(what, "groups", f"{group!r} is not a RuleGroup")
             for rule in group.rules:
                 check_logql(rule.definition, rule.expr)
                 if isinstance(rule, AlertRule) and rule.tests:
                     raise DefinitionError(rule.definition, "tests", "promtool cannot test LogQL rules",
                                           "drop the tests of LogQL alerts")
-        check_unique(what, "groups", (g.name for g in self.groups), "group name")
 
     @property
     def alerts(self) -> tuple[AlertRule, ...]:

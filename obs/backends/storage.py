@@ -1,4 +1,5 @@
-"""Object storage definitions shared by Tempo and Loki: local disk, or S3 with credentials from env."""
+"""Definitions shared by Tempo and Loki: object storage (local disk, or S3 with credentials from
+env) and tenant IDs."""
 from __future__ import annotations
 
 import re
@@ -8,6 +9,15 @@ from obs.errors import DefinitionError
 from obs.model.checks import check_nonempty
 
 _ENV_NAME_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+# Tenant IDs (X-Scope-OrgID) as Tempo and Loki accept them.
+TENANT_RE = re.compile(r"^[A-Za-z0-9!._*'()-]{1,150}$")
+
+
+def check_tenant(definition: str, field: str, value: object) -> None:
+    """A tenant ID: up to 150 letters, digits and !-_.*'(), not '.' or '..'."""
+    if not isinstance(value, str) or not TENANT_RE.match(value) or value in (".", ".."):
+        raise DefinitionError(definition, field, f"{value!r} is not a valid tenant ID",
+                              "use up to 150 letters, digits and !-_.*'()")
 
 
 def check_env_name(definition: str, field: str, value: object) -> None:

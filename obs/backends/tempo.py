@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from obs.backends import schema as s
-from obs.backends.storage import LocalStorage, S3Storage, Storage, check_storage, env_ref
+from obs.backends.storage import TENANT_RE, LocalStorage, Storage, check_storage, check_tenant, env_ref
 from obs.errors import DefinitionError
 from obs.model.checks import check_duration
 from obs.model.environment import Environment
@@ -24,7 +24,6 @@ MODEL_VERSION = "Tempo 2.10"
 TEMPO_ARGS = ("-config.file=/conf/tempo.yaml", "-config.expand-env=true")
 OVERRIDES_PATH = "/conf/overrides.yaml"
 PROCESSORS = ("service-graphs", "span-metrics", "local-blocks")
-TENANT_RE = re.compile(r"^[A-Za-z0-9!._*'()-]{1,150}$")
 
 
 @dataclass(frozen=True)
@@ -81,9 +80,7 @@ class Tempo:
             raise DefinitionError(self.definition, "tenants", "per-tenant overrides without multitenancy",
                                   "set multitenancy=True (tenants are X-Scope-OrgID values)")
         for tenant, limits in self.tenants.items():
-            if not isinstance(tenant, str) or not TENANT_RE.match(tenant) or tenant in (".", ".."):
-                raise DefinitionError(self.definition, f"tenants[{tenant!r}]", "is not a valid tenant ID",
-                                      "use up to 150 letters, digits and !-_.*'()")
+            check_tenant(self.definition, f"tenants[{tenant!r}]", tenant)
             if not isinstance(limits, TempoLimits):
                 raise DefinitionError(self.definition, f"tenants[{tenant!r}]", "is not TempoLimits")
 

@@ -69,6 +69,19 @@ def check_backend_files(folders: Sequence[Path]) -> str:
     return f"tempo/loki models and LogQL checks: {count} files OK"
 
 
+def build_sdk(config: object) -> None:
+    """Build (then shut down, unused) every provider a declarative config describes: this resolves
+    exporter and sampler plugins, which the JSON schema leaves open for extensions."""
+    from opentelemetry.configuration.file import (
+        create_logger_provider, create_meter_provider, create_propagator, create_resource, create_tracer_provider,
+    )
+    resource = create_resource(config.resource)  # type: ignore[attr-defined]
+    create_propagator(config.propagator)  # type: ignore[attr-defined]
+    for create, section in ((create_tracer_provider, "tracer_provider"), (create_meter_provider, "meter_provider"),
+                            (create_logger_provider, "logger_provider")):
+        create(getattr(config, section), resource).shutdown()
+
+
 def check_python_instrumentation(folders: Sequence[Path]) -> str:
     """Every rendered otel_setup.py compiles; every otel-config.yaml loads with the SDK's loader."""
     try:
@@ -86,7 +99,7 @@ def check_python_instrumentation(folders: Sequence[Path]) -> str:
             count += 1
         for config in sorted((folder / "instrumentation").glob("**/otel-config.yaml")):
             try:
-                load_config_file(str(config))
+                build_sdk(load_config_file(str(config)))
             except Exception as exc:  # the loader raises several types; all mean "invalid"
                 raise ValidationError(f"{config}: {exc}") from None
             count += 1
