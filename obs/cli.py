@@ -91,6 +91,11 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from obs.slo.sloth import import_command
+    return import_command(args.file, args.out, args.period)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="obs", description="Build an observability bundle from Python definitions.")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -120,6 +125,17 @@ def parser() -> argparse.ArgumentParser:
                              description="List rule packs, groups, alerts and other definitions.")
     _common(listing, "(unused)")
     listing.set_defaults(func=cmd_list)
+
+    imports = sub.add_parser("import", help="convert specs from other tools into obs Python definitions",
+                             description="Convert specs from other tools into a Python module of obs definitions.")
+    formats = imports.add_subparsers(dest="format", required=True, metavar="FORMAT")
+    sloth = formats.add_parser("sloth", help="Sloth prometheus/v1 specs or PrometheusServiceLevel manifests",
+                               description="Read a Sloth spec (version: prometheus/v1) or PrometheusServiceLevel "
+                                           "manifest (sloth.slok.dev/v1) and write a module defining SLOS.")
+    sloth.add_argument("file", type=Path, metavar="FILE", help="the Sloth YAML file (one or more documents)")
+    sloth.add_argument("--out", type=Path, metavar="MODULE.py", help="write the module here (default: stdout)")
+    sloth.add_argument("--period", default="30d", help="SLO period, Sloth's --default-slo-period (default: 30d)")
+    sloth.set_defaults(func=cmd_import)
     return top
 
 
