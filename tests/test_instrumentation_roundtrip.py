@@ -1,6 +1,9 @@
 """Tier 3: the rendered Python instrumentation, run for real, feeds a real collector and a real
 Prometheus; the metric names Prometheus stores are the ones the generated rules and dashboards
-query, and an obs-generated alert fires on the traffic.
+query, and an alert from the reference bundle's generated rule files fires on the traffic.
+
+The reference definitions are rendered for a test environment whose only override is
+`WebHighErrorRate.for: 0m`, so the alert can fire within seconds instead of after 5 minutes.
 
 Everything listens on 127.0.0.1, every wait is a bounded loop, every process is stopped.
 """
@@ -21,9 +24,8 @@ from typing import Any, Callable, Iterator
 import pytest
 import yaml
 
-from obs import AlertRule, RuleGroup, RulePack
+from obs import Bundle, Environment
 from obs.render import render_environment
-from obs.render.prometheus import render_rule_groups
 from obs.tools import find_tool
 from tests.conftest import require_tool
 
@@ -32,19 +34,6 @@ pytestmark = pytest.mark.tools
 SERVICE_DIR = "instrumentation/default/shop/checkout"
 HTTP_METRIC = re.compile(r"\bhttp_server_request_duration_seconds(?:_bucket|_count|_sum)?\b")
 STABLE_LABELS = {"http_request_method", "http_route", "http_response_status_code", "url_scheme"}
-
-
-def _otelcol() -> Path:
-    try:
-        from obs.tools import otelcol
-    except ImportError:  # the collector issue adds obs.tools.otelcol
-        return find_tool("otelcol", "OBS_OTELCOL", "run `make tools`")
-    return otelcol()
-
-
-@pytest.fixture(scope="module")
-def otelcol_path() -> Path:
-    return require_tool(_otelcol)
 
 
 @pytest.fixture(scope="module")
@@ -99,18 +88,6 @@ def started() -> Iterator[Callable[..., subprocess.Popen]]:
             proc.wait(timeout=5)
 
 
-def error_ratio_alert() -> RulePack:
-    """An obs rule pack on the stable HTTP metric: more than 10% of requests answered 5xx."""
-    count = "http_server_request_duration_seconds_count"
-    expr = (f'sum by (cluster, job) (rate({count}{{http_response_status_code=~"5.."}}[1m]))\n'
-            f"  / sum by (cluster, job) (rate({count}[1m])) > 0.1")
-    return RulePack("http-roundtrip", [RuleGroup("http.rules", [AlertRule(
-        name="HttpServerErrorRatioHigh", expr=expr, severity="warning",
-        summary="A service answers many requests with 5xx",
-        description="{{ $labels.job }} answers {{ $value | humanizePercentage }} of requests with 5xx.",
-    )])])
-
-
 DRIVER = textwrap.dedent("""
     import sys, time
     from opentelemetry.trace import SpanKind
@@ -124,7 +101,7 @@ DRIVER = textwrap.dedent("""
             span.set_attribute("http.response.status_code", status)
             log.warning("checkout answered %s", status)
             telemetry.record_request("GET", "/checkout", status, 0.02 + (i % 5) * 0.01)
-        time.sleep(0.05)
+        time.sleep(0.01)
     telemetry.shutdown()
 """)
 
@@ -162,20 +139,22 @@ def queried_http_metrics(files: dict[str, bytes]) -> set[str]:
     return names
 
 
-def test_python_snippet_feeds_collector_and_prometheus(tmp_path, reference_bundle, otelcol_path,
+def test_python_snippet_feeds_collector_and_prometheus(tmp_path, reference_bundle, otelcol_bin,
                                                        prometheus_path, started):
-    env = reference_bundle.environment("staging")
-    files = render_environment(reference_bundle, env)
+    env = Environment("roundtrip", cluster="roundtrip", overrides={"WebHighErrorRate.for": "0m"})
+    files = render_environment(Bundle("roundtrip", [env], reference_bundle.define), env)
     app = tmp_path / "app"
     app.mkdir()
     (app / "otel_setup.py").write_bytes(files[f"{SERVICE_DIR}/otel_setup.py"])
     (app / "driver.py").write_text(DRIVER)
 
     prom_port, otlp_port = free_port(), free_port()
-    rules = tmp_path / "rules.yaml"
-    rules.write_text(yaml.safe_dump(render_rule_groups(env, error_ratio_alert())))
+    rules = sorted(path for path in files if path.startswith("prometheus/rules/"))
+    for path in rules:
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(files[path])
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump({
-        "global": {"evaluation_interval": "1s"}, "rule_files": [str(rules)]}))
+        "global": {"evaluation_interval": "1s"}, "rule_files": [str(tmp_path / path) for path in rules]}))
     started([prometheus_path, f"--config.file={tmp_path / 'prometheus.yml'}",
              f"--storage.tsdb.path={tmp_path / 'tsdb'}", f"--web.listen-address=127.0.0.1:{prom_port}",
              "--web.enable-remote-write-receiver"], tmp_path / "prometheus.log")
@@ -184,13 +163,13 @@ def test_python_snippet_feeds_collector_and_prometheus(tmp_path, reference_bundl
     out = tmp_path / "out"
     out.mkdir()
     (tmp_path / "otelcol.yaml").write_text(yaml.safe_dump(collector_config(otlp_port, prom_port, out)))
-    started([otelcol_path, f"--config={tmp_path / 'otelcol.yaml'}"], tmp_path / "otelcol.log")
+    started([otelcol_bin, f"--config={tmp_path / 'otelcol.yaml'}"], tmp_path / "otelcol.log")
     wait_for("the collector's OTLP receiver", lambda: socket.create_connection(("127.0.0.1", otlp_port), 1))
 
     driver_env = {"PATH": "/usr/bin:/bin", "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{otlp_port}",
                   "OTEL_METRIC_EXPORT_INTERVAL": "500", "OTEL_BSP_SCHEDULE_DELAY": "200",
                   "OTEL_BLRP_SCHEDULE_DELAY": "200", "OTEL_RESOURCE_ATTRIBUTES": "service.instance.id=roundtrip-1"}
-    run = subprocess.run([sys.executable, "driver.py", "120"], cwd=app, env=driver_env,
+    run = subprocess.run([sys.executable, "driver.py", "400"], cwd=app, env=driver_env,
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr
 
@@ -206,7 +185,7 @@ def test_python_snippet_feeds_collector_and_prometheus(tmp_path, reference_bundl
     resource = {a["key"]: a["value"].get("stringValue") for a in spans[0]["resourceSpans"][0]["resource"]["attributes"]}
     assert resource["service.name"] == "checkout"
     assert resource["service.namespace"] == "shop"
-    assert resource["deployment.environment.name"] == "staging"
+    assert resource["deployment.environment.name"] == "roundtrip"
     assert resource["service.instance.id"] == "roundtrip-1"
     metric_names = {m["name"] for doc in metrics for rm in doc["resourceMetrics"]
                     for sm in rm["scopeMetrics"] for m in sm["metrics"]}
@@ -225,10 +204,10 @@ def test_python_snippet_feeds_collector_and_prometheus(tmp_path, reference_bundl
     assert STABLE_LABELS <= set(series[0]), series[0]
     assert series[0]["job"] == "shop/checkout"
 
-    # The obs-rendered alert fires on the traffic (a third of the requests failed).
+    # The reference bundle's per-route error alert fires on the traffic (a third of requests failed).
     def firing() -> list[dict]:
         return [a for a in prom_api(prom_port, "alerts")["alerts"]
-                if a["labels"]["alertname"] == "HttpServerErrorRatioHigh" and a["state"] == "firing"]
-    alerts = wait_for("HttpServerErrorRatioHigh to fire", firing)
-    assert alerts[0]["labels"]["job"] == "shop/checkout"
-    assert alerts[0]["labels"]["cluster"] == "roundtrip"
+                if a["labels"]["alertname"] == "WebHighErrorRate" and a["state"] == "firing"]
+    alerts = wait_for("WebHighErrorRate to fire", firing)
+    assert {k: alerts[0]["labels"][k] for k in ("cluster", "job", "http_route", "severity")} == {
+        "cluster": "roundtrip", "job": "shop/checkout", "http_route": "/checkout", "severity": "critical"}
