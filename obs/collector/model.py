@@ -160,9 +160,9 @@ class Pipeline:
         if "batch" in types and types[-1] != "batch":
             raise DefinitionError(self.definition, "processors", "batch is not last",
                                   "put batch last, right before the exporters")
-        if "tail_sampling" in types and "k8sattributes" in types[types.index("tail_sampling"):]:
-            raise DefinitionError(self.definition, "processors", "k8sattributes runs after tail_sampling",
-                                  "put k8sattributes before tail_sampling so policies can use pod metadata")
+        if "tail_sampling" in types and "k8s_attributes" in types[types.index("tail_sampling"):]:
+            raise DefinitionError(self.definition, "processors", "k8s_attributes runs after tail_sampling",
+                                  "put k8s_attributes before tail_sampling so policies can use pod metadata")
 
 
 def _supported(item: Component, side: str) -> str:

@@ -1,0 +1,133 @@
+"""Run the real otelcol on 127.0.0.1 with a config from the obs model, feed it OTLP, scrape its metrics."""
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from obs.collector import Collector, Exporter, Pipeline, Processor, Receiver, Telemetry
+from obs.serialize import to_yaml
+from obs.collector.config import render_config
+
+_FAMILY_RE = re.compile(r"^# TYPE (\S+) (\S+)$", re.M)
+_SERIES_RE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{| )", re.M)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def local_collector(otlp_port: int, metrics_port: int, dead_port: int, stuck_port: int, level: str) -> Collector:
+    """Every signal into a debug exporter (succeeds) and a queued OTLP/HTTP exporter to a closed port
+    (fails); traces also, unbatched, into a one-slot queue towards a port that never answers
+    (enqueue failures), and through tail sampling. So success, failure, queue and sampling metrics exist."""
+    otlp = Receiver("otlp", {"protocols": {"grpc": {"endpoint": f"127.0.0.1:{otlp_port}"}}})
+    limiter = Processor("memory_limiter", {"check_interval": "1s", "limit_mib": 256, "spike_limit_mib": 64})
+    batch = Processor("batch", {"timeout": "100ms"})
+    debug = Exporter("debug", {"verbosity": "basic"})
+    down = Exporter("otlp_http/down", {"endpoint": f"http://127.0.0.1:{dead_port}", "timeout": "1s",
+                                       "retry_on_failure": {"enabled": False},
+                                       "sending_queue": {"enabled": True, "queue_size": 100}})
+    stuck = Exporter("otlp_http/stuck", {"endpoint": f"http://127.0.0.1:{stuck_port}", "timeout": "5s",
+                                         "retry_on_failure": {"enabled": False},
+                                         "sending_queue": {"enabled": True, "queue_size": 1, "num_consumers": 1}})
+    pipelines = [Pipeline(s, [otlp], [debug, down], [limiter, batch]) for s in ("traces", "metrics", "logs")]
+    pipelines += [Pipeline(f"{s}/stuck", [otlp], [stuck], [limiter]) for s in ("traces", "metrics", "logs")]
+    sampler = Processor("tail_sampling", {"decision_wait": "1s", "policies": [
+        {"name": "errors", "type": "status_code", "status_code": {"status_codes": ["ERROR"]}},
+        {"name": "rest", "type": "probabilistic", "probabilistic": {"sampling_percentage": 50}}]})
+    pipelines.append(Pipeline("traces/sampled", [otlp], [debug], [limiter, sampler]))
+    return Collector("selfmon", "deployment", telemetry=Telemetry(metrics_level=level, metrics_host="127.0.0.1",
+                                                                  metrics_port=metrics_port), pipelines=pipelines)
+
+
+@contextmanager
+def silent_listener() -> Iterator[int]:
+    """A port that accepts connections (kernel backlog) but never answers."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(16)
+        yield sock.getsockname()[1]
+
+
+def send_otlp(port: int) -> None:
+    """Several requests per signal (spans, a counter, log records) over OTLP/gRPC with the SDK."""
+    from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
+    from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk._logs import LoggerProvider
+    from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    endpoint = f"127.0.0.1:{port}"
+    resource = Resource.create({"service.name": "obs-selfmon-test"})
+    tracer_provider = TracerProvider(resource=resource)
+    tracer_provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=endpoint, insecure=True, timeout=2)))
+    tracer = tracer_provider.get_tracer("obs-test")
+    for index in range(5):
+        with tracer.start_as_current_span(f"op-{index}"):
+            pass
+    tracer_provider.shutdown()
+    reader = PeriodicExportingMetricReader(OTLPMetricExporter(endpoint=endpoint, insecure=True, timeout=2),
+                                           export_interval_millis=3_600_000)
+    meter_provider = MeterProvider(resource=resource, metric_readers=[reader])
+    counter = meter_provider.get_meter("obs-test").create_counter("obs_test_requests")
+    for _ in range(3):
+        counter.add(1)
+        meter_provider.force_flush()
+    meter_provider.shutdown()
+    logger_provider = LoggerProvider(resource=resource)
+    logger_provider.add_log_record_processor(SimpleLogRecordProcessor(OTLPLogExporter(endpoint=endpoint,
+                                                                                      insecure=True, timeout=2)))
+    for index in range(3):
+        logger_provider.get_logger("obs-test").emit(body=f"hello from obs {index}")
+    logger_provider.shutdown()
+
+
+def scrape(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        return response.read().decode()
+
+
+def exported_names(text: str) -> set[str]:
+    """Every metric family and series name in a Prometheus text exposition."""
+    return {name for name, _ in _FAMILY_RE.findall(text)} | set(_SERIES_RE.findall(text))
+
+
+def wait_for(condition, what: str, attempts: int = 150) -> None:
+    """Poll `condition` every 0.2 s; AssertionError naming `what` if it never holds."""
+    for _ in range(attempts):
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+@contextmanager
+def running_collector(binary: Path, collector: Collector, workdir: Path) -> Iterator[subprocess.Popen[str]]:
+    config = workdir / "selfmon.yaml"
+    config.write_bytes(to_yaml(render_config(collector)))
+    log = (workdir / "otelcol.log").open("w")
+    proc = subprocess.Popen([str(binary), f"--config=file:{config}"], stdout=log, stderr=subprocess.STDOUT,
+                            text=True)
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
