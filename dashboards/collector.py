@@ -44,7 +44,8 @@ def _signal_row(env: Environment, title: str, item: str) -> Row:
 
 def _failure_ratio(env: Environment, item: str) -> str:
     failed = f"otelcol_exporter_send_failed_{item}"
-    return f"sum({_rate(env, failed)})\n/ (sum({_rate(env, failed)}) + sum({_rate(env, 'otelcol_exporter_sent_' + item)}))"
+    sent = f"otelcol_exporter_sent_{item}"
+    return f"sum({_rate(env, failed)})\n/ (sum({_rate(env, failed)}) + sum({_rate(env, sent)}))"
 
 
 def dashboard(env: Environment, bundle: str) -> Dashboard:

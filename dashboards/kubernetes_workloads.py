@@ -56,7 +56,8 @@ def dashboard(env: Environment, bundle: str) -> Dashboard:
         panels=[
             Row("Overview", [
                 stat("Deployments missing replicas",
-                     f"count(sum {deployment} ({spec})\n> sum {deployment} ({available}))", unit="none", width=6, thresholds=[(1, "orange")]),
+                     f"count(sum {deployment} ({spec})\n> sum {deployment} ({available}))", unit="none",
+                     width=6, thresholds=[(1, "orange")]),
                 stat("Pending pods", f"sum({pending})", unit="none", width=6, thresholds=[(1, "orange"), (5, "red")]),
                 stat("Containers last OOM-killed", f"sum({oom})", unit="none", width=6, thresholds=[(1, "red")]),
                 stat("Restarts in range", Query(f"sum(increase({restarts}[$__range]))", instant=True), unit="none",
@@ -80,7 +81,8 @@ def dashboard(env: Environment, bundle: str) -> Dashboard:
             ]),
             Row("Pod health", [
                 timeseries("Container restarts",
-                           Query(f"sum {_by('namespace', 'pod', 'container')} (increase({restarts}[$__rate_interval])) > 0",
+                           Query(f"sum {_by('namespace', 'pod', 'container')} "
+                                 f"(increase({restarts}[$__rate_interval])) > 0",
                                  legend="{{namespace}}/{{pod}}/{{container}}"), unit="none", draw_style="bars"),
                 table("OOM-killed containers (last termination)",
                       f"max {_by('namespace', 'pod', 'container')} ({oom}) == 1"),

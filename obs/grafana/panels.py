@@ -77,12 +77,13 @@ def _size(title: str, width: int, height: int) -> g.GridPos:
     return g.GridPos(h=height, w=width, x=0, y=0)
 
 
-def threshold_steps(thresholds: Thresholds, base: str = "green") -> list[dict[str, Any]]:
+def threshold_steps(title: str, thresholds: Thresholds, base: str = "green") -> list[dict[str, Any]]:
     """Grafana threshold steps: the base colour (value null = -Infinity), then ascending values."""
     steps: list[dict[str, Any]] = [{"color": base, "value": None}]
     values = [value for value, _ in thresholds]
     if values != sorted(values):
-        raise DefinitionError("thresholds", "values", f"{values} are not ascending", "sort them by value")
+        raise DefinitionError(f"panel {title!r}", "thresholds", f"values {values} are not ascending",
+                              "list (value, colour) pairs by ascending value")
     steps += [{"color": color, "value": value} for value, color in thresholds]
     return steps
 
@@ -92,7 +93,7 @@ def _common(title: str, queries: Sequence[Query | str], width: int, height: int,
     ds = datasource or datasources.prometheus()
     return dict(title=title, targets=_targets(title, queries, ds), gridPos=_size(title, width, height),
                 description=description or None, dataSource=ds, maxDataPoints=None,
-                thresholds=threshold_steps(thresholds))
+                thresholds=threshold_steps(title, thresholds))
 
 
 def timeseries(title: str, *queries: Query | str, unit: str, width: int = 12, height: int = 8,
@@ -115,7 +116,7 @@ def stat(title: str, *queries: Query | str, unit: str, width: int = 4, height: i
     panel = g.Stat(**_common(title, queries, width, height, description, ()), format=unit,
                    decimals=decimals, graphMode="area" if graph else "none", reduceCalc=reduce,
                    colorMode="value", color={"mode": "thresholds"}, noValue="0")
-    panel.thresholds = threshold_steps(thresholds, base)
+    panel.thresholds = threshold_steps(title, thresholds, base)
     return panel
 
 

@@ -49,7 +49,8 @@ class Definitions:
         check_unique("definitions", "instrumentation", (i.name for i in self.instrumentation), "instrumentation")
         for board in self.dashboards:
             if not isinstance(board, Dashboard):
-                raise DefinitionError("definitions", "dashboards", f"{board!r} is not an obs.grafana.Dashboard")
+                raise DefinitionError("definitions", "dashboards", f"{board!r} is not an obs.grafana.Dashboard",
+                                      "build dashboards with obs.grafana.Dashboard")
         check_unique("definitions", "dashboards", (d.name for d in self.dashboards), "dashboard")
 
     def all_rule_packs(self) -> tuple[RulePack, ...]:

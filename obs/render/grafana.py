@@ -55,7 +55,8 @@ def _span_queries() -> list[dict[str, str]]:
         {"name": "Request rate", "query": f"sum(rate({route}_count{{$__tags}}[5m]))"},
         {"name": "Error ratio", "query": f'sum(rate({route}_count{{$__tags, http_response_status_code=~"5.."}}[5m])) '
                                          f"/ sum(rate({route}_count{{$__tags}}[5m]))"},
-        {"name": "p99 latency", "query": f"histogram_quantile(0.99, sum by (le) (rate({route}_bucket{{$__tags}}[5m])))"},
+        {"name": "p99 latency",
+         "query": f"histogram_quantile(0.99, sum by (le) (rate({route}_bucket{{$__tags}}[5m])))"},
     ]
 
 
@@ -101,7 +102,7 @@ def datasources(env: Environment) -> dict[str, Any]:
                 {"name": "trace_id", "matcherType": "label", "matcherRegex": "trace_id",
                  "datasourceUid": TEMPO_UID, "url": "${__value.raw}", "urlDisplayLabel": "View trace"},
                 {"name": "TraceID", "matcherType": "regex",
-                 "matcherRegex": r"(?:trace_id|traceID|traceId)[\"=:\s]+\"?([0-9a-fA-F]{16,32})",
+                 "matcherRegex": r'(?:trace_id|traceID|traceId)["=:\s]+"?([0-9a-fA-F]{16,32})',
                  "datasourceUid": TEMPO_UID, "url": "${__value.raw}", "urlDisplayLabel": "View trace"},
             ],
         },

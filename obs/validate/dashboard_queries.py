@@ -13,6 +13,7 @@ import yaml
 from obs.errors import ValidationError
 from obs.tools import promtool, run_tool
 from obs.validate.dashboard_schema import panels
+from obs.validate.lint import _closing_paren
 
 # Grafana's global macros, longest first, with a representative value for parsing.
 MACROS = (("__rate_interval_ms", "300000"), ("__rate_interval", "5m"), ("__interval_ms", "60000"),
@@ -47,20 +48,11 @@ def substitute(expr: str) -> str:
     return VARIABLE_REF.sub("1", expr)
 
 
-def _closing(text: str, open_index: int) -> int:
-    depth = 0
-    for index in range(open_index, len(text)):
-        depth += {"(": 1, ")": -1}.get(text[index], 0)
-        if depth == 0:
-            return index
-    return len(text)
-
-
 def rate_window_problems(expr: str) -> list[str]:
     """rate/irate/increase windows that are not $__rate_interval (increase may use $__range)."""
     problems = []
     for match in _RANGE_CALL.finditer(expr):
-        body = expr[match.end(): _closing(expr, match.end() - 1)]
+        body = expr[match.end(): _closing_paren(expr, match.end() - 1) + 1]
         allowed = {"$__rate_interval", "${__rate_interval}"}
         if match.group(1) == "increase":
             allowed |= {"$__range", "${__range}"}
@@ -144,5 +136,5 @@ def _explain(output: str, groups: dict[str, list[QueryRef]]) -> Iterable[str]:
             ref = refs[min(int(match["index"]), len(refs)) - 1]
             yield (f"{ref.file}: {ref.where}: {match['msg']} (query: {ref.expr!r}; fix the PromQL in the "
                    f"dashboard definition)")
-        elif line.strip() and not line.startswith("Checking ") and "SUCCESS" not in line:
+        elif line.strip() and not line.strip().startswith(("Checking ", "FAILED")) and "SUCCESS" not in line:
             yield line

@@ -33,14 +33,17 @@ def validator(name: str, definition: str | None = None) -> jsonschema.Draft7Vali
 
 
 def _where(path: Any) -> str:
-    return "/".join(str(p) for p in path) or "(top level)"
+    return "/".join(str(p) for p in path)
+
+
+def _at(prefix: str, *parts: str) -> str:
+    path = "/".join(p for p in parts if p)
+    return f"{prefix} at {path}" if path else prefix
 
 
 def _messages(check: jsonschema.Draft7Validator, instance: Any) -> Iterator[tuple[str, str]]:
     for error in sorted(check.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))):
-        # A oneOf over panel kinds reports the least specific error; show the closest sub-error.
-        best = jsonschema.exceptions.best_match([error])
-        yield _where(best.absolute_path), best.message
+        yield _where(error.absolute_path), error.message
 
 
 def _dig(data: Any, path: tuple[str, ...]) -> Any:
@@ -59,22 +62,23 @@ def panels(board: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def schema_problems(board: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """(where, problem) for everything the schemas reject; `where` names the panel when it is one."""
-    for path, message in _messages(validator("dashboard"), board):
-        parts = path.split("/")
-        if parts[0] == "panels" and len(parts) > 1 and parts[1].isdigit():
-            panel = board["panels"][int(parts[1])]
-            yield f"panel {panel.get('title', '?')!r} ({'/'.join(parts[2:]) or 'panel'})", message
-        else:
-            yield path, message
+    """(where, problem) for everything the schemas reject; `where` names the panel when it is one.
+    Panels are checked one by one against the Panel (or RowPanel) definition, so an error says
+    what is wrong with the panel rather than that it is not a row."""
+    for path, message in _messages(validator("dashboard"), {**board, "panels": []}):
+        yield _at("dashboard", path), message
     for panel in panels(board):
         title = panel.get("title", "?")
+        is_row = panel.get("type") == "row"
+        shape = {**panel, "panels": []} if is_row else panel
+        for path, message in _messages(validator("dashboard", "RowPanel" if is_row else "Panel"), shape):
+            yield _at(f"panel {title!r}", path), message
         for kind, part, name, definition in PANEL_PARTS:
             value = _dig(panel, part)
             if panel.get("type") == kind and value is not None:
                 for path, message in _messages(validator(name, definition), value):
-                    yield f"panel {title!r} ({'/'.join(part)}/{path})", message
+                    yield _at(f"panel {title!r}", *part, path), message
         for target in panel.get("targets", []):
             if (target.get("datasource") or {}).get("type") == "prometheus":
                 for path, message in _messages(validator("prometheus"), target):
-                    yield f"panel {title!r} (query {target.get('refId', '?')}: {path})", message
+                    yield _at(f"panel {title!r}, query {target.get('refId', '?')}", path), message

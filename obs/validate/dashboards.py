@@ -95,11 +95,15 @@ def check_variables(board: dict[str, Any], out: _Findings) -> None:
         if variable.get("type") == "query" and variable.get("refresh") != 2:
             out.error("variable-refresh", f"variable {name!r}", "does not refresh when the time range changes",
                       "set refresh to 2 (obs.grafana.variables do)")
+    undefined: dict[str, list[str]] = {}
     for where, text in _used_text(board):
         for ref in sorted(q.variable_refs(text)):
             if not ref.startswith("__") and ref not in variables:
-                out.error("undefined-variable", where, f"uses ${ref}, which is not defined",
-                          f"define a '{ref}' variable or fix the name")
+                undefined.setdefault(ref, []).append(where)
+    for ref, places in undefined.items():
+        more = f" and {len(places) - 1} more place(s)" if len(places) > 1 else ""
+        out.error("undefined-variable", places[0], f"uses ${ref}{more}, which is not defined",
+                  f"define a '{ref}' variable or fix the name")
 
 
 def _datasource_refs(board: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -1,0 +1,107 @@
+"""Grafana output of the reference bundle: dashboards, provisioning with correlations, sidecar
+ConfigMaps, and the links between alerts and dashboards."""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Iterator
+
+import pytest
+import yaml
+
+from obs.grafana.datasources import PROVISIONED
+from obs.render import render_environment
+from obs.render.grafana import escape_env
+from rules.environments import ENVIRONMENTS
+
+NAMES = ("service-overview", "kubernetes-workloads", "otel-collector", "slo")
+
+
+@pytest.fixture(scope="module", params=[e.name for e in ENVIRONMENTS])
+def env_files(request, reference_bundle) -> tuple[Any, dict[str, bytes]]:
+    env = reference_bundle.environment(request.param)
+    return env, render_environment(reference_bundle, env)
+
+
+def strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings(item)
+
+
+def test_every_dashboard_has_json_and_a_sidecar_configmap(env_files):
+    env, files = env_files
+    for name in NAMES:
+        content = files[f"grafana/dashboards/{name}.json"]
+        board = json.loads(content)
+        assert board["uid"] == f"reference-{name}"
+        cm = yaml.safe_load(files[f"kubernetes/grafana-dashboard-{name}.yaml"])
+        assert cm["kind"] == "ConfigMap" and cm["metadata"]["namespace"] == env.namespace
+        assert cm["metadata"]["labels"]["grafana_dashboard"] == "1"
+        assert cm["metadata"]["annotations"]["grafana_folder"] == "Observability"
+        assert cm["data"][f"{name}.json"].encode() == content
+        assert f"kubernetes/grafana-dashboard-{name}.yaml" in yaml.safe_load(files["kustomization.yaml"])["resources"]
+        variables = {v["name"] for v in board["templating"]["list"]}
+        assert {"datasource", "cluster", "namespace"} <= variables
+        assert "$__rate_interval" in json.dumps(board) or name == "slo"
+
+
+def test_datasources_are_linked_and_escaped(env_files):
+    env, files = env_files
+    text = files["grafana/provisioning/datasources.yaml"].decode()
+    doc = yaml.safe_load(text)
+    by_uid = {ds["uid"]: ds for ds in doc["datasources"]}
+    assert {uid: ds["type"] for uid, ds in by_uid.items()} == PROVISIONED
+    assert by_uid["prometheus"]["url"] == env.urls.prometheus
+    prom, tempo, loki = by_uid["prometheus"]["jsonData"], by_uid["tempo"]["jsonData"], by_uid["loki"]["jsonData"]
+    assert prom["exemplarTraceIdDestinations"][0]["datasourceUid"] == "tempo"
+    assert tempo["tracesToLogsV2"]["datasourceUid"] == "loki"
+    assert tempo["tracesToMetrics"]["datasourceUid"] == tempo["serviceMap"]["datasourceUid"] == "prometheus"
+    assert tempo["nodeGraph"] == {"enabled": True}
+    assert {f["datasourceUid"] for f in loki["derivedFields"]} == {"tempo"}
+    assert "tracesToLogs" not in tempo  # deprecated by tracesToLogsV2
+    # Grafana expands $NAME / ${NAME} in provisioning files: every literal $ is doubled.
+    for value in strings(doc):
+        assert re.fullmatch(r"(?:[^$]|\$\$)*", value), value
+    assert "$${__value.raw}" in text and "{$$__tags}" in text
+
+
+def test_escape_env_doubles_every_dollar():
+    assert escape_env({"a": ["${__value.raw}", "$x and $$y"], "n": 1}) == {"a": ["$${__value.raw}", "$$x and $$$$y"],
+                                                                          "n": 1}
+
+
+def test_dashboard_provider_points_at_the_bundle_folder(env_files):
+    _, files = env_files
+    provider = yaml.safe_load(files["grafana/provisioning/dashboards.yaml"])["providers"][0]
+    assert provider["type"] == "file" and provider["folder"] == "Observability"
+    assert provider["options"]["path"].endswith("/reference")
+
+
+def test_alerts_and_dashboards_link_both_ways(env_files):
+    env, files = env_files
+    rules = yaml.safe_load(files["prometheus/rules/kubernetes-workloads.yaml"])
+    alerts = [r for g in rules["groups"] for r in g["rules"] if "alert" in r]
+    assert alerts
+    for alert in alerts:
+        assert alert["annotations"]["dashboard_url"] == f"{env.urls.grafana}/d/reference-kubernetes-workloads"
+    board = json.loads(files["grafana/dashboards/kubernetes-workloads.json"])
+    links = {link["title"]: link["url"] for link in board["links"]}
+    for alert in alerts:
+        assert links[f"Runbook: {alert['alert']}"] == alert["annotations"]["runbook_url"]
+
+
+def test_no_dashboards_means_no_grafana_output(reference_bundle):
+    from dataclasses import replace
+
+    from obs import Bundle
+    bare = Bundle("bare", reference_bundle.environments,
+                  lambda env: replace(reference_bundle.define(env), dashboards=[], rule_packs=[]))
+    files = render_environment(bare, bare.environments[0])
+    assert not [p for p in files if p.startswith("grafana/") or "grafana-dashboard" in p]
