@@ -18,8 +18,10 @@ SOURCE_LABELS: dict[str, dict[str, str]] = {
     "kube_state_metrics": {"job": "kube-state-metrics", "instance": "10.42.0.7:8080"},
     "cadvisor": {"job": "kubelet", "metrics_path": "/metrics/cadvisor", "instance": "10.0.1.12:10250",
                  "node": "node-a", "endpoint": "https-metrics"},
-    # OTLP -> collector -> Prometheus: job = service.namespace/service.name, instance = service.instance.id.
-    "otel_services": {"job": "shop/checkout", "instance": "627cc493-f310-47de-96bd-71410b7dec09"},
+    # OTLP -> collector prometheus_remote_write -> Prometheus (checked with v0.160 and Prometheus 2.42):
+    # job = service.namespace/service.name, instance = service.instance.id, plus the scope name.
+    "otel_services": {"job": "shop/checkout", "instance": "627cc493-f310-47de-96bd-71410b7dec09",
+                      "otel_scope_name": "opentelemetry.instrumentation.flask"},
     # The collector's pull reader: resource attributes go to target_info, not onto each series.
     "otel_collector": {"job": "otel-collector", "instance": "10.42.1.9:8888", "namespace": "monitoring",
                        "pod": "otel-gateway-5d9c7b8f6-k2j4x"},
