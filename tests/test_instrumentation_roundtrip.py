@@ -89,19 +89,35 @@ def started() -> Iterator[Callable[..., subprocess.Popen]]:
 
 
 DRIVER = textwrap.dedent("""
-    import sys, time
-    from opentelemetry.trace import SpanKind
+    import sys, threading, time, urllib.error, urllib.request
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
     import otel_setup
 
     telemetry = otel_setup.setup()
-    log = telemetry.logger
-    for i in range(int(sys.argv[1])):
-        status = 500 if i % 3 == 0 else 200
-        with telemetry.tracer.start_as_current_span("GET /checkout", kind=SpanKind.SERVER) as span:
-            span.set_attribute("http.response.status_code", status)
-            log.warning("checkout answered %s", status)
-            telemetry.record_request("GET", "/checkout", status, 0.02 + (i % 5) * 0.01)
-        time.sleep(0.01)
+    served = [0]
+
+    def app(environ, start_response):
+        served[0] += 1
+        status = "500 Internal Server Error" if served[0] % 3 == 0 else "200 OK"
+        telemetry.logger.warning("checkout answered %s", status[:3])
+        start_response(status, [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = make_server("127.0.0.1", 0, telemetry.wsgi(app, route=lambda environ: "/checkout"),
+                         handler_class=Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/checkout?id=1"
+    for _ in range(int(sys.argv[1])):
+        try:
+            urllib.request.urlopen(url, timeout=5).read()
+        except urllib.error.HTTPError:
+            pass
+        time.sleep(0.01)  # spread the traffic over several metric exports (rate() needs two samples)
+    server.shutdown()
     telemetry.shutdown()
 """)
 

@@ -1,9 +1,11 @@
 """OpenTelemetry set-up for one service (rendered by obs; do not edit, re-run `obs build`).
 
-Import it first thing in your application and call `setup()`:
+Import it first thing in your application and call `setup()`; wrap a WSGI app to get a server
+span and the request-duration histogram per request (or call `record_request` yourself):
 
     import otel_setup
     telemetry = otel_setup.setup()
+    app = telemetry.wsgi(app, route=lambda environ: "/orders/{id}")
 
 Resource: OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over the defaults obs baked in
 below (service.name, service.namespace, service.version, deployment.environment.name).
@@ -15,7 +17,9 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass
+from typing import Any, Callable, Iterable
 
 from opentelemetry import metrics, trace
 from opentelemetry._logs import set_logger_provider
@@ -30,6 +34,7 @@ from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, V
 from opentelemetry.sdk.resources import OTELResourceDetector, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
 DEFAULTS: dict[str, str] = {}
 
@@ -53,24 +58,53 @@ class Telemetry:
         self.request_duration = self.meter.create_histogram(
             REQUEST_DURATION, unit="s", description="Duration of HTTP server requests.")
 
-    def record_request(self, method: str, route: str, status_code: int, seconds: float,
+    def record_request(self, method: str, route: str | None, status_code: int, seconds: float,
                        scheme: str = "http") -> None:
-        """Record one served request with the stable attribute names."""
-        attributes: dict[str, str | int] = {
-            "http.request.method": method,
-            "http.route": route,
-            "http.response.status_code": status_code,
-            "url.scheme": scheme,
-        }
-        if status_code >= 500:
-            attributes["error.type"] = str(status_code)
-        self.request_duration.record(seconds, attributes)
+        """Record one served request with the stable attribute names (`route` is the template,
+        e.g. '/orders/{id}', never the raw path; None when unknown)."""
+        self.request_duration.record(seconds, request_attributes(method, route, status_code, scheme))
+
+    def wsgi(self, app: Callable[..., Iterable[bytes]],
+             route: Callable[[dict[str, Any]], str | None] = lambda environ: None) -> Callable[..., list[bytes]]:
+        """Wrap a WSGI app: one SERVER span and one duration measurement per request."""
+        def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+            method, name = environ.get("REQUEST_METHOD", "GET"), route(environ)
+            scheme = environ.get("wsgi.url_scheme", "http")
+            status = [500]
+
+            def capture(line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+                status[0] = int(line.split(" ", 1)[0])
+                return start_response(line, headers, exc_info)
+
+            start = time.perf_counter()
+            with self.tracer.start_as_current_span(f"{method} {name}" if name else method,
+                                                   kind=SpanKind.SERVER) as span:
+                try:
+                    return list(app(environ, capture))
+                finally:
+                    attributes = request_attributes(method, name, status[0], scheme)
+                    span.set_attributes(attributes)
+                    if status[0] >= 500:
+                        span.set_status(Status(StatusCode.ERROR))
+                    self.request_duration.record(time.perf_counter() - start, attributes)
+        return wrapped
 
     def shutdown(self) -> None:
         """Flush and stop every provider (call before the process exits)."""
         self.tracer_provider.shutdown()
         self.meter_provider.shutdown()
         self.logger_provider.shutdown()
+
+
+def request_attributes(method: str, route: str | None, status_code: int, scheme: str) -> dict[str, str | int]:
+    """Stable HTTP server attributes; error.type is the status code for 5xx answers."""
+    attributes: dict[str, str | int] = {"http.request.method": method, "http.response.status_code": status_code,
+                                        "url.scheme": scheme}
+    if route:
+        attributes["http.route"] = route
+    if status_code >= 500:
+        attributes["error.type"] = str(status_code)
+    return attributes
 
 
 def resource() -> Resource:
