@@ -75,6 +75,28 @@ def test_python_module_takes_resource_from_env_over_defaults(tmp_path, files):
     assert json.loads(out)["service.name"] == "checkout-canary"
 
 
+SDK_PROBE = """
+import json, otel_setup
+from opentelemetry import propagate, trace
+otel_setup.setup()
+print(json.dumps({"sampler": trace.get_tracer_provider().sampler.get_description(),
+                  "fields": sorted(propagate.get_global_textmap().fields)}))
+"""
+
+
+@pytest.mark.parametrize("env, sampler, fields", [
+    ({}, "ParentBased{root:TraceIdRatioBased{0.1}", ["baggage", "traceparent", "tracestate"]),
+    ({"OTEL_TRACES_SAMPLER": "always_off", "OTEL_PROPAGATORS": "baggage"}, "AlwaysOffSampler", ["baggage"]),
+])
+def test_python_module_bakes_sampler_and_propagators_env_wins(tmp_path, files, env, sampler, fields):
+    (tmp_path / "otel_setup.py").write_bytes(files[f"{SERVICE_DIR}/checkout/otel_setup.py"])
+    out = subprocess.run([sys.executable, "-c", SDK_PROBE], cwd=tmp_path, env={"PATH": "/usr/bin:/bin", **env},
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    probed = json.loads(out)
+    assert probed["sampler"].startswith(sampler)
+    assert probed["fields"] == fields
+
+
 def test_env_vars_per_language(files):
     def env(name: str) -> dict[str, str]:
         return {e["name"]: e["value"] for e in yaml.safe_load(files[f"{SERVICE_DIR}/{name}/env.yaml"])}

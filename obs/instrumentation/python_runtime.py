@@ -9,8 +9,9 @@ span and the request-duration histogram per request (or call `record_request` yo
 
 Resource: OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over the defaults obs baked in
 below (service.name, service.namespace, service.version, deployment.environment.name).
-Export: traces, metrics and logs over OTLP http/protobuf to OTEL_EXPORTER_OTLP_ENDPOINT
-(default below). HTTP server metrics follow the stable semantic conventions
+Export: traces, metrics and logs over OTLP http/protobuf. Endpoint, sampler and propagators come
+from the OTEL_* environment; ENV_DEFAULTS fills in what the environment does not set (before the
+SDK is imported, so the propagators it loads at import honour them too). HTTP server metrics follow the stable semantic conventions
 (`http.server.request.duration`, seconds; `http_server_request_duration_seconds_*` in Prometheus).
 """
 from __future__ import annotations
@@ -21,20 +22,24 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-from opentelemetry import metrics, trace
-from opentelemetry._logs import set_logger_provider
-from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
-from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
-from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
-from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
-from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
-from opentelemetry.sdk.resources import OTELResourceDetector, Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.trace import SpanKind, Status, StatusCode
+ENV_DEFAULTS: dict[str, str] = {}
+for _name, _value in ENV_DEFAULTS.items():
+    os.environ.setdefault(_name, _value)
+
+from opentelemetry import metrics, trace  # noqa: E402  (after the environment defaults)
+from opentelemetry._logs import set_logger_provider  # noqa: E402
+from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter  # noqa: E402
+from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter  # noqa: E402
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter  # noqa: E402
+from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler  # noqa: E402
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor  # noqa: E402
+from opentelemetry.sdk.metrics import MeterProvider  # noqa: E402
+from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader  # noqa: E402
+from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View  # noqa: E402
+from opentelemetry.sdk.resources import OTELResourceDetector, Resource  # noqa: E402
+from opentelemetry.sdk.trace import TracerProvider  # noqa: E402
+from opentelemetry.sdk.trace.export import BatchSpanProcessor  # noqa: E402
+from opentelemetry.trace import SpanKind, Status, StatusCode  # noqa: E402
 
 DEFAULTS: dict[str, str] = {}
 
@@ -109,16 +114,11 @@ def request_attributes(method: str, route: str | None, status_code: int, scheme:
 
 def resource() -> Resource:
     """Baked defaults, overridden by OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME."""
-    defaults = {k: v for k, v in DEFAULTS.items() if k != "otlp_endpoint" and v}
-    return Resource.create(defaults).merge(OTELResourceDetector().detect())
+    return Resource.create(dict(DEFAULTS)).merge(OTELResourceDetector().detect())
 
 
 def setup(log_level: int = logging.INFO) -> Telemetry:
     """Configure traces, metrics and logs for this process and return the instruments."""
-    os.environ.setdefault("OTEL_EXPORTER_OTLP_ENDPOINT", DEFAULTS["otlp_endpoint"])
-    os.environ.setdefault("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
-    # Instrumentation libraries emit the stable HTTP conventions only (no old http.server.duration).
-    os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
     res = resource()
 
     tracer_provider = TracerProvider(resource=res)

@@ -64,17 +64,22 @@ def annotations(ctx: RenderContext, inst: Instrumentation, service: Service) -> 
     return out
 
 
+def _bake(source: str, marker: str, values: dict[str, str]) -> str:
+    """Replace the empty `marker` dict of the runtime template by `values`."""
+    if source.count(f"{marker}: dict[str, str] = {{}}") != 1:  # pragma: no cover - guards the template
+        raise RuntimeError(f"python_runtime.py lost its {marker} marker")
+    body = f"{marker}: dict[str, str] = {{\n" + "".join(f"    {k!r}: {v!r},\n" for k, v in values.items()) + "}"
+    return source.replace(f"{marker}: dict[str, str] = {{}}", body, 1)
+
+
 def python_module(ctx: RenderContext, inst: Instrumentation, service: Service) -> str:
-    """The rendered otel_setup.py: the runtime module with this service's defaults baked in."""
+    """The rendered otel_setup.py: the runtime module with this service's defaults baked in
+    (resource attributes, and every OTEL_* variable of env.yaml but the resource ones)."""
     source = resources.files("obs.instrumentation").joinpath("python_runtime.py").read_text()
-    defaults = {"service.name": service.name, **resource_attributes(ctx, service),
-                "otlp_endpoint": inst.http_endpoint}
-    body = "DEFAULTS: dict[str, str] = {\n" + "".join(
-        f"    {k!r}: {v!r},\n" for k, v in defaults.items()) + "}"
-    marker = "DEFAULTS: dict[str, str] = {}"
-    if marker not in source:  # pragma: no cover - guards the template
-        raise RuntimeError("python_runtime.py lost its DEFAULTS marker")
-    return source.replace(marker, body, 1)
+    env = {k: v for k, v in env_vars(ctx, inst, service).items()
+           if k not in ("OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES")}
+    source = _bake(source, "ENV_DEFAULTS", env)
+    return _bake(source, "DEFAULTS", {"service.name": service.name, **resource_attributes(ctx, service)})
 
 
 def _sampler(inst: Instrumentation) -> dict[str, Any]:
