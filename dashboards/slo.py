@@ -5,16 +5,16 @@ from __future__ import annotations
 from obs import Environment
 from obs.grafana import Dashboard, Query, Row, stat, table, timeseries, variables
 from obs.model.checks import duration_seconds
-from obs.model.slo import BASE_WINDOW, PAGE_WINDOWS, TICKET_WINDOWS
+from obs.model.slo import BASE_WINDOW, PAGE_WINDOWS, TICKET_WINDOWS, window_name
 
 SLO = 'slo_service=~"$service", slo_name=~"$slo"'
 BY_SLO = "by (slo_service, slo_name)"
 
 
 def windows() -> list[str]:
-    """Every window the burn-rate alerts use, shortest first."""
+    """Every window the default burn-rate alerts use, as the SLI rule names spell them, shortest first."""
     found = {BASE_WINDOW} | {w for bw in (*PAGE_WINDOWS, *TICKET_WINDOWS) for w in (bw.long, bw.short)}
-    return sorted(found, key=duration_seconds)
+    return sorted({window_name(w) for w in found}, key=duration_seconds)
 
 
 def _s(env: Environment, metric: str) -> str:

@@ -3,6 +3,7 @@ reference dashboards pass them all, promtool's parse included."""
 from __future__ import annotations
 
 import copy
+import importlib
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -90,6 +91,14 @@ def test_each_check_catches_a_broken_dashboard(clean, check, breakage, words):
 
 def test_clean_reference_dashboards_pass(ctx):
     assert list(lint_dashboards(ctx)) == []
+
+
+def test_oversized_dashboard_gets_a_configmap_size_warning(ctx, monkeypatch):
+    checks = importlib.import_module("obs.validate.dashboards")
+    monkeypatch.setattr(checks, "CONFIGMAP_APPLY_LIMIT", 1000)
+    issues = list(lint_dashboards(ctx))
+    assert {i.level for i in issues} == {"warning"} and {i.check for i in issues} == {"configmap-size"}
+    assert len(issues) == len(ctx.defs.dashboards)
 
 
 def test_alert_linking_to_an_unrendered_dashboard_is_an_error(ctx):

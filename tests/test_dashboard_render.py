@@ -70,6 +70,8 @@ def test_datasources_are_linked_and_escaped(env_files):
     for value in strings(doc):
         assert re.fullmatch(r"(?:[^$]|\$\$)*", value), value
     assert "$${__value.raw}" in text and "{$$__tags}" in text
+    # No secrets inline: nothing obs writes there carries credentials.
+    assert not [k for k in strings(doc) if re.search(r"(?i)password|secret|token|api_?key", k)]
 
 
 def test_escape_env_doubles_every_dollar():

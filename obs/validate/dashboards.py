@@ -12,10 +12,13 @@ from obs.grafana.datasources import DATASOURCE_VARIABLE, GRAFANA_BUILTIN
 from obs.grafana.panels import GRID_COLUMNS
 from obs.render.base import RenderContext
 from obs.render.grafana import DASHBOARDS_DIR, dashboard_json, datasources
+from obs.serialize import to_json
 from obs.validate import dashboard_queries as q
 from obs.validate.dashboard_schema import panels, schema_problems
 from obs.validate.lint import LintIssue
 
+# kubectl's client-side apply keeps the whole object in an annotation limited to 256 KiB.
+CONFIGMAP_APPLY_LIMIT = 256 * 1024
 STANDARD_VARIABLES = (DATASOURCE_VARIABLE, "cluster", "namespace")
 UNIT_PANELS = ("timeseries", "stat", "bargauge", "heatmap")
 
@@ -223,7 +226,13 @@ def lint_dashboards(ctx: RenderContext) -> Iterator[LintIssue]:
     provisioned = {ds["uid"]: ds["type"] for ds in datasources(ctx.env)["datasources"]}
     yield from _references(ctx)
     for board in ctx.defs.dashboards:
-        yield from lint_board(dashboard_json(ctx, board), board.name, provisioned)
+        data = dashboard_json(ctx, board)
+        yield from lint_board(data, board.name, provisioned)
+        size = len(to_json(data))
+        if size > CONFIGMAP_APPLY_LIMIT:
+            yield LintIssue("warning", board.definition, "configmap-size",
+                            f"{size} bytes of JSON exceed the {CONFIGMAP_APPLY_LIMIT} bytes `kubectl apply` can "
+                            "keep in its last-applied annotation (fix: split the dashboard, or apply server-side)")
 
 
 def promtool_check_dashboards(folders: Sequence[Path]) -> str:
