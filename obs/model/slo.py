@@ -17,7 +17,7 @@ from typing import Mapping, Sequence, Union
 
 from obs.errors import DefinitionError
 from obs.model.checks import (
-    check_duration, check_labels, check_metric_name, check_nonempty, duration_seconds,
+    check_duration, check_labels, check_metric_name, duration_seconds,
 )
 
 WINDOW = "{{window}}"
@@ -39,8 +39,9 @@ def with_window(query: str, window: str) -> str:
 
 
 def _check_query(what: str, field_name: str, query: object) -> str:
-    check_nonempty(what, field_name, query)
-    assert isinstance(query, str)
+    if not isinstance(query, str) or not query.strip():
+        raise DefinitionError(what, field_name, f"{query!r} is not a PromQL query",
+                              f"give a query with a [{WINDOW}] range, e.g. sum by (cluster) (rate(x_total[{WINDOW}]))")
     if not _WINDOW_RE.search(query):
         raise DefinitionError(what, field_name, f"{query!r} has no {WINDOW} placeholder",
                               f"write the range as [{WINDOW}], e.g. rate(x_total[{WINDOW}]), "
@@ -197,7 +198,8 @@ class SLOAlerting:
             object.__setattr__(self, name, tuple(getattr(self, name)))
             for window in getattr(self, name):
                 if not isinstance(window, BurnRateWindow):
-                    raise DefinitionError(what, name, f"{window!r} is not a BurnRateWindow")
+                    raise DefinitionError(what, name, f"{window!r} is not a BurnRateWindow",
+                                          "write BurnRateWindow(long='1h', short='5m', factor=14.4)")
         for name in ("labels", "page_labels", "ticket_labels", "annotations"):
             object.__setattr__(self, name, _frozen(getattr(self, name)))
             check_labels(what, name, getattr(self, name))
@@ -255,7 +257,8 @@ class SLO:
             raise DefinitionError(what, "labels", f"sets {sorted(clash)}, which obs sets itself",
                                   "rename these labels")
         if not isinstance(self.alerting, SLOAlerting):
-            raise DefinitionError(what, "alerting", f"{self.alerting!r} is not SLOAlerting")
+            raise DefinitionError(what, "alerting", f"{self.alerting!r} is not SLOAlerting",
+                                  "pass SLOAlerting(...), e.g. SLOAlerting(ticket_windows=())")
         self._check_windows()
         if isinstance(self.min_event_rate, bool) or not isinstance(self.min_event_rate, (int, float)) \
                 or self.min_event_rate < 0:
@@ -268,7 +271,8 @@ class SLO:
     def _check_objective(self) -> None:
         what = self.definition
         try:
-            ok = not isinstance(self.objective, bool) and 0 < Decimal(str(self.objective)) < 100
+            ok = isinstance(self.objective, (int, float)) and not isinstance(self.objective, bool) \
+                and 0 < Decimal(str(self.objective)) < 100
         except (InvalidOperation, ValueError):
             ok = False
         if not ok:

@@ -20,7 +20,8 @@ Edges: a window with no traffic has no ratio (`> 0` filter) instead of NaN, so n
 budgets never show NaN/+Inf; with no traffic over the period the budget remaining is 1. Range
 selections read only the 5m series, which carry the SLO's identity labels (service, name,
 cluster) and never its free labels, so changing `SLO.labels` cannot yield two series with the
-same label set once the rule labels are applied.
+same label set once the rule labels are applied; rules reading outputs select them by their full
+current label set, so an output the previous labels left behind is never read.
 """
 from __future__ import annotations
 
@@ -97,7 +98,7 @@ def ratio_rules(slo: SLO, env: Environment) -> list[RecordingRule]:
 def metadata_rules(slo: SLO, env: Environment) -> list[RecordingRule]:
     """Objective, budget and period constants, and burn rates, for dashboards."""
     labels = series_labels(slo, env)
-    sel = matchers(identity(slo, env))
+    sel = matchers(labels)  # the current labels: never an output the previous labels left behind
     budget = number(slo.error_budget)
     period_ratio = f"{ratio_metric(slo.period)}{sel}"
     return [
@@ -114,7 +115,7 @@ def metadata_rules(slo: SLO, env: Environment) -> list[RecordingRule]:
 
 def condition(slo: SLO, env: Environment, window: BurnRateWindow) -> str:
     """One multi-window condition; its value is the burn rate over the long window."""
-    sel = matchers(identity(slo, env))
+    sel = matchers(series_labels(slo, env))  # outputs are read with their current labels
     budget = number(slo.error_budget)
     factor = number(window.factor_for(slo.period))
     long_, short = window_name(window.long), window_name(window.short)
@@ -122,7 +123,8 @@ def condition(slo: SLO, env: Environment, window: BurnRateWindow) -> str:
             f"  and ({ratio_metric(short)}{sel} / {budget} > {factor})")
     if slo.min_event_rate:
         ignoring = f" ignoring ({', '.join(sorted(slo.labels))})" if slo.labels else ""
-        expr += f"\n  and{ignoring} (avg_over_time({TOTAL}{sel}[{long_}]) >= {number(slo.min_event_rate)})"
+        base = matchers(identity(slo, env))
+        expr += f"\n  and{ignoring} (avg_over_time({TOTAL}{base}[{long_}]) >= {number(slo.min_event_rate)})"
     return (f'label_replace(label_replace(\n  {expr},\n'
             f'  "long_window", "{long_}", "", ""), "short_window", "{short}", "", "")')
 
@@ -195,7 +197,8 @@ def slo_rule_packs(slos: Sequence[SLO], env: Environment) -> tuple[RulePack, ...
     by_pack: dict[str, list[SLO]] = {}
     for slo in slos:
         if not isinstance(slo, SLO):
-            raise DefinitionError("definitions", "slos", f"{slo!r} is not an SLO")
+            raise DefinitionError("definitions", "slos", f"{slo!r} is not an SLO",
+                                  "list obs.SLO objects (see obs.slo.sloth.load_sloth for Sloth specs)")
         if (slo.service, slo.name) in seen:
             raise DefinitionError("definitions", "slos", f"duplicate {slo.definition}",
                                   "give each SLO of a service a unique name")

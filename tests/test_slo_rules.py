@@ -1,0 +1,158 @@
+"""SLO rule generation, checked with the real promtool: the reference SLOs' generated proofs pass,
+proofs fail when the rules disagree with them, and the edge cases behave (no traffic, varying
+traffic, changed labels)."""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import yaml
+
+from obs import SLO, Environment, EventsSLI, LatencySLI, SLOAlerting, BurnRateWindow, counter_rate
+from obs.errors import ValidationError
+from obs.model.rules import RecordingRule
+from obs.slo.rules import BAD, TOTAL, slo_rule_packs
+from obs.validate import promtool
+from tests.slo_support import run_promtool, write_pack
+
+ENV = Environment("dev", cluster="dev-1")
+CONTRACT = {"slo:objective:ratio", "slo:error_budget:ratio", "slo:time_period:days", "slo:current_burn_rate:ratio",
+            "slo:period_burn_rate:ratio", "slo:period_error_budget_remaining:ratio"}
+AVAILABILITY = SLO("checkout", "availability", 99.9,
+                   EventsSLI(bad=counter_rate("http_requests_total", 'code=~"5.."'),
+                             total=counter_rate("http_requests_total")),
+                   labels={"team": "shop"}, min_event_rate=0.1)
+
+
+def records(pack) -> dict[str, RecordingRule]:
+    return {r.record: r for g in pack.groups for r in g.rules if isinstance(r, RecordingRule)}
+
+
+def test_reference_slos_follow_the_dashboard_contract(reference_bundle):
+    for env in reference_bundle.environments:
+        packs = {p.name: p for p in reference_bundle.definitions(env).all_rule_packs() if p.name.startswith("slo-")}
+        assert set(packs) == {"slo-checkout", "slo-otel-collector"}
+        rules = records(packs["slo-checkout"])
+        assert CONTRACT | {f"slo:sli_error:ratio_rate{w}" for w in ("5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d")} \
+            <= set(rules)
+        for name in CONTRACT:
+            assert {"slo_service", "slo_name", env.cluster_label, "team"} <= set(rules[name].labels)
+        alerts = {a.name: a for a in packs["slo-checkout"].alerts}
+        page = alerts["CheckoutAvailabilityErrorBudgetBurnPage"]
+        assert page.severity == "critical" and page.labels["slo_severity"] == "page"
+        assert alerts["CheckoutLatencyErrorBudgetBurnTicket"].severity == "warning"
+        assert '"long_window", "1h"' in page.expr and '"short_window", "30m"' in page.expr
+
+
+def test_reference_slo_proofs_pass_promtool(reference_bundle, promtool_bin, tmp_path):
+    env = reference_bundle.environments[0]
+    packs = [p for p in reference_bundle.definitions(env).all_rule_packs() if p.name.startswith("slo-")]
+    names = {t.name for p in packs for a in p.alerts for t in a.tests}
+    # Burn rates around every factor, no traffic, recovery, low traffic and both `le` formats.
+    for expected in ("no traffic", "burn 15.84x (just above the 14.4x threshold)", "burn 0.5x (half the "
+                     "sustainable rate)", 'histogram with le="1" at burn 15.84x', 'histogram with le="1.0" '
+                     "at burn 15.84x", "burn 15.84x on traffic below min_event_rate"):
+        assert expected in names
+    assert run_promtool(env, packs, tmp_path) == 2
+
+
+def test_proofs_fail_when_the_rules_disagree(promtool_bin, tmp_path):
+    """The proofs come from one SLO, the rules from a copy paging at 20x instead of 14.4x: the
+    15.84x case must now fail, so the generated tests really assert the thresholds."""
+    (pack,) = slo_rule_packs([AVAILABILITY], ENV)
+    stricter = replace(AVAILABILITY, alerting=SLOAlerting(page_windows=(BurnRateWindow("1h", "5m", 20),
+                                                                        BurnRateWindow("6h", "30m", 6))))
+    (other,) = slo_rule_packs([stricter], ENV)
+    _, proofs = write_pack(ENV, pack, tmp_path / "proofs")
+    write_pack(ENV, other, tmp_path)
+    tests = tmp_path / "tests" / proofs.name
+    tests.write_bytes(proofs.read_bytes())  # the proofs of `pack` against the rules of `other`
+    with pytest.raises(ValidationError, match="15.84x"):
+        promtool.test_rules([tests], tmp_path)
+
+
+def expr_test(tmp_path: Path, pack, series: dict[str, str], checks: list[tuple[str, str, list]]) -> None:
+    """A promtool promql_expr_test on `pack`'s rules: (expr, eval_time, expected samples)."""
+    rules, _ = write_pack(ENV, pack, tmp_path)
+    spec = {"rule_files": [str(rules)], "evaluation_interval": "1m", "tests": [{
+        "interval": "1m",
+        "input_series": [{"series": s, "values": v} for s, v in series.items()],
+        "promql_expr_test": [{"expr": e, "eval_time": t, "exp_samples": samples} for e, t, samples in checks],
+    }]}
+    path = tmp_path / "expr.test.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    promtool.test_rules([path], tmp_path)
+
+
+IDENT = '{cluster="dev-1", slo_name="availability", slo_service="checkout"}'
+LABELS = '{cluster="dev-1", slo_name="availability", slo_service="checkout", team="shop"}'
+
+
+def test_no_traffic_has_no_ratio_and_a_full_budget(promtool_bin, tmp_path):
+    (pack,) = slo_rule_packs([AVAILABILITY], ENV)
+    quiet = 'http_requests_total{code="200", job="checkout"}'
+    expr_test(tmp_path, pack, {quiet: "0+0x60"}, [
+        ("slo:sli_error:ratio_rate1h", "60m", []),  # 0/0 is no sample, not NaN
+        ("slo:period_burn_rate:ratio", "60m", []),
+        ("slo:period_error_budget_remaining:ratio", "60m", [{"labels": f"slo:period_error_budget_remaining:ratio"
+                                                              f"{LABELS}", "value": 1}]),
+        ("slo:objective:ratio", "60m", [{"labels": f"slo:objective:ratio{LABELS}", "value": 0.999}]),
+        ("slo:time_period:days", "60m", [{"labels": f"slo:time_period:days{LABELS}", "value": 30}]),
+    ])
+
+
+def test_missing_error_counter_counts_as_zero_errors(promtool_bin, tmp_path):
+    (pack,) = slo_rule_packs([AVAILABILITY], ENV)
+    ok = 'http_requests_total{code="200", job="checkout"}'
+    expr_test(tmp_path, pack, {ok: "0+600x60"}, [
+        ("slo:sli_error:ratio_rate1h", "60m", [{"labels": f"slo:sli_error:ratio_rate1h{LABELS}", "value": 0}]),
+        ("slo:period_error_budget_remaining:ratio", "60m",
+         [{"labels": f"slo:period_error_budget_remaining:ratio{LABELS}", "value": 1}]),
+    ])
+
+
+def test_long_windows_are_a_ratio_of_sums_not_an_average_of_ratios(promtool_bin, tmp_path):
+    """30 busy minutes without errors (100 req/s), then 30 quiet minutes of errors only
+    (1 req/s): 1800 bad of 181800 requests is 0.99%; averaging 5m ratios would say ~45%."""
+    (pack,) = slo_rule_packs([AVAILABILITY], ENV)
+    ok = 'http_requests_total{code="200", job="checkout"}'
+    bad = 'http_requests_total{code="500", job="checkout"}'
+    expr = f"(slo:sli_error:ratio_rate1h{IDENT} > bool 0.007) * (slo:sli_error:ratio_rate1h{IDENT} < bool 0.013)"
+    expr_test(tmp_path, pack, {ok: "0+6000x30 180000+0x30", bad: "0+0x30 0+60x30"}, [
+        (expr, "60m", [{"labels": LABELS, "value": 1}]),
+        # What Sloth's 30d rule does (average of 5m ratios) is far off on the same data.
+        (f"avg_over_time(slo:sli_error:ratio_rate5m{IDENT}[1h]) > bool 0.3", "60m", [{"labels": LABELS, "value": 1}]),
+    ])
+
+
+def test_changed_labels_cannot_duplicate_series(promtool_bin, tmp_path):
+    """Range selections read only the 5m base series, which carry no free labels. Even with the
+    previous rules' differently-labelled outputs still in the TSDB, every window yields one series."""
+    (pack,) = slo_rule_packs([AVAILABILITY], ENV)
+    for rule in records(pack).values():
+        for metric in re.findall(r"([a-zA-Z_:][\w:]*)(?:\{[^}]*\})?\[\w+\]", rule.expr):
+            if rule.record not in (BAD, TOTAL):  # only the base series read the SLI's own metrics
+                assert metric in (BAD, TOTAL), (rule.record, metric)
+    ok = 'http_requests_total{code="200", job="checkout"}'
+    stale = 'slo:sli_error:ratio_rate5m{cluster="dev-1", slo_name="availability", slo_service="checkout", team="old"}'
+    expr_test(tmp_path, pack, {ok: "0+600x60", stale: "0.5x60"}, [
+        ("slo:sli_error:ratio_rate30d", "60m", [{"labels": f"slo:sli_error:ratio_rate30d{LABELS}", "value": 0}]),
+    ])
+
+
+def test_latency_sli_matches_both_le_formats(promtool_bin, tmp_path):
+    latency = SLO("checkout", "latency", 99.0, LatencySLI("http_server_request_duration_seconds", 1.0,
+                                                           'job="checkout"'))
+    (pack,) = slo_rule_packs([latency], ENV)
+    count = 'http_server_request_duration_seconds_count{job="checkout", instance="%s"}'
+    bucket = 'http_server_request_duration_seconds_bucket{job="checkout", instance="%s", le="%s"}'
+    labels = '{cluster="dev-1", slo_name="latency", slo_service="checkout"}'
+    # Prometheus 2.x scraped a Go client ("1"); a 3.x server normalises to "1.0". 10% slow on each.
+    series = {count % "a": "0+600x60", bucket % ("a", "1"): "0+540x60",
+              count % "b": "0+600x60", bucket % ("b", "1.0"): "0+540x60"}
+    expr_test(tmp_path, pack, series, [
+        (f"slo:sli_error:ratio_rate1h{labels} > bool 0.0999", "60m", [{"labels": labels, "value": 1}]),
+        (f"slo:sli_error:ratio_rate1h{labels} < bool 0.1001", "60m", [{"labels": labels, "value": 1}]),
+    ])
