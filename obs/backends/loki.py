@@ -15,7 +15,7 @@ from typing import Any, Mapping, Sequence
 
 from obs.backends import schema as s
 from obs.backends.logql import LokiRulePack
-from obs.backends.storage import LocalStorage, S3Storage, Storage, check_storage, env_ref
+from obs.backends.storage import LocalStorage, S3Storage, Storage, check_storage, s3_fields
 from obs.errors import DefinitionError
 from obs.model.checks import DURATION_RE, check_duration, check_unique
 from obs.model.environment import Environment
@@ -100,16 +100,7 @@ def _common_storage(storage: Storage) -> tuple[dict[str, Any], str]:
     if isinstance(storage, LocalStorage):
         return {"filesystem": {"chunks_directory": f"{storage.path}/chunks",
                                "rules_directory": f"{storage.path}/rules"}}, "filesystem"
-    s3: dict[str, Any] = {
-        "bucketnames": storage.bucket,
-        "endpoint": storage.endpoint,
-        "access_key_id": env_ref(storage.access_key_env),
-        "secret_access_key": env_ref(storage.secret_key_env),
-        "insecure": storage.insecure,
-        "s3forcepathstyle": storage.force_path_style,
-    }
-    if storage.region:
-        s3["region"] = storage.region
+    s3 = s3_fields(storage, "bucketnames", "access_key_id", "secret_access_key", "s3forcepathstyle")
     return {"s3": s3}, "s3"
 
 

@@ -70,6 +70,21 @@ class S3Storage:
 Storage = LocalStorage | S3Storage
 
 
+def s3_fields(storage: S3Storage, bucket: str, access_key: str, secret_key: str, path_style: str) -> dict[str, object]:
+    """An S3 block under the key names of the tool at hand (Tempo and Loki name them differently)."""
+    out: dict[str, object] = {
+        bucket: storage.bucket,
+        "endpoint": storage.endpoint,
+        access_key: env_ref(storage.access_key_env),
+        secret_key: env_ref(storage.secret_key_env),
+        "insecure": storage.insecure,
+        path_style: storage.force_path_style,
+    }
+    if storage.region:
+        out["region"] = storage.region
+    return out
+
+
 def check_storage(definition: str, value: object) -> None:
     if not isinstance(value, (LocalStorage, S3Storage)):
         raise DefinitionError(definition, "storage", f"{value!r} is not a storage definition",

@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from obs.backends import schema as s
-from obs.backends.storage import TENANT_RE, LocalStorage, Storage, check_storage, check_tenant, env_ref
+from obs.backends.storage import TENANT_RE, LocalStorage, Storage, check_storage, check_tenant, s3_fields
 from obs.errors import DefinitionError
 from obs.model.checks import check_duration
 from obs.model.environment import Environment
@@ -109,16 +109,7 @@ def _storage(storage: Storage) -> dict[str, Any]:
     if isinstance(storage, LocalStorage):
         trace = {"backend": "local", **trace, "local": {"path": storage.path}}
     else:
-        s3: dict[str, Any] = {
-            "bucket": storage.bucket,
-            "endpoint": storage.endpoint,
-            "access_key": env_ref(storage.access_key_env),
-            "secret_key": env_ref(storage.secret_key_env),
-            "insecure": storage.insecure,
-            "forcepathstyle": storage.force_path_style,
-        }
-        if storage.region:
-            s3["region"] = storage.region
+        s3 = s3_fields(storage, "bucket", "access_key", "secret_key", "forcepathstyle")
         trace = {"backend": "s3", **trace, "s3": s3}
     return {"trace": trace}
 
