@@ -127,21 +127,24 @@ def pod_not_ready(env: Environment) -> AlertRule:
     def case(name: str, ready: str, phase: str) -> AlertTest:
         series = {pod_series(env, "kube_pod_status_ready", pod, condition=c): flat(int(c == ready), at)
                   for c in ("true", "false", "unknown")}
+        series[pod_series(env, "kube_pod_created", pod)] = flat(0, at)
         series.update(phase_series(env, pod, {phase: flat(1, at)}))
         fires = [FiringAlert({env.cluster_label: env.cluster, "namespace": NAMESPACE, "pod": pod},
-                             f"Pod {NAMESPACE}/{pod} is Running but has not been Ready for more than {for_}.")
+                             f"Pod {NAMESPACE}/{pod} is Running but has not been Ready for more than {for_}; "
+                             f"it was created {humanize_duration(at * 60)} ago.")
                  ] if ready == "false" and phase == "Running" else []
         return AlertTest(name, series, at=f"{at}m", fires=fires)
 
     return AlertRule(
         name="PodNotReady",
         expr=ksm_and(env, POD,
+                     f"time() - {ksm_max(env, 'kube_pod_created', POD)}",
                      ksm_max(env, "kube_pod_status_ready", POD, 'condition="false"') + " == 1",
                      ksm_max(env, "kube_pod_status_phase", POD, 'phase="Running"') + " == 1"),
         for_=for_, severity="warning",
         summary="Pod is running but not ready",
         description="Pod {{ $labels.namespace }}/{{ $labels.pod }} is Running but has not been Ready for more "
-                    f"than {for_}.",
+                    f"than {for_}; it was created {{{{ $value | humanizeDuration }}}} ago.",
         tests=[case("running, not ready", "false", "Running"), case("running and ready", "true", "Running"),
                case("completed", "false", "Succeeded")],
     )

@@ -31,36 +31,42 @@ def _condition(env: Environment, metric: str, name: str, keys: dict[str, str], s
             for s in ("true", "false", "unknown")}
 
 
-def _replicas_mismatch(env: Environment, name: str, kind: str, obj: str, desired: str, have: str,
+def _replicas_mismatch(env: Environment, name: str, kind: str, obj: str, metrics: tuple[str, str, str],
                        word: str, default_for: str) -> AlertRule:
-    """`desired - have > 0` for one workload kind; a workload scaled to 0 never fires."""
+    """`desired - have > 0` for one workload kind (`metrics`: desired, have, updated replicas), while
+    no rollout makes progress; a workload scaled to 0 never fires."""
+    desired, have, updated = metrics
     for_ = env.param(f"{name}.for", default_for)
     at = minutes(for_) + 10
     keys = ("namespace", kind)
 
-    def case(test: str, spec: int, count: int) -> AlertTest:
+    def case(test: str, spec: int, count: int, rolling: bool = False) -> AlertTest:
         fires = [FiringAlert({env.cluster_label: env.cluster, "namespace": NAMESPACE, kind: obj},
                              f"{NAMESPACE}/{obj} has {spec - count} replica(s) fewer {word} than desired "
-                             f"for longer than {for_}.")] if spec > count else []
+                             f"for longer than {for_}.")] if spec > count and not rolling else []
         series = {ksm(env, metric, namespace=NAMESPACE, **{kind: obj}): flat(value, at)
                   for metric, value in ((desired, spec), (have, count))}
+        series[ksm(env, updated, namespace=NAMESPACE, **{kind: obj})] = \
+            steps([spec - 1 if rolling and i < at - 3 else spec for i in range(at + 1)])
         return AlertTest(test, series, at=f"{at}m", fires=fires)
 
     return AlertRule(
         name=name,
-        expr=f"{ksm_max(env, desired, keys)}\n  - {ksm_max(env, have, keys)}\n> 0",
+        expr=ksm_and(env, keys, f"{ksm_max(env, desired, keys)}\n  - {ksm_max(env, have, keys)}\n> 0",
+                     f"max {by(env, *keys)} (changes({ksm_sel(env, updated)}[10m])) == 0"),
         for_=for_, severity="warning",
         summary=f"{kind.capitalize().replace('set', 'Set')} has fewer {word} replicas than desired",
         description=f"{{{{ $labels.namespace }}}}/{{{{ $labels.{kind} }}}} has {{{{ $value }}}} replica(s) "
                     f"fewer {word} than desired for longer than {for_}.",
-        tests=[case("two replicas missing", 3, 1), case(f"all {word}", 3, 3), case("scaled to zero", 0, 0)],
+        tests=[case("two replicas missing", 3, 1), case(f"all {word}", 3, 3), case("scaled to zero", 0, 0),
+               case("a rollout is replacing replicas", 3, 1, rolling=True)],
     )
 
 
 def deployment_mismatch(env: Environment) -> AlertRule:
     return _replicas_mismatch(env, "DeploymentReplicasMismatch", "deployment", "web",
-                              "kube_deployment_spec_replicas", "kube_deployment_status_replicas_available",
-                              "available", "15m")
+                              ("kube_deployment_spec_replicas", "kube_deployment_status_replicas_available",
+                               "kube_deployment_status_replicas_updated"), "available", "15m")
 
 
 def deployment_rollout_stuck(env: Environment) -> AlertRule:
@@ -124,8 +130,8 @@ def _sts(env: Environment, metric: str, **labels: str) -> str:
 
 def statefulset_mismatch(env: Environment) -> AlertRule:
     return _replicas_mismatch(env, "StatefulSetReplicasMismatch", "statefulset", "db",
-                              "kube_statefulset_replicas", "kube_statefulset_status_replicas_ready",
-                              "ready", "15m")
+                              ("kube_statefulset_replicas", "kube_statefulset_status_replicas_ready",
+                               "kube_statefulset_status_replicas_updated"), "ready", "15m")
 
 
 def statefulset_rollout(env: Environment) -> AlertRule:
@@ -169,27 +175,35 @@ def _job(env: Environment, metric: str, **labels: str) -> str:
     return ksm(env, metric, namespace=NAMESPACE, job_name="report-28410", **labels)
 
 
+def _job_condition(env: Environment, metric: str, value: int, at: int) -> dict[str, str]:
+    """kube_job_complete / kube_job_failed: one series per `condition` (true/false/unknown)."""
+    return {_job(env, metric, condition=c): flat(int(c == "true") * value, at) for c in ("true", "false", "unknown")}
+
+
 def job_failed(env: Environment) -> AlertRule:
-    keys = {"namespace": NAMESPACE, "job_name": "report-28410"}
-    failed_condition = {ksm(env, "kube_job_failed", **keys, condition=status): value
-                        for status, value in (("true", "1x10"), ("false", "0x10"), ("unknown", "0x10"))}
-    failed_pods = {_job(env, "kube_job_status_failed", reason=reason): "1x10" if reason == "BackoffLimitExceeded"
-                   else "0x10" for reason in ("BackoffLimitExceeded", "DeadlineExceeded", "Evicted")}
-    retried = {_job(env, "kube_job_status_failed"): "2x10", _job(env, "kube_job_status_succeeded"): "1x10",
-               **{ksm(env, "kube_job_complete", **keys, condition=status): value
-                  for status, value in (("true", "1x10"), ("false", "0x10"), ("unknown", "0x10"))}}
+    at = 40
+    started = {_job(env, "kube_job_status_start_time"): flat(0, at)}
+    failed_pods = {_job(env, "kube_job_status_failed", reason=reason): flat(int(reason == "BackoffLimitExceeded"), at)
+                   for reason in ("BackoffLimitExceeded", "DeadlineExceeded", "Evicted")}
+    # Older ksm v2 releases count failed pods without a reason; a Job that succeeded on retry has some.
+    retried = {_job(env, "kube_job_status_failed"): flat(2, at), _job(env, "kube_job_status_succeeded"): flat(1, at),
+               **_job_condition(env, "kube_job_complete", 1, at)}
     return AlertRule(
         name="JobFailed",
-        expr=ksm_max(env, "kube_job_failed", JOB, 'condition="true"') + " == 1",
+        expr=ksm_and(env, JOB, f"time() - {ksm_max(env, 'kube_job_status_start_time', JOB)}",
+                     ksm_max(env, "kube_job_failed", JOB, 'condition="true"') + " == 1"),
         severity="warning",
         summary="Job failed",
-        description="Job {{ $labels.namespace }}/{{ $labels.job_name }} failed (its Failed condition is True); "
-                    "the alert clears when the Job is deleted.",
-        tests=[AlertTest("backoff limit exceeded", {**failed_condition, **failed_pods}, at="5m",
-                         fires=[FiringAlert({env.cluster_label: env.cluster, **keys},
-                                            f"Job {NAMESPACE}/report-28410 failed (its Failed condition is "
-                                            "True); the alert clears when the Job is deleted.")]),
-               AlertTest("pods failed but a retry succeeded", retried, at="5m")],
+        description="Job {{ $labels.namespace }}/{{ $labels.job_name }}, started {{ $value | humanizeDuration }} "
+                    "ago, failed (its Failed condition is True); the alert clears when the Job is deleted.",
+        tests=[AlertTest("backoff limit exceeded",
+                         {**started, **_job_condition(env, "kube_job_failed", 1, at), **failed_pods}, at=f"{at}m",
+                         fires=[FiringAlert({env.cluster_label: env.cluster, "namespace": NAMESPACE,
+                                             "job_name": "report-28410"},
+                                            f"Job {NAMESPACE}/report-28410, started {humanize_duration(at * 60)} ago, "
+                                            "failed (its Failed condition is True); the alert clears when the Job "
+                                            "is deleted.")]),
+               AlertTest("pods failed but a retry succeeded", {**started, **retried}, at=f"{at}m")],
     )
 
 
