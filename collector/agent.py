@@ -5,7 +5,7 @@ trace reaches one gateway replica), metrics and logs over OTLP to the gateway Se
 from __future__ import annotations
 
 from obs import Environment
-from obs.collector import Collector, Exporter, Pipeline, Processor, Receiver
+from obs.collector import Collector, Exporter, Extension, Pipeline, Processor, Receiver
 from obs.collector.kubernetes import headless_host
 from collector.common import (
     OTLP_GRPC_PORT, OTLP_PORTS, batch, cluster_resource, extensions, k8s_attributes, memory_limiter, otlp_grpc,
@@ -13,6 +13,8 @@ from collector.common import (
 )
 
 NAME = "otel-collector-agent"
+STATE_DIR = "/var/lib/otelcol"
+CHECKPOINTS = Extension("file_storage", {"directory": f"{STATE_DIR}/file_storage", "create_directory": True})
 
 
 def pod_logs(env: Environment) -> Receiver:
@@ -24,6 +26,7 @@ def pod_logs(env: Environment) -> Receiver:
         "include_file_path": True,
         "include_file_name": False,
         "retry_on_failure": {"enabled": True},
+        "storage": CHECKPOINTS.id,  # file offsets survive restarts: no lost or repeated lines
         "operators": [{"type": "container", "id": "container-parser"}],
     })
 
@@ -75,7 +78,8 @@ def agent(env: Environment, gateway: Collector) -> Collector:
         ports=OTLP_PORTS,
         host_paths={"/var/log/pods": "/var/log/pods", "/hostfs": "/"},
         env={"HOST_ROOT": "/hostfs"},
-        extensions=extensions(),
+        state_paths={STATE_DIR: f"{STATE_DIR}/{NAME}"},
+        extensions=[*extensions(), CHECKPOINTS],
         pipelines=[
             Pipeline("traces", receivers=[otlp], processors=[*enrich, batch(env, NAME)],
                      exporters=[to_gateway_by_trace(gateway, env)]),

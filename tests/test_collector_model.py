@@ -239,6 +239,9 @@ def test_agent_routes_traces_by_trace_id_to_the_gateway_headless_service(env_col
     assert balancer["resolver"]["dns"]["hostname"] == headless_host(gateway, env.namespace)
     assert config["service"]["pipelines"]["traces"]["exporters"] == ["load_balancing/gateway"]
     assert config["receivers"]["file_log"]["operators"] == [{"type": "container", "id": "container-parser"}]
+    storage = config["receivers"]["file_log"]["storage"]
+    assert storage in config["service"]["extensions"]
+    assert any(config["extensions"][storage]["directory"].startswith(m) for m in agent.state_paths)
 
 
 def test_gateway_samples_after_k8s_attributes_and_exports_with_queues(env_collectors):
@@ -270,6 +273,8 @@ def test_kubernetes_objects_for_agent_and_gateway(reference_bundle):
     assert env_vars["GOMEMLIMIT"]["value"] == f"{found['otel-collector-agent'].memory_limit_mib * 80 // 100}MiB"
     assert env_vars["MY_POD_IP"]["valueFrom"]["fieldRef"]["fieldPath"] == "status.podIP"
     assert {p["name"]: p.get("hostPort") for p in container["ports"]}["otlp-grpc"] == 4317
+    writable = [m for m in container["volumeMounts"] if not m.get("readOnly")]
+    assert [m["mountPath"] for m in writable] == list(found["otel-collector-agent"].state_paths)
     rules = _objects("ClusterRole", agent)[0]["rules"]
     assert any("pods" in r["resources"] for r in rules) and any("nodes/stats" in r["resources"] for r in rules)
     gateway = manifests(ctx, found["otel-collector-gateway"])

@@ -81,6 +81,9 @@ def _volumes(collector: Collector, with_config: bool) -> tuple[list[dict[str, An
     for index, (mount, host) in enumerate(sorted(collector.host_paths.items())):
         volumes.append({"name": f"host-{index}", "hostPath": {"path": host}})
         mounts.append({"name": f"host-{index}", "mountPath": mount, "readOnly": True})
+    for index, (mount, host) in enumerate(sorted(collector.state_paths.items())):
+        volumes.append({"name": f"state-{index}", "hostPath": {"path": host, "type": "DirectoryOrCreate"}})
+        mounts.append({"name": f"state-{index}", "mountPath": mount})
     return volumes, mounts
 
 

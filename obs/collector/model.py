@@ -211,6 +211,8 @@ class SecretEnv:
 @dataclass(frozen=True)
 class Collector:
     """One collector deployment: its pipelines, extensions, telemetry and the pod around it.
+    `host_paths` maps mount path -> node path mounted read-only; `state_paths` the same, writable
+    (created on the node if missing), e.g. for file_storage checkpoints that survive restarts.
 
     Output is plain Kubernetes manifests (`output='manifests'`) or an OpenTelemetryCollector
     v1beta1 resource for the OpenTelemetry Operator (`output='operator'`)."""
@@ -228,6 +230,7 @@ class Collector:
     env: Mapping[str, str] = field(default_factory=dict)
     secrets: Mapping[str, SecretEnv] = field(default_factory=dict)
     host_paths: Mapping[str, str] = field(default_factory=dict)
+    state_paths: Mapping[str, str] = field(default_factory=dict)
     output: Output = "manifests"
 
     @property
@@ -249,7 +252,7 @@ class Collector:
                                   "give at least 64 MiB")
         for name in ("pipelines", "extensions"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
-        for name in ("ports", "env", "secrets", "host_paths"):
+        for name in ("ports", "env", "secrets", "host_paths", "state_paths"):
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
         if not self.pipelines:
             raise DefinitionError(self.definition, "pipelines", "is empty", "add at least one Pipeline")
