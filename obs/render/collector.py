@@ -38,8 +38,9 @@ def check_collectors(collectors: Sequence[object], namespace: str) -> tuple[Coll
             raise DefinitionError(collector.definition, "replicas",
                                   f"tail_sampling on {collector.replicas} replicas but no load_balancing "
                                   f"exporter routes traces by traceID to {host}",
-                                  "send traces through obs.collector topology's load_balancing exporter "
-                                  "(resolver.dns.hostname = the headless Service), or use one replica")
+                                  "have the senders export traces with a load_balancing exporter "
+                                  "(routing_key: traceID, resolver.dns.hostname: that headless Service), "
+                                  "or run one replica")
     return found
 
 
