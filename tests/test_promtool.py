@@ -10,7 +10,8 @@ from tests.sample_bundle import make_bundle
 
 def test_valid_bundle_passes_check_and_unit_tests(promtool_bin):
     report = validate(render(make_bundle()))
-    assert report == ["promtool check rules: 1 files OK", "promtool test rules: 1 files OK"]
+    assert "promtool check rules: 1 files OK" in report
+    assert "promtool test rules: 1 files OK" in report
 
 
 def test_invalid_promql_names_the_definition_and_quotes_promtool(promtool_bin):
