@@ -58,13 +58,15 @@ def _where(keys: Sequence[str]) -> tuple[str, str]:
 
 
 def _series(env: Environment, streams: Sequence[Stream], at: int) -> dict[str, str]:
-    """Count and cumulative bucket counters of every stream (1m scrape interval)."""
+    """Count, sum and cumulative bucket counters of every stream (1m scrape interval)."""
     out = {}
     for s in streams:
         labels = {"http_request_method": "GET", "http_response_status_code": s.status, "http_route": s.route,
                   "network_protocol_version": "1.1", "url_scheme": "http"}
         per_minute = s.rate * 60
         out[source_series(env, "otel_services", METRIC + "_count", **labels)] = counter(per_minute, at)
+        out[source_series(env, "otel_services", METRIC + "_sum", **labels)] = \
+            counter(per_minute * sum(s.bucket) / 2, at)
         for le in (*BUCKETS, "+Inf"):
             inside = le == "+Inf" or le >= s.bucket[1]
             out[source_series(env, "otel_services", METRIC + "_bucket", **labels, le=fmt(le) if le != "+Inf" else le)] = \
