@@ -1,7 +1,7 @@
 """The reference bundle's Tempo and Loki (seed 004 sections 4.4 and 5.5, made current), with
 LogQL alerts for the Loki ruler."""
 from obs import AlertRule, Environment, RecordingRule, RuleGroup
-from obs.backends import LocalStorage, Loki, LokiLimits, LokiRulePack, S3Storage, Tempo, TempoLimits
+from obs.backends import Kafka, LocalStorage, Loki, LokiLimits, LokiRulePack, S3Storage, Tempo, TempoLimits
 
 
 def _prod(env: Environment) -> bool:
@@ -9,8 +9,9 @@ def _prod(env: Environment) -> bool:
 
 
 def tempo(env: Environment) -> Tempo:
-    """Staging: single binary on a local volume. Prod: multi-tenant on S3, one tenant per cluster
-    (the seed's cluster-primary / cluster-dr), with limits in the current overrides format."""
+    """Staging: monolithic on a local volume. Prod: microservices (Kafka) on S3, multi-tenant with one
+    tenant per cluster (the seed's cluster-primary / cluster-dr), limits in the scoped overrides
+    format (the seed's flat layout is rejected by Tempo 3.0)."""
     retention = env.param("Tempo.retention", "168h")
     if not _prod(env):
         return Tempo(storage=LocalStorage("/var/tempo/blocks"), retention=retention)
@@ -18,10 +19,12 @@ def tempo(env: Environment) -> Tempo:
         storage=S3Storage(bucket="tempo-traces", endpoint="s3.us-west-2.amazonaws.com", region="us-west-2",
                           force_path_style=False),
         retention=retention,
+        mode="microservices",
+        kafka=Kafka(address=f"kafka.{env.namespace}.svc:9092", topic="tempo-ingest"),
         multitenancy=True,
-        replication_factor=3,
         tenants={
-            "cluster-primary": TempoLimits(max_traces_per_user=100_000),
+            "cluster-primary": TempoLimits(rate_limit_bytes=15_000_000, burst_size_bytes=20_000_000,
+                                           max_traces_per_user=100_000),
             "cluster-dr": TempoLimits(rate_limit_bytes=10_000_000, burst_size_bytes=15_000_000,
                                       max_traces_per_user=50_000, block_retention="72h"),
         },

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from obs import DefinitionError
-from obs.backends import LocalStorage, S3Storage, Tempo, TempoLimits
+from obs.backends import Kafka, LocalStorage, S3Storage, Tempo, TempoLimits
 from obs.backends import schema as s
 from obs.backends import tempo as model
 from obs.errors import ValidationError
@@ -24,6 +24,14 @@ SEED_OVERRIDES = textwrap.dedent("""
         ingestion_rate_limit: 15000000
         ingestion_burst_size: 20000000
         max_traces_per_user: 100000
+""")
+# Seed 004 section 4.4 (top level): 2.x ingester and compactor blocks.
+SEED_TOP = textwrap.dedent("""
+    ingester:
+      max_block_duration: 5m
+    compactor:
+      compaction:
+        block_retention: 168h
 """)
 # Seed 004 section 4.4: `ingestion` nested under `global` (never valid).
 SEED_DEFAULTS = textwrap.dedent("""
@@ -45,9 +53,12 @@ def _config(env_name: str, reference_bundle) -> dict:
     return model.render_config(env, reference_bundle.definitions(env).tempo)
 
 
-def test_reference_prod_is_multitenant_on_s3_with_env_secrets(prod_files):
+def test_reference_prod_is_multitenant_microservices_on_s3_with_env_secrets(prod_files):
     config = yaml.safe_load(prod_files["tempo/tempo.yaml"])
     assert config["multitenancy_enabled"] is True
+    assert config["ingest"]["kafka"] == {"address": "kafka.monitoring.svc:9092", "topic": "tempo-ingest"}
+    assert config["overrides"]["defaults"]["compaction"] == {"block_retention": "168h"}
+    assert not {"ingester", "compactor"} & set(config)
     s3 = config["storage"]["trace"]["s3"]
     assert (s3["access_key"], s3["secret_key"]) == ("${S3_ACCESS_KEY_ID}", "${S3_SECRET_ACCESS_KEY}")
     assert config["metrics_generator"]["storage"]["remote_write"][0]["url"].endswith("/api/v1/write")
@@ -55,9 +66,11 @@ def test_reference_prod_is_multitenant_on_s3_with_env_secrets(prod_files):
     overrides = yaml.safe_load(prod_files["tempo/overrides.yaml"])["overrides"]
     assert overrides["cluster-dr"]["ingestion"]["max_traces_per_user"] == 50_000
     assert overrides["cluster-dr"]["compaction"] == {"block_retention": "72h"}
+    assert overrides["cluster-primary"]["compaction"] == {"block_retention": "168h"}  # no inheritance
     configmap = yaml.safe_load(prod_files["kubernetes/tempo-config.yaml"])
     assert set(configmap["data"]) == {"tempo.yaml", "overrides.yaml"}
     assert "-config.expand-env=true" in configmap["metadata"]["annotations"]["obs.dev/args"]
+    assert configmap["metadata"]["annotations"]["obs.dev/targets"].startswith("distributor,live-store,")
 
 
 def test_reference_staging_is_single_tenant_on_local_disk(reference_bundle):
@@ -65,6 +78,7 @@ def test_reference_staging_is_single_tenant_on_local_disk(reference_bundle):
     assert config["multitenancy_enabled"] is False
     assert config["storage"]["trace"] == {"backend": "local", "wal": {"path": "/var/tempo/wal"},
                                           "local": {"path": "/var/tempo/blocks"}}
+    assert "ingest" not in config and "memberlist" not in config
     assert "per_tenant_override_config" not in config["overrides"]
 
 
@@ -77,19 +91,30 @@ def test_seed_legacy_overrides_layout_is_rejected():
     assert "overrides.cluster-primary.max_traces_per_user" in found
 
 
+def test_seed_2x_ingester_and_compactor_blocks_are_rejected():
+    found = {f: fix for f, _, fix in s.problems(model.CONFIG_MODEL, yaml.safe_load(SEED_TOP))}
+    assert "removed in Tempo 3.0" in found["ingester"]
+    assert "overrides.defaults.compaction.block_retention" in found["compactor"]
+
+
 def test_seed_ingestion_under_global_is_rejected():
     found = s.problems(model.CONFIG_MODEL.keys["overrides"], yaml.safe_load(SEED_DEFAULTS), "overrides")
     assert [(f, p) for f, p, _ in found] == [("overrides.defaults.global.ingestion", "unknown key")]
 
 
 @pytest.mark.parametrize("mutate, field, words", [
-    (lambda c: c["compactor"]["compaction"].update(block_retenion="24h"),
-     "compactor.compaction.block_retenion", "block_retention"),
+    (lambda c: c["overrides"]["defaults"]["compaction"].update(block_retenion="24h"),
+     "overrides.defaults.compaction.block_retenion", "block_retention"),
     (lambda c: c.update(multitenancy_enabled="yes"), "multitenancy_enabled", "expected a bool"),
     (lambda c: c["storage"]["trace"].update(backend="s3"), "storage.trace", "needs an s3 block"),
     (lambda c: c["storage"]["trace"].update(backend="filesystem"), "storage.trace.backend", "one of"),
-    (lambda c: c["compactor"]["compaction"].update(block_retention="7 days"),
-     "compactor.compaction.block_retention", "duration"),
+    (lambda c: c["overrides"]["defaults"]["compaction"].update(block_retention="7 days"),
+     "overrides.defaults.compaction.block_retention", "duration"),
+    (lambda c: c.update(ingest={"kafka": {"address": "kafka:9092", "topic": "t"}}), "(root)", "memberlist"),
+    (lambda c: c["overrides"]["defaults"]["metrics_generator"].update(processors=["local-blocks"]),
+     "overrides.defaults.metrics_generator.processors[0]", "one of"),
+    (lambda c: c["overrides"].update(enable_legacy_overrides=True), "overrides.enable_legacy_overrides",
+     "migrate"),
     (lambda c: c["overrides"].update(per_tenant_override_config="/conf/overrides.yaml"),
      "(root)", "multitenancy_enabled"),
     (lambda c: c.pop("metrics_generator"), "(root)", "no metrics_generator block"),
@@ -117,6 +142,11 @@ def test_model_rejects_literal_s3_credentials(reference_bundle):
 @pytest.mark.parametrize("build, field", [
     (lambda: Tempo(LocalStorage("/x"), tenants={"a": TempoLimits()}), "tenants"),
     (lambda: Tempo(LocalStorage("/x"), retention="1 week"), "retention"),
+    (lambda: Tempo(LocalStorage("/x"), mode="scalable-single-binary"), "mode"),
+    (lambda: Tempo(S3Storage("b", "e"), mode="microservices"), "kafka"),
+    (lambda: Tempo(LocalStorage("/x"), mode="microservices", kafka=Kafka("k:9092")), "storage"),
+    (lambda: Tempo(LocalStorage("/x"), kafka=Kafka("k:9092")), "kafka"),
+    (lambda: Kafka("k:9092", sasl_username_env="KAFKA_USER"), "sasl_password_env"),
     (lambda: Tempo("s3://bucket"), "storage"),
     (lambda: Tempo(LocalStorage("/x"), multitenancy=True, tenants={"a/b": TempoLimits()}), "tenants['a/b']"),
     (lambda: TempoLimits(rate_limit_bytes=10, burst_size_bytes=5), "burst_size_bytes"),

@@ -2,6 +2,6 @@
 from obs.backends.logql import LokiRulePack
 from obs.backends.loki import Loki, LokiLimits
 from obs.backends.storage import LocalStorage, S3Storage
-from obs.backends.tempo import Tempo, TempoLimits
+from obs.backends.tempo import Kafka, Tempo, TempoLimits
 
-__all__ = ["LocalStorage", "Loki", "LokiLimits", "LokiRulePack", "S3Storage", "Tempo", "TempoLimits"]
+__all__ = ["Kafka", "LocalStorage", "Loki", "LokiLimits", "LokiRulePack", "S3Storage", "Tempo", "TempoLimits"]

@@ -37,6 +37,7 @@ def render_tempo(ctx: RenderContext) -> Iterable[RenderedFile]:
         yield RenderedFile(f"tempo/{name}", data)
     yield config_map(ctx, "tempo-config", files, "tempo", {
         "obs.dev/args": " ".join(tempo_model.TEMPO_ARGS),
+        "obs.dev/targets": ",".join(tempo.targets),
         "obs.dev/model": tempo_model.MODEL_VERSION,
     })
 
