@@ -1,9 +1,10 @@
 """Grafana Loki: the definition, its config renderer, and a strict model of every key obs emits.
 
-The model follows the Loki 3.5 configuration reference
-(https://grafana.com/docs/loki/v3.5.x/configure/): TSDB index on schema v13 (required for OTLP
+The model follows the Loki 3.7 configuration reference
+(https://grafana.com/docs/loki/v3.7.x/configure/): TSDB index on schema v13 (required for OTLP
 ingestion and structured metadata), `common` storage, compactor-based retention, and the ruler
-sending to Alertmanager (v2 API only since Loki 3.0, so `enable_alertmanager_v2` is not emitted).
+sending to Alertmanager over its v2 API (`enable_alertmanager_v2: true`: Alertmanager 0.27
+removed the v1 API, so the model requires it whenever an Alertmanager URL is set).
 Modes: `single-binary` (-target=all) and `simple-scalable` (-target=read|write|backend, which
 needs object storage and memberlist). Secrets are `${NAME}` references (-config.expand-env=true).
 """
@@ -20,7 +21,7 @@ from obs.errors import DefinitionError
 from obs.model.checks import DURATION_RE, check_duration, check_unique
 from obs.model.environment import Environment
 
-MODEL_VERSION = "Loki 3.5"
+MODEL_VERSION = "Loki 3.7"
 MODES = ("single-binary", "simple-scalable")
 TARGETS = {"single-binary": ("all",), "simple-scalable": ("read", "write", "backend")}
 RULES_DIR = "/var/loki/rules"
@@ -148,6 +149,7 @@ def render_config(env: Environment, loki: Loki) -> dict[str, Any]:
     }
     config["ruler"] = {
         "alertmanager_url": env.urls.alertmanager,
+        "enable_alertmanager_v2": True,
         "enable_api": True,
         "enable_sharding": scalable,
         "ring": {"kvstore": kvstore},
@@ -242,6 +244,7 @@ CONFIG_MODEL = s.Obj({
     }),
     "ruler": s.Obj({
         "alertmanager_url": s.URL,
+        "enable_alertmanager_v2": s.BOOL,
         "enable_api": s.BOOL,
         "enable_sharding": s.BOOL,
         "ring": _KV,
@@ -251,8 +254,9 @@ CONFIG_MODEL = s.Obj({
         "wal": s.Obj({"dir": s.PATH}),
         "remote_write": s.Obj({"enabled": s.BOOL, "clients": s.Obj(
             values=s.Obj({"url": s.URL}, required=("url",)), key_pattern=re.compile(r"^[a-z0-9_-]+$"))}),
-    }, required=("alertmanager_url", "storage"), hints={
-        "enable_alertmanager_v2": "removed in Loki 3.0 (the ruler always uses the Alertmanager v2 API): drop it"}),
+    }, required=("alertmanager_url", "storage"), rules=(
+        (lambda d: "alertmanager_url" not in d or d.get("enable_alertmanager_v2") is True,
+         "enable_alertmanager_v2 must be true: Alertmanager 0.27+ only serves the v2 API"),)),
     "analytics": s.Obj({"reporting_enabled": s.BOOL}),
 }, required=("server", "common", "schema_config"), rules=(
     (_schemas_allow_otlp, "structured metadata (and OTLP ingestion) needs every schema period on tsdb v13"),
