@@ -203,6 +203,11 @@ def test_python_snippet_feeds_collector_and_prometheus(tmp_path, reference_bundl
     assert resource["service.namespace"] == "shop"
     assert resource["deployment.environment.name"] == "roundtrip"
     assert resource["service.instance.id"] == "roundtrip-1"
+    server_spans = [span for doc in spans for rs in doc["resourceSpans"] for ss in rs["scopeSpans"]
+                    for span in ss["spans"] if span["kind"] == 2]  # SPAN_KIND_SERVER
+    assert server_spans and {span["name"] for span in server_spans} == {"GET /checkout"}
+    failed = [span for span in server_spans if span.get("status", {}).get("code") == 2]  # STATUS_CODE_ERROR
+    assert failed, "5xx answers must mark their server spans as errors"
     metric_names = {m["name"] for doc in metrics for rm in doc["resourceMetrics"]
                     for sm in rm["scopeMetrics"] for m in sm["metrics"]}
     assert "http.server.request.duration" in metric_names
