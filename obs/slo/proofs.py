@@ -21,7 +21,7 @@ from obs.model.slo import SLO, BurnRateWindow, LatencySLI, RawSLI, le_values, wi
 from obs.promql import series
 from obs.slo.rules import BAD, RAW, TOTAL, description, identity, series_labels
 
-STEPS = 40  # minutes of 1m samples before a case is evaluated
+STEPS = 20  # minutes of 1m samples before a case is evaluated
 RATE = 10.0  # events per second in the synthetic traffic
 _EQ_MATCHER = re.compile(r'^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"([^"\\]*)"\s*$')
 
