@@ -45,18 +45,6 @@ def _strip_strings(expr: str) -> tuple[str, str | None]:
     return "".join(out), None
 
 
-def _closing(text: str, open_index: int) -> int:
-    depth = 0
-    for index in range(open_index, len(text)):
-        if text[index] == "(":
-            depth += 1
-        elif text[index] == ")":
-            depth -= 1
-            if depth == 0:
-                return index
-    return len(text)
-
-
 def logql_problems(expr: str) -> list[str]:
     """Structural problems of a LogQL metric query (empty list when it looks well-formed)."""
     text, quote_problem = _strip_strings(expr)
@@ -76,8 +64,9 @@ def logql_problems(expr: str) -> list[str]:
         return [f"unclosed {stack[-1][0]!r} at offset {stack[-1][1]}"]
     if not _SELECTOR.search(text):
         problems.append('no stream selector such as {app="api"}')
+    from obs.validate.lint import _closing_paren  # at call time: obs.validate imports the model
     for match in _RANGE_CALL.finditer(text):
-        body = text[match.end():_closing(text, match.end() - 1)]
+        body = text[match.end():_closing_paren(text, match.end() - 1)]
         if not _RANGE.search(body):
             problems.append(f"{match.group(1)}(...) has no [range] such as [5m]")
     return problems
