@@ -9,10 +9,9 @@ collector (v0.160) exposes these counters without the `_total` suffix
 """
 from __future__ import annotations
 
-from obs import SLO, Environment, EventsSLI, LatencySLI, counter_rate
+from obs import SLO, Environment, EventsSLI, LatencySLI, counter_rate, counter_rates
 from rules.http import BUCKETS, METRIC, SERVER_ERRORS
 
-COLLECTOR_SPANS = 'otelcol_receiver_{}_spans(_total)?'
 
 
 def http_slos(env: Environment) -> list[SLO]:
@@ -39,14 +38,15 @@ def collector_slo(env: Environment) -> SLO:
     """Spans the collectors' receivers accepted, against those refused or failed."""
     sel = env.selector("otel_collector")
 
-    def spans(kinds: str) -> str:
-        return counter_rate("", sel, f'__name__=~"{COLLECTOR_SPANS.format(kinds)}"', by=(env.cluster_label,))
+    def spans(*kinds: str) -> str:
+        names = [f"otelcol_receiver_{kind}_spans{suffix}" for kind in kinds for suffix in ("", "_total")]
+        return counter_rates(names, sel, by=(env.cluster_label,))
 
     return SLO(
         service="otel-collector", name="span-ingestion", objective=99.5,
         description="Spans accepted by the collectors' receivers (refused or failed spans are lost "
                     "or retried by the sender).",
-        sli=EventsSLI(bad=spans("(refused|failed)"), total=spans("(accepted|refused|failed)")),
+        sli=EventsSLI(bad=spans("refused", "failed"), total=spans("accepted", "refused", "failed")),
         labels={"team": "platform"}, min_event_rate=1.0)
 
 

@@ -156,3 +156,18 @@ def test_latency_sli_matches_both_le_formats(promtool_bin, tmp_path):
         (f"slo:sli_error:ratio_rate1h{labels} > bool 0.0999", "60m", [{"labels": labels, "value": 1}]),
         (f"slo:sli_error:ratio_rate1h{labels} < bool 0.1001", "60m", [{"labels": labels, "value": 1}]),
     ])
+
+
+def test_collector_slo_reads_both_counter_spellings(promtool_bin, tmp_path):
+    """The pinned collector (v0.160, measured) exposes otelcol_receiver_accepted_spans without
+    `_total`; older ones and OpenMetrics scrapes add it. One collector of each: 2% refused overall."""
+    from rules.slos import collector_slo
+    slo = collector_slo(ENV)
+    (pack,) = slo_rule_packs([slo], ENV)
+    new = '{__name__="otelcol_receiver_%s_spans", job="otel-collector", receiver="otlp", transport="grpc"}'
+    old = '{__name__="otelcol_receiver_%s_spans_total", job="otel-collector-gw", receiver="otlp", transport="http"}'
+    labels = '{cluster="dev-1", slo_name="span-ingestion", slo_service="otel-collector", team="platform"}'
+    series = {new % "accepted": "0+5880x30", new % "refused": "0+120x30", new % "failed": "0+0x30",
+              old % "accepted": "0+5880x30", old % "refused": "0+60x30", old % "failed": "0+60x30"}
+    expr = f"(slo:sli_error:ratio_rate30m{labels} > bool 0.0199) * (slo:sli_error:ratio_rate30m{labels} < bool 0.0201)"
+    expr_test(tmp_path, pack, series, [(expr, "30m", [{"labels": labels, "value": 1}])])

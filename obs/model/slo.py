@@ -56,6 +56,17 @@ def counter_rate(metric: str, *matchers: str, by: Sequence[str] = ("cluster",)) 
     return f"sum by ({', '.join(by)}) (rate({sel}[{WINDOW}]))"
 
 
+def counter_rates(metrics: Sequence[str], *matchers: str, by: Sequence[str] = ("cluster",)) -> str:
+    """The summed rate of several counters (missing ones count as 0), e.g. a collector's accepted,
+    refused and failed spans, under either name spelling. Not `{__name__=~"a|b"}`: rate() drops
+    the names, and two series then share one label set, which PromQL rejects."""
+    if len(metrics) == 1:
+        return counter_rate(metrics[0], *matchers, by=by)
+    terms = [f'label_replace({counter_rate(m, *matchers, by=by)}, "obs_term", "{i}", "", "")'
+             for i, m in enumerate(metrics)]
+    return f"sum by ({', '.join(by)}) (\n  " + "\n  or ".join(terms) + "\n)"
+
+
 @dataclass(frozen=True)
 class EventsSLI:
     """Bad events over total events: two counter-rate queries returning the same label sets."""
