@@ -171,3 +171,17 @@ def test_collector_slo_reads_both_counter_spellings(promtool_bin, tmp_path):
               old % "accepted": "0+5880x30", old % "refused": "0+60x30", old % "failed": "0+60x30"}
     expr = f"(slo:sli_error:ratio_rate30m{labels} > bool 0.0199) * (slo:sli_error:ratio_rate30m{labels} < bool 0.0201)"
     expr_test(tmp_path, pack, series, [(expr, "30m", [{"labels": labels, "value": 1}])])
+
+
+def test_reference_availability_reads_otel_http_metrics(promtool_bin, tmp_path):
+    """The reference HTTP SLO on the OTel semconv names: 1% of checkout's requests answer 503,
+    another service's errors do not count."""
+    from rules.slos import http_slos
+    availability = http_slos(ENV)[0]
+    (pack,) = slo_rule_packs([availability], ENV)
+    count = 'http_server_request_duration_seconds_count{job="%s", http_response_status_code="%s", http_route="/"}'
+    series = {count % ("checkout", "200"): "0+5940x30", count % ("checkout", "503"): "0+60x30",
+              count % ("search", "500"): "0+6000x30"}
+    labels = '{cluster="dev-1", slo_name="availability", slo_service="checkout", team="shop", tier="1"}'
+    expr = f"(slo:sli_error:ratio_rate30m{labels} > bool 0.0099) * (slo:sli_error:ratio_rate30m{labels} < bool 0.0101)"
+    expr_test(tmp_path, pack, series, [(expr, "30m", [{"labels": labels, "value": 1}])])
