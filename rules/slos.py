@@ -3,13 +3,14 @@ the trace pipeline of the OpenTelemetry Collector itself.
 
 The HTTP SLIs read the SDK's `http.server.request.duration` histogram as Prometheus stores it
 (`http_server_request_duration_seconds_{bucket,count}`, `job` = the service name). The collector
-SLI counts spans its receivers accepted against those they refused or failed; the pinned
-collector (v0.160) exposes these counters without the `_total` suffix
-(`otelcol_receiver_accepted_spans`), older ones and OpenMetrics scrapes with it, so both match.
+SLI counts spans its receivers accepted against those they refused or failed, under the names the
+pinned collector really exports (obs.collector.selfmetrics: v0.160 has no `_total` suffix; checked
+by scraping the binary).
 """
 from __future__ import annotations
 
 from obs import SLO, Environment, EventsSLI, LatencySLI, counter_rate, counter_rates
+from obs.collector.selfmetrics import RECEIVER_ACCEPTED, RECEIVER_FAILED, RECEIVER_REFUSED
 from rules.http import BUCKETS, METRIC, SERVER_ERRORS
 
 
@@ -38,15 +39,15 @@ def collector_slo(env: Environment) -> SLO:
     """Spans the collectors' receivers accepted, against those refused or failed."""
     sel = env.selector("otel_collector")
 
-    def spans(*kinds: str) -> str:
-        names = [f"otelcol_receiver_{kind}_spans{suffix}" for kind in kinds for suffix in ("", "_total")]
-        return counter_rates(names, sel, by=(env.cluster_label,))
+    def spans(*counters: dict[str, str]) -> str:
+        return counter_rates([c["traces"] for c in counters], sel, by=(env.cluster_label,))
 
     return SLO(
         service="otel-collector", name="span-ingestion", objective=99.5,
         description="Spans accepted by the collectors' receivers (refused or failed spans are lost "
                     "or retried by the sender).",
-        sli=EventsSLI(bad=spans("refused", "failed"), total=spans("accepted", "refused", "failed")),
+        sli=EventsSLI(bad=spans(RECEIVER_REFUSED, RECEIVER_FAILED),
+                      total=spans(RECEIVER_ACCEPTED, RECEIVER_REFUSED, RECEIVER_FAILED)),
         labels={"team": "platform"}, min_event_rate=1.0)
 
 

@@ -58,7 +58,7 @@ def counter_rate(metric: str, *matchers: str, by: Sequence[str] = ("cluster",)) 
 
 def counter_rates(metrics: Sequence[str], *matchers: str, by: Sequence[str] = ("cluster",)) -> str:
     """The summed rate of several counters (missing ones count as 0), e.g. a collector's accepted,
-    refused and failed spans, under either name spelling. Not `{__name__=~"a|b"}`: rate() drops
+    refused and failed spans. Not `{__name__=~"a|b"}`: rate() drops
     the names, and two series then share one label set, which PromQL rejects."""
     if len(metrics) == 1:
         return counter_rate(metrics[0], *matchers, by=by)
