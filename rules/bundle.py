@@ -11,8 +11,8 @@ def define(env: Environment) -> Definitions:
     boards = build_dashboards(env, bundle.name)
     return Definitions(
         rule_packs=[workloads.pack(env, boards.workloads), web.pack(env, boards.service_overview),
-                    otel.pack(env, boards.collector)],
-        slos=slos.slos(env),
+                    otel.pack(env, boards.collector, boards.service_overview)],
+        slos=slos.slos(env, boards.slo),
         dashboards=boards.all(),
         collectors=topologies.collectors(env),
         tempo=backends.tempo(env),

@@ -151,9 +151,11 @@ def receiver_refusing(env: Environment) -> AlertRule:
                           "were refused (usually by the memory limiter)", 0.01)
 
 
-def pack(env: Environment, dashboard: object | None = None) -> RulePack:
-    """Service error rate and latency, and the collector's queues, exports, receivers and sampling."""
+def pack(env: Environment, dashboard: object | None = None,
+         service_dashboard: object | None = None) -> RulePack:
+    """Service error rate and latency, and the collector's queues, exports, receivers and sampling.
+    Collector alerts link to `dashboard`; service alerts to `service_dashboard` when given."""
     return assemble(env, dashboard, "opentelemetry", "OpenTelemetry services and collector", {
         "opentelemetry.services": [high_error_rate, high_latency],
         "opentelemetry.collector": [queue_full, export_failing, receiver_refusing, low_trace_sampling],
-    })
+    }, group_dashboards={"opentelemetry.services": service_dashboard})

@@ -10,9 +10,13 @@ AlertMaker = Callable[[Environment], AlertRule]
 
 
 def assemble(env: Environment, dashboard: object | None, name: str, description: str,
-             groups: Mapping[str, Sequence[AlertMaker]]) -> RulePack:
-    """A RulePack with one RuleGroup per entry; every alert links to `dashboard` when given."""
-    return RulePack(name, [RuleGroup(group, [with_dashboard(make(env), dashboard) for make in makers])
+             groups: Mapping[str, Sequence[AlertMaker]],
+             group_dashboards: Mapping[str, object | None] | None = None) -> RulePack:
+    """A RulePack with one RuleGroup per entry; every alert links to `dashboard` when given, or to
+    the group's own entry in `group_dashboards`."""
+    boards = group_dashboards or {}
+    return RulePack(name, [RuleGroup(group, [with_dashboard(make(env), boards.get(group) or dashboard)
+                                             for make in makers])
                            for group, makers in groups.items()], description=description)
 
 

@@ -9,13 +9,13 @@ by scraping the binary).
 """
 from __future__ import annotations
 
-from obs import SLO, Environment, EventsSLI, LatencySLI, counter_rate, counter_rates
+from obs import SLO, Environment, EventsSLI, LatencySLI, SLOAlerting, counter_rate, counter_rates
 from obs.collector.selfmetrics import RECEIVER_ACCEPTED, RECEIVER_FAILED, RECEIVER_REFUSED
 from rules.http import BUCKETS, METRIC, SERVER_ERRORS
 
 
 
-def http_slos(env: Environment) -> list[SLO]:
+def http_slos(env: Environment, alerting: SLOAlerting = SLOAlerting()) -> list[SLO]:
     """Availability (non-5xx responses) and latency (answered within 1s) of one HTTP service."""
     service = env.param("CheckoutSLO.job", "checkout")
     job = f'job="{service}"'
@@ -26,16 +26,16 @@ def http_slos(env: Environment) -> list[SLO]:
         description="Requests answered without a server error (5xx).",
         sli=EventsSLI(bad=counter_rate(f"{METRIC}_count", job, SERVER_ERRORS, by=by),
                       total=counter_rate(f"{METRIC}_count", job, by=by)),
-        labels=labels, min_event_rate=0.05)
+        labels=labels, min_event_rate=0.05, alerting=alerting)
     latency = SLO(
         service=service, name="latency", objective=env.param("CheckoutSLO.latency", 99.0),
         description="Requests answered within 1 second.",
         sli=LatencySLI(METRIC, 1.0, selector=job, buckets=BUCKETS, by=by),
-        labels=labels, min_event_rate=0.05)
+        labels=labels, min_event_rate=0.05, alerting=alerting)
     return [availability, latency]
 
 
-def collector_slo(env: Environment) -> SLO:
+def collector_slo(env: Environment, alerting: SLOAlerting = SLOAlerting()) -> SLO:
     """Spans the collectors' receivers accepted, against those refused or failed."""
     sel = env.selector("otel_collector")
 
@@ -48,9 +48,10 @@ def collector_slo(env: Environment) -> SLO:
                     "or retried by the sender).",
         sli=EventsSLI(bad=spans(RECEIVER_REFUSED, RECEIVER_FAILED),
                       total=spans(RECEIVER_ACCEPTED, RECEIVER_REFUSED, RECEIVER_FAILED)),
-        labels={"team": "platform"}, min_event_rate=1.0)
+        labels={"team": "platform"}, min_event_rate=1.0, alerting=alerting)
 
 
-def slos(env: Environment) -> list[SLO]:
-    """Every reference SLO for one environment."""
-    return [*http_slos(env), collector_slo(env)]
+def slos(env: Environment, dashboard: object | None = None) -> list[SLO]:
+    """Every reference SLO for one environment; burn-rate alerts link to `dashboard` when given."""
+    alerting = SLOAlerting(dashboard=dashboard)
+    return [*http_slos(env, alerting), collector_slo(env, alerting)]

@@ -32,3 +32,13 @@ def test_every_environment_writes_rules_tests_crds_and_kustomization(reference_b
             assert f"prometheus/tests/{pack}.test.yaml" in paths
             assert f"kubernetes/prometheusrule-{pack}.yaml" in paths
             assert f"- kubernetes/prometheusrule-{pack}.yaml".encode() in result.files["kustomization.yaml"]
+
+
+def test_every_reference_alert_links_to_a_rendered_dashboard(reference_bundle):
+    for env in reference_bundle.environments:
+        defs = reference_bundle.definitions(env)
+        uids = {board.uid for board in defs.dashboards}
+        for pack in defs.all_rule_packs():
+            for alert in pack.alerts:
+                assert alert.dashboard is not None, f"{env.name}: {alert.name} links to no dashboard"
+                assert alert.dashboard.uid in uids, f"{env.name}: {alert.name} links to an unrendered dashboard"

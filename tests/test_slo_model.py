@@ -128,3 +128,9 @@ def test_duplicate_slos_and_missing_environment():
     assert "duplicate SLO 'checkout/availability'" in error.problem
     rejects("slos", lambda: Definitions(slos=[slo()]).all_rule_packs())
     rejects("slos", lambda: Definitions(slos=["checkout"], environment=env).all_rule_packs())
+
+
+def test_slo_alerting_dashboard_must_be_a_dashboard():
+    from obs import DefinitionError, SLOAlerting
+    with pytest.raises(DefinitionError, match="field 'dashboard'"):
+        SLOAlerting(dashboard="slo-board")

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
-from typing import Mapping, Sequence, Union
+from typing import Any, Mapping, Sequence, Union
 
 from obs.errors import DefinitionError
 from obs.model.checks import (
@@ -192,7 +192,8 @@ TICKET_WINDOWS = (BurnRateWindow("1d", "2h", 3), BurnRateWindow("3d", "6h", 1))
 class SLOAlerting:
     """How an SLO alerts: page (severity critical) and ticket (warning) burn-rate windows.
     `name` is the alert name stem (default <Service><Name>ErrorBudgetBurn); alerts are
-    `<name>Page` and `<name>Ticket`. Empty windows disable that alert."""
+    `<name>Page` and `<name>Ticket`. Empty windows disable that alert. `dashboard` (a Dashboard
+    object) becomes the alerts' dashboard_url."""
 
     page_windows: Sequence[BurnRateWindow] = PAGE_WINDOWS
     ticket_windows: Sequence[BurnRateWindow] = TICKET_WINDOWS
@@ -202,9 +203,13 @@ class SLOAlerting:
     ticket_labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
     runbook_url: str | None = None
+    dashboard: Any = None
 
     def __post_init__(self) -> None:
         what = "SLO alerting"
+        if self.dashboard is not None and not hasattr(self.dashboard, "uid"):
+            raise DefinitionError(what, "dashboard", f"{self.dashboard!r} is not a dashboard",
+                                  "pass the Dashboard object the burn-rate alerts link to")
         for name in ("page_windows", "ticket_windows"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
             for window in getattr(self, name):

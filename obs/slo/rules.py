@@ -164,6 +164,7 @@ def alert_rules(slo: SLO, env: Environment, with_tests: bool = True) -> list[Ale
             labels=alert_labels(slo, severity),
             annotations=slo.alerting.annotations,
             runbook_url=slo.alerting.runbook_url,
+            dashboard=slo.alerting.dashboard,
         )
         if with_tests:
             rule = replace(rule, tests=proofs(slo, env, rule, windows))
