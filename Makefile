@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT ?= build
 STAMP := $(VENV)/.installed
+# Go (for the collector builder) where Debian/the Go tarball put it, even in a minimal CI shell.
+export PATH := $(PATH):/usr/local/go/bin
 
 .PHONY: install build check test tools promtool otelcol bench clean
 
