@@ -85,9 +85,15 @@ def cmd_list(args: argparse.Namespace) -> int:
                               f"{len(rule.tests)} tests]")
                     else:
                         print(f"      record {rule.name}")
-        for kind in ("slos", "dashboards", "collectors", "instrumentation"):
-            for item in getattr(defs, kind):
-                print(f"  {kind[:-1]} {getattr(item, 'name', item)}")
+        for slo in defs.slos:
+            print(f"  slo {slo.service}/{slo.name} [{slo.objective}% over {slo.period}]")
+        for kind, items in (("dashboard", defs.dashboards), ("collector", defs.collectors),
+                            ("instrumentation", defs.instrumentation)):
+            for item in items:
+                print(f"  {kind} {getattr(item, 'name', item)}")
+        for backend in ("tempo", "loki"):
+            if getattr(defs, backend) is not None:
+                print(f"  {backend} config")
     return 0
 
 
@@ -147,6 +153,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ObsError as exc:
         print(f"obs: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `obs list | head`: the reader has gone, nothing to report
+        sys.stderr.close()
+        return 0
     except Exception as exc:  # an exception from the user's definitions: one line, where it came from
         print(f"obs: error: {user_code_error(exc, 'while building the definitions')}", file=sys.stderr)
         return 2
