@@ -3,7 +3,6 @@ loader, the Python module honours OTEL_* env, snippets parse, the Operator CR an
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from importlib import resources
@@ -19,7 +18,7 @@ from obs.render import render_environment
 from obs.validate.backends import check_python_instrumentation
 
 SERVICE_DIR = "instrumentation/default/shop"
-configuration = pytest.importorskip("opentelemetry.configuration", reason="pip install 'obs[test]'")
+import opentelemetry.configuration as configuration  # noqa: E402  (a test dependency: obs[test])
 
 
 @pytest.fixture(scope="module")
@@ -115,9 +114,10 @@ def test_env_vars_per_language(files):
 
 
 def test_snippets_parse(tmp_path, files):
-    node, gofmt = shutil.which("node"), shutil.which("gofmt")
-    if not node or not gofmt:
-        pytest.skip("TOOL MISSING: node and gofmt check the Node.js and Go snippets")
+    from obs.tools import find_tool
+    from tests.conftest import require_tool
+    node = require_tool(lambda: find_tool("node", "OBS_NODE", "install Node.js (apt-get install nodejs)"))
+    gofmt = require_tool(lambda: find_tool("gofmt", "OBS_GOFMT", "install Go (gofmt ships with it)"))
     (tmp_path / "otel.js").write_bytes(files[f"{SERVICE_DIR}/storefront/otel.js"])
     (tmp_path / "otel.go").write_bytes(files[f"{SERVICE_DIR}/inventory/otel.go"])
     subprocess.run([node, "--check", tmp_path / "otel.js"], check=True, timeout=60)
