@@ -38,7 +38,9 @@ def test_reference_slos_follow_the_dashboard_contract(reference_bundle):
         assert CONTRACT | {f"slo:sli_error:ratio_rate{w}" for w in ("5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d")} \
             <= set(rules)
         for name in CONTRACT:
-            assert {"slo_service", "slo_name", env.cluster_label, "team"} <= set(rules[name].labels)
+            assert {"slo_service", "slo_name", "team"} <= set(rules[name].labels)
+            # the cluster comes from the data, never pinned: one rule set serves every cluster
+            assert env.cluster_label not in rules[name].labels and env.cluster not in rules[name].expr
         alerts = {a.name: a for a in packs["slo-checkout"].alerts}
         page = alerts["CheckoutAvailabilityErrorBudgetBurnPage"]
         assert page.severity == "critical" and page.labels["slo_severity"] == "page"
@@ -92,7 +94,7 @@ LABELS = '{cluster="dev-1", slo_name="availability", slo_service="checkout", tea
 
 def test_no_traffic_has_no_ratio_and_a_full_budget(promtool_bin, tmp_path):
     (pack,) = slo_rule_packs([AVAILABILITY], ENV)
-    quiet = 'http_requests_total{code="200", job="checkout"}'
+    quiet = 'http_requests_total{cluster="dev-1", code="200", job="checkout"}'
     expr_test(tmp_path, pack, {quiet: "0+0x60"}, [
         ("slo:sli_error:ratio_rate1h", "60m", []),  # 0/0 is no sample, not NaN
         ("slo:period_burn_rate:ratio", "60m", []),
@@ -105,7 +107,7 @@ def test_no_traffic_has_no_ratio_and_a_full_budget(promtool_bin, tmp_path):
 
 def test_missing_error_counter_counts_as_zero_errors(promtool_bin, tmp_path):
     (pack,) = slo_rule_packs([AVAILABILITY], ENV)
-    ok = 'http_requests_total{code="200", job="checkout"}'
+    ok = 'http_requests_total{cluster="dev-1", code="200", job="checkout"}'
     expr_test(tmp_path, pack, {ok: "0+600x60"}, [
         ("slo:sli_error:ratio_rate1h", "60m", [{"labels": f"slo:sli_error:ratio_rate1h{LABELS}", "value": 0}]),
         ("slo:period_error_budget_remaining:ratio", "60m",
@@ -117,8 +119,8 @@ def test_long_windows_are_a_ratio_of_sums_not_an_average_of_ratios(promtool_bin,
     """30 busy minutes without errors (100 req/s), then 30 quiet minutes of errors only
     (1 req/s): 1800 bad of 181800 requests is 0.99%; averaging 5m ratios would say ~45%."""
     (pack,) = slo_rule_packs([AVAILABILITY], ENV)
-    ok = 'http_requests_total{code="200", job="checkout"}'
-    bad = 'http_requests_total{code="500", job="checkout"}'
+    ok = 'http_requests_total{cluster="dev-1", code="200", job="checkout"}'
+    bad = 'http_requests_total{cluster="dev-1", code="500", job="checkout"}'
     expr = f"(slo:sli_error:ratio_rate1h{IDENT} > bool 0.007) * (slo:sli_error:ratio_rate1h{IDENT} < bool 0.013)"
     expr_test(tmp_path, pack, {ok: "0+6000x30 180000+0x30", bad: "0+0x30 0+60x30"}, [
         (expr, "60m", [{"labels": LABELS, "value": 1}]),
@@ -135,7 +137,7 @@ def test_changed_labels_cannot_duplicate_series(promtool_bin, tmp_path):
         for metric in re.findall(r"([a-zA-Z_:][\w:]*)(?:\{[^}]*\})?\[\w+\]", rule.expr):
             if rule.record not in (BAD, TOTAL):  # only the base series read the SLI's own metrics
                 assert metric in (BAD, TOTAL), (rule.record, metric)
-    ok = 'http_requests_total{code="200", job="checkout"}'
+    ok = 'http_requests_total{cluster="dev-1", code="200", job="checkout"}'
     stale = 'slo:sli_error:ratio_rate5m{cluster="dev-1", slo_name="availability", slo_service="checkout", team="old"}'
     expr_test(tmp_path, pack, {ok: "0+600x60", stale: "0.5x60"}, [
         ("slo:sli_error:ratio_rate30d", "60m", [{"labels": f"slo:sli_error:ratio_rate30d{LABELS}", "value": 0}]),
@@ -146,8 +148,8 @@ def test_latency_sli_matches_both_le_formats(promtool_bin, tmp_path):
     latency = SLO("checkout", "latency", 99.0, LatencySLI("http_server_request_duration_seconds", 1.0,
                                                            'job="checkout"'))
     (pack,) = slo_rule_packs([latency], ENV)
-    count = 'http_server_request_duration_seconds_count{job="checkout", instance="%s"}'
-    bucket = 'http_server_request_duration_seconds_bucket{job="checkout", instance="%s", le="%s"}'
+    count = 'http_server_request_duration_seconds_count{cluster="dev-1", job="checkout", instance="%s"}'
+    bucket = 'http_server_request_duration_seconds_bucket{cluster="dev-1", job="checkout", instance="%s", le="%s"}'
     labels = '{cluster="dev-1", slo_name="latency", slo_service="checkout"}'
     # Prometheus 2.x scraped a Go client ("1"); a 3.x server normalises to "1.0". 10% slow on each.
     series = {count % "a": "0+600x60", bucket % ("a", "1"): "0+540x60",
@@ -164,7 +166,7 @@ def test_collector_slo_adds_up_its_counters(promtool_bin, tmp_path):
     from rules.slos import collector_slo
     slo = collector_slo(ENV)
     (pack,) = slo_rule_packs([slo], ENV)
-    spans = 'otelcol_receiver_%s_spans{job="%s", receiver="otlp", transport="grpc"}'
+    spans = 'otelcol_receiver_%s_spans{cluster="dev-1", job="%s", receiver="otlp", transport="grpc"}'
     labels = '{cluster="dev-1", slo_name="span-ingestion", slo_service="otel-collector", team="platform"}'
     series = {spans % ("accepted", "otel-collector"): "0+5880x30", spans % ("refused", "otel-collector"): "0+120x30",
               spans % ("accepted", "otel-collector-gw"): "0+5880x30", spans % ("refused", "otel-collector-gw"):
@@ -179,9 +181,30 @@ def test_reference_availability_reads_otel_http_metrics(promtool_bin, tmp_path):
     from rules.slos import http_slos
     availability = http_slos(ENV)[0]
     (pack,) = slo_rule_packs([availability], ENV)
-    count = 'http_server_request_duration_seconds_count{job="%s", http_response_status_code="%s", http_route="/"}'
+    count = ('http_server_request_duration_seconds_count{cluster="dev-1", job="%s", http_response_status_code="%s", '
+             'http_route="/"}')
     series = {count % ("checkout", "200"): "0+5940x30", count % ("checkout", "503"): "0+60x30",
               count % ("search", "500"): "0+6000x30"}
     labels = '{cluster="dev-1", slo_name="availability", slo_service="checkout", team="shop", tier="1"}'
     expr = f"(slo:sli_error:ratio_rate30m{labels} > bool 0.0099) * (slo:sli_error:ratio_rate30m{labels} < bool 0.0101)"
     expr_test(tmp_path, pack, series, [(expr, "30m", [{"labels": labels, "value": 1}])])
+
+
+def test_one_rule_set_serves_many_clusters(promtool_bin, tmp_path):
+    """A Thanos/Mimir ruler sees every cluster: the SLO yields one series per cluster (no
+    'same labelset after applying rule labels' error) and each cluster keeps its own ratio."""
+    (pack,) = slo_rule_packs([AVAILABILITY], ENV)
+    total = 'http_requests_total{cluster="%s", code="%s", job="checkout"}'
+    series = {total % ("eu", "200"): "0+5940x60", total % ("eu", "500"): "0+60x60",   # 1% errors
+              total % ("us", "200"): "0+6000x60"}                                      # none
+    labels = '{cluster="%s", slo_name="availability", slo_service="checkout", team="shop"}'
+    expr_test(tmp_path, pack, series, [
+        (f"slo:sli_error:ratio_rate1h{labels % 'eu'} > bool 0.0099", "60m", [{"labels": labels % "eu", "value": 1}]),
+        ("slo:sli_error:ratio_rate1h", "60m", [{"labels": "slo:sli_error:ratio_rate1h" + labels % "eu", "value": 0.01},
+                                                {"labels": "slo:sli_error:ratio_rate1h" + labels % "us", "value": 0}]),
+        ("slo:objective:ratio", "60m", [{"labels": "slo:objective:ratio" + labels % "eu", "value": 0.999},
+                                        {"labels": "slo:objective:ratio" + labels % "us", "value": 0.999}]),
+        ("slo:period_error_budget_remaining:ratio", "60m",
+         [{"labels": "slo:period_error_budget_remaining:ratio" + labels % "eu", "value": -9},
+          {"labels": "slo:period_error_budget_remaining:ratio" + labels % "us", "value": 1}]),
+    ])

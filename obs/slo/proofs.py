@@ -78,9 +78,14 @@ def scenarios(slo: SLO, windows: Sequence[BurnRateWindow]) -> list[Scenario]:
     return cases
 
 
+def cluster_labels(env: Environment) -> dict[str, str]:
+    """The cluster label the input series carry, to prove every rule keeps it."""
+    return {env.cluster_label: env.cluster}
+
+
 def base_series(slo: SLO, env: Environment, case: Scenario) -> dict[str, str]:
-    """Input for the 5m base series of a case."""
-    ident = identity(slo, env)
+    """Input for the 5m base series of a case (in the environment's cluster)."""
+    ident = {**identity(slo, env), **cluster_labels(env)}
     budget = float(slo.error_budget)
     steady = f"0+0x{case.minutes}"
 
@@ -99,13 +104,14 @@ def base_series(slo: SLO, env: Environment, case: Scenario) -> dict[str, str]:
 
 
 def fired(slo: SLO, env: Environment, rule: AlertRule, windows: Sequence[BurnRateWindow],
-          burn: float) -> list[FiringAlert]:
-    """The alerts a constant `burn` fires: one per window whose factor it exceeds."""
+          burn: float, carried: dict[str, str]) -> list[FiringAlert]:
+    """The alerts a constant `burn` fires: one per window whose factor it exceeds, with the
+    labels `carried` from the input series (the cluster)."""
     out = []
     for window in windows:
         if burn > window.factor_for(slo.period):
             long_, short = window_name(window.long), window_name(window.short)
-            labels = {**series_labels(slo, env), "long_window": long_, "short_window": short}
+            labels = {**series_labels(slo, env), **carried, "long_window": long_, "short_window": short}
             labels = {k: v for k, v in labels.items() if k not in rule.static_labels}
             out.append(FiringAlert(labels, description(slo.service, slo.name, f"{burn:.1f}", long_, short)))
     return out
@@ -127,6 +133,8 @@ def histogram_cases(slo: SLO, env: Environment, rule: AlertRule,
         if not match:
             return []  # only equality selectors can be synthesised
         labels[match[1]] = match[2]
+    carried = cluster_labels(env) if env.cluster_label in sli.by else {}
+    labels.update(carried)
     burn = max(b for _, b in burn_levels(slo))
     per_minute = max(RATE, slo.min_event_rate * 10) * 60
     good = per_minute * (1 - burn * float(slo.error_budget))
@@ -135,7 +143,7 @@ def histogram_cases(slo: SLO, env: Environment, rule: AlertRule,
         data = {series(f"{sli.metric}_count", **labels): f"0+{_fmt(per_minute)}x{STEPS}",
                 series(f"{sli.metric}_bucket", **labels, le=le): f"0+{_fmt(good)}x{STEPS}"}
         cases.append(AlertTest(f"histogram with le=\"{le}\" at burn {burn:.4g}x", data, at=f"{STEPS}m",
-                               fires=fired(slo, env, rule, windows, burn)))
+                               fires=fired(slo, env, rule, windows, burn, carried)))
     return cases
 
 
@@ -143,6 +151,6 @@ def proofs(slo: SLO, env: Environment, rule: AlertRule, windows: Sequence[BurnRa
     """Every generated test case for one of the SLO's alerts."""
     tests = []
     for case in scenarios(slo, windows):
-        fires = fired(slo, env, rule, windows, case.burn) if _firing(case, slo) else []
+        fires = fired(slo, env, rule, windows, case.burn, cluster_labels(env)) if _firing(case, slo) else []
         tests.append(AlertTest(case.name, base_series(slo, env, case), at=f"{case.minutes}m", fires=fires))
     return tests + histogram_cases(slo, env, rule, windows)

@@ -18,10 +18,16 @@ average the 5m ratio (documented as approximate, like Sloth).
 
 Edges: a window with no traffic has no ratio (`> 0` filter) instead of NaN, so nothing pages and
 budgets never show NaN/+Inf; with no traffic over the period the budget remaining is 1. Range
-selections read only the 5m series, which carry the SLO's identity labels (service, name,
-cluster) and never its free labels, so changing `SLO.labels` cannot yield two series with the
-same label set once the rule labels are applied; rules reading outputs select them by their full
-current label set, so an output the previous labels left behind is never read.
+selections read only the 5m series, which carry the SLO's identity labels (service, name) and
+never its free labels, so changing `SLO.labels` cannot yield two series with the same label set
+once the rule labels are applied; rules reading outputs select them by their full current label
+set, so an output the previous labels left behind is never read.
+
+Clusters: no rule pins the cluster label to a value. The SLI queries aggregate `by (cluster)`
+(lint checks it) and every later rule carries the label through, so one rule set serves many
+clusters in a Thanos/Mimir ruler, one SLO series per cluster. The metadata constants are
+derived from the SLO's 5m base series (`0 * base + c`) rather than `vector(c)`, so they carry
+the cluster too and a dashboard can filter them by it.
 """
 from __future__ import annotations
 
@@ -52,8 +58,9 @@ def number(value: Decimal | float) -> str:
 
 
 def identity(slo: SLO, env: Environment) -> dict[str, str]:
-    """The labels that identify an SLO's series; they never change for an SLO."""
-    return {"slo_service": slo.service, "slo_name": slo.name, env.cluster_label: env.cluster}
+    """The labels that identify an SLO's series; they never change for an SLO. (The cluster
+    label comes from the data, so one rule set serves every cluster.)"""
+    return {"slo_service": slo.service, "slo_name": slo.name}
 
 
 def series_labels(slo: SLO, env: Environment) -> dict[str, str]:
@@ -95,21 +102,32 @@ def ratio_rules(slo: SLO, env: Environment) -> list[RecordingRule]:
     return [RecordingRule(ratio_metric(w), ratio_expr(slo, env, w), labels) for w in slo.windows()]
 
 
+def presence(slo: SLO, env: Environment) -> str:
+    """A base series that exists (per cluster) whenever the SLO's metrics do: constants hang off it."""
+    return f"{RAW if isinstance(slo.sli, RawSLI) else TOTAL}{matchers(identity(slo, env))}"
+
+
+def ignoring_free_labels(slo: SLO) -> str:
+    """Vector matching between outputs (free labels) and base series (identity labels only)."""
+    return f" ignoring ({', '.join(sorted(slo.labels))})" if slo.labels else ""
+
+
 def metadata_rules(slo: SLO, env: Environment) -> list[RecordingRule]:
     """Objective, budget and period constants, and burn rates, for dashboards."""
     labels = series_labels(slo, env)
     sel = matchers(labels)  # the current labels: never an output the previous labels left behind
     budget = number(slo.error_budget)
     period_ratio = f"{ratio_metric(slo.period)}{sel}"
+    base = presence(slo, env)
     return [
-        RecordingRule("slo:objective:ratio", f"vector({number(slo.objective_ratio)})", labels),
-        RecordingRule("slo:error_budget:ratio", f"vector({budget})", labels),
-        RecordingRule("slo:time_period:days", f"vector({number(slo.period_days)})", labels),
+        RecordingRule("slo:objective:ratio", f"0 * {base} + {number(slo.objective_ratio)}", labels),
+        RecordingRule("slo:error_budget:ratio", f"0 * {base} + {budget}", labels),
+        RecordingRule("slo:time_period:days", f"0 * {base} + {number(slo.period_days)}", labels),
         RecordingRule("slo:current_burn_rate:ratio", f"{ratio_metric(BASE_WINDOW)}{sel} / {budget}", labels),
         RecordingRule("slo:period_burn_rate:ratio", f"{period_ratio} / {budget}", labels),
         # No traffic in the whole period spent no budget: 1, never NaN.
         RecordingRule("slo:period_error_budget_remaining:ratio",
-                      f"(1 - {period_ratio} / {budget}) or on() vector(1)", labels),
+                      f"(1 - {period_ratio} / {budget}) or{ignoring_free_labels(slo)} (0 * {base} + 1)", labels),
     ]
 
 
@@ -122,9 +140,9 @@ def condition(slo: SLO, env: Environment, window: BurnRateWindow) -> str:
     expr = (f"({ratio_metric(long_)}{sel} / {budget} > {factor})\n"
             f"  and ({ratio_metric(short)}{sel} / {budget} > {factor})")
     if slo.min_event_rate:
-        ignoring = f" ignoring ({', '.join(sorted(slo.labels))})" if slo.labels else ""
         base = matchers(identity(slo, env))
-        expr += f"\n  and{ignoring} (avg_over_time({TOTAL}{base}[{long_}]) >= {number(slo.min_event_rate)})"
+        expr += (f"\n  and{ignoring_free_labels(slo)} (avg_over_time({TOTAL}{base}[{long_}]) >= "
+                 f"{number(slo.min_event_rate)})")
     return (f'label_replace(label_replace(\n  {expr},\n'
             f'  "long_window", "{long_}", "", ""), "short_window", "{short}", "", "")')
 
