@@ -76,6 +76,18 @@ BREAKAGES: list[tuple[str, Callable[[dict[str, Any]], Any], str]] = [
     ("job-instance-variable", lambda b: _target(b).update(expr=_target(b)["expr"].replace("$service", "checkout")),
      'job="checkout"'),
     ("nulls", lambda b: _panel(b, "Requests").update(description=None), "'description' is null"),
+    # Hand-edited or imported JSON: legacy forms are findings, never a crash of the checker.
+    ("panel-type", lambda b: _panel(b, "Requests").update(type="graph"), "legacy or unknown type 'graph'"),
+    ("panel-type", lambda b: _panel(b, "Requests").update(type="singlestat"), "use a current panel type"),
+    ("datasource", lambda b: _panel(b, "Requests").update(datasource="Prometheus"), "legacy by-name form"),
+    ("datasource", lambda b: _target(b).update(datasource="Prometheus"), "legacy by-name form"),
+    ("thresholds", lambda b: _panel(b, "Requests")["fieldConfig"]["defaults"]["thresholds"].update(steps="80,90"),
+     "not a list of {color, value}"),
+    ("full-resolution", lambda b: _panel(b, "Requests").update(maxDataPoints=100), "caps maxDataPoints"),
+    ("legend", lambda b: _panel(b, "Latency")["options"]["legend"].update(showLegend=False), "hides its legend"),
+    ("unique-ids", lambda b: _panel(b, "Latency")["targets"][1].update(refId="A"), "several queries with refId 'A'"),
+    ("unique-variables", lambda b: b["templating"]["list"].append(copy.deepcopy(b["templating"]["list"][1])),
+     "variable 'cluster': is defined twice"),
 ]
 
 

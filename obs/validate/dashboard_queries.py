@@ -12,7 +12,7 @@ import yaml
 
 from obs.errors import ValidationError
 from obs.tools import promtool, run_tool
-from obs.validate.dashboard_schema import panels
+from obs.validate.dashboard_schema import datasource_of, panels
 from obs.validate.lint import _closing_paren
 
 # Grafana's global macros, longest first, with a representative value for parsing.
@@ -94,7 +94,7 @@ def prometheus_queries(board: dict[str, Any], file: str) -> Iterator[QueryRef]:
     """Every PromQL query of a dashboard: panel targets and label_values() variable selectors."""
     for panel in panels(board):
         for target in panel.get("targets", []):
-            if (target.get("datasource") or {}).get("type") == "prometheus" and "expr" in target:
+            if datasource_of(target).get("type") == "prometheus" and "expr" in target:
                 yield QueryRef(file, f"panel {panel.get('title', '?')!r}, query {target.get('refId', '?')}",
                                target["expr"])
     for variable in board.get("templating", {}).get("list", []):

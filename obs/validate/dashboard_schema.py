@@ -61,6 +61,13 @@ def panels(board: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield from panel.get("panels", []) if panel.get("type") == "row" else ()
 
 
+def datasource_of(item: dict[str, Any]) -> dict[str, Any]:
+    """The {type, uid} datasource reference of a panel, target or variable; {} when absent or not
+    an object (a legacy string name, which the datasource check reports)."""
+    ref = item.get("datasource")
+    return ref if isinstance(ref, dict) else {}
+
+
 def schema_problems(board: dict[str, Any]) -> Iterator[tuple[str, str]]:
     """(where, problem) for everything the schemas reject; `where` names the panel when it is one.
     Panels are checked one by one against the Panel (or RowPanel) definition, so an error says
@@ -79,6 +86,6 @@ def schema_problems(board: dict[str, Any]) -> Iterator[tuple[str, str]]:
                 for path, message in _messages(validator(name, definition), value):
                     yield _at(f"panel {title!r}", *part, path), message
         for target in panel.get("targets", []):
-            if (target.get("datasource") or {}).get("type") == "prometheus":
+            if datasource_of(target).get("type") == "prometheus":
                 for path, message in _messages(validator("prometheus"), target):
                     yield _at(f"panel {title!r}, query {target.get('refId', '?')}", path), message

@@ -9,12 +9,12 @@ from typing import Any, Iterator, Sequence
 
 from obs.grafana.dashboard import Dashboard
 from obs.grafana.datasources import DATASOURCE_VARIABLE, GRAFANA_BUILTIN
-from obs.grafana.panels import GRID_COLUMNS
+from obs.grafana.panels import GRID_COLUMNS, PANEL_TYPES
 from obs.render.base import RenderContext
 from obs.render.grafana import DASHBOARDS_DIR, dashboard_json, datasources
 from obs.serialize import to_json
 from obs.validate import dashboard_queries as q
-from obs.validate.dashboard_schema import panels, schema_problems
+from obs.validate.dashboard_schema import datasource_of, panels, schema_problems
 from obs.validate.lint import LintIssue
 
 # kubectl's client-side apply keeps the whole object in an annotation limited to 256 KiB.
@@ -75,21 +75,26 @@ def _used_text(board: dict[str, Any]) -> Iterator[tuple[str, str]]:
     for panel in panels(board):
         name = _title(panel)
         yield name, panel.get("title", "")
-        yield name, str((panel.get("datasource") or {}).get("uid", ""))
+        yield name, str(datasource_of(panel).get("uid", ""))
         if panel.get("repeat"):
             yield name, "$" + panel["repeat"]
         for target in panel.get("targets", []):
             yield f"{name}, query {target.get('refId', '?')}", target.get("expr", "")
-            yield f"{name}, query {target.get('refId', '?')}", str((target.get("datasource") or {}).get("uid", ""))
+            yield f"{name}, query {target.get('refId', '?')}", str(datasource_of(target).get("uid", ""))
     for variable in board.get("templating", {}).get("list", []):
         where = f"variable {variable.get('name')!r}"
         yield where, str(variable.get("query", ""))
-        yield where, str((variable.get("datasource") or {}).get("uid", ""))
+        yield where, str(datasource_of(variable).get("uid", ""))
 
 
 def check_variables(board: dict[str, Any], out: _Findings) -> None:
     """Standard variables present, refreshed on time change, every $variable defined."""
-    variables = {v.get("name"): v for v in board.get("templating", {}).get("list", [])}
+    variables: dict[str, Any] = {}
+    for variable in board.get("templating", {}).get("list", []):
+        if variable.get("name") in variables:
+            out.error("unique-variables", f"variable {variable.get('name')!r}", "is defined twice",
+                      "give each variable its own name")
+        variables.setdefault(variable.get("name"), variable)
     for name in STANDARD_VARIABLES:
         if name not in variables:
             out.error("standard-variables", "templating", f"has no ${name} variable",
@@ -109,17 +114,17 @@ def check_variables(board: dict[str, Any], out: _Findings) -> None:
                   f"define a '{ref}' variable or fix the name")
 
 
-def _datasource_refs(board: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+def _datasource_refs(board: dict[str, Any]) -> Iterator[tuple[str, Any]]:
     for panel in panels(board):
         if panel.get("type") != "row":
-            yield _title(panel), panel.get("datasource") or {}
+            yield _title(panel), panel.get("datasource")
             for target in panel.get("targets", []):
-                yield f"{_title(panel)}, query {target.get('refId', '?')}", target.get("datasource") or {}
+                yield f"{_title(panel)}, query {target.get('refId', '?')}", target.get("datasource")
     for variable in board.get("templating", {}).get("list", []):
         if "datasource" in variable:
             yield f"variable {variable.get('name')!r}", variable["datasource"]
     for annotation in board.get("annotations", {}).get("list", []):
-        yield f"annotation {annotation.get('name')!r}", annotation.get("datasource") or {}
+        yield f"annotation {annotation.get('name')!r}", annotation.get("datasource")
 
 
 def check_datasources(board: dict[str, Any], provisioned: dict[str, str], out: _Findings) -> None:
@@ -127,6 +132,11 @@ def check_datasources(board: dict[str, Any], provisioned: dict[str, str], out: _
     panels use the $datasource variable."""
     variables = {v.get("name"): v for v in board.get("templating", {}).get("list", [])}
     for where, ref in _datasource_refs(board):
+        if ref is not None and not isinstance(ref, dict):
+            out.error("datasource", where, f"datasource {ref!r} is the legacy by-name form",
+                      "write a {\"type\", \"uid\"} reference (obs.grafana.datasources.ref)")
+            continue
+        ref = ref or {}
         uid, kind = ref.get("uid", ""), ref.get("type", "")
         refs = q.variable_refs(uid)
         if ref == GRAFANA_BUILTIN:
@@ -156,16 +166,34 @@ def check_panels(board: dict[str, Any], out: _Findings) -> None:
             out.error("panel-title", name, "has no title", "say what the panel shows")
         if panel.get("type") == "row":
             continue
+        if panel.get("type") not in PANEL_TYPES:
+            out.error("panel-type", name, f"has the legacy or unknown type {panel.get('type')!r}",
+                      f"use a current panel type: {', '.join(PANEL_TYPES)}")
+        if "maxDataPoints" in panel:
+            out.error("full-resolution", name, f"caps maxDataPoints at {panel['maxDataPoints']!r}",
+                      "drop maxDataPoints so Grafana queries at full resolution")
+        legend = (panel.get("options") or {}).get("legend") or {}
+        if panel.get("type") == "timeseries" and (legend.get("showLegend") is False or legend.get("displayMode") == "hidden"):
+            out.error("legend", name, "hides its legend", "show the legend (obs.grafana.timeseries does) so series "
+                                                          "can be told apart")
+        ref_ids = [t.get("refId") for t in panel.get("targets", [])]
+        for ref_id in sorted({r for r in ref_ids if ref_ids.count(r) > 1}, key=str):
+            out.error("unique-ids", name, f"has several queries with refId {ref_id!r}",
+                      "give each query its own refId (A, B, ...)")
         defaults = panel.get("fieldConfig", {}).get("defaults", {})
         if panel.get("type") in UNIT_PANELS and not defaults.get("unit"):
             out.error("panel-units", name, "has no unit", "pass unit=, e.g. 'reqps', 's', 'bytes', 'percentunit'")
-        steps = defaults.get("thresholds", {}).get("steps", [])
+        steps = (defaults.get("thresholds") or {}).get("steps", [])
+        if not isinstance(steps, list) or not all(isinstance(step, dict) for step in steps):
+            out.error("thresholds", name, f"threshold steps {steps!r} are not a list of {{color, value}}",
+                      "pass thresholds=[(value, colour), ...] in ascending order")
+            continue
         values = [s.get("value") for s in steps]
         if not steps or values[0] is not None or values[1:] != sorted(v for v in values[1:] if v is not None):
             out.error("thresholds", name, f"threshold steps {values} are not a null base then ascending values",
                       "pass thresholds=[(value, colour), ...] in ascending order")
         for target in panel.get("targets", []):
-            if (target.get("datasource") or {}).get("type") != "prometheus":
+            if datasource_of(target).get("type") != "prometheus":
                 continue
             where, expr = f"{name}, query {target.get('refId', '?')}", target.get("expr", "")
             for problem in q.rate_window_problems(expr):
