@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from obs import Environment
 from obs.collector import Collector, Exporter, Extension, Pipeline, Processor, Receiver
-from obs.collector.kubernetes import headless_host
+from obs.collector.kubernetes import headless_host, service_host
 from collector.common import (
     OTLP_GRPC_PORT, OTLP_PORTS, batch, cluster_resource, extensions, k8s_attributes, memory_limiter, otlp_grpc,
     otlp_receiver, queue_and_retry,
@@ -68,7 +68,7 @@ def agent(env: Environment, gateway: Collector) -> Collector:
     # k8s_attributes already adds k8s.node.name; the k8snode detector would need an API client at startup.
     detect = Processor("resource_detection", {"detectors": ["env", "system"], "override": False})
     enrich = [memory_limiter(), k8s_attributes(node_local=True), detect, cluster_resource(env)]
-    upstream = otlp_grpc("gateway", f"{gateway.name}.{env.namespace}.svc.cluster.local:{OTLP_GRPC_PORT}",
+    upstream = otlp_grpc("gateway", f"{service_host(gateway, env.namespace)}:{OTLP_GRPC_PORT}",
                          env, f"{NAME}.gateway")
     return Collector(
         name=NAME,

@@ -2,13 +2,15 @@
 language, all exporting to the environment's collector over OTLP."""
 from obs import Environment
 from obs.instrumentation import Instrumentation, Service
+from collector.agent import NAME as AGENT
 
 
 def instrumentation(env: Environment) -> Instrumentation:
     ratio = env.param("Instrumentation.sampler_ratio", 0.1 if env.name == "prod" else 1.0)
     return Instrumentation(
         name="default",
-        collector=f"http://otel-collector.{env.namespace}.svc",
+        # The node-local agent (its Service keeps traffic on the pod's node).
+        collector=f"http://{AGENT}.{env.namespace}.svc",
         sampler="parentbased_traceidratio",
         sampler_ratio=ratio,
         propagators=("tracecontext", "baggage"),

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
+from collector.agent import agent as agent_for
 from collector.topologies import collectors
 from obs.collector import (
     Collector, Connector, Exporter, Extension, Pipeline, Processor, Receiver, SecretEnv, Telemetry, from_config,
@@ -297,6 +298,18 @@ def test_operator_output_is_an_opentelemetrycollector_with_the_same_config(refer
     assert resource["apiVersion"] == "opentelemetry.io/v1beta1"
     assert resource["spec"]["mode"] == "statefulset" and resource["spec"]["config"] == render_config(gateway)
     assert not _objects("StatefulSet", objects) and _objects("ServiceAccount", objects)
+    # The Operator names the Services it creates <name>-collector and <name>-collector-headless: the
+    # agent's load_balancing resolver and OTLP exporter must use those names.
+    assert headless_host(operated, "monitoring") == "otel-collector-gateway-collector-headless.monitoring.svc.cluster.local"
+    agent = next(c for c in ctx.defs.collectors if c.workload == "daemonset")
+    config = render_config(agent_for(env, operated))
+    assert config["exporters"]["load_balancing/gateway"]["resolver"]["dns"]["hostname"] == \
+        headless_host(operated, env.namespace)
+    assert config["exporters"]["otlp_grpc/gateway"]["endpoint"] == \
+        f"otel-collector-gateway-collector.{env.namespace}.svc.cluster.local:4317"
+    assert render_config(agent)["exporters"]["otlp_grpc/gateway"]["endpoint"].startswith(
+        f"otel-collector-gateway.{env.namespace}.svc")
+    check_collectors([agent_for(env, operated), operated], env.namespace)
 
 
 def test_bundle_outputs_configs_manifests_and_an_exact_builder_manifest(reference_bundle):

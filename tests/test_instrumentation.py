@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from obs import DefinitionError
+from obs.collector import Collector
 from obs.errors import ValidationError
 from obs.instrumentation import Instrumentation, Service
 from obs.render import render_environment
@@ -101,9 +102,9 @@ def test_env_vars_per_language(files):
         return {e["name"]: e["value"] for e in yaml.safe_load(files[f"{SERVICE_DIR}/{name}/env.yaml"])}
     python, java, node, go = env("checkout"), env("payments"), env("storefront"), env("inventory")
     assert (python["OTEL_EXPORTER_OTLP_ENDPOINT"], python["OTEL_EXPORTER_OTLP_PROTOCOL"]) == \
-        ("http://otel-collector.monitoring.svc:4318", "http/protobuf")
+        ("http://otel-collector-agent.monitoring.svc:4318", "http/protobuf")
     assert (java["OTEL_EXPORTER_OTLP_ENDPOINT"], java["OTEL_EXPORTER_OTLP_PROTOCOL"]) == \
-        ("http://otel-collector.monitoring.svc:4317", "grpc")
+        ("http://otel-collector-agent.monitoring.svc:4317", "grpc")
     assert java["JAVA_TOOL_OPTIONS"].startswith("-javaagent:")
     assert node["NODE_OPTIONS"] == "--require ./otel.js"
     assert go["OTEL_EXPORTER_OTLP_PROTOCOL"] == "http/protobuf"
@@ -131,7 +132,7 @@ def test_operator_instrumentation_and_annotations(files):
     cr = yaml.safe_load(files["kubernetes/instrumentation-default.yaml"])
     assert cr["apiVersion"] == "opentelemetry.io/v1alpha1" and cr["kind"] == "Instrumentation"
     spec = cr["spec"]
-    assert spec["exporter"]["endpoint"] == "http://otel-collector.monitoring.svc:4317"
+    assert spec["exporter"]["endpoint"] == "http://otel-collector-agent.monitoring.svc:4317"
     assert spec["propagators"] == ["tracecontext", "baggage"]
     assert spec["sampler"] == {"type": "parentbased_traceidratio", "argument": "0.1"}
     python = {e["name"]: e["value"] for e in spec["python"]["env"]}
@@ -159,3 +160,26 @@ def test_definitions_reject_bad_fields(build, field):
     with pytest.raises(DefinitionError) as err:
         build()
     assert err.value.field == field
+
+
+def test_collector_url_must_name_a_rendered_collector_service(reference_bundle):
+    """An SDK exporting to a Service obs does not render loses all its telemetry (the reference once
+    pointed at `otel-collector`, while the collectors are otel-collector-agent and -gateway)."""
+    from obs.collector.kubernetes import service_name
+    from obs.instrumentation.render import check_collector_service
+    env = reference_bundle.environment("prod")
+    collectors = reference_bundle.definitions(env).collectors
+    apps = [Service("a", "go")]
+    with pytest.raises(DefinitionError, match="names no collector Service") as err:
+        check_collector_service(Instrumentation("i", "http://otel-collector.monitoring.svc", apps),
+                                collectors, "monitoring")
+    assert err.value.field == "collector" and "otel-collector-agent.monitoring.svc" in err.value.fix
+    for url in ("http://otel-collector-agent.monitoring.svc", "http://otel-collector-gateway.monitoring.svc.cluster.local",
+                "https://otlp.example.com", "http://otel-collector.other.svc"):  # outside obs's namespace: not checked
+        check_collector_service(Instrumentation("i", url, apps), collectors, "monitoring")
+    operated = [Collector(**{**{f: getattr(c, f) for f in c.__dataclass_fields__}, "output": "operator"})
+                for c in collectors]
+    assert {service_name(c) for c in operated} == {"otel-collector-agent-collector", "otel-collector-gateway-collector"}
+    with pytest.raises(DefinitionError, match="otel-collector-agent-collector"):
+        check_collector_service(Instrumentation("i", "http://otel-collector-agent.monitoring.svc", apps),
+                                operated, "monitoring")

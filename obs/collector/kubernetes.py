@@ -28,9 +28,21 @@ RBAC_RULES: Mapping[str, tuple[dict[str, Any], ...]] = {
 }
 
 
+def service_name(collector: Collector) -> str:
+    """Name of the collector's Service: its own name, or, for output='operator', the name the
+    OpenTelemetry Operator gives the Service it creates (`<name>-collector`)."""
+    return f"{collector.name}-collector" if collector.output == "operator" else collector.name
+
+
+def service_host(collector: Collector, namespace: str) -> str:
+    """In-cluster DNS name of the collector's (load-balanced) Service."""
+    return f"{service_name(collector)}.{namespace}.svc.cluster.local"
+
+
 def headless_service(collector: Collector) -> str:
-    """Name of the headless Service giving each replica of a StatefulSet its own DNS record."""
-    return f"{collector.name}-headless"
+    """Name of the headless Service giving each replica of a StatefulSet its own DNS record
+    (the Operator names it `<name>-collector-headless`)."""
+    return f"{service_name(collector)}-headless"
 
 
 def headless_host(collector: Collector, namespace: str) -> str:

@@ -3,8 +3,11 @@ declarative SDK config), workload opt-in annotations, and one OTel Operator Inst
 from __future__ import annotations
 
 from importlib import resources
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
+from urllib.parse import urlsplit
 
+from obs.collector.kubernetes import service_name
+from obs.errors import DefinitionError
 from obs.instrumentation.model import Instrumentation, Service
 from obs.render.base import RenderContext, RenderedFile
 from obs.render.kubernetes import KUBERNETES_DIR, object_metadata
@@ -161,9 +164,27 @@ def service_files(ctx: RenderContext, inst: Instrumentation, service: Service) -
     yield RenderedFile(f"{folder}/{name}", text.replace("@JAVA_AGENT_VERSION@", JAVA_AGENT_VERSION), "text")
 
 
+def check_collector_service(inst: Instrumentation, collectors: Sequence[Any], namespace: str) -> None:
+    """An in-cluster `collector` URL in the environment's namespace must name the Service of a
+    collector obs renders there, listening on both OTLP ports (4317 for gRPC, 4318 for HTTP):
+    otherwise every SDK exports into a name that does not resolve and all telemetry is lost."""
+    host = urlsplit(inst.collector).hostname or ""
+    parts = host.removesuffix(".cluster.local").split(".")
+    if not collectors or len(parts) != 3 or parts[1:] != [namespace, "svc"]:
+        return
+    receiving = [service_name(c) for c in collectors if {4317, 4318} <= set(c.ports.values())]
+    if parts[0] not in receiving:
+        fix = (f"use e.g. 'http://{receiving[0]}.{namespace}.svc'" if receiving
+               else "give a collector ports={'otlp-grpc': 4317, 'otlp-http': 4318}")
+        raise DefinitionError(inst.definition, "collector",
+                              f"{inst.collector!r} names no collector Service rendered in {namespace!r} "
+                              f"(OTLP Services: {', '.join(receiving) or 'none'})", fix)
+
+
 def render(ctx: RenderContext) -> Iterable[RenderedFile]:
     """Every Instrumentation of the environment: the CRD plus per-service files."""
     for inst in ctx.defs.instrumentation:
+        check_collector_service(inst, ctx.defs.collectors, ctx.env.namespace)
         yield RenderedFile(f"{KUBERNETES_DIR}/instrumentation-{inst.name}.yaml", operator_instrumentation(ctx, inst))
         for service in inst.services:
             yield from service_files(ctx, inst, service)
