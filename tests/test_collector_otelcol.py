@@ -62,6 +62,24 @@ def test_validate_reports_what_otelcol_rejects(otelcol_bin, tmp_path):
         otelcol.validate_files([bad], tmp_path)
 
 
+def test_in_pod_overrides_do_not_mask_a_misspelt_setting(otelcol_bin, tmp_path):
+    """validate swaps kubelet_stats' serviceAccount auth (it reads the pod's token) for none, but only
+    that exact value: a misspelt auth_type must still reach otelcol and fail."""
+    path = tmp_path / "collector" / "kubelet.yaml"
+    path.parent.mkdir()
+
+    def write(auth_type: str) -> None:
+        path.write_text(yaml.safe_dump({
+            "receivers": {"kubelet_stats": {"auth_type": auth_type, "endpoint": "https://${env:K8S_NODE_NAME}:10250"}},
+            "exporters": {"debug": {}},
+            "service": {"pipelines": {"metrics": {"receivers": ["kubelet_stats"], "exporters": ["debug"]}}}}))
+
+    write("serviceAccount")
+    assert otelcol.validate_file(path, otelcol_bin) == ""
+    write("serviceaccount")
+    assert "invalid authType" in otelcol.validate_file(path, otelcol_bin)
+
+
 def test_registry_matches_otelcol_components(otelcol_bin):
     listed = otelcol.components(otelcol_bin)
     binary = {(kind, entry["name"]): entry for kind in KINDS for entry in listed.get(f"{kind}s") or ()}

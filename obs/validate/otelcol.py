@@ -18,7 +18,8 @@ MANIFEST_NAME = "builder-manifest.yaml"
 LOCAL_VALUES = {"MY_POD_IP": "127.0.0.1", "HOST_ROOT": "/", "K8S_NODE_NAME": "validate-node"}
 # Settings that only work inside a pod, replaced for `validate` (which creates every component):
 # kubelet_stats' serviceAccount auth reads the pod's service account CA and token at creation.
-IN_POD_ONLY = {("kubelet_stats", "auth_type"): "none"}
+# (type, key, in-pod value) -> local value; any other value (e.g. a misspelt one) is validated as written.
+IN_POD_ONLY = {("kubelet_stats", "auth_type", "serviceAccount"): "none"}
 
 
 def config_files(folders: Sequence[Path]) -> list[Path]:
@@ -33,11 +34,11 @@ def placeholder_env(text: str) -> dict[str, str]:
 
 
 def in_pod_overrides(text: str) -> list[str]:
-    """`--set` flags replacing IN_POD_ONLY settings present in the config."""
+    """`--set` flags replacing IN_POD_ONLY settings present in the config with exactly the in-pod value."""
     receivers = (yaml.safe_load(text) or {}).get("receivers") or {}
     return [f"--set=receivers::{rid}::{key}={value}" for rid, body in receivers.items()
-            for (type_, key), value in IN_POD_ONLY.items()
-            if rid.split("/")[0] == type_ and key in (body or {})]
+            for (type_, key, in_pod), value in IN_POD_ONLY.items()
+            if rid.split("/")[0] == type_ and (body or {}).get(key) == in_pod]
 
 
 def validate_file(path: Path, binary: Path | None = None) -> str:
