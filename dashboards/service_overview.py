@@ -13,6 +13,9 @@ METRIC = "http_server_request_duration_seconds"
 QUANTILES = (0.5, 0.9, 0.99)
 ERROR = 'http_response_status_code=~"5.."'
 SERVICE = 'job="$service"'
+# Prometheus' job is `service.namespace/service.name` (or just service.name) for OTLP metrics, while
+# Loki's OTLP endpoint labels logs with `service_name` = service.name: capture the part after the '/'.
+SERVICE_NAME_REGEX = r"/^(?:.*\/)?([^\/]+)$/"
 
 
 def _sel(env: Environment, suffix: str, *matchers: str) -> str:
@@ -51,11 +54,13 @@ def dashboard(env: Environment, bundle: str) -> Dashboard:
     service = variables.label_values(
         "service", f"{count}{{{variables.scope(env)}}}", "job", "Service", multi=False, include_all=False)
     route = variables.label_values("route", _sel(env, "count"), "http_route", "Route")
+    service_name = variables.label_values("service_name", _sel(env, "count"), "job", "Service name", multi=False,
+                                          include_all=False, regex=SERVICE_NAME_REGEX, hidden=True)
     return Dashboard(
         name="service-overview", title="Service overview (RED)", bundle=bundle,
         description="Rate, errors and duration of an OpenTelemetry-instrumented HTTP service, per route.",
         tags=["http", "opentelemetry", "red"],
-        variables=[*variables.standard(env, count), service, route],
+        variables=[*variables.standard(env, count), service, route, service_name],
         panels=[
             Row("Service $service", [
                 stat("Requests", f"sum({_rate(env, 'count')})", unit="reqps", width=6, graph=True),
@@ -75,6 +80,6 @@ def dashboard(env: Environment, bundle: str) -> Dashboard:
                 heatmap("Latency distribution", f"sum by (le) ({_rate(env, 'bucket')})", unit="s", width=24),
             ]),
             _route_row(env),
-            Row("Logs", [logs("Logs: $service", '{service_name="$service"}')]),
+            Row("Logs", [logs("Logs: $service", '{service_name="$service_name"}')]),
         ],
     )

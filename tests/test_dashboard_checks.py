@@ -157,5 +157,5 @@ def test_macros_and_variables_are_substituted_before_parsing(tmp_path, ctx, prom
         "Macros", 'sum(increase(x_total{job=~"${service:regex}"}[$__range])) / $__range_s '
                   '+ sum(rate(x_total{namespace=~"$namespace"}[$__rate_interval]))', unit="none")])
     _write(tmp_path / "staging", {"grafana/dashboards/m.json": json.dumps(board.to_json()).encode()})
-    # the panel's query plus the label_values() selectors of cluster, namespace, service and route
-    assert promtool_check_dashboards([tmp_path / "staging"]) == "promtool dashboard queries: 5 queries OK"
+    # the panel's query plus the label_values() selectors of cluster, namespace, service, route, service_name
+    assert promtool_check_dashboards([tmp_path / "staging"]) == "promtool dashboard queries: 6 queries OK"

@@ -107,3 +107,27 @@ def test_no_dashboards_means_no_grafana_output(reference_bundle):
                   lambda env: replace(reference_bundle.define(env), dashboards=[], rule_packs=[]))
     files = render_environment(bare, bare.environments[0])
     assert not [p for p in files if p.startswith("grafana/") or "grafana-dashboard" in p]
+
+
+def _grafana_regex(pattern: str) -> re.Pattern[str]:
+    """A variable's `/pattern/` as Grafana writes it (the capture group becomes the value)."""
+    assert pattern.startswith("/") and pattern.endswith("/"), pattern
+    return re.compile(pattern[1:-1])
+
+
+def test_logs_panel_matches_lokis_service_name_of_each_instrumented_service(reference_bundle):
+    """Prometheus' job for OTLP metrics is `service.namespace/service.name`, Loki's OTLP label is
+    `service_name` = service.name: the logs query must use the derived name, not the job."""
+    env = reference_bundle.environments[0]
+    board = json.loads(render_environment(reference_bundle, env)["grafana/dashboards/service-overview.json"])
+    variables = {v["name"]: v for v in board["templating"]["list"]}
+    exprs = [t["expr"] for p in board["panels"] if p["type"] == "logs" for t in p["targets"]]
+    assert exprs == ['{service_name="$service_name"}']
+    derived = variables["service_name"]
+    assert derived["hide"] == 2 and 'job="$service"' in derived["query"] and derived["query"].endswith(", job)")
+    services = [s for inst in reference_bundle.definitions(env).instrumentation for s in inst.services]
+    assert services
+    for service in services:
+        job = f"{service.namespace}/{service.name}" if service.namespace else service.name
+        assert _grafana_regex(derived["regex"]).match(job).group(1) == service.name
+    assert _grafana_regex(derived["regex"]).match("checkout").group(1) == "checkout"

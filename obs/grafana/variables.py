@@ -17,15 +17,19 @@ def datasource() -> g.Template:
 
 
 def label_values(name: str, metric: str, label: str, label_text: str | None = None, multi: bool = True,
-                 include_all: bool = True, all_value: str = ".+") -> g.Template:
+                 include_all: bool = True, all_value: str = ".+", regex: str | None = None,
+                 hidden: bool = False) -> g.Template:
     """A variable over the values of `label` on `metric` (a selector, may use other variables).
-    Multi-value variables belong in `=~` matchers; 'All' matches `all_value`."""
+    Multi-value variables belong in `=~` matchers; 'All' matches `all_value`. `regex` is Grafana's
+    `/pattern/` filter: with a capture group, the variable's values are what the group captures.
+    A `hidden` variable is not shown on the dashboard (it derives a value for queries)."""
     check_label_name(f"variable {name!r}", "label", label)
     query = f"label_values({metric}, {label})"
     return g.Template(name=name, label=label_text or name.replace("_", " ").capitalize(), query=query,
                       dataSource=datasources.prometheus(), refresh=g.REFRESH_ON_TIME_RANGE_CHANGE,
                       multi=multi, includeAll=include_all, allValue=all_value if include_all else None,
-                      default="$__all" if include_all else None)
+                      default="$__all" if include_all else None, regex=regex,
+                      hide=g.HIDE_VARIABLE if hidden else g.SHOW)
 
 
 def cluster(env: Environment, metric: str) -> g.Template:
