@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from obs.backends.loki import Loki
@@ -54,7 +55,12 @@ class Definitions:
         check_unique("definitions", "dashboards", (d.name for d in self.dashboards), "dashboard")
 
     def all_rule_packs(self) -> tuple[RulePack, ...]:
-        """The rule packs to render: the hand-written ones plus those generated from SLOs."""
+        """The rule packs to render: the hand-written ones plus those generated from SLOs
+        (generated once: renderers, lint and the CLI all ask for them)."""
+        return self._all_rule_packs
+
+    @cached_property
+    def _all_rule_packs(self) -> tuple[RulePack, ...]:
         if not self.slos:
             return tuple(self.rule_packs)
         if self.environment is None:
