@@ -159,3 +159,14 @@ def test_macros_and_variables_are_substituted_before_parsing(tmp_path, ctx, prom
     _write(tmp_path / "staging", {"grafana/dashboards/m.json": json.dumps(board.to_json()).encode()})
     # the panel's query plus the label_values() selectors of cluster, namespace, service, route, service_name
     assert promtool_check_dashboards([tmp_path / "staging"]) == "promtool dashboard queries: 6 queries OK"
+
+
+def test_variables_in_ranges_and_groupings_are_substituted_so_valid_queries_parse(tmp_path, ctx, promtool_bin):
+    """A `[$window]` range or a `by ($group)` grouping is valid once Grafana interpolates it; the
+    parse check must not reject it (promtool 2.x reads `[1]` and `by (1)` as syntax errors)."""
+    board = replace(ctx.defs.dashboards[0], panels=[timeseries(
+        "Variables", 'topk($k, sum by ($group) (rate(x_total{job=~"$job"}[$window])))\n'
+                     '/ on (${group:csv}) group_left sum by ($group) (max_over_time(y[$window:$__interval]))',
+        unit="none")])
+    _write(tmp_path / "staging", {"grafana/dashboards/v.json": json.dumps(board.to_json()).encode()})
+    assert promtool_check_dashboards([tmp_path / "staging"]).endswith("queries OK")

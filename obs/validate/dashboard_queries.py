@@ -41,10 +41,17 @@ def variable_refs(text: str) -> set[str]:
     return {next(g for g in m.groups() if g) for m in VARIABLE_REF.finditer(text)}
 
 
+_BRACKETS = re.compile(r"\[[^\]]*\]")
+
+
 def substitute(expr: str) -> str:
-    """`expr` with Grafana's macros and variables replaced by values PromQL can parse."""
+    """`expr` with Grafana's macros and variables replaced by values PromQL can parse where they
+    stand: a duration in a range or subquery (`[$window]`), a label name in a grouping
+    (`by ($group)`), a number elsewhere (label values, thresholds, topk's k)."""
     for name, value in MACROS:
         expr = expr.replace("${%s}" % name, value).replace("$" + name, value)
+    expr = _BRACKETS.sub(lambda m: VARIABLE_REF.sub("5m", m.group(0)), expr)
+    expr = _GROUPING.sub(lambda m: VARIABLE_REF.sub("obs_variable", m.group(0)), expr)
     return VARIABLE_REF.sub("1", expr)
 
 
