@@ -8,6 +8,12 @@ def _prod(env: Environment) -> bool:
     return env.name == "prod"
 
 
+def tenant(env: Environment) -> str | None:
+    """The Tempo/Loki tenant (X-Scope-OrgID) this environment's collectors write as and its Loki
+    rules read: prod runs multi-tenant, one tenant per cluster; staging single-tenant (None)."""
+    return env.param("tenant", "cluster-primary") if _prod(env) else None
+
+
 def tempo(env: Environment) -> Tempo:
     """Staging: monolithic on a local volume. Prod: microservices (Kafka) on S3, multi-tenant with one
     tenant per cluster (the seed's cluster-primary / cluster-dr), limits in the scoped overrides
@@ -64,5 +70,5 @@ def loki(env: Environment) -> Loki:
         multitenancy=True,
         replication_factor=3,
         limits=LokiLimits(retention=retention, ingestion_rate_mb=16, ingestion_burst_size_mb=32),
-        rule_packs=[log_rules(env, "cluster-primary")],
+        rule_packs=[log_rules(env, tenant(env))],
     )

@@ -81,7 +81,9 @@ def queue_and_retry(env: Environment, name: str) -> dict[str, Any]:
     }
 
 
-def otlp_grpc(name: str, endpoint: str, env: Environment, param: str) -> Exporter:
-    """OTLP/gRPC to an in-cluster endpoint (plaintext inside the cluster network)."""
-    return Exporter(f"otlp_grpc/{name}", {"endpoint": endpoint, "tls": {"insecure": True},
+def otlp_grpc(name: str, endpoint: str, env: Environment, param: str,
+              extra: dict[str, Any] | None = None) -> Exporter:
+    """OTLP/gRPC to an in-cluster endpoint (plaintext inside the cluster network); `extra` adds
+    settings such as headers."""
+    return Exporter(f"otlp_grpc/{name}", {"endpoint": endpoint, "tls": {"insecure": True}, **(extra or {}),
                                           **queue_and_retry(env, param)})

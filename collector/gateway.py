@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from obs import Environment
 from obs.collector import Collector, Connector, Exporter, Pipeline, Processor, SecretEnv
+from collector.backends import tenant
 from collector.common import (
     OTLP_PORTS, batch, cluster_resource, extensions, k8s_attributes, memory_limiter, otlp_grpc, otlp_receiver,
     queue_and_retry,
@@ -47,8 +48,12 @@ def span_metrics() -> Connector:
 
 def gateway(env: Environment) -> Collector:
     tempo_host = urlsplit(env.urls.tempo).hostname
-    tempo = otlp_grpc("tempo", env.param(f"{NAME}.tempo_endpoint", f"{tempo_host}:4317"), env, f"{NAME}.tempo")
-    loki = Exporter("otlp_http/loki", {"endpoint": f"{env.urls.loki}/otlp", **queue_and_retry(env, f"{NAME}.loki")})
+    org = tenant(env)
+    headers = {"headers": {"X-Scope-OrgID": org}} if org else {}  # multi-tenant Tempo and Loki
+    tempo = otlp_grpc("tempo", env.param(f"{NAME}.tempo_endpoint", f"{tempo_host}:4317"), env, f"{NAME}.tempo",
+                      headers)
+    loki = Exporter("otlp_http/loki", {"endpoint": f"{env.urls.loki}/otlp", **headers,
+                                       **queue_and_retry(env, f"{NAME}.loki")})
     remote_write = Exporter("prometheus_remote_write/mimir", {
         "endpoint": env.param(f"{NAME}.remote_write_url", f"{env.urls.prometheus}/api/v1/write"),
         "headers": {"Authorization": "Bearer ${env:REMOTE_WRITE_TOKEN}"},

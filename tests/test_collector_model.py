@@ -350,3 +350,27 @@ def test_telemetry_renders_a_pull_reader():
     telemetry = render_config(Collector("c", "deployment", [Pipeline("logs", [OTLP], [DEBUG], [LIMITER])],
                                         telemetry=Telemetry(metrics_port=9999)))["service"]["telemetry"]
     assert telemetry["metrics"]["readers"][0]["pull"]["exporter"]["prometheus"]["port"] == 9999
+
+
+def test_exporters_to_a_multi_tenant_tempo_or_loki_must_send_the_tenant(reference_bundle):
+    """Prod's Tempo and Loki run multi-tenant: a push without X-Scope-OrgID is refused ('no org id'),
+    so obs rejects such an exporter; the reference gateway sends its cluster's tenant."""
+    from obs.render.collector import check_tenants
+    prod = reference_bundle.environment("prod")
+    ctx = RenderContext(reference_bundle, prod, reference_bundle.definitions(prod))
+    gateway = render_config(next(c for c in ctx.defs.collectors if c.workload == "statefulset"))
+    for exporter in ("otlp_grpc/tempo", "otlp_http/loki"):
+        assert gateway["exporters"][exporter]["headers"] == {"X-Scope-OrgID": "cluster-primary"}
+    check_tenants(ctx.defs.collectors, ctx)
+    for name, endpoint in (("Tempo", "tempo.monitoring.svc.cluster.local:4317"),
+                           ("Loki", "http://loki-gateway.monitoring.svc/otlp")):
+        exporter = Exporter("otlp_grpc/x" if name == "Tempo" else "otlp_http/x", {"endpoint": endpoint})
+        lonely = Collector("gw", "statefulset", [Pipeline("logs", [OTLP], [exporter], [LIMITER, BATCH])])
+        error = rejects(f"{name} runs multi-tenant", lambda: check_tenants([lonely], ctx))
+        assert error.field == "headers" and "X-Scope-OrgID" in error.fix
+        tenanted = Exporter(exporter.id, {"endpoint": endpoint, "headers": {"x-scope-orgid": "t"}})
+        check_tenants([Collector("gw", "statefulset", [Pipeline("logs", [OTLP], [tenanted], [LIMITER, BATCH])])], ctx)
+    staging = reference_bundle.environment("staging")
+    staged = RenderContext(reference_bundle, staging, reference_bundle.definitions(staging))
+    staged_gateway = render_config(next(c for c in staged.defs.collectors if c.workload == "statefulset"))
+    assert not any("headers" in staged_gateway["exporters"][e] for e in ("otlp_grpc/tempo", "otlp_http/loki"))

@@ -3,6 +3,7 @@ exactly the components used, and kubernetes/collector-<name>.yaml (workloads or 
 from __future__ import annotations
 
 from typing import Iterable, Sequence
+from urllib.parse import urlsplit
 
 from obs.collector.builder import manifest
 from obs.collector.config import render_config
@@ -44,8 +45,37 @@ def check_collectors(collectors: Sequence[object], namespace: str) -> tuple[Coll
     return found
 
 
+TENANT_HEADER = "X-Scope-OrgID"
+_ENDPOINT_KEYS = ("endpoint", "traces_endpoint", "logs_endpoint")
+
+
+def _host(endpoint: str) -> str:
+    """The host of an exporter endpoint ('host:port' or a URL), without '.cluster.local'."""
+    split = urlsplit(endpoint if "://" in endpoint else f"//{endpoint}")
+    return (split.hostname or "").removesuffix(".cluster.local")
+
+
+def check_tenants(collectors: Sequence[Collector], ctx: RenderContext) -> None:
+    """An exporter to a multi-tenant Tempo or Loki of this environment must send X-Scope-OrgID:
+    without it Tempo and Loki refuse every push ('no org id')."""
+    backends = [(name, backend, url) for name, backend, url in (
+        ("Tempo", ctx.defs.tempo, ctx.env.urls.tempo), ("Loki", ctx.defs.loki, ctx.env.urls.loki))
+        if backend is not None and backend.multitenancy]
+    for collector in collectors:
+        for exporter in collector.components()["exporter"].values():
+            hosts = {_host(str(exporter.config[k])) for k in _ENDPOINT_KEYS if exporter.config.get(k)}
+            headers = {str(k).lower() for k in (exporter.config.get("headers") or {})}
+            for name, _, url in backends:
+                if _host(url) in hosts and TENANT_HEADER.lower() not in headers:
+                    raise DefinitionError(
+                        f"{collector.definition} exporter {exporter.id!r}", "headers",
+                        f"{name} runs multi-tenant but the exporter sends no {TENANT_HEADER} header, "
+                        f"so {name} refuses every push", f"add headers: {{{TENANT_HEADER}: <tenant>}}")
+
+
 def render(ctx: RenderContext) -> Iterable[RenderedFile]:
     collectors = check_collectors(ctx.defs.collectors, ctx.env.namespace)
+    check_tenants(collectors, ctx)
     for collector in collectors:
         yield RenderedFile(f"{COLLECTOR_DIR}/{collector.name}.yaml", render_config(collector))
         yield RenderedFile(f"{KUBERNETES_DIR}/collector-{collector.name}.yaml", manifests(ctx, collector),
