@@ -374,3 +374,26 @@ def test_exporters_to_a_multi_tenant_tempo_or_loki_must_send_the_tenant(referenc
     staged = RenderContext(reference_bundle, staging, reference_bundle.definitions(staging))
     staged_gateway = render_config(next(c for c in staged.defs.collectors if c.workload == "statefulset"))
     assert not any("headers" in staged_gateway["exporters"][e] for e in ("otlp_grpc/tempo", "otlp_http/loki"))
+
+
+def test_collectors_own_metrics_are_scraped_as_the_alerts_select_them(reference_bundle):
+    """Without a scrape target the self-monitoring alerts and the collector SLO never see data: each
+    collector gets a ServiceMonitor on its metrics port, labelled for the same Prometheus as the rules,
+    whose job (the Service name) matches the otel_collector selector; the headless Service has no
+    metrics port, so no replica is scraped twice."""
+    env = reference_bundle.environment("prod")
+    ctx = RenderContext(reference_bundle, env, reference_bundle.definitions(env))
+    job = re.fullmatch(r'job=~"(.*)"', env.selector("otel_collector")).group(1)
+    for collector in ctx.defs.collectors:
+        objects = manifests(ctx, collector)
+        monitor = _objects("ServiceMonitor", objects)[0]
+        assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
+        assert dict(env.rule_labels).items() <= monitor["metadata"]["labels"].items()
+        assert monitor["spec"]["endpoints"][0]["port"] == "metrics"
+        selected = [s for s in _objects("Service", objects)
+                    if monitor["spec"]["selector"]["matchLabels"].items() <= s["metadata"]["labels"].items()]
+        scraped = [s for s in selected if any(p["name"] == "metrics" for p in s["spec"]["ports"])]
+        assert [s["metadata"]["name"] for s in scraped] == [collector.name]
+        assert re.fullmatch(job, collector.name)
+        assert {p["port"] for p in scraped[0]["spec"]["ports"] if p["name"] == "metrics"} == \
+            {collector.telemetry.metrics_port}

@@ -178,6 +178,19 @@ def _rbac(ctx: RenderContext, collector: Collector) -> list[dict[str, Any]]:
     ]
 
 
+def _service_monitor(ctx: RenderContext, collector: Collector) -> dict[str, Any]:
+    """A ServiceMonitor (Prometheus Operator) scraping the collector's own metrics port on every pod,
+    labelled like the PrometheusRules for the same Prometheus; `job` becomes the Service name, which
+    the self-monitoring alerts select (otel-collector.*). Only the main Service exposes that port, so
+    a headless Service adds no duplicate targets."""
+    return {"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor",
+            "metadata": object_metadata(ctx, collector.name, {**_labels(collector), **dict(ctx.env.rule_labels)}),
+            "spec": {"selector": {"matchLabels": _labels(collector)},
+                     "namespaceSelector": {"matchNames": [ctx.env.namespace]},
+                     # The interval Grafana's datasource assumes (its timeInterval), so $__rate_interval fits.
+                     "endpoints": [{"port": "metrics", "interval": ctx.env.param("Grafana.scrape_interval", "30s")}]}}
+
+
 def manifests(ctx: RenderContext, collector: Collector) -> list[dict[str, Any]]:
     """Every object deploying `collector`, in apply order."""
     if collector.output == "operator":
@@ -188,6 +201,7 @@ def manifests(ctx: RenderContext, collector: Collector) -> list[dict[str, Any]]:
     objects = [*_rbac(ctx, collector), config_map, _workload(ctx, collector), _service(ctx, collector, False)]
     if collector.workload == "statefulset":
         objects.append(_service(ctx, collector, True))
+    objects.append(_service_monitor(ctx, collector))
     return objects
 
 
