@@ -397,3 +397,27 @@ def test_collectors_own_metrics_are_scraped_as_the_alerts_select_them(reference_
         assert re.fullmatch(job, collector.name)
         assert {p["port"] for p in scraped[0]["spec"]["ports"] if p["name"] == "metrics"} == \
             {collector.telemetry.metrics_port}
+
+
+@pytest.mark.parametrize("endpoints, ports, problem", [
+    ({"grpc": "${env:MY_POD_IP}:4317"}, {"otlp-grpc": 4317, "otlp-http": 4318}, "Service port 4318 reaches no receiver"),
+    ({"grpc": "localhost:4317"}, {"otlp-grpc": 4317}, "Service port 4317 reaches no receiver"),
+    ({"grpc": "${env:MY_POD_IP}:4317", "http": "${env:MY_POD_IP}:4319"}, {"otlp-grpc": 4317},
+     "listens on port 4319 but no Service port"),
+])
+def test_service_ports_match_the_receivers(reference_bundle, endpoints, ports, problem):
+    """A Service port with no receiver (or only a localhost one) behind it, or a receiver port no
+    Service exposes, loses what pods send; kubelet_stats' URL endpoint is not a listener."""
+    env = reference_bundle.environment("staging")
+    ctx = RenderContext(reference_bundle, env, reference_bundle.definitions(env))
+    kubelet = Receiver("kubelet_stats", {"auth_type": "serviceAccount", "endpoint": "https://${env:K8S_NODE_NAME}:10250"})
+
+    def collector(endpoints: dict[str, str], ports: dict[str, int]) -> Collector:
+        otlp = Receiver("otlp", {"protocols": {p: {"endpoint": e} for p, e in endpoints.items()}})
+        return Collector("gw", "deployment", [Pipeline("metrics", [otlp, kubelet], [DEBUG], [LIMITER, BATCH])],
+                         ports=ports)
+
+    error = rejects(problem, lambda: manifests(ctx, collector(endpoints, ports)))
+    assert error.field.startswith("ports")
+    good = {"grpc": "${env:MY_POD_IP}:4317", "http": "${env:MY_POD_IP}:4318"}
+    assert _objects("Deployment", manifests(ctx, collector(good, {"otlp-grpc": 4317, "otlp-http": 4318})))

@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Mapping
 
+from obs.collector.checks import walk
 from obs.collector.config import render_config
 from obs.collector.model import Collector
 from obs.collector.registry import CONTRIB_IMAGE
+from obs.errors import DefinitionError
 from obs.render.base import RenderContext
 from obs.render.kubernetes import object_metadata
 from obs.serialize import to_yaml
@@ -191,10 +193,47 @@ def _service_monitor(ctx: RenderContext, collector: Collector) -> dict[str, Any]
                      "endpoints": [{"port": "metrics", "interval": ctx.env.param("Grafana.scrape_interval", "30s")}]}}
 
 
+_LOOPBACK = ("localhost", "127.0.0.1", "[::1]", "::1")
+
+
+def listening_ports(collector: Collector) -> dict[int, list[tuple[str, str]]]:
+    """Port -> (receiver id, listen host) of every receiver `endpoint` that is a listen address
+    ('host:port', not a URL the receiver calls, like kubelet_stats')."""
+    found: dict[int, list[tuple[str, str]]] = {}
+    for receiver in collector.components()["receiver"].values():
+        for path, value in walk(receiver.config):
+            if not path.split(".")[-1] == "endpoint" or not isinstance(value, str) or "://" in value:
+                continue
+            host, _, port = value.rpartition(":")
+            if port.isdigit():
+                found.setdefault(int(port), []).append((receiver.id, host))
+    return found
+
+
+def check_service_ports(collector: Collector) -> None:
+    """The Service exposes exactly the receivers' listen ports, and each is bound off loopback:
+    a port with no receiver behind it (or one on localhost) silently drops what pods send."""
+    listening = listening_ports(collector)
+    for name, port in collector.ports.items():
+        hosts = [host for _, host in listening.get(port, [])]
+        if not hosts or all(host in _LOOPBACK for host in hosts):
+            raise DefinitionError(collector.definition, f"ports[{name!r}]",
+                                  f"the Service port {port} reaches no receiver listening on the pod IP",
+                                  f"bind a receiver endpoint to ${{env:MY_POD_IP}}:{port}, or drop the port")
+    exposed = set(collector.ports.values())
+    for port, users in sorted(listening.items()):
+        remote = [rid for rid, host in users if host not in _LOOPBACK]
+        if remote and port not in exposed:
+            raise DefinitionError(collector.definition, "ports",
+                                  f"receiver {remote[0]!r} listens on port {port} but no Service port exposes it",
+                                  f"add ports={{'<name>': {port}}}")
+
+
 def manifests(ctx: RenderContext, collector: Collector) -> list[dict[str, Any]]:
     """Every object deploying `collector`, in apply order."""
-    if collector.output == "operator":
+    if collector.output == "operator":  # the Operator derives the Service ports from the config
         return [*_rbac(ctx, collector), operator_resource(ctx, collector)]
+    check_service_ports(collector)
     config_map = {"apiVersion": "v1", "kind": "ConfigMap",
                   "metadata": object_metadata(ctx, collector.name, _labels(collector)),
                   "data": {CONFIG_KEY: _config_text(collector)}}
