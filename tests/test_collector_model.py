@@ -179,6 +179,13 @@ def test_secrets_only_as_env_references(headers, problem):
     rejects(problem, lambda: Exporter("otlp_grpc/aws", {"endpoint": "otlp.example.com:4317", "headers": headers}))
 
 
+def test_passwords_in_urls_only_as_env_references():
+    rejects("literal password", lambda: Exporter("prometheus_remote_write/m", {
+        "endpoint": "https://metrics:s3cr3t@mimir.example.com/api/v1/push"}))
+    Exporter("prometheus_remote_write/m", {"endpoint": "https://metrics:${env:MIMIR_PASSWORD}@mimir.example.com/api/v1/push"})
+    Exporter("prometheus_remote_write/m", {"endpoint": "https://mimir.example.com/api/v1/push"})
+
+
 def test_env_references_must_be_provided_by_the_pod():
     exporter = Exporter("otlp_grpc/aws", {"endpoint": "otlp.example.com:4317",
                                           "headers": {"x-api-key": "${env:AWS_API_KEY}"}})

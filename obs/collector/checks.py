@@ -11,6 +11,7 @@ from obs.errors import DefinitionError
 ENV_REF_RE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}")
 _BARE_REF_RE = re.compile(r"\$\{(?!env:)([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 _SECRET_KEY_RE = re.compile(r"(?i)(password|passwd|secret|token|api[-_]?key|authorization|credential)")
+_URL_PASSWORD_RE = re.compile(r"://[^/\s:@]*:([^/\s@]+)@")
 _LOCAL_HOSTS = ("localhost:", "127.0.0.1:", "[::1]:")
 _LOCAL_ONLY = {"pprof": "endpoint", "zpages": "endpoint"}
 
@@ -56,6 +57,11 @@ def check_env_refs(definition: str, field: str, config: Mapping[str, Any]) -> No
             raise DefinitionError(definition, where, f"{value!r} is not a ${{env:NAME}} reference",
                                   f"write ${{env:{name.strip()}}}")
         last_key = re.split(r"[.\[]", path)[-1]
+        password = _URL_PASSWORD_RE.search(value)
+        if password and ENV_REF_RE.sub("", password.group(1)):
+            raise DefinitionError(definition, where, "the URL carries a literal password",
+                                  "write user:${env:NAME}@ and fill NAME from a Kubernetes Secret, or "
+                                  "send credentials in headers as ${env:NAME}")
         if _SECRET_KEY_RE.search(path) and ENV_REF_RE.sub("", value).strip() not in ("", "Bearer", "Basic"):
             raise DefinitionError(definition, where, f"secret-looking value {last_key!r} is written literally",
                                   "reference it as ${env:NAME} and fill NAME from a Kubernetes Secret")
