@@ -131,3 +131,24 @@ def test_logs_panel_matches_lokis_service_name_of_each_instrumented_service(refe
         job = f"{service.namespace}/{service.name}" if service.namespace else service.name
         assert _grafana_regex(derived["regex"]).match(job).group(1) == service.name
     assert _grafana_regex(derived["regex"]).match("checkout").group(1) == "checkout"
+
+
+def test_sidecar_values_make_the_chart_honour_obs_configmaps(env_files):
+    """kube-prometheus-stack's defaults ignore the folder annotation, watch only Grafana's namespace
+    and provision a default Prometheus of their own (uid `prometheus`, like obs's): the values obs
+    writes switch on exactly what its ConfigMaps use, and the datasources travel in a ConfigMap."""
+    env, files = env_files
+    sidecar = yaml.safe_load(files["grafana/kube-prometheus-stack-values.yaml"])["grafana"]["sidecar"]
+    dashboards, datasources = sidecar["dashboards"], sidecar["datasources"]
+    cm = yaml.safe_load(files["kubernetes/grafana-dashboard-service-overview.yaml"])
+    assert cm["metadata"]["labels"][dashboards["label"]] == dashboards["labelValue"]
+    assert dashboards["folderAnnotation"] in cm["metadata"]["annotations"]
+    assert dashboards["provider"]["foldersFromFilesStructure"] is True
+    assert dashboards["searchNamespace"] == datasources["searchNamespace"] == cm["metadata"]["namespace"]
+    ds_cm = yaml.safe_load(files["kubernetes/grafana-datasources.yaml"])
+    assert ds_cm["metadata"]["labels"][datasources["label"]] == datasources["labelValue"]
+    assert [c.encode() for c in ds_cm["data"].values()] == [files["grafana/provisioning/datasources.yaml"]]
+    assert "kubernetes/grafana-datasources.yaml" in yaml.safe_load(files["kustomization.yaml"])["resources"]
+    provisioned = yaml.safe_load(files["grafana/provisioning/datasources.yaml"])["datasources"]
+    assert [ds["uid"] for ds in provisioned if ds.get("isDefault")] == ["prometheus"]
+    assert datasources["defaultDatasourceEnabled"] is False

@@ -1,5 +1,6 @@
-"""Grafana: dashboard JSON, provisioning files (datasources with correlations, dashboard provider)
-and one ConfigMap per dashboard for the kube-prometheus-stack Grafana sidecar."""
+"""Grafana: dashboard JSON, provisioning files (datasources with correlations, dashboard provider),
+ConfigMaps for the kube-prometheus-stack Grafana sidecars (one per dashboard, one with the
+datasources) and the chart values those sidecars need to honour them."""
 from __future__ import annotations
 
 from typing import Any, Iterable
@@ -10,11 +11,12 @@ from obs.model.environment import Environment
 from obs.render.base import RenderContext, RenderedFile
 from obs.render.kubernetes import KUBERNETES_DIR, object_metadata
 from obs.render.prometheus import runbook_url
-from obs.serialize import to_json
+from obs.serialize import to_json, to_yaml
 
 DASHBOARDS_DIR = "grafana/dashboards"
 PROVISIONING_DIR = "grafana/provisioning"
 SIDECAR_LABEL = "grafana_dashboard"
+DATASOURCE_SIDECAR_LABEL = "grafana_datasource"
 FOLDER_ANNOTATION = "grafana_folder"
 # Where the dashboard provider reads the JSON files (mount grafana/dashboards/ there).
 DASHBOARDS_MOUNT = "/var/lib/grafana/dashboards"
@@ -129,6 +131,29 @@ def config_map(ctx: RenderContext, dashboard: Dashboard, content: bytes) -> dict
     }
 
 
+def datasources_config_map(ctx: RenderContext, content: bytes) -> dict[str, Any]:
+    """datasources.yaml in a ConfigMap the Grafana datasource sidecar copies into provisioning/."""
+    return {
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": object_metadata(ctx, "grafana-datasources", {DATASOURCE_SIDECAR_LABEL: "1"}),
+        "data": {"obs-datasources.yaml": content.decode()},
+    }
+
+
+def sidecar_values(ctx: RenderContext) -> dict[str, Any]:
+    """kube-prometheus-stack values (`helm ... -f`) the ConfigMaps above rely on. The chart's
+    defaults ignore the folder annotation (folderAnnotation: null, foldersFromFilesStructure:
+    false), watch only Grafana's own namespace, and provision their own default Prometheus
+    datasource with uid `prometheus`, which clashes with obs's (two defaults stop provisioning)."""
+    return {"grafana": {"sidecar": {
+        "dashboards": {"enabled": True, "label": SIDECAR_LABEL, "labelValue": "1",
+                       "searchNamespace": ctx.env.namespace, "folderAnnotation": FOLDER_ANNOTATION,
+                       "provider": {"foldersFromFilesStructure": True}},
+        "datasources": {"enabled": True, "label": DATASOURCE_SIDECAR_LABEL, "labelValue": "1",
+                        "searchNamespace": ctx.env.namespace, "defaultDatasourceEnabled": False},
+    }}}
+
+
 def render(ctx: RenderContext) -> Iterable[RenderedFile]:
     """Dashboards, provisioning and sidecar ConfigMaps (nothing when the bundle has no dashboards)."""
     if not ctx.defs.dashboards:
@@ -138,5 +163,9 @@ def render(ctx: RenderContext) -> Iterable[RenderedFile]:
         yield RenderedFile(f"{DASHBOARDS_DIR}/{dashboard.name}.json", data, "json")
         yield RenderedFile(f"{KUBERNETES_DIR}/grafana-dashboard-{dashboard.name}.yaml",
                            config_map(ctx, dashboard, to_json(data)))
-    yield RenderedFile(f"{PROVISIONING_DIR}/datasources.yaml", datasources(ctx.env))
+    provisioned = datasources(ctx.env)
+    yield RenderedFile(f"{PROVISIONING_DIR}/datasources.yaml", provisioned)
+    yield RenderedFile(f"{KUBERNETES_DIR}/grafana-datasources.yaml",
+                       datasources_config_map(ctx, to_yaml(provisioned)))
+    yield RenderedFile("grafana/kube-prometheus-stack-values.yaml", sidecar_values(ctx))
     yield RenderedFile(f"{PROVISIONING_DIR}/dashboards.yaml", dashboard_provider(ctx))
