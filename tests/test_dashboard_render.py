@@ -66,6 +66,7 @@ def test_datasources_are_linked_and_escaped(env_files):
     assert tempo["nodeGraph"] == {"enabled": True}
     assert {f["datasourceUid"] for f in loki["derivedFields"]} == {"tempo"}
     assert "tracesToLogs" not in tempo  # deprecated by tracesToLogsV2
+    assert "lokiSearch" not in tempo  # the Loki tab it configured left Tempo in Grafana 11 (grafana#84346)
     # Grafana expands $NAME / ${NAME} in provisioning files: every literal $ is doubled.
     for value in strings(doc):
         assert re.fullmatch(r"(?:[^$]|\$\$)*", value), value

@@ -89,7 +89,6 @@ def datasources(env: Environment) -> dict[str, Any]:
                 "tags": [{"key": "service.name", "value": "job"}], "queries": _span_queries()},
             "serviceMap": {"datasourceUid": PROMETHEUS_UID},
             "nodeGraph": {"enabled": True},
-            "lokiSearch": {"datasourceUid": LOKI_UID},
             "search": {"hide": False},
             "traceQuery": {"timeShiftEnabled": True, "spanStartTimeShift": "-30m", "spanEndTimeShift": "30m"},
         },
