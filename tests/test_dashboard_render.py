@@ -153,3 +153,18 @@ def test_sidecar_values_make_the_chart_honour_obs_configmaps(env_files):
     provisioned = yaml.safe_load(files["grafana/provisioning/datasources.yaml"])["datasources"]
     assert [ds["uid"] for ds in provisioned if ds.get("isDefault")] == ["prometheus"]
     assert datasources["defaultDatasourceEnabled"] is False
+
+
+def test_latency_panels_show_exemplars_that_link_to_tempo(env_files):
+    """Every latency panel (timeseries or heatmap over the duration histogram) asks for exemplars,
+    and the Prometheus datasource turns their `trace_id` label into a Tempo link."""
+    _, files = env_files
+    board = json.loads(files["grafana/dashboards/service-overview.json"])
+    latency = [p for p in board["panels"] if p["type"] in ("timeseries", "heatmap")
+               and any("_bucket" in t["expr"] for t in p["targets"])]
+    assert {p["type"] for p in latency} == {"timeseries", "heatmap"}
+    assert all(t["exemplar"] is True for p in latency for t in p["targets"]), [p["title"] for p in latency]
+    prom = next(ds for ds in yaml.safe_load(files["grafana/provisioning/datasources.yaml"])["datasources"]
+                if ds["type"] == "prometheus")
+    assert prom["jsonData"]["exemplarTraceIdDestinations"] == [
+        {"name": "trace_id", "datasourceUid": "tempo", "urlDisplayLabel": "View trace"}]
