@@ -26,9 +26,11 @@ def _rate(env: Environment, suffix: str, *matchers: str) -> str:
     return f"rate({_sel(env, suffix, *matchers)}[$__rate_interval])"
 
 
-def _error_ratio(env: Environment, *matchers: str) -> str:
-    return (f"sum({_rate(env, 'count', ERROR, *matchers)})\n"
-            f"/ sum({_rate(env, 'count', *matchers)})")
+def _error_ratio(env: Environment, *matchers: str, by: str = "") -> str:
+    """5xx over all requests; 0 (not "No data") while requests flow without any 5xx series."""
+    agg = f"sum by ({by})" if by else "sum"
+    total = f"{agg} ({_rate(env, 'count', *matchers)})"
+    return f"({agg} ({_rate(env, 'count', ERROR, *matchers)})\nor {total} * 0)\n/ {total}"
 
 
 def _latency(env: Environment, *matchers: str) -> list[Query]:
@@ -73,8 +75,7 @@ def dashboard(env: Environment, bundle: str) -> Dashboard:
                            Query(f"sum by (http_route) ({_rate(env, 'count')})", legend="{{http_route}}"),
                            unit="reqps", width=8),
                 timeseries("Error ratio by route",
-                           Query(f"sum by (http_route) ({_rate(env, 'count', ERROR)})\n"
-                                 f"/ sum by (http_route) ({_rate(env, 'count')})", legend="{{http_route}}"),
+                           Query(_error_ratio(env, by="http_route"), legend="{{http_route}}"),
                            unit="percentunit", width=8, thresholds=[(0.01, "red")]),
                 timeseries("Latency", *_latency(env), unit="s", width=8),
                 heatmap("Latency distribution", Query(f"sum by (le) ({_rate(env, 'bucket')})", legend="{{le}}",

@@ -168,3 +168,33 @@ def test_latency_panels_show_exemplars_that_link_to_tempo(env_files):
                 if ds["type"] == "prometheus")
     assert prom["jsonData"]["exemplarTraceIdDestinations"] == [
         {"name": "trace_id", "datasourceUid": "tempo", "urlDisplayLabel": "View trace"}]
+
+
+def _grafana_interpolate(expr: str, values: dict[str, str]) -> str:
+    for name, value in sorted(values.items(), key=lambda item: -len(item[0])):
+        expr = expr.replace("$" + name, value)
+    return expr
+
+
+def test_error_ratio_panels_read_zero_not_no_data_when_nothing_fails(reference_bundle, tmp_path, promtool_bin):
+    """Evaluated by promtool on OTel HTTP series: 0 while only 2xx flows (no 5xx series exists),
+    0.25 once a quarter of the requests fail."""
+    from obs.tools import run_tool
+    board = json.loads(render_environment(reference_bundle, reference_bundle.environments[0])[
+        "grafana/dashboards/service-overview.json"])
+    values = {"__rate_interval": "5m", "cluster": ".*", "namespace": ".*", "service": "shop/checkout", "route": ".+"}
+    exprs = {p["title"]: _grafana_interpolate(p["targets"][0]["expr"], values)
+             for p in board["panels"] if p["title"].startswith("Error ratio")}
+    assert set(exprs) == {"Error ratio", "Error ratio by route", "Error ratio: $route"}
+    series = 'http_server_request_duration_seconds_count{job="shop/checkout", http_route="/pay", '
+    healthy = [{"series": series + 'http_response_status_code="200"}', "values": "0+60x20"}]
+    failing = [{"series": series + 'http_response_status_code="200"}', "values": "0+45x20"},
+               {"series": series + 'http_response_status_code="503"}', "values": "0+15x20"}]
+    tests = [{"interval": "1m", "input_series": input_series, "promql_expr_test": [
+        {"expr": expr, "eval_time": "15m",
+         "exp_samples": [{"labels": '{http_route="/pay"}' if "by (http_route)" in expr else "{}", "value": value}]}
+        for expr in exprs.values()]} for input_series, value in ((healthy, 0), (failing, 0.25))]
+    (tmp_path / "empty.yaml").write_text("groups: []\n")
+    (tmp_path / "test.yaml").write_text(yaml.safe_dump({"rule_files": ["empty.yaml"], "tests": tests}))
+    result = run_tool([promtool_bin, "test", "rules", "test.yaml"], cwd=tmp_path)
+    assert result.returncode == 0, result.output
