@@ -86,6 +86,8 @@ BREAKAGES: list[tuple[str, Callable[[dict[str, Any]], Any], str]] = [
     ("full-resolution", lambda b: _panel(b, "Requests").update(maxDataPoints=100), "caps maxDataPoints"),
     ("legend", lambda b: _panel(b, "Latency")["options"]["legend"].update(showLegend=False), "hides its legend"),
     ("unique-ids", lambda b: _panel(b, "Latency")["targets"][1].update(refId="A"), "several queries with refId 'A'"),
+    ("job-instance-variable", lambda b: _target(b).update(expr='sum(rate(x_total{instance="a:9090"}[$__rate_interval]))'),
+     'instance="a:9090" with a fixed value (fix: use a variable, e.g. instance=~"$instance")'),
     ("unique-variables", lambda b: b["templating"]["list"].append(copy.deepcopy(b["templating"]["list"][1])),
      "variable 'cluster': is defined twice"),
 ]

@@ -202,8 +202,9 @@ def check_panels(board: dict[str, Any], out: _Findings) -> None:
                 out.error("counter-rate", where, f"counter {metric} is used without rate/irate/increase",
                           f"wrap it, e.g. sum by (...) (rate({metric}[$__rate_interval]))")
             for matcher in q.literal_job_matchers(expr):
+                label = matcher.split("=", 1)[0]
                 out.error("job-instance-variable", where, f"selects {matcher} with a fixed value",
-                          "use a variable, e.g. job=~\"$job\"")
+                          f"use a variable, e.g. {label}=~\"${label}\"")
             if "intervalFactor" in target and target["intervalFactor"] != 1:
                 out.error("full-resolution", where, "has intervalFactor != 1", "drop intervalFactor")
 
