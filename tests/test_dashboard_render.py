@@ -198,3 +198,15 @@ def test_error_ratio_panels_read_zero_not_no_data_when_nothing_fails(reference_b
     (tmp_path / "test.yaml").write_text(yaml.safe_dump({"rule_files": ["empty.yaml"], "tests": tests}))
     result = run_tool([promtool_bin, "test", "rules", "test.yaml"], cwd=tmp_path)
     assert result.returncode == 0, result.output
+
+
+def test_traces_to_logs_tags_are_labels_loki_indexes(env_files):
+    """Grafana builds `{label="value", ...}` from the span's attributes: every label must be one Loki
+    makes of an indexed OTLP resource attribute, and service namespace and name must both be there."""
+    from obs.backends.loki import INDEX_ATTRIBUTES
+    _, files = env_files
+    tempo = next(ds for ds in yaml.safe_load(files["grafana/provisioning/datasources.yaml"])["datasources"]
+                 if ds["type"] == "tempo")
+    tags = {t["key"]: t["value"] for t in tempo["jsonData"]["tracesToLogsV2"]["tags"]}
+    assert {"service.name", "service.namespace"} <= set(tags) <= set(INDEX_ATTRIBUTES)
+    assert all(label == key.replace(".", "_") for key, label in tags.items())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from obs.backends.loki import INDEX_ATTRIBUTES
 from obs.grafana import Dashboard
 from obs.grafana.datasources import LOKI_UID, PROMETHEUS_UID, TEMPO_UID
 from obs.model.environment import Environment
@@ -21,6 +22,13 @@ FOLDER_ANNOTATION = "grafana_folder"
 # Where the dashboard provider reads the JSON files (mount grafana/dashboards/ there).
 DASHBOARDS_MOUNT = "/var/lib/grafana/dashboards"
 TIME_SHIFT = ("-5m", "5m")  # span start/end shifts when jumping from a span to logs or metrics
+# Span resource attributes that select a span's logs: Loki indexes them as labels (dots -> underscores).
+LOG_TAGS = ("service.name", "service.namespace", "k8s.namespace.name")
+
+
+def loki_label(attribute: str) -> str:
+    """The stream label Loki's OTLP endpoint makes of an indexed resource attribute."""
+    return attribute.replace(".", "_")
 
 
 def escape_env(value: Any) -> Any:
@@ -82,8 +90,7 @@ def datasources(env: Environment) -> dict[str, Any]:
             "tracesToLogsV2": {
                 "datasourceUid": LOKI_UID, "spanStartTimeShift": start, "spanEndTimeShift": end,
                 "filterByTraceID": True, "filterBySpanID": False,
-                "tags": [{"key": "service.name", "value": "service_name"},
-                         {"key": "k8s.namespace.name", "value": "k8s_namespace_name"}]},
+                "tags": [{"key": a, "value": loki_label(a)} for a in LOG_TAGS if a in INDEX_ATTRIBUTES]},
             "tracesToMetrics": {
                 "datasourceUid": PROMETHEUS_UID, "spanStartTimeShift": start, "spanEndTimeShift": end,
                 "tags": [{"key": "service.name", "value": "job"}], "queries": _span_queries()},
