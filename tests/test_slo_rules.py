@@ -52,11 +52,20 @@ def test_reference_slo_proofs_pass_promtool(reference_bundle, promtool_bin, tmp_
     env = reference_bundle.environments[0]
     packs = [p for p in reference_bundle.definitions(env).all_rule_packs() if p.name.startswith("slo-")]
     names = {t.name for p in packs for a in p.alerts for t in a.tests}
-    # Burn rates around every factor, no traffic, recovery, low traffic and both `le` formats.
+    # Burn rates around every factor, no traffic, low traffic, both `le` formats, and per window
+    # a case where only its short and one where only its long window holds the alert back.
     for expected in ("no traffic", "burn 15.84x (just above the 14.4x threshold)", "burn 0.5x (half the "
                      "sustainable rate)", 'histogram with le="1" at burn 15.84x', 'histogram with le="1.0" '
                      "at burn 15.84x", "burn 15.84x on traffic below min_event_rate"):
         assert expected in names
+    for pair in ("1h/5m", "6h/30m", "1d/2h", "3d/6h"):
+        for half in ("short", "long"):
+            assert any(n.startswith(pair) and n.endswith(f"(the {half} window holds it back)") for n in names)
+    # Burn cases feed a second cluster without errors, which must stay silent.
+    page = next(a for p in packs for a in p.alerts if a.name == "CheckoutAvailabilityErrorBudgetBurnPage")
+    burning = next(t for t in page.tests if t.name.startswith("burn 15.84x (just above"))
+    assert {f'{env.cluster_label}="{env.cluster}-peer"' in s for s in burning.series} == {True, False}
+    assert {f.labels[env.cluster_label] for f in burning.fires} == {env.cluster}
     assert run_promtool(env, packs, tmp_path) == 2
 
 
@@ -75,10 +84,49 @@ def test_proofs_fail_when_the_rules_disagree(promtool_bin, tmp_path):
         promtool.test_rules([tests], tmp_path)
 
 
+# Rule mutations the generated proofs must catch: (what, pattern, replacement, a case that fails).
+WINDOW = r"slo:sli_error:ratio_rate{w}(\{{[^}}]*\}}) / ([0-9.]+) > ([0-9.]+)"
+MUTATIONS = [
+    ("short windows dropped", r"\n\s+and \(" + WINDOW.format(w="(?:5m|30m|2h|6h)") + r"\)", "",
+     "the short window holds it back"),
+    ("long windows read as the short ones", r"ratio_rate(1h|6h|1d|3d)\{(?=[^}]*\} / [0-9.]+ > [0-9.]+\)\n\s+and)",
+     lambda m: {"1h": "ratio_rate5m{", "6h": "ratio_rate30m{", "1d": "ratio_rate2h{", "3d": "ratio_rate6h{"}[m[1]],
+     "the long window holds it back"),
+    ("clusters summed together", r"(sum_over_time\(slo:sli_(?:bad|total)_events:rate5m\{[^}]*\}\[\w+\]\))",
+     r"sum without (cluster) (\1)", "just above"),
+]
+
+
+@pytest.mark.parametrize("what,pattern,replacement,failing", MUTATIONS, ids=[m[0] for m in MUTATIONS])
+def test_proofs_catch_broken_windows_and_mixed_clusters(promtool_bin, tmp_path, what, pattern, replacement, failing):
+    """The generated proofs pass on the rules and fail on each mutation: a rule that ignored the
+    short or the long window of a pair, or summed the clusters, passed the constant-burn cases."""
+    (pack,) = slo_rule_packs([AVAILABILITY], ENV)
+    rules, proofs = write_pack(ENV, pack, tmp_path)
+    assert promtool.test_rules([proofs], tmp_path) == 1
+    text = rules.read_text()
+    mutated, count = re.subn(pattern, replacement, text)
+    assert count >= 2, what
+    rules.write_text(mutated)
+    with pytest.raises(ValidationError, match=re.escape(failing)):
+        promtool.test_rules([proofs], tmp_path)
+
+
+def test_test_files_fix_the_group_order():
+    """Burn-rate alerts read the SLI group's ratios: promtool must evaluate SLI, metadata, alerts
+    in that order at each step, not in map order (which made the window cases flaky)."""
+    from obs.render.prometheus import render_tests
+    (pack,) = slo_rule_packs([AVAILABILITY], ENV)
+    assert render_tests(ENV, pack)["group_eval_order"] == [g.name for g in pack.groups] == [
+        "slo-checkout-availability-sli", "slo-checkout-availability-meta", "slo-checkout-availability-alerts"]
+
+
 def expr_test(tmp_path: Path, pack, series: dict[str, str], checks: list[tuple[str, str, list]]) -> None:
-    """A promtool promql_expr_test on `pack`'s rules: (expr, eval_time, expected samples)."""
-    rules, _ = write_pack(ENV, pack, tmp_path)
-    spec = {"rule_files": [str(rules)], "evaluation_interval": "1m", "tests": [{
+    """A promtool promql_expr_test on the rules of `pack` (or a sequence of packs): (expr,
+    eval_time, expected samples)."""
+    packs = pack if isinstance(pack, (list, tuple)) else [pack]
+    rules = [str(write_pack(ENV, p, tmp_path)[0]) for p in packs]
+    spec = {"rule_files": rules, "evaluation_interval": "1m", "tests": [{
         "interval": "1m",
         "input_series": [{"series": s, "values": v} for s, v in series.items()],
         "promql_expr_test": [{"expr": e, "eval_time": t, "exp_samples": samples} for e, t, samples in checks],
@@ -175,19 +223,31 @@ def test_collector_slo_adds_up_its_counters(promtool_bin, tmp_path):
     expr_test(tmp_path, pack, series, [(expr, "30m", [{"labels": labels, "value": 1}])])
 
 
-def test_reference_availability_reads_otel_http_metrics(promtool_bin, tmp_path):
-    """The reference HTTP SLO on the OTel semconv names: 1% of checkout's requests answer 503,
-    another service's errors do not count."""
+def test_reference_slos_read_the_series_the_otel_sdk_produces(promtool_bin, tmp_path):
+    """The reference HTTP SLOs on series shaped like the SDK's through the collector (the helper the
+    web alerts are tested with: job = service.namespace/service.name, "shop/checkout", as the
+    instrumentation round trip sees it). 1% of checkout's requests answer 503 and 2% take longer
+    than 1s; another service's errors do not count. With job="checkout" both SLOs saw nothing."""
+    from rules.http import METRIC
     from rules.slos import http_slos
-    availability = http_slos(ENV)[0]
-    (pack,) = slo_rule_packs([availability], ENV)
-    count = ('http_server_request_duration_seconds_count{cluster="dev-1", job="%s", http_response_status_code="%s", '
-             'http_route="/"}')
-    series = {count % ("checkout", "200"): "0+5940x30", count % ("checkout", "503"): "0+60x30",
-              count % ("search", "500"): "0+6000x30"}
-    labels = '{cluster="dev-1", slo_name="availability", slo_service="checkout", team="shop", tier="1"}'
-    expr = f"(slo:sli_error:ratio_rate30m{labels} > bool 0.0099) * (slo:sli_error:ratio_rate30m{labels} < bool 0.0101)"
-    expr_test(tmp_path, pack, series, [(expr, "30m", [{"labels": labels, "value": 1}])])
+    from rules.testdata import source_series
+    availability, latency = http_slos(ENV)
+    packs = slo_rule_packs([availability, latency], ENV)
+
+    def requests(status: str, per_minute: int, fast: int, **labels: str) -> dict[str, str]:
+        common = {"http_request_method": "GET", "http_response_status_code": status, "http_route": "/api/cart",
+                  **labels}
+        return {source_series(ENV, "otel_services", f"{METRIC}_count", **common): f"0+{per_minute}x30",
+                source_series(ENV, "otel_services", f"{METRIC}_bucket", le="1", **common): f"0+{fast}x30"}
+
+    series = {**requests("200", 5940, 5820), **requests("503", 60, 60), **requests("500", 6000, 6000, job="shop/search")}
+    checks = []
+    for name, ratio in (("availability", 0.01), ("latency", 0.02)):
+        labels = f'{{cluster="dev-1", slo_name="{name}", slo_service="checkout", team="shop", tier="1"}}'
+        checks.append((f"(slo:sli_error:ratio_rate30m{labels} > bool {ratio * 0.99:g}) * "
+                       f"(slo:sli_error:ratio_rate30m{labels} < bool {ratio * 1.01:g})", "30m",
+                       [{"labels": labels, "value": 1}]))
+    expr_test(tmp_path, packs, series, checks)
 
 
 def test_one_rule_set_serves_many_clusters(promtool_bin, tmp_path):

@@ -93,6 +93,9 @@ def render_tests(env: Environment, pack: RulePack) -> dict[str, Any] | None:
     return {
         "rule_files": [f"../rules/{pack.name}.yaml"],
         "evaluation_interval": "1m",
+        # promtool evaluates groups in random order unless told: alerts that read another group's
+        # recording rules (SLOs) would see them one evaluation old or not, at random.
+        "group_eval_order": [group.name for group in pack.groups],
         "tests": cases,
     }
 

@@ -1,15 +1,29 @@
 """Generated proofs: promtool unit tests that feed an SLO synthetic traffic at chosen burn rates
 and assert exactly which burn-rate alerts fire and which stay silent.
 
-Cases feed the SLO's 5m base series (so they hold for any SLI query) at a constant burn rate:
-no traffic, 0.5x, and 10% below and above every alert factor (never at a factor: the alerts
-compare with a strict `>`, as Sloth's do, and a case on the boundary would test float rounding).
-A window fires iff the burn is above its factor, scaled to the SLO's period. Further cases: a
-burn that stopped longer ago than every short window (silent), traffic below `min_event_rate`
-(silent), and for latency SLIs the raw histogram in each `le` format (Prometheus 2.x and 3.x).
+Cases feed the SLO's 5m base series (so they hold for any SLI query), one sample a minute:
+- no traffic; a constant burn of 0.5x and 10% below and above every alert factor (never at a
+  factor: the alerts compare with a strict `>`, as Sloth's do, and a case on the boundary would
+  test float rounding); traffic below `min_event_rate`;
+- per window, the two halves of "multi-window": a burn that stopped just longer ago than the
+  short window while the long window still averages above the factor (the short window must
+  hold the alert back), and a burn that started just longer ago than the short window on top
+  of clean traffic that keeps the long window below the factor (the long window must hold it
+  back). Without these a rule that dropped or shortened either window would pass;
+- every burn case also feeds a second cluster with error-free traffic: each cluster alerts on
+  its own ratio, so a rule that mixes clusters fails;
+- for latency SLIs, the raw histogram in each `le` format (Prometheus 2.x and 3.x).
+
+Expectations come from a small model of the rules (`seen`): a window's error ratio is the
+traffic-weighted mean of the per-minute burns its range selection holds. Prometheus 2.x ranges
+include the sample at the left edge and 3.x's do not; a case is only kept when both readings
+agree, away from the factors and from a rounding tie in the description's "%.1f". The model
+reads the ratios of the evaluation itself, so the test files fix the group order (SLI, metadata,
+alerts: `group_eval_order`); a live Prometheus may alert one evaluation later.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Sequence
@@ -17,34 +31,49 @@ from typing import Sequence
 from obs.model.checks import duration_seconds
 from obs.model.environment import Environment
 from obs.model.rules import AlertRule, AlertTest, FiringAlert
-from obs.model.slo import SLO, BurnRateWindow, LatencySLI, RawSLI, le_values, window_name
+from obs.model.slo import BASE_WINDOW, SLO, BurnRateWindow, LatencySLI, RawSLI, le_values, window_name
 from obs.promql import series
 from obs.slo.rules import BAD, RAW, TOTAL, description, identity, series_labels
 
-STEPS = 20  # minutes of 1m samples before a case is evaluated
+STEPS = 20  # minutes of 1m samples before a constant-burn case is evaluated
 RATE = 10.0  # events per second in the synthetic traffic
+MARGIN = 0.2  # window cases keep every window's burn 20% away from its factor
 _EQ_MATCHER = re.compile(r'^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"([^"\\]*)"\s*$')
 
 
 @dataclass(frozen=True)
 class Scenario:
-    """Synthetic traffic for `minutes` (then evaluated): `burn` x the budget (None: no traffic) at
-    `rate` events/s, for the first `burn_minutes` only when set (then error-free traffic)."""
+    """Synthetic traffic: one burn (x the budget) per minute sample, at `rate` events/s, evaluated
+    at the last sample; `burns` None is no traffic. `peer` also feeds a second cluster with
+    error-free traffic."""
 
     name: str
-    burn: float | None
+    burns: tuple[float, ...] | None
     rate: float = RATE
-    minutes: int = STEPS
-    burn_minutes: int | None = None
+    peer: bool = False
+    samples: int = STEPS + 1
+
+    @property
+    def minutes(self) -> int:
+        return (len(self.burns) if self.burns is not None else self.samples) - 1
 
 
 def _fmt(value: float) -> str:
     return f"{value:.12g}"
 
 
+def _minutes(duration: str) -> int:
+    return int(duration_seconds(duration)) // 60
+
+
 def factors(slo: SLO) -> list[float]:
     """Every alert factor of the SLO, scaled to its period."""
     return sorted({w.factor_for(slo.period) for ws in slo.alerting.windows().values() for w in ws})
+
+
+def _tie(value: float) -> bool:
+    """Whether printf "%.1f" of `value` is too close to a rounding tie to predict."""
+    return abs((value * 10) % 1 - 0.5) < 0.02
 
 
 def burn_levels(slo: SLO) -> list[tuple[str, float]]:
@@ -56,11 +85,95 @@ def burn_levels(slo: SLO) -> list[tuple[str, float]]:
         levels.append((f"just above the {factor:g}x threshold", min(factor * 1.1, (factor + ceiling) / 2)))
     out = []
     for label, burn in levels:
-        if abs((burn * 10) % 1 - 0.5) < 0.02:  # keep printf "%.1f" away from a rounding tie
+        if _tie(burn):
             burn *= 1.01
         if all(abs(burn - f) / f > 0.02 for f in factors(slo)) and all(abs(burn - b) > 1e-9 for _, b in out):
             out.append((f"burn {burn:.4g}x ({label})", burn))
     return out
+
+
+def seen(burns: Sequence[float], window: str, left_closed: bool) -> float:
+    """The burn a window's ratio shows at the last sample (constant traffic): the base window is
+    the last sample itself; longer windows average the samples their range holds (2.x ranges
+    hold the left edge, `left_closed`; 3.x ranges do not)."""
+    if window_name(window) == BASE_WINDOW:
+        return burns[-1]
+    held = burns[-(_minutes(window) + (1 if left_closed else 0)):]
+    return sum(held) / len(held)
+
+
+def window_burns(burns: Sequence[float], window: BurnRateWindow) -> tuple[float, float] | None:
+    """(long, short) burns of a window, or None when 2.x and 3.x range semantics could disagree
+    on the value printed in the description."""
+    readings = [(seen(burns, window.long, closed), seen(burns, window.short, closed)) for closed in (True, False)]
+    if any(_tie(long_) for long_, _ in readings) or len({f"{long_:.1f}" for long_, _ in readings}) > 1:
+        return None
+    return readings[0]
+
+
+def firing_windows(slo: SLO, windows: Sequence[BurnRateWindow],
+                   burns: Sequence[float]) -> list[tuple[BurnRateWindow, float]] | None:
+    """(window, long burn) of every window the model fires, or None when a window's verdict is
+    too close to call (a burn within 2% of the factor decides it) or depends on the range
+    semantics."""
+    out = []
+    for window in windows:
+        factor = window.factor_for(slo.period)
+        verdicts = set()
+        for closed in (True, False):
+            values = [seen(burns, w, closed) for w in (window.long, window.short)]
+            if any(v < 0.98 * factor for v in values):
+                verdicts.add(False)
+            elif all(v > 1.02 * factor for v in values):
+                verdicts.add(True)
+            else:
+                return None
+        if verdicts == {True}:
+            burn = window_burns(burns, window)
+            if burn is None:
+                return None
+            out.append((window, burn[0]))
+        elif verdicts != {False}:
+            return None
+    return out
+
+
+def window_cases(slo: SLO, windows: Sequence[BurnRateWindow], rate: float) -> list[Scenario]:
+    """Per window, a case where only the short window and one where only the long window keeps
+    the alert from firing (each burn at least MARGIN away from the factor)."""
+    ceiling = 1 / float(slo.error_budget)
+    above, below = 1 + MARGIN, 1 - MARGIN
+    cases = []
+    for window in windows:
+        factor = window.factor_for(slo.period)
+        long_, short = window_name(window.long), window_name(window.short)
+        held = _minutes(window.short) + 2  # samples that fill the short window in 2.x and 3.x
+        burn = min(10 * factor, (factor + ceiling) / 2)
+        if burn > above * factor:  # burned long enough to lift the long window, stopped `held` ago
+            before = math.ceil(above * factor * held / (burn - above * factor)) + 1
+            burns = (burn,) * before + (0.0,) * held
+            if _shows(burns, window, factor, long_high=True):
+                cases.append(Scenario(f"{long_}/{short}: burn {burn:.4g}x for {before}m that stopped {held}m ago "
+                                      "(the short window holds it back)", burns, rate, peer=True))
+        burn = min((above + 0.1) * factor, (factor + ceiling) / 2)
+        if burn > above * factor:  # burning for `held` minutes after clean traffic
+            before = math.ceil(held * (burn / (below * factor) - 1)) + 1
+            burns = (0.0,) * before + (burn,) * held
+            if _shows(burns, window, factor, long_high=False):
+                cases.append(Scenario(f"{long_}/{short}: burn {burn:.4g}x for the last {held}m after {before}m "
+                                      "without errors (the long window holds it back)", burns, rate, peer=True))
+    return cases
+
+
+def _shows(burns: Sequence[float], window: BurnRateWindow, factor: float, long_high: bool) -> bool:
+    """Whether, in 2.x and 3.x alike, one of the window's ratios is above the factor by MARGIN
+    and the other below it by MARGIN (the long one above when `long_high`)."""
+    for closed in (True, False):
+        long_, short = seen(burns, window.long, closed), seen(burns, window.short, closed)
+        high, low = (long_, short) if long_high else (short, long_)
+        if not (high > (1 + MARGIN) * factor and low < (1 - MARGIN) * factor):
+            return False
+    return True
 
 
 def scenarios(slo: SLO, windows: Sequence[BurnRateWindow]) -> list[Scenario]:
@@ -68,14 +181,13 @@ def scenarios(slo: SLO, windows: Sequence[BurnRateWindow]) -> list[Scenario]:
     rate = max(RATE, slo.min_event_rate * 10)
     levels = burn_levels(slo)
     top = max(burn for _, burn in levels)
-    # A burn that stopped longer ago than the alert's longest short window must not fire.
-    quiet = max(int(duration_seconds(w.short)) // 60 for w in windows) + 10
+    constant = STEPS + 1
     cases = [Scenario("no traffic", None, rate)]
-    cases += [Scenario(label, burn, rate) for label, burn in levels]
-    cases.append(Scenario(f"burn {top:.4g}x that stopped {quiet}m ago", top, rate, STEPS + quiet, STEPS))
+    cases += [Scenario(label, (burn,) * constant, rate, peer=True) for label, burn in levels]
     if slo.min_event_rate:
-        cases.append(Scenario(f"burn {top:.4g}x on traffic below min_event_rate", top, slo.min_event_rate / 2))
-    return cases
+        cases.append(Scenario(f"burn {top:.4g}x on traffic below min_event_rate", (top,) * constant,
+                              slo.min_event_rate / 2))
+    return cases + window_cases(slo, windows, rate)
 
 
 def cluster_labels(env: Environment) -> dict[str, str]:
@@ -83,42 +195,57 @@ def cluster_labels(env: Environment) -> dict[str, str]:
     return {env.cluster_label: env.cluster}
 
 
+def peer_labels(env: Environment) -> dict[str, str]:
+    """A second cluster, with error-free traffic, that must never alert."""
+    return {env.cluster_label: f"{env.cluster}-peer"}
+
+
+def _values(levels: Sequence[float]) -> str:
+    """promtool values for one sample a minute, runs of equal values compressed."""
+    runs: list[list[float]] = []
+    for level in levels:
+        if runs and runs[-1][0] == level:
+            runs[-1][1] += 1
+        else:
+            runs.append([level, 1])
+    return " ".join(f"{_fmt(value)}+0x{int(count) - 1}" for value, count in runs)
+
+
 def base_series(slo: SLO, env: Environment, case: Scenario) -> dict[str, str]:
-    """Input for the 5m base series of a case (in the environment's cluster)."""
-    ident = {**identity(slo, env), **cluster_labels(env)}
+    """Input for the 5m base series of a case: the environment's cluster at the case's burns, and
+    with `peer` a second cluster at the same traffic without errors."""
     budget = float(slo.error_budget)
-    steady = f"0+0x{case.minutes}"
-
-    def values(level: float) -> str:
-        if case.burn_minutes is None:
-            return f"{_fmt(level)}+0x{case.minutes}"
-        return f"{_fmt(level)}+0x{case.burn_minutes - 1} 0+0x{case.minutes - case.burn_minutes}"
-
-    if isinstance(slo.sli, RawSLI):
-        raw = f"_x{case.minutes}" if case.burn is None else values(case.burn * budget)
-        return {series(RAW, **ident): raw}
-    if case.burn is None:
-        return {series(TOTAL, **ident): steady, series(BAD, **ident): steady}
-    return {series(TOTAL, **ident): f"{_fmt(case.rate)}+0x{case.minutes}",
-            series(BAD, **ident): values(case.burn * budget * case.rate)}
-
-
-def fired(slo: SLO, env: Environment, rule: AlertRule, windows: Sequence[BurnRateWindow],
-          burn: float, carried: dict[str, str]) -> list[FiringAlert]:
-    """The alerts a constant `burn` fires: one per window whose factor it exceeds, with the
-    labels `carried` from the input series (the cluster)."""
-    out = []
-    for window in windows:
-        if burn > window.factor_for(slo.period):
-            long_, short = window_name(window.long), window_name(window.short)
-            labels = {**series_labels(slo, env), **carried, "long_window": long_, "short_window": short}
-            labels = {k: v for k, v in labels.items() if k not in rule.static_labels}
-            out.append(FiringAlert(labels, description(slo.service, slo.name, f"{burn:.1f}", long_, short)))
+    out: dict[str, str] = {}
+    clusters = [(cluster_labels(env), case.burns)]
+    if case.peer and case.burns is not None:
+        clusters.append((peer_labels(env), (0.0,) * len(case.burns)))
+    for cluster, burns in clusters:
+        ident = {**identity(slo, env), **cluster}
+        if isinstance(slo.sli, RawSLI):
+            out[series(RAW, **ident)] = f"_x{case.minutes}" if burns is None else \
+                _values([b * budget for b in burns])
+        elif burns is None:
+            out[series(TOTAL, **ident)] = out[series(BAD, **ident)] = f"0+0x{case.minutes}"
+        else:
+            out[series(TOTAL, **ident)] = f"{_fmt(case.rate)}+0x{case.minutes}"
+            out[series(BAD, **ident)] = _values([b * budget * case.rate for b in burns])
     return out
 
 
-def _firing(case: Scenario, slo: SLO) -> bool:
-    return case.burn is not None and case.burn_minutes is None and case.rate >= slo.min_event_rate
+def fired(slo: SLO, env: Environment, rule: AlertRule, windows: Sequence[BurnRateWindow],
+          burns: Sequence[float], carried: dict[str, str]) -> list[FiringAlert] | None:
+    """The alerts the model fires for `burns`, with the labels `carried` from the input series
+    (the cluster); None when the case is too close to call."""
+    firing = firing_windows(slo, windows, burns)
+    if firing is None:
+        return None
+    out = []
+    for window, burn in firing:
+        long_, short = window_name(window.long), window_name(window.short)
+        labels = {**series_labels(slo, env), **carried, "long_window": long_, "short_window": short}
+        labels = {k: v for k, v in labels.items() if k not in rule.static_labels}
+        out.append(FiringAlert(labels, description(slo.service, slo.name, f"{burn:.1f}", long_, short)))
+    return out
 
 
 def histogram_cases(slo: SLO, env: Environment, rule: AlertRule,
@@ -138,19 +265,22 @@ def histogram_cases(slo: SLO, env: Environment, rule: AlertRule,
     burn = max(b for _, b in burn_levels(slo))
     per_minute = max(RATE, slo.min_event_rate * 10) * 60
     good = per_minute * (1 - burn * float(slo.error_budget))
+    fires = fired(slo, env, rule, windows, (burn,) * (STEPS + 1), carried) or []
     cases = []
     for le in le_values(sli.threshold):
         data = {series(f"{sli.metric}_count", **labels): f"0+{_fmt(per_minute)}x{STEPS}",
                 series(f"{sli.metric}_bucket", **labels, le=le): f"0+{_fmt(good)}x{STEPS}"}
-        cases.append(AlertTest(f"histogram with le=\"{le}\" at burn {burn:.4g}x", data, at=f"{STEPS}m",
-                               fires=fired(slo, env, rule, windows, burn, carried)))
+        cases.append(AlertTest(f"histogram with le=\"{le}\" at burn {burn:.4g}x", data, at=f"{STEPS}m", fires=fires))
     return cases
 
 
 def proofs(slo: SLO, env: Environment, rule: AlertRule, windows: Sequence[BurnRateWindow]) -> list[AlertTest]:
-    """Every generated test case for one of the SLO's alerts."""
+    """Every generated test case for one of the SLO's alerts (cases too close to call are left out)."""
     tests = []
     for case in scenarios(slo, windows):
-        fires = fired(slo, env, rule, windows, case.burn, cluster_labels(env)) if _firing(case, slo) else []
-        tests.append(AlertTest(case.name, base_series(slo, env, case), at=f"{case.minutes}m", fires=fires))
+        fires: list[FiringAlert] | None = []
+        if case.burns is not None and case.rate >= slo.min_event_rate:
+            fires = fired(slo, env, rule, windows, case.burns, cluster_labels(env))
+        if fires is not None:
+            tests.append(AlertTest(case.name, base_series(slo, env, case), at=f"{case.minutes}m", fires=fires))
     return tests + histogram_cases(slo, env, rule, windows)
