@@ -2,7 +2,8 @@
 the trace pipeline of the OpenTelemetry Collector itself.
 
 The HTTP SLIs read the SDK's `http.server.request.duration` histogram as Prometheus stores it
-(`http_server_request_duration_seconds_{bucket,count}`, `job` = the service name). The collector
+(`http_server_request_duration_seconds_{bucket,count}`, `job` = service.namespace/service.name,
+e.g. "shop/checkout": the OTLP -> Prometheus mapping, seen in the instrumentation round trip). The collector
 SLI counts spans its receivers accepted against those they refused or failed, under the names the
 pinned collector really exports (obs.collector.selfmetrics: v0.160 has no `_total` suffix; checked
 by scraping the binary).
@@ -14,11 +15,10 @@ from obs.collector.selfmetrics import RECEIVER_ACCEPTED, RECEIVER_FAILED, RECEIV
 from rules.http import BUCKETS, METRIC, SERVER_ERRORS
 
 
-
 def http_slos(env: Environment, alerting: SLOAlerting = SLOAlerting()) -> list[SLO]:
     """Availability (non-5xx responses) and latency (answered within 1s) of one HTTP service."""
-    service = env.param("CheckoutSLO.job", "checkout")
-    job = f'job="{service}"'
+    service = "checkout"
+    job = f'job="{env.param("CheckoutSLO.job", "shop/checkout")}"'
     by = (env.cluster_label,)
     labels = {"team": "shop", "tier": "1"}
     availability = SLO(
