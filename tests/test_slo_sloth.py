@@ -14,6 +14,7 @@ from obs.cli import main
 from obs.model.rules import AlertRule, AlertTest, FiringAlert, RuleGroup, RulePack
 from obs.slo.rules import description, series_labels, slo_rule_packs
 from obs.slo.sloth import load_sloth, parse_sloth
+from obs.validate.lint import lint_pack
 from tests.slo_support import run_promtool
 
 DATA = Path(__file__).parent / "data" / "sloth"
@@ -48,6 +49,22 @@ def test_cli_writes_an_equivalent_module(tmp_path, capsys):
     spec.loader.exec_module(module)
     assert module.SLOS == load_sloth(DATA / "myservice-k8s.yaml", period="28d")
     assert "severity='pageteam' dropped" in out.read_text()
+
+
+def test_imported_slos_keep_the_cluster_and_build():
+    """Sloth specs aggregate with plain sum(...) and pin the cluster as a label (one rule set per
+    cluster); obs lints every aggregation for the cluster label, so the import failed `obs build`.
+    The importer adds the cluster label to each aggregation and drops the pinned label, noting both."""
+    text = (DATA / "myservice.yaml").read_text().replace("labels:\n  owner", 'labels:\n  cluster: "valhalla"\n  owner', 1)
+    (slo,), notes = parse_sloth(text, source="myservice.yaml")
+    assert slo.sli.total == ('sum by (cluster) (rate(http_request_duration_seconds_count{job="myservice"}'
+                             "[{{window}}]))")
+    assert "cluster" not in slo.labels and any("label cluster='valhalla' dropped" in n for n in notes)
+    assert any("sli.events.error_query: added `cluster` to 1 aggregation(s)" in n for n in notes)
+    (pack,) = slo_rule_packs([slo], ENV)
+    assert lint_pack(ENV, pack) == []
+    (raw,) = parse_sloth((DATA / "myservice-k8s.yaml").read_text(), cluster_label="k8s_cluster")[0][1:]
+    assert raw.sli.error_ratio.count("sum by (k8s_cluster) (rate(") == 2
 
 
 @pytest.mark.parametrize("text,field", [

@@ -11,6 +11,12 @@ page/ticket `disable` -> no windows. Sloth's `--default-slo-period` is `period` 
 default Google windows are obs' defaults (scaled to the period the same way). What obs sets
 itself is dropped with a note: the `severity` label (page -> critical, ticket -> warning),
 summary/description annotations and per-severity annotations; plugin SLIs are rejected.
+
+Clusters: Sloth specs usually aggregate with plain `sum(...)` and pin the cluster as a spec label
+(`labels: {cluster: ...}`), one rule set per cluster. obs serves every cluster with one rule set,
+so the importer adds the cluster label to each aggregation's `by` (every cluster keeps its own
+SLI; on single-cluster data the label is simply empty) and drops a pinned cluster label, with a
+note for each.
 """
 from __future__ import annotations
 
@@ -24,6 +30,7 @@ import yaml
 from obs.errors import DefinitionError
 from obs.model.rules import RESERVED_ANNOTATIONS
 from obs.model.slo import RESERVED_LABELS, SLO, EventsSLI, RawSLI, SLOAlerting
+from obs.validate.lint import aggregations
 
 SPEC_VERSION = "prometheus/v1"
 K8S_API = "sloth.slok.dev/v1"
@@ -36,11 +43,37 @@ def _get(data: Mapping[str, Any], key: str, default: Any = None) -> Any:
     return data.get(key, data.get(camel, default))
 
 
+def by_cluster(query: str, label: str = "cluster") -> tuple[str, int]:
+    """`query` with `label` added to every aggregation that would drop it (`sum(x)` ->
+    `sum by (label) (x)`, `sum by (a) (x)` -> `sum by (label, a) (x)`), and how many changed.
+    `without` clauses are left alone."""
+    edits = []
+    for _, start, clause, names in aggregations(query):
+        if clause is None:
+            edits.append((start, start, f" by ({label}) "))
+        elif clause[0] == "by" and label not in names:
+            edits.append((clause[1], clause[1], f"{label}, " if names else label))
+    for begin, end, text in sorted(edits, reverse=True):
+        query = query[:begin] + text + query[end:]
+    return query, len(edits)
+
+
 class _Importer:
-    def __init__(self, source: str, period: str) -> None:
+    def __init__(self, source: str, period: str, cluster_label: str = "cluster") -> None:
         self.source = source
         self.period = period
+        self.cluster_label = cluster_label
         self.notes: list[str] = []
+
+    def query(self, query: Any, where: str) -> Any:
+        """A Sloth query made to keep the cluster label (noted); non-strings pass to the model's checks."""
+        if not isinstance(query, str):
+            return query
+        query, count = by_cluster(query, self.cluster_label)
+        if count:
+            self.notes.append(f"{where}: added `{self.cluster_label}` to {count} aggregation(s) so each cluster "
+                              "keeps its own SLI (one rule set serves every cluster)")
+        return query
 
     def error(self, field: str, problem: str, fix: str = "") -> DefinitionError:
         return DefinitionError(f"Sloth spec {self.source}", field, problem, fix)
@@ -66,15 +99,17 @@ class _Importer:
         sli = item.get("sli") or {}
         if "events" in sli:
             events = sli["events"]
-            sli_obj: EventsSLI | RawSLI = EventsSLI(bad=_get(events, "error_query"), total=_get(events, "total_query"))
+            sli_obj: EventsSLI | RawSLI = EventsSLI(
+                bad=self.query(_get(events, "error_query"), f"{where}.sli.events.error_query"),
+                total=self.query(_get(events, "total_query"), f"{where}.sli.events.total_query"))
         elif "raw" in sli:
-            sli_obj = RawSLI(_get(sli["raw"], "error_ratio_query"))
+            sli_obj = RawSLI(self.query(_get(sli["raw"], "error_ratio_query"), f"{where}.sli.raw.error_ratio_query"))
         else:
             raise self.error(f"{where}.sli", f"has {sorted(sli) or 'no SLI'}; obs imports events and raw SLIs",
                              "rewrite plugin SLIs as events or raw queries")
         return SLO(service=service, name=item.get("name"), objective=item.get("objective"), sli=sli_obj,
                    period=self.period, description=item.get("description") or "",
-                   labels={**labels, **(item.get("labels") or {})},
+                   labels=self.slo_labels({**labels, **(item.get("labels") or {})}, where),
                    alerting=self.alerting(item.get("alerting") or {}, where))
 
     def alerting(self, spec: Mapping[str, Any], where: str) -> SLOAlerting:
@@ -90,6 +125,14 @@ class _Importer:
             if sub.get("annotations"):
                 self.notes.append(f"{where}.{severity}_alert.annotations dropped: obs alerts share one set")
         return SLOAlerting(**kwargs)
+
+    def slo_labels(self, labels: dict[str, str], where: str) -> dict[str, str]:
+        """The SLO's labels without a pinned cluster (noted): the cluster comes from the data."""
+        if self.cluster_label in labels:
+            value = labels.pop(self.cluster_label)
+            self.notes.append(f"{where}: label {self.cluster_label}={value!r} dropped: the {self.cluster_label} "
+                              "label comes from the data, so one rule set serves every cluster")
+        return labels
 
     def labels(self, labels: Mapping[str, str] | None, where: str) -> dict[str, str]:
         out = {}
@@ -124,15 +167,16 @@ class _Importer:
         return [slo for i, doc in enumerate(docs) for slo in self.document(doc, i)]
 
 
-def parse_sloth(text: str, period: str = "30d", source: str = "<text>") -> tuple[list[SLO], list[str]]:
-    """SLOs from Sloth YAML text, and notes on what was dropped."""
-    importer = _Importer(source, period)
+def parse_sloth(text: str, period: str = "30d", source: str = "<text>",
+                cluster_label: str = "cluster") -> tuple[list[SLO], list[str]]:
+    """SLOs from Sloth YAML text, and notes on what was changed or dropped."""
+    importer = _Importer(source, period, cluster_label)
     return importer.load(text), importer.notes
 
 
-def load_sloth(path: str | Path, period: str = "30d") -> list[SLO]:
+def load_sloth(path: str | Path, period: str = "30d", cluster_label: str = "cluster") -> list[SLO]:
     """The SLOs of a Sloth spec file, for use in a bundle: Definitions(slos=load_sloth(...))."""
-    return parse_sloth(Path(path).read_text(), period, str(path))[0]
+    return parse_sloth(Path(path).read_text(), period, str(path), cluster_label)[0]
 
 
 def _py(value: Any, indent: int) -> str:
@@ -166,7 +210,7 @@ def to_module(slos: list[SLO], notes: list[str], source: str) -> str:
     header = [f'"""SLOs imported from {source} by `obs import sloth`.', "",
               "Use them in a bundle: Definitions(slos=SLOS)."]
     if notes:
-        header += ["", "Not imported:"] + [f"- {note}".replace(QUOTES, "'''") for note in notes]
+        header += ["", "Changed or not imported:"] + [f"- {note}".replace(QUOTES, "'''") for note in notes]
     body = ",\n".join("    " + _py(slo, 1) for slo in slos)
     return "\n".join(header) + '\n"""\n' + f"from obs import {', '.join(names)}\n\nSLOS = [\n{body},\n]\n"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable, Literal
+from typing import Iterable, Iterator, Literal
 
 from obs.model.environment import Environment
 from obs.model.rules import AlertRule, RulePack
@@ -42,22 +42,30 @@ def _closing_paren(text: str, open_index: int) -> int:
     return len(text) - 1
 
 
-def aggregation_problems(expr: str, cluster_label: str) -> list[str]:
-    """Aggregations in `expr` that drop the cluster label (string literals are ignored)."""
-    text = _STRING.sub('""', expr)
-    problems = []
+def aggregations(expr: str) -> Iterator[tuple[str, int, tuple[str, int] | None, set[str]]]:
+    """Each aggregation in `expr` (string literals ignored): its operator, the index just after
+    the operator's name, its clause (`by`/`without` and the index where its label list starts)
+    or None, and the clause's label names."""
+    text = _STRING.sub(lambda m: '"' + " " * (len(m[0]) - 2) + '"', expr)  # same length: indices hold
     for match in _AGGREGATION.finditer(text):
-        op, mode, labels = match.group(1), match.group(2), match.group(3)
+        mode, labels, start = match.group(2), match.group(3), match.start(3)
         if mode is None:
             trailing = _TRAILING_CLAUSE.match(text, _closing_paren(text, match.end() - 1) + 1)
             if trailing:
-                mode, labels = trailing.group(1), trailing.group(2)
+                mode, labels, start = trailing.group(1), trailing.group(2), trailing.start(2)
         names = {name.strip() for name in (labels or "").split(",") if name.strip()}
-        if mode is None:
+        yield match.group(1), match.end(1), (mode, start) if mode else None, names
+
+
+def aggregation_problems(expr: str, cluster_label: str) -> list[str]:
+    """Aggregations in `expr` that drop the cluster label (string literals are ignored)."""
+    problems = []
+    for op, _, clause, names in aggregations(expr):
+        if clause is None:
             problems.append(f"{op}(...) without a by clause drops every label, '{cluster_label}' included")
-        elif mode == "by" and cluster_label not in names:
+        elif clause[0] == "by" and cluster_label not in names:
             problems.append(f"{op} by ({', '.join(sorted(names))}) drops '{cluster_label}'")
-        elif mode == "without" and cluster_label in names:
+        elif clause[0] == "without" and cluster_label in names:
             problems.append(f"{op} without ({', '.join(sorted(names))}) drops '{cluster_label}'")
     return problems
 
