@@ -121,6 +121,18 @@ def test_test_files_fix_the_group_order():
         "slo-checkout-availability-sli", "slo-checkout-availability-meta", "slo-checkout-availability-alerts"]
 
 
+@pytest.mark.parametrize("field", ["labels", "alerting.page_labels"])
+def test_an_slo_cannot_pin_the_cluster(field):
+    """A cluster label on an SLO would overwrite the data's: rejected, naming the field."""
+    from obs import DefinitionError
+    pinned = {"cluster": "prod-eu1"}
+    slo = replace(AVAILABILITY, labels=pinned) if field == "labels" else \
+        replace(AVAILABILITY, alerting=SLOAlerting(page_labels=pinned))
+    with pytest.raises(DefinitionError) as caught:
+        slo_rule_packs([slo], ENV)
+    assert caught.value.field == field and "comes from the data" in caught.value.fix
+
+
 def expr_test(tmp_path: Path, pack, series: dict[str, str], checks: list[tuple[str, str, list]]) -> None:
     """A promtool promql_expr_test on the rules of `pack` (or a sequence of packs): (expr,
     eval_time, expected samples)."""

@@ -218,6 +218,7 @@ def slo_rule_packs(slos: Sequence[SLO], env: Environment) -> tuple[RulePack, ...
         if not isinstance(slo, SLO):
             raise DefinitionError("definitions", "slos", f"{slo!r} is not an SLO",
                                   "list obs.SLO objects (see obs.slo.sloth.load_sloth for Sloth specs)")
+        _check_cluster_not_pinned(slo, env)
         if (slo.service, slo.name) in seen:
             raise DefinitionError("definitions", "slos", f"duplicate {slo.definition}",
                                   "give each SLO of a service a unique name")
@@ -225,6 +226,20 @@ def slo_rule_packs(slos: Sequence[SLO], env: Environment) -> tuple[RulePack, ...
         by_pack.setdefault(pack_name(slo.service), []).append(slo)
     return tuple(RulePack(name, _groups(members, env), description=f"SLOs of {members[0].service}")
                  for name, members in by_pack.items())
+
+
+def _check_cluster_not_pinned(slo: SLO, env: Environment) -> None:
+    """A cluster label among an SLO's labels would overwrite the data's on every series and
+    alert: in a ruler that sees several clusters, they would collide or be mislabelled."""
+    for field_name, labels in (("labels", slo.labels), ("alerting.labels", slo.alerting.labels),
+                               ("alerting.page_labels", slo.alerting.page_labels),
+                               ("alerting.ticket_labels", slo.alerting.ticket_labels)):
+        if env.cluster_label in labels:
+            raise DefinitionError(slo.definition, field_name,
+                                  f"sets {env.cluster_label}={labels[env.cluster_label]!r}, pinning the SLO to "
+                                  "one cluster", f"drop it: the {env.cluster_label} label comes from the data "
+                                  f"(the SLI aggregates by ({env.cluster_label})), so one rule set serves every "
+                                  "cluster")
 
 
 def _groups(slos: Iterable[SLO], env: Environment) -> list[RuleGroup]:
