@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Go (for the collector builder) where Debian/the Go tarball put it, even in a minimal CI shell.
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: install build check test tools promtool otelcol bench clean
+.PHONY: install build check test tools promtool promtool3 otelcol bench clean
 
 install: $(STAMP)
 
@@ -30,7 +30,16 @@ promtool:
 otelcol: install
 	$(BIN)/python -m obs.collector
 
-tools: promtool otelcol
+# A Prometheus 3 promtool beside Debian's 2.x, so the tests prove the rules load on both.
+# Cached outside the repo like the collector (cold `go install`: ~11 min on 2 cores).
+promtool3: install
+	@dest=$$($(BIN)/python -c 'from obs.tools import promtool3_path; print(promtool3_path().parent)'); \
+	mod=$$($(BIN)/python -c 'from obs.tools import PROMTOOL3_MODULE; print(PROMTOOL3_MODULE)'); \
+	if [ -x "$$dest/promtool" ]; then echo "promtool (Prometheus 3): $$dest/promtool (cached)"; \
+	else echo "building promtool (Prometheus 3): go install $$mod"; \
+	  mkdir -p "$$dest" && GOBIN="$$dest.tmp" go install "$$mod" && mv "$$dest.tmp/promtool" "$$dest/promtool" && rm -rf "$$dest.tmp"; fi
+
+tools: promtool promtool3 otelcol
 
 build: install promtool
 	$(BIN)/obs build --out $(OUT)

@@ -30,6 +30,22 @@ def promtool() -> Path:
     return find_tool("promtool", "OBS_PROMTOOL", "run `make tools`, or apt-get install prometheus")
 
 
+# A Prometheus 3 promtool, built with `go install` (Debian ships 2.x): obs output must load on both.
+PROMTOOL3_MODULE = "github.com/prometheus/prometheus/cmd/promtool@v0.316.0"
+
+
+def promtool3_path() -> Path:
+    """Where `make tools` installs the Prometheus 3 promtool."""
+    return CACHE_DIR / f"promtool-{PROMTOOL3_MODULE.rsplit('@', 1)[1]}" / "promtool"
+
+
+def promtool3() -> Path:
+    """OBS_PROMTOOL3 if set, else the cached `go install` build."""
+    if not os.environ.get("OBS_PROMTOOL3") and promtool3_path().is_file():
+        return promtool3_path()
+    return find_tool("promtool3", "OBS_PROMTOOL3", f"run `make tools` (go install {PROMTOOL3_MODULE})")
+
+
 def otelcol() -> Path:
     """OBS_OTELCOL if set, else the cached build of the reference manifest, else `otelcol` on PATH."""
     from obs.collector.builder import binary_path, reference_manifest
