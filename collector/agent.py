@@ -79,6 +79,8 @@ def agent(env: Environment, gateway: Collector) -> Collector:
         host_paths={"/var/log/pods": "/var/log/pods", "/hostfs": "/"},
         env={"HOST_ROOT": "/hostfs"},
         state_paths={STATE_DIR: f"{STATE_DIR}/{NAME}"},
+        # A node agent must run on every node, tainted ones included: pods there send to it.
+        tolerations=[{"operator": "Exists"}],
         extensions=[*extensions(), CHECKPOINTS],
         pipelines=[
             Pipeline("traces", receivers=[otlp], processors=[*enrich, batch(env, NAME)],

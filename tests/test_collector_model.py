@@ -283,6 +283,8 @@ def test_kubernetes_objects_for_agent_and_gateway(reference_bundle):
     assert {p["name"]: p.get("hostPort") for p in container["ports"]}["otlp-grpc"] == 4317
     writable = [m for m in container["volumeMounts"] if not m.get("readOnly")]
     assert [m["mountPath"] for m in writable] == list(found["otel-collector-agent"].state_paths)
+    # the node agent runs on tainted nodes too: pods there send to their node's agent
+    assert daemonset["spec"]["template"]["spec"]["tolerations"] == [{"operator": "Exists"}]
     rules = _objects("ClusterRole", agent)[0]["rules"]
     assert any("pods" in r["resources"] for r in rules) and any("nodes/stats" in r["resources"] for r in rules)
     gateway = manifests(ctx, found["otel-collector-gateway"])
@@ -304,6 +306,7 @@ def test_operator_output_is_an_opentelemetrycollector_with_the_same_config(refer
     resource = _objects("OpenTelemetryCollector", objects)[0]
     assert resource["apiVersion"] == "opentelemetry.io/v1beta1"
     assert resource["spec"]["mode"] == "statefulset" and resource["spec"]["config"] == render_config(gateway)
+    assert "tolerations" not in resource["spec"]  # none declared, none rendered
     assert not _objects("StatefulSet", objects) and _objects("ServiceAccount", objects)
     # The Operator names the Services it creates <name>-collector and <name>-collector-headless: the
     # agent's load_balancing resolver and OTLP exporter must use those names.
@@ -428,3 +431,9 @@ def test_service_ports_match_the_receivers(reference_bundle, endpoints, ports, p
     assert error.field.startswith("ports")
     good = {"grpc": "${env:MY_POD_IP}:4317", "http": "${env:MY_POD_IP}:4318"}
     assert _objects("Deployment", manifests(ctx, collector(good, {"otlp-grpc": 4317, "otlp-http": 4318})))
+
+
+def test_tolerations_are_checked():
+    with pytest.raises(DefinitionError, match="field 'tolerations'.*is not a toleration"):
+        Collector("agent", "daemonset", [Pipeline("traces", [OTLP], [Exporter("debug")], [LIMITER, BATCH])],
+                  tolerations=[{"operator": "Always"}])

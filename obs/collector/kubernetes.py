@@ -138,6 +138,8 @@ def _workload(ctx: RenderContext, collector: Collector) -> dict[str, Any]:
     pod = {"metadata": {"labels": labels, "annotations": {"checksum/config": checksum}},
            "spec": {"serviceAccountName": collector.name, "containers": [_container(collector)],
                     "volumes": volumes, "terminationGracePeriodSeconds": 30}}
+    if collector.tolerations:
+        pod["spec"]["tolerations"] = [dict(t) for t in collector.tolerations]
     spec: dict[str, Any] = {"selector": {"matchLabels": labels}, "template": pod}
     if collector.workload != "daemonset":
         spec = {"replicas": collector.replicas, **spec}
@@ -265,5 +267,7 @@ def operator_resource(ctx: RenderContext, collector: Collector) -> dict[str, Any
     if volumes:
         spec["volumes"] = volumes
         spec["volumeMounts"] = mounts
+    if collector.tolerations:
+        spec["tolerations"] = [dict(t) for t in collector.tolerations]
     return {"apiVersion": "opentelemetry.io/v1beta1", "kind": "OpenTelemetryCollector",
             "metadata": object_metadata(ctx, collector.name, _labels(collector)), "spec": spec}

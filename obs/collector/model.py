@@ -208,6 +208,9 @@ class SecretEnv:
     key: str
 
 
+TOLERATION_KEYS = {"key", "operator", "value", "effect"}
+
+
 @dataclass(frozen=True)
 class Collector:
     """One collector deployment: its pipelines, extensions, telemetry and the pod around it.
@@ -231,6 +234,7 @@ class Collector:
     secrets: Mapping[str, SecretEnv] = field(default_factory=dict)
     host_paths: Mapping[str, str] = field(default_factory=dict)
     state_paths: Mapping[str, str] = field(default_factory=dict)
+    tolerations: Sequence[Mapping[str, str]] = ()
     output: Output = "manifests"
 
     @property
@@ -252,6 +256,11 @@ class Collector:
                                   "give at least 64 MiB")
         for name in ("pipelines", "extensions"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
+        object.__setattr__(self, "tolerations", tuple(MappingProxyType(dict(t)) for t in self.tolerations))
+        for toleration in self.tolerations:
+            if toleration.get("operator") not in ("Exists", "Equal") or not set(toleration) <= TOLERATION_KEYS:
+                raise DefinitionError(self.definition, "tolerations", f"{dict(toleration)!r} is not a toleration",
+                                      "write e.g. {'operator': 'Exists'} (keys: key, operator, value, effect)")
         for name in ("ports", "env", "secrets", "host_paths", "state_paths"):
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
         if not self.pipelines:
