@@ -106,3 +106,13 @@ def test_environment_names_and_selectors():
 
 def test_sample_alert_is_valid():
     assert up_alert().static_labels == {"severity": "critical"}
+
+
+def test_wrong_item_types_are_named_with_the_field():
+    from obs import Bundle, Definitions
+    with pytest.raises(DefinitionError, match=r"rule pack 'p': field 'groups': 1 is not a RuleGroup"):
+        RulePack("p", [1])
+    with pytest.raises(DefinitionError, match=r"field 'tests': 'x' is not an AlertTest"):
+        alert(tests=["x"])
+    with pytest.raises(DefinitionError, match=r"field 'environments': 'prod' is not an Environment"):
+        Bundle("b", ["prod"], lambda env: Definitions())

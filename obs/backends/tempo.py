@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any, Mapping
 
 from obs.backends import schema as s
@@ -22,7 +21,7 @@ from obs.backends.storage import (
     TENANT_RE, LocalStorage, S3Storage, Storage, check_env_name, check_storage, check_tenant, env_ref, s3_fields,
 )
 from obs.errors import DefinitionError
-from obs.model.checks import check_duration, check_nonempty
+from obs.model.checks import check_duration, check_nonempty, frozen_mapping
 from obs.model.environment import Environment
 
 MODEL_VERSION = "Tempo 3.0"
@@ -116,7 +115,7 @@ class Tempo:
         if self.mode == "microservices" and not isinstance(self.storage, S3Storage):
             raise DefinitionError(self.definition, "storage", "local storage only works in monolithic mode",
                                   "use S3Storage")
-        object.__setattr__(self, "tenants", MappingProxyType(dict(self.tenants)))
+        object.__setattr__(self, "tenants", frozen_mapping(self.tenants))
         if self.tenants and not self.multitenancy:
             raise DefinitionError(self.definition, "tenants", "per-tenant overrides without multitenancy",
                                   "set multitenancy=True (tenants are X-Scope-OrgID values)")

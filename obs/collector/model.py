@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Literal, Mapping, Sequence
 from obs.collector.checks import ENV_REF_RE, check_config, check_env_refs, check_type, walk
 from obs.collector.registry import SIGNALS, ComponentSpec, Kind, Signal, spec
 from obs.errors import DefinitionError
-from obs.model.checks import check_slug
+from obs.model.checks import check_items, check_slug, frozen_mapping
 
 Workload = Literal["daemonset", "statefulset", "deployment"]
 Output = Literal["manifests", "operator"]
@@ -256,21 +256,19 @@ class Collector:
                                   "give at least 64 MiB")
         for name in ("pipelines", "extensions"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
-        object.__setattr__(self, "tolerations", tuple(MappingProxyType(dict(t)) for t in self.tolerations))
+        object.__setattr__(self, "tolerations", tuple(frozen_mapping(t) for t in self.tolerations))
         for toleration in self.tolerations:
             if toleration.get("operator") not in ("Exists", "Equal") or not set(toleration) <= TOLERATION_KEYS:
                 raise DefinitionError(self.definition, "tolerations", f"{dict(toleration)!r} is not a toleration",
                                       "write e.g. {'operator': 'Exists'} (keys: key, operator, value, effect)")
         for name in ("ports", "env", "secrets", "host_paths", "state_paths"):
-            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
+            object.__setattr__(self, name, frozen_mapping(getattr(self, name)))
         if not self.pipelines:
             raise DefinitionError(self.definition, "pipelines", "is empty", "add at least one Pipeline")
         if len({p.name for p in self.pipelines}) != len(self.pipelines):
             raise DefinitionError(self.definition, "pipelines", "two pipelines share a name",
                                   "name them signal/purpose, e.g. 'traces/tail'")
-        for ext in self.extensions:
-            if not isinstance(ext, Extension):
-                raise DefinitionError(self.definition, "extensions", f"{ext!r} is not an Extension")
+        check_items(self.definition, "extensions", self.extensions, Extension)
         for pipeline in self.pipelines:
             if not pipeline.processors or pipeline.processors[0].type != "memory_limiter":
                 raise DefinitionError(self.definition, f"pipelines[{pipeline.name!r}].processors",

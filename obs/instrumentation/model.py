@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from obs.errors import DefinitionError
-from obs.model.checks import check_nonempty, check_slug, check_unique
+from obs.model.checks import check_items, check_nonempty, check_slug, check_unique
 
 LANGUAGES = ("python", "java", "nodejs", "go")
 PROPAGATORS = ("tracecontext", "baggage", "b3", "b3multi", "jaeger", "xray", "ottrace", "none")
@@ -66,9 +66,7 @@ class Instrumentation:
         object.__setattr__(self, "propagators", tuple(self.propagators))
         if not self.services:
             raise DefinitionError(what, "services", "is empty", "list the services to instrument")
-        for service in self.services:
-            if not isinstance(service, Service):
-                raise DefinitionError(what, "services", f"{service!r} is not a Service")
+        check_items(what, "services", self.services, Service)
         check_unique(what, "services", ((s.namespace, s.name) for s in self.services), "service")
         if self.sampler not in SAMPLERS:
             raise DefinitionError(what, "sampler", f"{self.sampler!r} is not an SDK sampler",

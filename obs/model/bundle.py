@@ -9,7 +9,7 @@ from obs.backends.loki import Loki
 from obs.backends.tempo import Tempo
 from obs.errors import DefinitionError
 from obs.grafana.dashboard import Dashboard
-from obs.model.checks import check_slug, check_unique
+from obs.model.checks import check_items, check_slug, check_unique
 from obs.instrumentation.model import Instrumentation
 from obs.model.environment import Environment
 from obs.model.rules import RulePack
@@ -37,16 +37,12 @@ class Definitions:
     def __post_init__(self) -> None:
         for name in ("rule_packs", "slos", "dashboards", "collectors", "instrumentation"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
-        for pack in self.rule_packs:
-            if not isinstance(pack, RulePack):
-                raise DefinitionError("definitions", "rule_packs", f"{pack!r} is not a RulePack")
+        check_items("definitions", "rule_packs", self.rule_packs, RulePack)
         check_unique("definitions", "rule_packs", (p.name for p in self.rule_packs), "rule pack")
         for name, kind in (("tempo", Tempo), ("loki", Loki)):
             if getattr(self, name) is not None and not isinstance(getattr(self, name), kind):
                 raise DefinitionError("definitions", name, f"{getattr(self, name)!r} is not a {kind.__name__}")
-        for inst in self.instrumentation:
-            if not isinstance(inst, Instrumentation):
-                raise DefinitionError("definitions", "instrumentation", f"{inst!r} is not an Instrumentation")
+        check_items("definitions", "instrumentation", self.instrumentation, Instrumentation)
         check_unique("definitions", "instrumentation", (i.name for i in self.instrumentation), "instrumentation")
         for board in self.dashboards:
             if not isinstance(board, Dashboard):
@@ -88,9 +84,7 @@ class Bundle:
         object.__setattr__(self, "environments", tuple(self.environments))
         if not self.environments:
             raise DefinitionError(what, "environments", "is empty", "add at least one Environment")
-        for env in self.environments:
-            if not isinstance(env, Environment):
-                raise DefinitionError(what, "environments", f"{env!r} is not an Environment")
+        check_items(what, "environments", self.environments, Environment)
         check_unique(what, "environments", (e.name for e in self.environments), "environment")
         if not callable(self.define):
             raise DefinitionError(what, "define", "is not callable",

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from types import MappingProxyType
 from typing import Any, Iterable, Mapping
 
 from obs.errors import DefinitionError
@@ -89,3 +90,16 @@ def check_unique(definition: str, field: str, names: Iterable[Any], what: str) -
             raise DefinitionError(definition, field, f"duplicate {what} {name!r}",
                                   f"give each {what} a unique name")
         seen.add(name)
+
+
+def frozen_mapping(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """A read-only copy, for mapping fields of frozen definitions."""
+    return MappingProxyType(dict(mapping or {}))
+
+
+def check_items(definition: str, field: str, items: Iterable[Any], kind: type, fix: str = "") -> None:
+    """Every item is a `kind` (e.g. every rule pack a RulePack)."""
+    for item in items:
+        if not isinstance(item, kind):
+            article = "an" if kind.__name__[0] in "AEIOU" else "a"
+            raise DefinitionError(definition, field, f"{item!r} is not {article} {kind.__name__}", fix)

@@ -6,7 +6,7 @@ from types import MappingProxyType
 from typing import Any, Mapping, TypeVar
 
 from obs.errors import DefinitionError
-from obs.model.checks import check_duration, check_label_name, check_labels, check_slug
+from obs.model.checks import check_duration, check_label_name, check_labels, check_slug, frozen_mapping
 
 T = TypeVar("T")
 
@@ -69,8 +69,8 @@ class Environment:
         check_labels(self.definition, "rule_labels", self.rule_labels)
         merged = {**DEFAULT_SELECTORS, **self.selectors}
         object.__setattr__(self, "selectors", MappingProxyType(merged))
-        object.__setattr__(self, "overrides", MappingProxyType(dict(self.overrides)))
-        object.__setattr__(self, "rule_labels", MappingProxyType(dict(self.rule_labels)))
+        object.__setattr__(self, "overrides", frozen_mapping(self.overrides))
+        object.__setattr__(self, "rule_labels", frozen_mapping(self.rule_labels))
 
     def selector(self, name: str) -> str:
         """The label matchers (without braces) that select a scrape source, e.g. 'kube_state_metrics'."""

@@ -6,22 +6,17 @@ definition, the field and the fix.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
 from obs.errors import DefinitionError
 from obs.model.checks import (
     check_duration, check_label_name, check_labels, check_metric_name, check_nonempty, check_slug,
-    check_unique,
+    check_items, check_unique, frozen_mapping,
     duration_seconds,
 )
 
 SEVERITIES = ("critical", "warning", "info")
 RESERVED_ANNOTATIONS = ("summary", "description", "runbook_url", "dashboard_url")
-
-
-def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    return MappingProxyType(dict(mapping or {}))
 
 
 @dataclass(frozen=True)
@@ -33,7 +28,7 @@ class FiringAlert:
     description: str
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "labels", _frozen(self.labels))
+        object.__setattr__(self, "labels", frozen_mapping(self.labels))
         check_labels("expected alert", "labels", self.labels)
         check_nonempty("expected alert", "description", self.description)
 
@@ -52,7 +47,7 @@ class AlertTest:
     def __post_init__(self) -> None:
         what = f"alert test {self.name!r}"
         check_nonempty(what, "name", self.name)
-        object.__setattr__(self, "series", _frozen(self.series))
+        object.__setattr__(self, "series", frozen_mapping(self.series))
         object.__setattr__(self, "fires", tuple(self.fires))
         check_duration(what, "at", self.at)
         check_duration(what, "interval", self.interval)
@@ -97,8 +92,8 @@ class AlertRule:
         check_duration(what, "for_", self.for_)
         if self.keep_firing_for is not None:
             check_duration(what, "keep_firing_for", self.keep_firing_for)
-        object.__setattr__(self, "labels", _frozen(self.labels))
-        object.__setattr__(self, "annotations", _frozen(self.annotations))
+        object.__setattr__(self, "labels", frozen_mapping(self.labels))
+        object.__setattr__(self, "annotations", frozen_mapping(self.annotations))
         object.__setattr__(self, "tests", tuple(self.tests))
         check_labels(what, "labels", self.labels)
         if "severity" in self.labels:
@@ -111,9 +106,8 @@ class AlertRule:
         if self.dashboard is not None and not hasattr(self.dashboard, "uid"):
             raise DefinitionError(what, "dashboard", f"{self.dashboard!r} is not a dashboard",
                                   "pass the Dashboard object the alert links to")
+        check_items(what, "tests", self.tests, AlertTest)
         for test in self.tests:
-            if not isinstance(test, AlertTest):
-                raise DefinitionError(what, "tests", f"{test!r} is not an AlertTest")
             for fired in test.fires:
                 if duration_seconds(test.at) < duration_seconds(self.for_):
                     raise DefinitionError(
@@ -158,7 +152,7 @@ class RecordingRule:
     def __post_init__(self) -> None:
         check_metric_name(self.definition, "record", self.record)
         check_nonempty(self.definition, "expr", self.expr)
-        object.__setattr__(self, "labels", _frozen(self.labels))
+        object.__setattr__(self, "labels", frozen_mapping(self.labels))
         check_labels(self.definition, "labels", self.labels)
 
 
@@ -217,9 +211,7 @@ class RulePack:
         object.__setattr__(self, "groups", tuple(self.groups))
         if not self.groups:
             raise DefinitionError(what, "groups", "is empty", "add at least one RuleGroup")
-        for group in self.groups:
-            if not isinstance(group, RuleGroup):
-                raise DefinitionError(what, "groups", f"{group!r} is not a RuleGroup")
+        check_items(what, "groups", self.groups, RuleGroup)
         check_unique(what, "groups", (g.name for g in self.groups), "group name")
 
     @property

@@ -17,7 +17,7 @@ from typing import Any, Mapping, Sequence, Union
 
 from obs.errors import DefinitionError
 from obs.model.checks import (
-    check_duration, check_labels, check_metric_name, duration_seconds,
+    check_duration, check_labels, check_metric_name, duration_seconds, frozen_mapping,
 )
 
 WINDOW = "{{window}}"
@@ -27,10 +27,6 @@ BASE_WINDOW = "5m"
 RESERVED_LABELS = ("slo_service", "slo_name", "slo_severity", "severity", "long_window", "short_window")
 SEVERITY_OF = MappingProxyType({"page": "critical", "ticket": "warning"})
 _NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
-
-
-def _frozen(mapping: Mapping[str, str] | None) -> Mapping[str, str]:
-    return MappingProxyType(dict(mapping or {}))
 
 
 def with_window(query: str, window: str) -> str:
@@ -217,7 +213,7 @@ class SLOAlerting:
                     raise DefinitionError(what, name, f"{window!r} is not a BurnRateWindow",
                                           "write BurnRateWindow(long='1h', short='5m', factor=14.4)")
         for name in ("labels", "page_labels", "ticket_labels", "annotations"):
-            object.__setattr__(self, name, _frozen(getattr(self, name)))
+            object.__setattr__(self, name, frozen_mapping(getattr(self, name)))
             check_labels(what, name, getattr(self, name))
         for name in ("labels", "page_labels", "ticket_labels"):
             clash = set(getattr(self, name)) & set(RESERVED_LABELS)
@@ -266,7 +262,7 @@ class SLO:
             raise DefinitionError(what, "sli", f"{self.sli!r} is not an SLI",
                                   "use EventsSLI, LatencySLI or RawSLI")
         check_duration(what, "period", self.period)
-        object.__setattr__(self, "labels", _frozen(self.labels))
+        object.__setattr__(self, "labels", frozen_mapping(self.labels))
         check_labels(what, "labels", self.labels)
         clash = set(self.labels) & set(RESERVED_LABELS)
         if clash:
