@@ -102,6 +102,14 @@ def cmd_import(args: argparse.Namespace) -> int:
     return import_command(args.file, args.out, args.period)
 
 
+def cmd_new(args: argparse.Namespace) -> int:
+    from obs.scaffold import new_project
+    for path in new_project(args.dir, args.name, args.namespace):
+        print(f"wrote {path}")
+    print(f"next: cd {args.dir} && pip install -e . && obs tools install && obs build --out gitops")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="obs", description="Build an observability bundle from Python definitions.")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -142,6 +150,14 @@ def parser() -> argparse.ArgumentParser:
     sloth.add_argument("--out", type=Path, metavar="MODULE.py", help="write the module here (default: stdout)")
     sloth.add_argument("--period", default="30d", help="SLO period, Sloth's --default-slo-period (default: 30d)")
     sloth.set_defaults(func=cmd_import)
+    new = sub.add_parser("new", help="start a platform team's own bundle repo in DIR",
+                         description="Write a new repo into DIR (new or empty): pyproject.toml depending on obs, "
+                                     "a bundle module using obs.packs, obs.dashboards and obs.topologies for two "
+                                     "environments, a Makefile, a CI workflow and a README. `obs build` passes at once.")
+    new.add_argument("dir", type=Path, metavar="DIR", help="the folder to create")
+    new.add_argument("--name", help="the team or system name (default: DIR's name)")
+    new.add_argument("--namespace", help="the Kubernetes namespace of its workloads (default: the name)")
+    new.set_defaults(func=cmd_new)
     return top
 
 
