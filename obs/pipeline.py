@@ -15,6 +15,7 @@ from obs.output import drift, write_tree
 from obs.render import RenderContext, render_environment
 from obs.validate import BUILD_CHECKS, LINTERS, REQUIRED_CHECKS, TEST_CHECKS, ToolCheck, otelcol_validate
 from obs.validate.lint import LintIssue
+from obs.validate.suppress import apply_suppressions
 
 
 @dataclass(frozen=True)
@@ -35,12 +36,13 @@ def select_environments(bundle: Bundle, names: Sequence[str] | None) -> list[Env
 
 
 def render(bundle: Bundle, env_names: Sequence[str] | None = None) -> list[Rendered]:
-    """Render and lint the chosen environments (all by default); nothing is written."""
+    """Render and lint the chosen environments (all by default; the definitions' suppressions
+    applied); nothing is written."""
     results = []
     for env in select_environments(bundle, env_names):
         files = render_environment(bundle, env)
         ctx = RenderContext(bundle=bundle, env=env, defs=bundle.definitions(env))
-        issues = tuple(issue for linter in LINTERS for issue in linter(ctx))
+        issues = apply_suppressions(ctx, (issue for linter in LINTERS for issue in linter(ctx)))
         results.append(Rendered(env, files, issues))
     return results
 
