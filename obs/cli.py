@@ -75,29 +75,9 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from obs.catalogue import RENDER, catalogue
     bundle = _load(args)
-    for env in pipeline.select_environments(bundle, args.env):
-        defs = bundle.definitions(env)
-        print(f"environment {env.name} (cluster {env.cluster}, namespace {env.namespace})")
-        for pack in defs.all_rule_packs():
-            print(f"  rule pack {pack.name}")
-            for group in pack.groups:
-                print(f"    group {group.name}")
-                for rule in group.rules:
-                    if hasattr(rule, "severity"):
-                        print(f"      alert {rule.name} [{rule.severity}, for {rule.for_}, "
-                              f"{len(rule.tests)} tests]")
-                    else:
-                        print(f"      record {rule.name}")
-        for slo in defs.slos:
-            print(f"  slo {slo.service}/{slo.name} [{slo.objective}% over {slo.period}]")
-        for kind, items in (("dashboard", defs.dashboards), ("collector", defs.collectors),
-                            ("instrumentation", defs.instrumentation)):
-            for item in items:
-                print(f"  {kind} {getattr(item, 'name', item)}")
-        for backend in ("tempo", "loki"):
-            if getattr(defs, backend) is not None:
-                print(f"  {backend} config")
+    sys.stdout.write(RENDER[args.format](catalogue(bundle, pipeline.select_environments(bundle, args.env))))
     return 0
 
 
@@ -170,9 +150,13 @@ def parser() -> argparse.ArgumentParser:
                              help="do not validate collector configs with otelcol (otherwise a missing otelcol "
                                   "is an error; `obs tools install` builds it)")
 
-    listing = sub.add_parser("list", help="show what the bundle contains per environment",
-                             description="List rule packs, groups, alerts and other definitions.")
+    listing = sub.add_parser("list", help="the catalogue: alerts, SLOs, dashboards per environment",
+                             description="The bundle's catalogue per environment, for review and docs: rule "
+                                         "packs and alerts (severity, for, summary, runbook, dashboard), SLOs, "
+                                         "dashboards, collectors, and every lint suppression with its reason.")
     _common(listing, "(unused)")
+    listing.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                         help="text (default), json (for tools) or markdown (for docs and reviews)")
     listing.set_defaults(func=cmd_list)
 
     tools = sub.add_parser("tools", help="show the tools validation uses: present or missing, version, path",
