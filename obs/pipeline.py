@@ -102,6 +102,9 @@ def build(bundle: Bundle, out: Path, env_names: Sequence[str] | None = None,
         raise_on_lint_errors(results)
     for result in results:
         write_tree(out / result.env.name, result.files)
+        report += [f"warning: {result.env.name}: extra resource {extra!r} is not in {out / result.env.name} yet; "
+                   "kustomize fails until you add it" for extra in bundle.definitions(result.env).extra_resources
+                   if not (out / result.env.name / extra).exists()]
     return results, report
 
 
