@@ -47,6 +47,10 @@ check: install
 test: install tools
 	$(BIN)/pytest -q
 
+# The API reference generated from the docstrings with pdoc, in docs/api/ (generated, not committed).
+docs: install
+	$(BIN)/python docs/api.py docs/api
+
 bench: install
 	$(BIN)/python tests/bench_build.py
 
