@@ -47,7 +47,7 @@ def print_status(rows: Sequence[Status], needs: Needs, out: IO[str] = sys.stdout
         print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)) + "  " + line[3], file=out)
     for row in rows:
         if not row.path:
-            print(f"\n{row.tool.name} ({row.tool.purpose}):\n  {row.problem}\n  by hand: {row.tool.by_hand}",
+            print(f"\n{row.tool.name}: {row.tool.purpose}\n  {row.problem}\n  by hand: {row.tool.by_hand}",
                   file=out)
 
 

@@ -81,9 +81,9 @@ def otelcol(manifest: dict[str, Any] | None = None) -> Path:
     on PATH."""
     from obs.collector.builder import cached_binary, reference_manifest
     cached = cached_binary(manifest or reference_manifest(), CACHE_DIR)
-    hint = (f"run `{INSTALL_COMMAND}` (builds otelcol with the collector builder from the bundle's manifest, "
-            f"~10 min the first time, cached in {CACHE_DIR}), or build without collector validation: "
-            "`obs build --no-otelcol`")
+    hint = (f"run `{INSTALL_COMMAND}`, which builds otelcol from the bundle's own collector components "
+            f"(~10 min the first time, then cached in {CACHE_DIR}); or pass --no-otelcol to skip validating "
+            "collector configs")
     return find_tool("otelcol", "OBS_OTELCOL", hint, [cached] if cached else [])
 
 
