@@ -3,13 +3,14 @@ or an OpenTelemetryCollector (opentelemetry.io/v1beta1) resource for the OpenTel
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from obs.collector.checks import walk
 from obs.collector.config import render_config
 from obs.collector.model import Collector
 from obs.collector.registry import CONTRIB_IMAGE
 from obs.errors import DefinitionError
+from obs.model.environment import Environment
 from obs.render.base import RenderContext
 from obs.render.kubernetes import object_metadata
 from obs.serialize import to_yaml
@@ -34,6 +35,19 @@ def service_name(collector: Collector) -> str:
     """Name of the collector's Service: its own name, or, for output='operator', the name the
     OpenTelemetry Operator gives the Service it creates (`<name>-collector`)."""
     return f"{collector.name}-collector" if collector.output == "operator" else collector.name
+
+
+def job_selector(collectors: Sequence[Collector]) -> str:
+    """A `job` matcher for the self-metrics of these collectors: their ServiceMonitors set `job`
+    to the Service name."""
+    names = sorted({service_name(c).replace(".", "\\\\.") for c in collectors})  # DNS names: only '.' is special
+    return f'job=~"{"|".join(names)}"'
+
+
+def collector_scope(env: Environment, collectors: Sequence[Collector] | None) -> Environment:
+    """`env` with its `otel_collector` selector narrowed to these collectors' jobs, for the
+    self-monitoring alerts and dashboard; unchanged when `collectors` is None."""
+    return env if collectors is None else env.with_selectors(otel_collector=job_selector(collectors))
 
 
 def service_host(collector: Collector, namespace: str) -> str:

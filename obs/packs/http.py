@@ -16,7 +16,7 @@ from typing import Sequence
 
 from obs import AlertRule, AlertTest, Environment, FiringAlert
 from obs.promql import by, on, selector
-from rules.testdata import (
+from obs.packs.testdata import (
     counter, fmt, humanize_duration, humanize_percentage, minutes, selector_labels, source_series,
 )
 

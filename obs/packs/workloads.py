@@ -10,10 +10,10 @@ from __future__ import annotations
 from obs import AlertRule, AlertTest, Environment, FiringAlert, RulePack
 from obs.model.checks import format_duration
 from obs.promql import by
-from rules import pods
-from rules.kube import NAMESPACE, ksm_and, ksm_max, ksm_sel
-from rules.packs import assemble
-from rules.testdata import flat, humanize_duration, ksm, minutes, steps
+from obs.packs import pods
+from obs.packs.kube import ksm_and, ksm_max, ksm_sel, test_namespace
+from obs.packs.assemble import assemble
+from obs.packs.testdata import flat, humanize_duration, ksm, minutes, steps
 
 DEPLOYMENT = ("namespace", "deployment")
 STATEFULSET = ("namespace", "statefulset")
@@ -21,7 +21,7 @@ JOB = ("namespace", "job_name")
 
 
 def _deploy(env: Environment, metric: str, **labels: str) -> str:
-    return ksm(env, metric, namespace=NAMESPACE, deployment="web", **labels)
+    return ksm(env, metric, namespace=test_namespace(env), deployment="web", **labels)
 
 
 def _condition(env: Environment, metric: str, name: str, keys: dict[str, str], status: str,
@@ -41,12 +41,12 @@ def _replicas_mismatch(env: Environment, name: str, kind: str, obj: str, metrics
     keys = ("namespace", kind)
 
     def case(test: str, spec: int, count: int, rolling: bool = False) -> AlertTest:
-        fires = [FiringAlert({env.cluster_label: env.cluster, "namespace": NAMESPACE, kind: obj},
-                             f"{NAMESPACE}/{obj} has {spec - count} replica(s) fewer {word} than desired "
+        fires = [FiringAlert({env.cluster_label: env.cluster, "namespace": test_namespace(env), kind: obj},
+                             f"{test_namespace(env)}/{obj} has {spec - count} replica(s) fewer {word} than desired "
                              f"for longer than {for_}.")] if spec > count and not rolling else []
-        series = {ksm(env, metric, namespace=NAMESPACE, **{kind: obj}): flat(value, at)
+        series = {ksm(env, metric, namespace=test_namespace(env), **{kind: obj}): flat(value, at)
                   for metric, value in ((desired, spec), (have, count))}
-        series[ksm(env, updated, namespace=NAMESPACE, **{kind: obj})] = \
+        series[ksm(env, updated, namespace=test_namespace(env), **{kind: obj})] = \
             steps([spec - 1 if rolling and i < at - 3 else spec for i in range(at + 1)])
         return AlertTest(test, series, at=f"{at}m", fires=fires)
 
@@ -72,14 +72,14 @@ def deployment_mismatch(env: Environment) -> AlertRule:
 def deployment_rollout_stuck(env: Environment) -> AlertRule:
     for_ = env.param("DeploymentRolloutStuck.for", "5m")
     at = minutes(for_) + 5
-    keys = {"namespace": NAMESPACE, "deployment": "web"}
+    keys = {"namespace": test_namespace(env), "deployment": "web"}
 
     def case(name: str, stuck: bool) -> AlertTest:
         series = _condition(env, "kube_deployment_status_condition", "Progressing", keys,
                             "false" if stuck else "true", at)
         series[_deploy(env, "kube_deployment_status_replicas_updated")] = flat(1, at)
         fires = [FiringAlert({env.cluster_label: env.cluster, **keys},
-                             f"The rollout of {NAMESPACE}/web passed its progress deadline "
+                             f"The rollout of {test_namespace(env)}/web passed its progress deadline "
                              f"(Progressing=False for more than {for_}); 1 replica(s) run the new pod "
                              "template.")] if stuck else []
         return AlertTest(name, series, at=f"{at}m", fires=fires)
@@ -104,8 +104,8 @@ def deployment_unavailable(env: Environment) -> AlertRule:
     at = minutes(for_) + 5
 
     def case(name: str, spec: int, available: int) -> AlertTest:
-        fires = [FiringAlert({env.cluster_label: env.cluster, "namespace": NAMESPACE, "deployment": "web"},
-                             f"{NAMESPACE}/web wants {spec} replica(s) but has had none available for "
+        fires = [FiringAlert({env.cluster_label: env.cluster, "namespace": test_namespace(env), "deployment": "web"},
+                             f"{test_namespace(env)}/web wants {spec} replica(s) but has had none available for "
                              f"{for_}.")] if spec and not available else []
         return AlertTest(name, {_deploy(env, "kube_deployment_spec_replicas"): flat(spec, at),
                                 _deploy(env, "kube_deployment_status_replicas_available"): flat(available, at)},
@@ -125,7 +125,7 @@ def deployment_unavailable(env: Environment) -> AlertRule:
 
 
 def _sts(env: Environment, metric: str, **labels: str) -> str:
-    return ksm(env, metric, namespace=NAMESPACE, statefulset="db", **labels)
+    return ksm(env, metric, namespace=test_namespace(env), statefulset="db", **labels)
 
 
 def statefulset_mismatch(env: Environment) -> AlertRule:
@@ -145,8 +145,8 @@ def statefulset_rollout(env: Environment) -> AlertRule:
                   _sts(env, "kube_statefulset_status_replicas_updated"): updated,
                   _sts(env, revisions[0], revision="db-5c6b8d7f9" if new_current else "db-7d9f6c4b8"): flat(1, at),
                   _sts(env, revisions[1], revision="db-5c6b8d7f9"): flat(1, at)}
-        fires = [FiringAlert({env.cluster_label: env.cluster, "namespace": NAMESPACE, "statefulset": "db"},
-                             f"2 of {NAMESPACE}/db's replicas still run the old revision and the update has not "
+        fires = [FiringAlert({env.cluster_label: env.cluster, "namespace": test_namespace(env), "statefulset": "db"},
+                             f"2 of {test_namespace(env)}/db's replicas still run the old revision and the update has not "
                              f"progressed for longer than {for_}.")] if stuck else []
         return AlertTest(name, series, at=f"{at}m", fires=fires)
 
@@ -172,7 +172,7 @@ def statefulset_rollout(env: Environment) -> AlertRule:
 
 
 def _job(env: Environment, metric: str, **labels: str) -> str:
-    return ksm(env, metric, namespace=NAMESPACE, job_name="report-28410", **labels)
+    return ksm(env, metric, namespace=test_namespace(env), job_name="report-28410", **labels)
 
 
 def _job_condition(env: Environment, metric: str, value: int, at: int) -> dict[str, str]:
@@ -198,9 +198,9 @@ def job_failed(env: Environment) -> AlertRule:
                     "ago, failed (its Failed condition is True); the alert clears when the Job is deleted.",
         tests=[AlertTest("backoff limit exceeded",
                          {**started, **_job_condition(env, "kube_job_failed", 1, at), **failed_pods}, at=f"{at}m",
-                         fires=[FiringAlert({env.cluster_label: env.cluster, "namespace": NAMESPACE,
+                         fires=[FiringAlert({env.cluster_label: env.cluster, "namespace": test_namespace(env),
                                              "job_name": "report-28410"},
-                                            f"Job {NAMESPACE}/report-28410, started {humanize_duration(at * 60)} ago, "
+                                            f"Job {test_namespace(env)}/report-28410, started {humanize_duration(at * 60)} ago, "
                                             "failed (its Failed condition is True); the alert clears when the Job "
                                             "is deleted.")]),
                AlertTest("pods failed but a retry succeeded", {**started, **retried}, at=f"{at}m")],
@@ -215,8 +215,8 @@ def job_running_too_long(env: Environment) -> AlertRule:
     def case(name: str, active: int) -> AlertTest:
         series = {_job(env, "kube_job_status_start_time"): flat(0, at),
                   _job(env, "kube_job_status_active"): flat(active, at)}
-        fires = [FiringAlert({env.cluster_label: env.cluster, "namespace": NAMESPACE, "job_name": "report-28410"},
-                             f"Job {NAMESPACE}/report-28410 has been running for {humanize_duration(at * 60)}, "
+        fires = [FiringAlert({env.cluster_label: env.cluster, "namespace": test_namespace(env), "job_name": "report-28410"},
+                             f"Job {test_namespace(env)}/report-28410 has been running for {humanize_duration(at * 60)}, "
                              f"longer than {limit}.")] if active else []
         return AlertTest(name, series, at=f"{at}m", fires=fires)
 

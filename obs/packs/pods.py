@@ -11,11 +11,11 @@ import math
 
 from obs import AlertRule, AlertTest, Environment, FiringAlert
 from obs.promql import by, on
-from rules.kube import (
-    NAMESPACE, cadvisor_series, container_selector, container_series, ksm_and, ksm_max, ksm_sel, phase_series,
+from obs.packs.kube import (
+    test_namespace, cadvisor_series, container_selector, container_series, ksm_and, ksm_max, ksm_sel, phase_series,
     pod_series,
 )
-from rules.testdata import (
+from obs.packs.testdata import (
     counter, flat, fmt, humanize_bytes, humanize_duration, humanize_percentage, minutes, steps,
 )
 
@@ -25,7 +25,7 @@ MiB = 1024 * 1024
 
 
 def _container_labels(env: Environment, pod: str, container: str) -> dict[str, str]:
-    return {env.cluster_label: env.cluster, "namespace": NAMESPACE, "pod": pod, "container": container}
+    return {env.cluster_label: env.cluster, "namespace": test_namespace(env), "pod": pod, "container": container}
 
 
 def _restarts(env: Environment, pod: str, container: str) -> str:
@@ -41,7 +41,7 @@ def pod_restarting(env: Environment) -> AlertRule:
         # Integer restart counts, `per_hour` of them in every 1h window.
         values = steps([i * per_hour // 60 for i in range(at + 1)])
         fires = [FiringAlert(_container_labels(env, "api-6d8f9c7b5-x2k4q", "api"),
-                             f"Container api of {NAMESPACE}/api-6d8f9c7b5-x2k4q restarted about {per_hour} "
+                             f"Container api of {test_namespace(env)}/api-6d8f9c7b5-x2k4q restarted about {per_hour} "
                              "times in the last hour.")] if per_hour > threshold else []
         return AlertTest(name, {_restarts(env, "api-6d8f9c7b5-x2k4q", "api"): values}, at=f"{at}m", fires=fires)
 
@@ -69,7 +69,7 @@ def pod_oom_killed(env: Environment) -> AlertRule:
                   container_series(env, reason, pod, container, reason=why): f"_x{restart_at - 1} 1x{at - restart_at}"}
         recent = at - restart_at < 10 and why == "OOMKilled"
         fires = [FiringAlert(_container_labels(env, pod, container),
-                             f"Container {container} of {NAMESPACE}/{pod} restarted 1 time(s) in the last 10m "
+                             f"Container {container} of {test_namespace(env)}/{pod} restarted 1 time(s) in the last 10m "
                              "and was last terminated by the OOM killer.")] if recent else []
         return AlertTest(name, series, at=f"{at}m", fires=fires)
 
@@ -101,8 +101,8 @@ def pod_pending(env: Environment) -> AlertRule:
         if running > 0:
             timeline["Running"] = f"0x{pending_minutes - 1} 1x{running}"
         series = {pod_series(env, "kube_pod_created", pod): flat(0, at), **phase_series(env, pod, timeline)}
-        fires = [FiringAlert({env.cluster_label: env.cluster, "namespace": NAMESPACE, "pod": pod},
-                             f"Pod {NAMESPACE}/{pod} has been Pending since it was created "
+        fires = [FiringAlert({env.cluster_label: env.cluster, "namespace": test_namespace(env), "pod": pod},
+                             f"Pod {test_namespace(env)}/{pod} has been Pending since it was created "
                              f"{humanize_duration(at * 60)} ago.")] if running <= 0 else []
         return AlertTest(name, series, at=f"{at}m", fires=fires)
 
@@ -129,8 +129,8 @@ def pod_not_ready(env: Environment) -> AlertRule:
                   for c in ("true", "false", "unknown")}
         series[pod_series(env, "kube_pod_created", pod)] = flat(0, at)
         series.update(phase_series(env, pod, {phase: flat(1, at)}))
-        fires = [FiringAlert({env.cluster_label: env.cluster, "namespace": NAMESPACE, "pod": pod},
-                             f"Pod {NAMESPACE}/{pod} is Running but has not been Ready for more than {for_}; "
+        fires = [FiringAlert({env.cluster_label: env.cluster, "namespace": test_namespace(env), "pod": pod},
+                             f"Pod {test_namespace(env)}/{pod} is Running but has not been Ready for more than {for_}; "
                              f"it was created {humanize_duration(at * 60)} ago.")
                  ] if ready == "false" and phase == "Running" else []
         return AlertTest(name, series, at=f"{at}m", fires=fires)
@@ -229,7 +229,7 @@ def _ratio_tests(env: Environment, resource: str, unit: str, threshold: float, a
                 basis = "limit" if limit is not None else "request"
                 fires.append(FiringAlert(
                     {**_container_labels(env, pod, container), "basis": basis},
-                    f"Container {container} of {NAMESPACE}/{pod} uses {humanize_percentage(ratio)} of its "
+                    f"Container {container} of {test_namespace(env)}/{pod} uses {humanize_percentage(ratio)} of its "
                     f"{word} {basis}."))
         series[_usage_series(env, resource, pod, "")] = _usage_values(resource, 10 * size, at)
         return AlertTest(name, series, at=f"{at}m", fires=fires)
@@ -264,10 +264,10 @@ def resource_unbounded(env: Environment) -> AlertRule:
                                     resource="cpu", unit="core")] = flat(1, at)
         else:
             fires = [FiringAlert({**_container_labels(env, pod, "loader"), "resource": "cpu"},
-                                 f"Container loader of {NAMESPACE}/{pod} uses {fmt(0.25)} CPU cores and sets "
+                                 f"Container loader of {test_namespace(env)}/{pod} uses {fmt(0.25)} CPU cores and sets "
                                  "neither a cpu request nor a cpu limit."),
                      FiringAlert({**_container_labels(env, pod, "loader"), "resource": "memory"},
-                                 f"Container loader of {NAMESPACE}/{pod} uses {humanize_bytes(256 * MiB)}B of "
+                                 f"Container loader of {test_namespace(env)}/{pod} uses {humanize_bytes(256 * MiB)}B of "
                                  "memory and sets neither a memory request nor a memory limit.")]
         return AlertTest(name, series, at=f"{at}m", fires=fires)
 

@@ -6,7 +6,11 @@ its Prometheus endpoint, checked against the running binary (counters carry no `
 units are not appended: `otelcol_receiver_accepted_spans`, `otelcol_process_memory_rss`)."""
 from __future__ import annotations
 
+from typing import Sequence
+
 from obs import Environment
+from obs.collector import Collector
+from obs.collector.kubernetes import collector_scope
 from obs.collector import selfmetrics as m
 from obs.grafana import Dashboard, Query, Row, stat, timeseries, variables
 
@@ -45,9 +49,12 @@ def _failure_ratio(env: Environment, signal: str) -> str:
     return f"sum({_rate(env, failed)})\n/ (sum({_rate(env, failed)}) + sum({_rate(env, sent)}))"
 
 
-def dashboard(env: Environment, bundle: str) -> Dashboard:
-    """The collector health dashboard for the chosen collector jobs."""
-    job = variables.label_values("job", f"{m.PROCESS_UPTIME}{{{variables.scope(env)}}}", "job", "Collector")
+def dashboard(env: Environment, bundle: str, collectors: Sequence[Collector] | None = None) -> Dashboard:
+    """The health dashboard of `collectors` (default: the jobs the environment's `otel_collector`
+    selector selects); its Collector variable lists their jobs."""
+    env = collector_scope(env, collectors)
+    jobs = variables.scope(env, env.selector("otel_collector"))
+    job = variables.label_values("job", f"{m.PROCESS_UPTIME}{{{jobs}}}", "job", "Collector")
     scope = variables.scope(env, JOB)
     size, capacity = f"{m.EXPORTER_QUEUE_SIZE}{{{scope}}}", f"{m.EXPORTER_QUEUE_CAPACITY}{{{scope}}}"
     return Dashboard(

@@ -9,8 +9,8 @@ with one failure does not page. The latency quantile aggregates buckets per rout
 from __future__ import annotations
 
 from obs import Environment, RulePack
-from rules.http import error_ratio_alert, latency_alert
-from rules.packs import assemble
+from obs.packs.http import error_ratio_alert, latency_alert
+from obs.packs.assemble import assemble
 
 ROUTE = ("job", "http_route")
 

@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import math
 import re
+
+try:  # the stdlib's regex parser, to write an example a matcher selects
+    import re._constants as _c
+    import re._parser as _regex_parser
+except ImportError:  # pragma: no cover - Python < 3.11
+    import sre_constants as _c  # type: ignore[no-redef]
+    import sre_parse as _regex_parser  # type: ignore[no-redef]
 from typing import Sequence
 
 from obs import Environment
+from obs.errors import DefinitionError
 from obs.model.checks import duration_seconds
 from obs.promql import series
 
-_EQUALITY = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"')
+_MATCHER = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"')
 
 # What each scrape source puts on its series besides the metric's own labels.
 SOURCE_LABELS: dict[str, dict[str, str]] = {
@@ -28,11 +36,105 @@ SOURCE_LABELS: dict[str, dict[str, str]] = {
 }
 
 
+def matchers(selector: str) -> list[tuple[str, str, str]]:
+    """(label, operator, value) of every matcher in a selector such as 'job="x", ns=~"a|b"'."""
+    return [(name, op, value.replace('\\"', '"').replace("\\\\", "\\"))
+            for name, op, value in _MATCHER.findall(selector)]
+
+
+def _matches(op: str, pattern: str, value: str) -> bool:
+    if op == "=":
+        return value == pattern
+    if op == "!=":
+        return value != pattern
+    try:
+        found = re.fullmatch(pattern, value) is not None
+    except re.error:
+        return False
+    return found if op == "=~" else not found
+
+
+def _candidates(pattern: str) -> list[str]:
+    """Shortest examples of each top-level alternative of a regex matcher (e.g. 'team-(a|b)/.+'
+    -> ['team-a/x']); empty when the pattern is beyond this small generator."""
+    try:
+        tree = _regex_parser.parse(pattern)
+    except Exception:  # noqa: BLE001 - an RE2 construct Python cannot parse: no candidate
+        return []
+    branches = tree.data[0][1][1] if len(tree.data) == 1 and tree.data[0][0] == _c.BRANCH else [tree]
+    out = []
+    for branch in branches:
+        try:
+            out.append(_example(branch))
+        except ValueError:
+            continue
+    return out
+
+
+def _example(items) -> str:
+    """The shortest string a parsed regex matches (letters for classes and wildcards)."""
+    text = []
+    for op, arg in items:
+        if op == _c.LITERAL:
+            text.append(chr(arg))
+        elif op == _c.ANY:
+            text.append("x")
+        elif op == _c.IN:
+            text.append(_in_example(arg))
+        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", None)):
+            low, _, sub = arg
+            text.append(_example(sub) * low)
+        elif op == _c.SUBPATTERN:
+            text.append(_example(arg[-1]))
+        elif op == _c.BRANCH:
+            text.append(_example(arg[1][0]))
+        elif op == _c.AT:
+            continue
+        else:
+            raise ValueError(f"no example for {op}")
+    return "".join(text)
+
+
+def _in_example(items) -> str:
+    for op, arg in items:
+        if op == _c.LITERAL:
+            return chr(arg)
+        if op == _c.RANGE:
+            return chr(arg[0])
+        if op == _c.CATEGORY:
+            return "0" if "DIGIT" in str(arg) and "NOT" not in str(arg) else "a"
+    raise ValueError("negated or empty class")
+
+
+def sample_value(rules: list[tuple[str, str]], preferred: str) -> str | None:
+    """A label value that satisfies every (operator, value) rule: `preferred` when it does, else
+    one derived from the rules; None when no candidate fits."""
+    candidates = [value for op, value in rules if op == "="] + [preferred]
+    for op, value in rules:
+        if op == "=~":
+            candidates += _candidates(value)
+    candidates += ["x", "default", "app"]
+    return next((c for c in candidates if all(_matches(op, v, c) for op, v in rules)), None)
+
+
+def sample_label(env: Environment, source: str, label: str, preferred: str) -> str:
+    """A value of `label` that the environment's `source` selector selects, for test series."""
+    rules = [(op, value) for name, op, value in matchers(env.selector(source)) if name == label]
+    value = sample_value(rules, preferred)
+    if value is None:
+        raise DefinitionError(env.definition, f"selectors[{source!r}]",
+                              f"no test value of {label!r} satisfies {env.selector(source)!r}",
+                              f'add an equality matcher for the test data, e.g. {label}="{preferred}"')
+    return value
+
+
 def selector_labels(env: Environment, source: str) -> dict[str, str]:
-    """Labels a series of `source` carries in `env`: the defaults above, with every equality
-    matcher of the environment's selector applied, so selector overrides keep tests valid."""
+    """Labels a series of `source` carries in `env`: the defaults above, with each label the
+    environment's selector constrains set to a value that selector selects, so selector
+    overrides (another namespace, job or cluster) keep the packs' cases valid."""
     labels = dict(SOURCE_LABELS[source])
-    labels.update(dict(_EQUALITY.findall(env.selector(source))))
+    for name in {name for name, _, _ in matchers(env.selector(source))}:
+        labels[name] = sample_label(env, source, name, labels.get(name, "x"))
     labels[env.cluster_label] = env.cluster
     return labels
 

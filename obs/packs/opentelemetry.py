@@ -11,11 +11,15 @@ sampled a trace has no sampled="true" series at all, so LowTraceSampling treats 
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 from obs import AlertRule, AlertTest, Environment, FiringAlert, RulePack
+from obs.collector import Collector
+from obs.collector.kubernetes import collector_scope
 from obs.promql import by, selector
-from rules.http import error_ratio_alert, latency_alert
-from rules.packs import assemble
-from rules.testdata import counter, flat, fmt, humanize_percentage, minutes, selector_labels, source_series
+from obs.packs.http import error_ratio_alert, latency_alert
+from obs.packs.assemble import assemble
+from obs.packs.testdata import counter, flat, fmt, humanize_percentage, minutes, selector_labels, source_series
 
 SERVICE = ("job",)
 
@@ -151,11 +155,16 @@ def receiver_refusing(env: Environment) -> AlertRule:
                           "were refused (usually by the memory limiter)", 0.01)
 
 
-def pack(env: Environment, dashboard: object | None = None,
-         service_dashboard: object | None = None) -> RulePack:
-    """Service error rate and latency, and the collector's queues, exports, receivers and sampling.
+def pack(env: Environment, dashboard: object | None = None, service_dashboard: object | None = None,
+         collectors: Sequence[Collector] | None = None) -> RulePack:
+    """Service error rate and latency, and the health of `collectors` (default: whatever the
+    environment's `otel_collector` selector selects): queues, exports, receivers and sampling.
     Collector alerts link to `dashboard`; service alerts to `service_dashboard` when given."""
+    scoped = collector_scope(env, collectors)
     return assemble(env, dashboard, "opentelemetry", "OpenTelemetry services and collector", {
         "opentelemetry.services": [high_error_rate, high_latency],
-        "opentelemetry.collector": [queue_full, export_failing, receiver_refusing, low_trace_sampling],
+        "opentelemetry.collector": [lambda _, make=make: make(scoped) for make in COLLECTOR_ALERTS],
     }, group_dashboards={"opentelemetry.services": service_dashboard})
+
+
+COLLECTOR_ALERTS = (queue_full, export_failing, receiver_refusing, low_trace_sampling)

@@ -5,9 +5,8 @@ import hashlib
 
 from obs import Environment
 from obs.promql import by, on, selector
-from rules.testdata import cadvisor, ksm
+from obs.packs.testdata import cadvisor, ksm, sample_label
 
-NAMESPACE = "shop"
 POD_UID = "3f1c2b9e-8d1a-4b6f-9f0e-1a2b3c4d5e6f"
 
 
@@ -34,9 +33,15 @@ def container_selector(env: Environment, metric: str) -> str:
                     'container!=""', 'container!="POD"')
 
 
+def test_namespace(env: Environment) -> str:
+    """The namespace of the packs' test objects: one the environment's `namespaces` selector
+    selects (e.g. 'acme' for namespace="acme"), so the cases follow the selector."""
+    return sample_label(env, "namespaces", "namespace", "shop")
+
+
 def pod_series(env: Environment, metric: str, pod: str, **labels: str) -> str:
     """A ksm v2 pod-level series (namespace, pod, uid)."""
-    return ksm(env, metric, namespace=NAMESPACE, pod=pod, uid=POD_UID, **labels)
+    return ksm(env, metric, namespace=test_namespace(env), pod=pod, uid=POD_UID, **labels)
 
 
 def container_series(env: Environment, metric: str, pod: str, container: str, **labels: str) -> str:
@@ -47,7 +52,7 @@ def container_series(env: Environment, metric: str, pod: str, container: str, **
 def cadvisor_series(env: Environment, metric: str, pod: str, container: str) -> str:
     """A cAdvisor container series as the kubelet exposes it (id, image, name, namespace, pod)."""
     cid = hashlib.sha256(f"{pod}/{container}".encode()).hexdigest()[:12]
-    return cadvisor(env, metric, container=container, pod=pod, namespace=NAMESPACE,
+    return cadvisor(env, metric, container=container, pod=pod, namespace=test_namespace(env),
                     id=f"/kubepods/burstable/pod{POD_UID}/{cid}", name=cid,
                     image=f"registry.example.com/shop/{container}:1.4.2")
 
