@@ -166,3 +166,15 @@ def test_a_missing_otelcol_stops_build_unless_no_otelcol(team_repo):
     assert skipped.returncode == 0, skipped.stderr
     assert "SKIPPED otelcol validate" in skipped.stdout
     assert (team_repo / "out" / "prod" / "collector" / "gateway.yaml").is_file()
+
+
+def test_a_bundle_without_collectors_needs_no_otelcol(tmp_path):
+    """`obs tools` does not ask for what validation will not run; installing otelcol anyway says why not."""
+    env = {"OBS_OTELCOL": str(tmp_path / "no-otelcol")}
+    spec = ("--bundle", "tests.sample_bundle:bundle")
+    status = obs("tools", *spec, cwd=tmp_path, env=env)
+    otelcol_row = next(line for line in status.stdout.splitlines() if line.startswith("otelcol "))
+    assert "not needed (no collectors)" in otelcol_row
+    assert status.returncode == 0, status.stdout  # promtool and amtool are there, otelcol is not needed
+    refused = obs("tools", "install", "otelcol", *spec, cwd=tmp_path, env=env)
+    assert refused.returncode == 2 and "has no collectors" in refused.stderr and "--all-components" in refused.stderr

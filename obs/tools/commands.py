@@ -38,9 +38,10 @@ def print_status(rows: Sequence[Status], needs: Needs, out: IO[str] = sys.stdout
     print(f"tools for {needs.source} (cache: {find.CACHE_DIR})", file=out)
     table = [("TOOL", "STATE", "VERSION", "PATH")]
     for row in rows:
-        state = "present" if row.path else ("MISSING" if row.needed else "missing (optional)")
         if not row.tool.needed(needs):
-            state += ", not needed (no collectors)"
+            state = f"{'present' if row.path else 'missing'}, not needed (no collectors)"
+        else:
+            state = "present" if row.path else ("MISSING" if row.needed else "missing (optional)")
         table.append((row.tool.name, state, row.version or "-", str(row.path or "-")))
     widths = [max(len(line[i]) for line in table) for i in range(3)]
     for line in table:
