@@ -89,8 +89,10 @@ def test_install_builds_amtool_with_go_into_an_empty_cache(tmp_path):
     go = shutil.which("go") or shutil.which("go", path="/usr/local/go/bin")
     if go is None:
         pytest.skip("go is not installed")
-    cache = tmp_path / "cache"
-    env = {"OBS_CACHE_DIR": str(cache), "PATH": str(Path(go).parent)}  # no Debian amtool on this PATH
+    cache, bin_dir = tmp_path / "cache", tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "go").symlink_to(go)
+    env = {"OBS_CACHE_DIR": str(cache), "PATH": str(bin_dir)}  # go only: no Debian amtool on this PATH
     result = obs("tools", "install", "amtool", "--no-apt", cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     binary = cache / "amtool-v0.28.1" / "amtool"
