@@ -36,9 +36,9 @@ def environment_catalogue(bundle: Bundle, env: Environment) -> dict[str, Any]:
     packs = defs.all_rule_packs()
     return {
         "name": env.name, "cluster": env.cluster, "namespace": env.namespace,
-        "rule_packs": [{"name": p.name, "groups": [g.name for g in p.groups],
-                        "recording_rules": sorted({r.name for g in p.groups for r in g.rules
-                                                   if not isinstance(r, AlertRule)})} for p in packs],
+        "rule_packs": [{"name": p.name, "groups": [
+            {"name": g.name, "recording_rules": [r.name for r in g.rules if not isinstance(r, AlertRule)]}
+            for g in p.groups]} for p in packs],
         "alerts": [_alert(env, p.name, g.name, a) for p in packs for g in p.groups for a in g.alerts],
         "slos": [{"service": s.service, "name": s.name, "objective": s.objective, "period": s.period,
                   "sli": s.sli.kind, "description": s.description, "suppressed": _suppressions(s.suppress)}
@@ -69,13 +69,12 @@ def as_text(data: dict[str, Any]) -> str:
         for pack in env["rule_packs"]:
             lines.append(f"  rule pack {pack['name']}")
             for group in pack["groups"]:
-                lines.append(f"    group {group}")
-                for alert in (a for a in alerts if a["pack"] == pack["name"] and a["group"] == group):
+                lines.append(f"    group {group['name']}")
+                for alert in (a for a in alerts if a["pack"] == pack["name"] and a["group"] == group["name"]):
                     lines.append(f"      alert {alert['name']} [{alert['severity']}, for {alert['for']}, "
                                  f"{alert['tests']} tests]")
                     lines += _suppressed_lines(alert["suppressed"], "        ")
-            if pack["recording_rules"]:
-                lines.append(f"    {len(pack['recording_rules'])} recording rules")
+                lines += [f"      record {name}" for name in group["recording_rules"]]
         for slo in env["slos"]:
             lines.append(f"  slo {slo['service']}/{slo['name']} [{slo['objective']}% over {slo['period']}]")
             lines += _suppressed_lines(slo["suppressed"], "    ")
