@@ -96,3 +96,16 @@ def test_an_slo_suppression_covers_the_rules_generated_from_it():
     assert findings(slos=[slo(suppress={"cluster-label": "x", "unit-tests": "y"})]) == [
         "error: SLO 'api/availability': [unused-suppression] suppresses [unit-tests] but no finding matches (fix: "
         "remove the suppression, or correct its rule id or panel title)"]
+
+
+def test_a_logql_alert_suppression_works_like_a_promql_one():
+    from obs.backends import LocalStorage, Loki, LokiRulePack
+    expr = 'sum(rate({app="api"} |= "error" [5m])) > 1'  # drops the cluster label
+
+    def loki(**extra) -> Loki:
+        alert = AlertRule("ApiLogErrors", expr, "warning", "Errors in the logs", "{{ $value }} errors per second",
+                          **extra)
+        return Loki(LocalStorage("/loki"), rule_packs=[LokiRulePack("api-logs", [RuleGroup("api", [alert])])])
+
+    assert any("[cluster-label]" in f for f in findings(loki=loki()))
+    assert findings(loki=loki(suppress={"cluster-label": "one Loki per cluster"})) == []

@@ -35,8 +35,9 @@ class Target:
 def targets(ctx: RenderContext) -> Iterator[Target]:
     """Every suppression of the environment's definitions, in definition order."""
     from obs.slo.rules import slo_rule_packs  # obs.slo builds on the model
-    for pack in ctx.defs.all_rule_packs():
-        for alert in pack.alerts:
+    loki_packs = ctx.defs.loki.rule_packs if ctx.defs.loki is not None else ()
+    for pack in (*ctx.defs.all_rule_packs(), *loki_packs):
+        for alert in (alert for group in pack.groups for alert in group.alerts):
             for item in alert.suppress:
                 yield Target(alert.definition, frozenset({alert.definition}), item)
     for slo in ctx.defs.slos:
