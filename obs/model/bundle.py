@@ -10,6 +10,7 @@ from obs.backends.tempo import Tempo
 from obs.errors import DefinitionError
 from obs.grafana.dashboard import Dashboard
 from obs.model.checks import check_items, check_slug, check_unique
+from obs.model.paths import check_relative_path
 from obs.instrumentation.model import Instrumentation
 from obs.model.environment import Environment
 from obs.model.rules import RulePack
@@ -31,12 +32,18 @@ class Definitions:
     tempo: Tempo | None = None
     loki: Loki | None = None
     instrumentation: Sequence[Instrumentation] = ()
+    # Manifests the team keeps in the environment's folder (obs keeps files it did not write), listed in
+    # kustomization.yaml after obs's own: paths relative to the folder, e.g. 'kubernetes/sealed-secret.yaml'.
+    extra_resources: Sequence[str] = ()
     # Set by Bundle.definitions(): SLO rules need the environment's cluster label and name.
     environment: Environment | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        for name in ("rule_packs", "slos", "dashboards", "collectors", "instrumentation"):
+        for name in ("rule_packs", "slos", "dashboards", "collectors", "instrumentation", "extra_resources"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
+        for path in self.extra_resources:
+            check_relative_path("definitions", "extra_resources", path)
+        check_unique("definitions", "extra_resources", self.extra_resources, "extra resource")
         check_items("definitions", "rule_packs", self.rule_packs, RulePack)
         check_unique("definitions", "rule_packs", (p.name for p in self.rule_packs), "rule pack")
         for name, kind in (("tempo", Tempo), ("loki", Loki)):
