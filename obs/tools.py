@@ -30,6 +30,10 @@ def promtool() -> Path:
     return find_tool("promtool", "OBS_PROMTOOL", "run `make tools`, or apt-get install prometheus")
 
 
+def amtool() -> Path:
+    return find_tool("amtool", "OBS_AMTOOL", "run `make tools`, or apt-get install prometheus-alertmanager")
+
+
 # A Prometheus 3 promtool, built with `go install` (Debian ships 2.x): obs output must load on both.
 PROMTOOL3_MODULE = "github.com/prometheus/prometheus/cmd/promtool@v0.316.0"
 

@@ -2,7 +2,7 @@
 from collector import backends, instrumentation, topologies
 from dashboards import build as build_dashboards
 from obs import Bundle, Definitions, Environment
-from rules import otel, slos, web, workloads
+from rules import alerting, otel, slos, web, workloads
 from rules.environments import ENVIRONMENTS
 
 
@@ -11,13 +11,15 @@ def define(env: Environment) -> Definitions:
     boards = build_dashboards(env, bundle.name)
     return Definitions(
         rule_packs=[workloads.pack(env, boards.workloads), web.pack(env, boards.service_overview),
-                    otel.pack(env, boards.collector, boards.service_overview)],
+                    otel.pack(env, boards.collector, boards.service_overview), alerting.pack(env)],
         slos=slos.slos(env, boards.slo),
         dashboards=boards.all(),
         collectors=topologies.collectors(env),
         tempo=backends.tempo(env),
         loki=backends.loki(env),
         instrumentation=[instrumentation.instrumentation(env)],
+        alertmanager=alerting.alertmanager(env),
+        services=alerting.services(env),
     )
 
 
