@@ -16,6 +16,7 @@ from obs.alertmanager import (
 )
 from obs.model.service import Canary, Scrape, Service
 from obs.promql import selector
+from rules.packs import with_dashboard
 from rules.testdata import source_series
 
 CLUSTER_DOWN = "ClusterDown"
@@ -45,8 +46,9 @@ def cluster_down(env: Environment) -> AlertRule:
     )
 
 
-def pack(env: Environment) -> RulePack:
-    return RulePack("cluster", [RuleGroup("cluster.rules", [cluster_down(env)])],
+def pack(env: Environment, dashboard: object | None = None) -> RulePack:
+    """The cluster-down alert, linked to `dashboard` when given."""
+    return RulePack("cluster", [RuleGroup("cluster.rules", [with_dashboard(cluster_down(env), dashboard)])],
                     description="Cluster reachability: the source of the cluster-wide inhibition")
 
 

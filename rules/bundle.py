@@ -11,7 +11,7 @@ def define(env: Environment) -> Definitions:
     boards = build_dashboards(env, bundle.name)
     return Definitions(
         rule_packs=[workloads.pack(env, boards.workloads), web.pack(env, boards.service_overview),
-                    otel.pack(env, boards.collector, boards.service_overview), alerting.pack(env)],
+                    otel.pack(env, boards.collector, boards.service_overview), alerting.pack(env, boards.workloads)],
         slos=slos.slos(env, boards.slo),
         dashboards=boards.all(),
         collectors=topologies.collectors(env),
