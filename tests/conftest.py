@@ -40,3 +40,24 @@ def otelcol_bin() -> Path:
 def reference_bundle():
     from rules.bundle import bundle
     return bundle
+
+
+@pytest.fixture(scope="session")
+def amtool_bin() -> Path:
+    from obs.tools import amtool
+    return require_tool(amtool)
+
+
+@pytest.fixture(scope="session")
+def reference_folders(reference_bundle, tmp_path_factory) -> list[Path]:
+    """The reference bundle rendered (no tool checks) into one folder per environment."""
+    from obs.pipeline import render
+    root = tmp_path_factory.mktemp("reference-build")
+    folders = []
+    for result in render(reference_bundle):
+        folder = root / result.env.name
+        for path, content in result.files.items():
+            (folder / path).parent.mkdir(parents=True, exist_ok=True)
+            (folder / path).write_bytes(content)
+        folders.append(folder)
+    return folders
