@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Go (for the collector builder) where Debian/the Go tarball put it, even in a minimal CI shell.
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: install build check test tools promtool promtool3 otelcol bench clean
+.PHONY: install build check test tools promtool amtool promtool3 otelcol bench clean
 
 install: $(STAMP)
 
@@ -24,6 +24,13 @@ promtool:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
 	@promtool --version | head -1
 
+# amtool: Debian's Alertmanager package (checks the generated alertmanager.yaml and routes every alert).
+amtool:
+	@command -v amtool >/dev/null || { \
+	  echo "installing amtool (Debian package prometheus-alertmanager)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus-alertmanager >/dev/null; }
+	@amtool --version 2>&1 | head -1
+
 # otelcol: built with the collector builder (`go install`ed on first use) from obs's reference manifest
 # (obs/collector/registry.py), cached outside the repo in ~/.cache/obs/otelcol-<manifest hash>/
 # (OBS_CACHE_DIR overrides), so every clone on this machine reuses it. Cold build ~5 min on 2 cores.
@@ -39,12 +46,12 @@ promtool3: install
 	else echo "building promtool (Prometheus 3): go install $$mod"; \
 	  mkdir -p "$$dest" && GOBIN="$$dest.tmp" go install "$$mod" && mv "$$dest.tmp/promtool" "$$dest/promtool" && rm -rf "$$dest.tmp"; fi
 
-tools: promtool promtool3 otelcol
+tools: promtool amtool promtool3 otelcol
 
-build: install promtool
+build: install promtool amtool
 	$(BIN)/obs build --out $(OUT)
 
-check: install promtool
+check: install promtool amtool
 	$(BIN)/obs build --out $(OUT) --check
 
 test: install tools
