@@ -11,7 +11,7 @@ from typing import Any, Iterable, Iterator, Mapping
 
 import yaml
 
-from obs.errors import ValidationError
+from obs.errors import ToolMissingError, ValidationError
 
 KUBERNETES_VERSION = "1.35.0"
 # Free-form arrays whose items the operator nonetheless decodes as a known type: checked as that
@@ -88,7 +88,11 @@ class CRDSchemas:
 
 
 def _errors_core(obj: dict[str, Any], version: str) -> list[str]:
-    import kubernetes_validate
+    try:
+        import kubernetes_validate
+    except ImportError:
+        raise ToolMissingError("kubernetes-validate is not installed (fix: pip install 'obs[test]' "
+                               "or pip install kubernetes-validate)") from None
     try:
         kubernetes_validate.validate(obj, version, strict=True)
     except kubernetes_validate.ValidationError as exc:
