@@ -51,13 +51,5 @@ def amtool_bin() -> Path:
 @pytest.fixture(scope="session")
 def reference_folders(reference_bundle, tmp_path_factory) -> list[Path]:
     """The reference bundle rendered (no tool checks) into one folder per environment."""
-    from obs.pipeline import render
-    root = tmp_path_factory.mktemp("reference-build")
-    folders = []
-    for result in render(reference_bundle):
-        folder = root / result.env.name
-        for path, content in result.files.items():
-            (folder / path).parent.mkdir(parents=True, exist_ok=True)
-            (folder / path).write_bytes(content)
-        folders.append(folder)
-    return folders
+    from obs.pipeline import _staged, render
+    return _staged(render(reference_bundle), tmp_path_factory.mktemp("reference-build"))
