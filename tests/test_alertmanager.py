@@ -48,8 +48,9 @@ def alert(name: str, severity: str, **labels: str) -> AlertRule:
 
 def test_an_inline_credential_is_rejected_without_echoing_it():
     with pytest.raises(DefinitionError) as err:
-        PagerDuty("s3cr3t-key").check("receiver 'pager'")
-    assert err.value.field == "pagerduty.routing_key" and "SecretRef" in err.value.fix
+        PagerDuty("s3cr3t-key")
+    assert err.value.definition == "PagerDuty integration" and err.value.field == "pagerduty.routing_key"
+    assert "SecretRef" in err.value.fix
     assert "s3cr3t" not in str(err.value)
     with pytest.raises(DefinitionError, match="slack.api_url"):
         Receiver("x", [Slack("https://hooks.slack.com/services/T0/B0/XYZ", "#a")])
@@ -198,3 +199,23 @@ def test_the_bundle_wires_alertmanager_outputs(reference_bundle):
 def test_definitions_reject_a_non_alertmanager():
     with pytest.raises(DefinitionError, match="is not an Alertmanager"):
         Definitions(alertmanager={"route": {}})
+
+
+def test_a_continuing_route_reaches_both_receivers_in_order(amtool_bin, tmp_path):
+    """`continue_` renders as `continue: true`; amtool reports both receivers, the intent lists both."""
+    config = small(
+        route=Route("default", **TIMINGS, routes=[Route("audit", match={"severity": "critical"}, continue_=True),
+                                                  Route("pager", match={"severity": "critical"}),
+                                                  Route("null", match={"severity": "info"})]),
+        receivers=[Receiver("default"), Receiver("audit", [Webhook("http://audit.ops.svc/alerts")]),
+                   Receiver("null"), Receiver("pager", [PagerDuty(KEY)])],
+        intents=[Intent({"severity": "critical"}, ("audit", "pager")), Intent({}, "default")])
+    pack = RulePack("p", [RuleGroup("g", [alert("DiskFull", "critical"), alert("DiskFilling", "warning")])])
+    folder = tmp_path / "env"
+    (folder / "alertmanager").mkdir(parents=True)
+    (folder / amtool.CONFIG).write_text(yaml.safe_dump(render_config(config)))
+    (folder / amtool.CASES).write_text(yaml.safe_dump({"default_receiver": "default",
+                                                       "cases": routing_cases(config, [pack])}))
+    assert amtool.check_configs([folder]) == "amtool check-config: 1 configs OK"
+    assert amtool.check_routes([folder]) == "amtool routes test: 2 alert label sets reach their intended receivers"
+    assert amtool.resolve(folder / amtool.CONFIG, {"severity": "critical"}) == ["audit", "pager"]

@@ -50,8 +50,15 @@ def check_secret(definition: str, field: str, value: Any, required: bool = True)
                               "store it in a Kubernetes Secret and write SecretRef(secret='name', key='key')")
 
 
+class _Checked:
+    """Integrations check themselves on construction (the receiver names itself when it adds them)."""
+
+    def __post_init__(self) -> None:
+        self.check(f"{type(self).__name__} integration")  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True)
-class PagerDuty:
+class PagerDuty(_Checked):
     """Events API v2: `routing_key` is the integration key."""
 
     routing_key: SecretRef
@@ -62,7 +69,7 @@ class PagerDuty:
 
 
 @dataclass(frozen=True)
-class Slack:
+class Slack(_Checked):
     """An incoming webhook (`api_url`, which embeds its token) posting to `channel`."""
 
     api_url: SecretRef
@@ -75,7 +82,7 @@ class Slack:
 
 
 @dataclass(frozen=True)
-class Webhook:
+class Webhook(_Checked):
     """POSTs alerts to `url`; a token goes in `bearer_token` (sent as Authorization: Bearer),
     never in the URL."""
 
@@ -99,7 +106,7 @@ class Webhook:
 
 
 @dataclass(frozen=True)
-class Email:
+class Email(_Checked):
     """Mail through `smarthost` (host:port); `auth_password` only with `auth_username`."""
 
     to: str
@@ -145,9 +152,8 @@ class Receiver:
         object.__setattr__(self, "integrations", tuple(self.integrations))
         for integration in self.integrations:
             if not isinstance(integration, INTEGRATIONS):
-                raise DefinitionError(self.definition, "integrations", f"{integration!r} is not an integration",
+                raise DefinitionError(self.definition, "integrations", f"a {type(integration).__name__} is not an integration",
                                       "use PagerDuty, Slack, Webhook or Email")
-            integration.check(self.definition)
 
     def secrets(self) -> set[str]:
         """Names of the Kubernetes Secrets this receiver reads."""
