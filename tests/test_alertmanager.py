@@ -89,7 +89,8 @@ def test_bad_routing_is_a_definition_error_naming_the_field(changes, field, text
 
 
 @pytest.mark.parametrize("build,text", [
-    (lambda: Route("x", match=['team=~"shop|web"', 'severity!="info"'], group_wait="soon"), "not a Prometheus duration"),
+    (lambda: Route("x", match=['team=~"shop|web"', 'severity!="info"'], group_wait="soon"),
+     "not a Prometheus duration"),
     (lambda: Route("x", match=["team=shop"]), "is not a matcher"),
     (lambda: Route("x", match=['team=~"(unclosed"']), "not a regular expression"),
     (lambda: Route("x", group_by=("...", "cluster")), "stands alone"),

@@ -111,7 +111,8 @@ def test_check_manifests_names_the_file_and_object(reference_folders, crds, tmp_
     shutil.copytree(reference_folders[0], folder)
     path = next((folder / "kubernetes").glob("servicemonitor-*.yaml"))
     path.write_text(path.read_text().replace("interval: 30s", "interval: 30s\n      scrapeTimeoutt: 10s"))
-    with pytest.raises(ValidationError, match=rf"ServiceMonitor .* in {folder.name}/kubernetes/{path.name}: .*scrapeTimeoutt"):
+    where = rf"ServiceMonitor .* in {folder.name}/kubernetes/{path.name}: .*scrapeTimeoutt"
+    with pytest.raises(ValidationError, match=where):
         check_manifests([folder], crds)
 
 

@@ -40,7 +40,8 @@ def _receiver(receiver: Receiver) -> dict[str, Any]:
 
 def render_spec(config: Alertmanager) -> dict[str, Any]:
     """The AlertmanagerConfig spec."""
-    spec: dict[str, Any] = {"route": route_tree(config.route, CRD), "receivers": [_receiver(r) for r in config.receivers]}
+    spec: dict[str, Any] = {"route": route_tree(config.route, CRD),
+                            "receivers": [_receiver(r) for r in config.receivers]}
     if config.inhibitions:
         spec["inhibitRules"] = [{"sourceMatch": matchers(rule.source, CRD),
                                  "targetMatch": matchers(rule.target, CRD),

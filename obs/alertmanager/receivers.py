@@ -152,7 +152,8 @@ class Receiver:
         object.__setattr__(self, "integrations", tuple(self.integrations))
         for integration in self.integrations:
             if not isinstance(integration, INTEGRATIONS):
-                raise DefinitionError(self.definition, "integrations", f"a {type(integration).__name__} is not an integration",
+                raise DefinitionError(self.definition, "integrations",
+                                      f"a {type(integration).__name__} is not an integration",
                                       "use PagerDuty, Slack, Webhook or Email")
 
     def secrets(self) -> set[str]:
