@@ -16,10 +16,10 @@ from obs.errors import ToolMissingError, ValidationError
 KUBERNETES_VERSION = "1.35.0"
 # Free-form arrays whose items the operator nonetheless decodes as a known type: checked as that
 # type (JSON pointer into the version's openAPIV3Schema -> pointer of the schema to use).
+_CHILD_ROUTES = {"/properties/spec/properties/route/properties/routes/items": "#/properties/spec/properties/route"}
 TYPED_FREE_FORM: Mapping[tuple[str, str], Mapping[str, str]] = {
-    ("monitoring.coreos.com/v1alpha1", "AlertmanagerConfig"): {
-        "/properties/spec/properties/route/properties/routes/items": "#/properties/spec/properties/route",
-    },
+    ("monitoring.coreos.com/v1alpha1", "AlertmanagerConfig"): _CHILD_ROUTES,
+    ("monitoring.coreos.com/v1beta1", "AlertmanagerConfig"): _CHILD_ROUTES,
 }
 
 
