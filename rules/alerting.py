@@ -98,8 +98,8 @@ def services(env: Environment) -> list[Service]:
     """Checkout pushes OTLP and is gated as a canary; cart is scraped through its Service, the
     payments worker (no Service) from its pods."""
     return [
-        Service("checkout", namespace="shop", team="shop", canary=Canary()),
-        Service("cart", namespace="shop", team="shop", scrape=Scrape(port="http-metrics")),
-        Service("payments-worker", namespace="shop", team="shop",
+        Service("checkout", namespace="shop", canary=Canary()),
+        Service("cart", namespace="shop", scrape=Scrape(port="http-metrics")),
+        Service("payments-worker", namespace="shop",
                 scrape=Scrape(port="metrics", via="pod", interval=env.param("Grafana.scrape_interval", "30s"))),
     ]

@@ -73,12 +73,11 @@ class Canary:
 @dataclass(frozen=True)
 class Service:
     """A workload in `namespace`; `selector` holds the labels of its Service (via='service') or
-    pods (via='pod'), by default app.kubernetes.io/name=<name>. `team` owns its alerts."""
+    pods (via='pod'), by default app.kubernetes.io/name=<name>."""
 
     name: str
     namespace: str
     selector: Mapping[str, str] = field(default_factory=dict)
-    team: str = ""
     scrape: Scrape | None = None
     canary: Canary | None = None
 
@@ -100,8 +99,6 @@ class Service:
             if not isinstance(key, str) or not key:
                 raise DefinitionError(what, "selector", f"{key!r} is not a Kubernetes label key")
         check_labels_values(what, self.selector)
-        if not isinstance(self.team, str):
-            raise DefinitionError(what, "team", f"{self.team!r} is not a string")
         if self.scrape is not None:
             if not isinstance(self.scrape, Scrape):
                 raise DefinitionError(what, "scrape", f"{self.scrape!r} is not a Scrape",
