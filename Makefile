@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Go (for the collector builder) where Debian/the Go tarball put it, even in a minimal CI shell.
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: install build check test tools prometheus promtool promtool3 otelcol docs bench clean
+.PHONY: install build check test tools prometheus promtool amtool promtool3 otelcol docs bench clean
 
 install: $(STAMP)
 
@@ -31,7 +31,7 @@ prometheus:
 	  echo "installing prometheus (Debian package)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
 
-promtool otelcol promtool3: install
+promtool otelcol promtool3 amtool: install
 	$(TOOLS) $@
 
 tools: install prometheus

@@ -4,6 +4,7 @@ from collector import backends, instrumentation, topologies
 from dashboards import standard_dashboards
 from obs import Bundle, Definitions, Environment
 from obs.packs import opentelemetry, slos, web, workloads
+from rules import alerting
 from rules.environments import ENVIRONMENTS
 
 
@@ -13,13 +14,16 @@ def define(env: Environment) -> Definitions:
     boards = standard_dashboards(env, bundle.name, collectors)
     return Definitions(
         rule_packs=[workloads.pack(env, boards.workloads), web.pack(env, boards.service_overview),
-                    opentelemetry.pack(env, boards.collector, boards.service_overview, collectors)],
+                    opentelemetry.pack(env, boards.collector, boards.service_overview, collectors),
+                    alerting.pack(env, boards.workloads)],
         slos=slos.slos(env, boards.slo, collectors),
         dashboards=boards.all(),
         collectors=collectors,
         tempo=backends.tempo(env),
         loki=backends.loki(env),
         instrumentation=[instrumentation.instrumentation(env)],
+        alertmanager=alerting.alertmanager(env),
+        services=alerting.services(env),
     )
 
 

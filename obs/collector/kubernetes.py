@@ -144,6 +144,30 @@ def _container(collector: Collector) -> dict[str, Any]:
     return container
 
 
+HOSTNAME_KEY = "kubernetes.io/hostname"
+ZONE_KEY = "topology.kubernetes.io/zone"
+
+
+def spread_constraints(collector: Collector) -> list[dict[str, Any]]:
+    """Replicas on different nodes (required) and zones (preferred: clusters may have one zone).
+    A Deployment's rollout counts only pods of the new ReplicaSet (matchLabelKeys)."""
+    if not collector.replicated or not collector.spread:
+        return []
+    extra = {"matchLabelKeys": ["pod-template-hash"]} if collector.workload == "deployment" else {}
+    return [{"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": when,
+             "labelSelector": {"matchLabels": _labels(collector)}, **extra}
+            for key, when in ((HOSTNAME_KEY, "DoNotSchedule"), (ZONE_KEY, "ScheduleAnyway"))]
+
+
+def disruption_budget(ctx: RenderContext, collector: Collector) -> list[dict[str, Any]]:
+    """A PodDisruptionBudget (policy/v1) so node drains keep all but `max_unavailable` replicas."""
+    if not collector.replicated or collector.max_unavailable is None:
+        return []
+    return [{"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+             "metadata": object_metadata(ctx, collector.name, _labels(collector)),
+             "spec": {"maxUnavailable": collector.max_unavailable, "selector": {"matchLabels": _labels(collector)}}}]
+
+
 def _workload(ctx: RenderContext, collector: Collector) -> dict[str, Any]:
     labels = _labels(collector)
     volumes, _ = _volumes(collector, with_config=True)
@@ -154,6 +178,8 @@ def _workload(ctx: RenderContext, collector: Collector) -> dict[str, Any]:
                     "volumes": volumes, "terminationGracePeriodSeconds": 30}}
     if collector.tolerations:
         pod["spec"]["tolerations"] = [dict(t) for t in collector.tolerations]
+    if spread_constraints(collector):
+        pod["spec"]["topologySpreadConstraints"] = spread_constraints(collector)
     spec: dict[str, Any] = {"selector": {"matchLabels": labels}, "template": pod}
     if collector.workload != "daemonset":
         spec = {"replicas": collector.replicas, **spec}
@@ -256,7 +282,7 @@ def manifests(ctx: RenderContext, collector: Collector) -> list[dict[str, Any]]:
     objects = [*_rbac(ctx, collector), config_map, _workload(ctx, collector), _service(ctx, collector, False)]
     if collector.workload == "statefulset":
         objects.append(_service(ctx, collector, True))
-    objects.append(_service_monitor(ctx, collector))
+    objects += [*disruption_budget(ctx, collector), _service_monitor(ctx, collector)]
     return objects
 
 
@@ -283,5 +309,9 @@ def operator_resource(ctx: RenderContext, collector: Collector) -> dict[str, Any
         spec["volumeMounts"] = mounts
     if collector.tolerations:
         spec["tolerations"] = [dict(t) for t in collector.tolerations]
+    if spread_constraints(collector):
+        spec["topologySpreadConstraints"] = spread_constraints(collector)
+    if collector.replicated and collector.max_unavailable is not None:  # the Operator creates the PDB
+        spec["podDisruptionBudget"] = {"maxUnavailable": collector.max_unavailable}
     return {"apiVersion": "opentelemetry.io/v1beta1", "kind": "OpenTelemetryCollector",
             "metadata": object_metadata(ctx, collector.name, _labels(collector)), "spec": spec}

@@ -236,6 +236,10 @@ class Collector:
     state_paths: Mapping[str, str] = field(default_factory=dict)
     tolerations: Sequence[Mapping[str, str]] = ()
     output: Output = "manifests"
+    # Replicated gateways (deployment/statefulset, replicas > 1): a PodDisruptionBudget letting this
+    # many pods go at once (None: no PDB), and pods spread over nodes (hard) and zones (soft).
+    max_unavailable: int | None = 1
+    spread: bool = True
 
     @property
     def definition(self) -> str:
@@ -251,6 +255,7 @@ class Collector:
                                   "use 'manifests' or 'operator'")
         if not isinstance(self.replicas, int) or self.replicas < 1:
             raise DefinitionError(self.definition, "replicas", f"{self.replicas!r} is not a positive int")
+        self._check_availability()
         if not isinstance(self.memory_limit_mib, int) or self.memory_limit_mib < 64:
             raise DefinitionError(self.definition, "memory_limit_mib", f"{self.memory_limit_mib!r} is too small",
                                   "give at least 64 MiB")
@@ -282,6 +287,23 @@ class Collector:
                                   "to it with a loadbalancing exporter keyed by traceID")
         self._check_connectors()
         self._check_env()
+
+    def _check_availability(self) -> None:
+        value = self.max_unavailable
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise DefinitionError(self.definition, "max_unavailable", f"{value!r} is not a pod count >= 1",
+                                  "give the pods a drain may take at once (e.g. 1), or None for no PDB")
+        if value is not None and self.replicated and value >= self.replicas:
+            raise DefinitionError(self.definition, "max_unavailable", f"{value} of {self.replicas} replicas may "
+                                  "go at once, so the PodDisruptionBudget protects nothing",
+                                  f"use at most {self.replicas - 1}, or None for no PDB")
+        if not isinstance(self.spread, bool):
+            raise DefinitionError(self.definition, "spread", f"{self.spread!r} is not True or False")
+
+    @property
+    def replicated(self) -> bool:
+        """A gateway with several replicas (a DaemonSet has one pod per node instead)."""
+        return self.workload != "daemonset" and self.replicas > 1
 
     def components(self) -> dict[Kind, dict[str, Component]]:
         """Every component by kind and id, in first-use order; one id must have one config."""

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from obs.render.base import RenderContext
-from obs.validate import backends, dashboards, lint, otelcol, promtool
+from obs.validate import amtool, backends, dashboards, lint, otelcol, promtool, rollouts
 from obs.validate.lint import LintIssue
 
 Linter = Callable[[RenderContext], Iterable[LintIssue]]
@@ -39,9 +39,10 @@ def otelcol_validate(folders: Sequence[Path]) -> str:
 LINTERS: tuple[Linter, ...] = (lint_rule_packs, backends.lint_loki_rules, dashboards.lint_dashboards)
 # Run by `obs build` before the swap: cheap syntax/semantics checks.
 BUILD_CHECKS: tuple[ToolCheck, ...] = (promtool_check_rules, backends.check_backend_files, otelcol_validate,
-                                       dashboards.promtool_check_dashboards)
+                                       dashboards.promtool_check_dashboards, amtool.check_configs,
+                                       rollouts.check_analysis_queries)
 # A missing tool fails these even outside CI (`obs build --no-otelcol` skips the collector check instead):
 # a wrong key in a collector config must not build with exit 0.
 REQUIRED_CHECKS: tuple[ToolCheck, ...] = (otelcol_validate,)
 # Run by `obs validate` and `obs test` in addition: unit tests and heavier checks.
-TEST_CHECKS: tuple[ToolCheck, ...] = (promtool_test_rules, backends.check_python_instrumentation)
+TEST_CHECKS: tuple[ToolCheck, ...] = (promtool_test_rules, backends.check_python_instrumentation, amtool.check_routes)
