@@ -3,7 +3,7 @@ obs.dashboards, obs.topologies) for staging and prod: the first example to copy.
 from collector import backends, instrumentation, topologies
 from dashboards import standard_dashboards
 from obs import Bundle, Definitions, Environment
-from obs.packs import opentelemetry, slos, web, workloads
+from obs.packs import cluster, opentelemetry, slos, web, workloads
 from rules import alerting
 from rules.environments import ENVIRONMENTS
 
@@ -15,7 +15,7 @@ def define(env: Environment) -> Definitions:
     return Definitions(
         rule_packs=[workloads.pack(env, boards.workloads), web.pack(env, boards.service_overview),
                     opentelemetry.pack(env, boards.collector, boards.service_overview, collectors),
-                    alerting.pack(env, boards.workloads)],
+                    cluster.pack(env, boards.workloads)],
         slos=slos.slos(env, boards.slo, collectors),
         dashboards=boards.all(),
         collectors=collectors,
