@@ -68,10 +68,10 @@ def test_imported_slos_keep_the_cluster_and_build():
 
 
 @pytest.mark.parametrize("text,field", [
-    ("version: prometheus/v2\nservice: a\nslos: []\n", "document 0"),
-    ("version: prometheus/v1\nservice: a\nslos: []\n", "document 0.slos"),
+    ("version: prometheus/v2\nservice: a\nslos: []\n", "apiVersion"),
+    ("version: prometheus/v1\nservice: a\nslos: []\n", "slos"),
     ("version: prometheus/v1\nservice: a\nslos:\n- name: x\n  objective: 99\n  sli: {plugin: {id: p}}\n",
-     "document 0.slos[0].sli"),
+     "slos[0].sli.plugin"),
     ("version: prometheus/v1\nservice: a\nslos:\n- name: x\n  objective: 100\n  sli: {raw: {error_ratio_query: "
      "'sum(rate(e[{{.window}}]))'}}\n", "objective"),
     ("version: prometheus/v1\nservice: a\nslos:\n- name: x\n  objective: 99\n  sli: {raw: {error_ratio_query: "

@@ -74,15 +74,22 @@ def counter_rates(metrics: Sequence[str], *matchers: str, by: Sequence[str] = ("
 
 @dataclass(frozen=True)
 class EventsSLI:
-    """Bad events over total events: two counter-rate queries returning the same label sets."""
+    """Bad events over total events: two counter-rate queries returning the same label sets.
+    `denominator_corrected` divides a window's bad-event rate by the total rate over the whole
+    period instead of over the window (Sloth's denominator_corrected_rules plugin): in quiet hours a
+    few failures burn the budget in proportion to their share of the period's traffic."""
 
     bad: str
     total: str
+    denominator_corrected: bool = False
     kind = "events"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "bad", _check_query("events SLI", "bad", self.bad))
         object.__setattr__(self, "total", _check_query("events SLI", "total", self.total))
+        if not isinstance(self.denominator_corrected, bool):
+            raise DefinitionError("events SLI", "denominator_corrected", f"{self.denominator_corrected!r} is not "
+                                  "True or False", "True divides by the period's traffic (Sloth's plugin)")
 
 
 def le_values(threshold: float) -> tuple[str, ...]:
@@ -231,7 +238,7 @@ class SLOAlerting:
     """How an SLO alerts: page (severity critical) and ticket (warning) burn-rate windows.
     `name` is the alert name stem (default <Service><Name>ErrorBudgetBurn); alerts are
     `<name>Page` and `<name>Ticket`. Empty windows disable that alert. `dashboard` (a Dashboard
-    object) becomes the alerts' dashboard_url. Windows designed for another period than the SLO's
+    object) becomes the alerts' dashboard_url; `summary` replaces obs's static summary. Windows designed for another period than the SLO's
     are refused unless `scale_windows` (then they spend the same budget shares over the SLO's
     period, Sloth's scaling)."""
 
@@ -245,9 +252,13 @@ class SLOAlerting:
     runbook_url: str | None = None
     dashboard: Any = None
     scale_windows: bool = False
+    summary: str | None = None
 
     def __post_init__(self) -> None:
         what = "SLO alerting"
+        if self.summary is not None and (not isinstance(self.summary, str) or not self.summary.strip()):
+            raise DefinitionError(what, "summary", f"{self.summary!r} is not a text",
+                                  "give a one-line summary, or leave it out for obs's own")
         if not isinstance(self.scale_windows, bool):
             raise DefinitionError(what, "scale_windows", f"{self.scale_windows!r} is not True or False",
                                   "scale_windows=True scales windows designed for another period")
@@ -285,7 +296,8 @@ class SLO:
     where one failed request is a large error ratio; it needs an events or latency SLI.
     `scrape_interval` is the longest scrape interval of the SLI's series (at most the 1m tile): the
     SLI queries read a tile plus one scrape, so every tile sees two samples. `sloth_labels` also
-    writes Sloth's labels and `sloth_slo_info` so Sloth's Grafana dashboards work unchanged.
+    writes Sloth's labels and `sloth_slo_info` so Sloth's Grafana dashboards work unchanged;
+    `info_labels` are extra labels on `sloth_slo_info` only (Sloth's info_labels plugin).
     `notes` says what the SLO changed (e.g. a window pair that could never fire, dropped)."""
 
     service: str
@@ -299,6 +311,7 @@ class SLO:
     min_event_rate: float = 0.0
     scrape_interval: str = "30s"
     sloth_labels: bool = False
+    info_labels: Mapping[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = field(default=(), init=False, compare=False, repr=False)
 
     @property
@@ -330,6 +343,11 @@ class SLO:
         if not isinstance(self.sloth_labels, bool):
             raise DefinitionError(what, "sloth_labels", f"{self.sloth_labels!r} is not True or False",
                                   "sloth_labels=True adds Sloth's labels and sloth_slo_info")
+        object.__setattr__(self, "info_labels", frozen_mapping(self.info_labels))
+        check_labels(what, "info_labels", self.info_labels)
+        if self.info_labels and not self.sloth_labels:
+            raise DefinitionError(what, "info_labels", "labels sloth_slo_info, which needs sloth_labels=True",
+                                  "set sloth_labels=True or drop info_labels")
         self._resolve_windows()
         if isinstance(self.min_event_rate, bool) or not isinstance(self.min_event_rate, (int, float)) \
                 or self.min_event_rate < 0:

@@ -121,6 +121,8 @@ def ratio_expr(slo: SLO, env: Environment, window: str) -> str:
     sel = matchers(identity(slo, env))
     if isinstance(slo.sli, RawSLI):
         return f"avg_over_time({RAW}{sel}[{tiles(window)}])"
+    if getattr(slo.sli, "denominator_corrected", False):  # bad events over W against the period's traffic
+        return f"avg_over_time({BAD}{sel}[{tiles(window)}])\n/ (avg_over_time({TOTAL}{sel}[{tiles(slo.period)}]) > 0)"
     return f"sum_over_time({BAD}{sel}[{tiles(window)}])\n/ (sum_over_time({TOTAL}{sel}[{tiles(window)}]) > 0)"
 
 
@@ -170,7 +172,7 @@ def metadata_rules(slo: SLO, env: Environment) -> list[RecordingRule]:
                       f"(1 - {period_ratio} / {budget}) or{ignoring_free_labels(slo)} (0 * {base} + 1)", labels),
     ]
     if slo.sloth_labels:
-        info = {**labels, "sloth_mode": "cli-gen-prom", "sloth_spec": "prometheus/v1", "sloth_version": "obs",
+        info = {**slo.info_labels, **labels, "sloth_mode": "cli-gen-prom", "sloth_spec": "prometheus/v1", "sloth_version": "obs",
                 "sloth_objective": number(Decimal(str(slo.objective)))}
         rules.append(RecordingRule(SLOTH_INFO, f"0 * {base} + 1", info))
     return rules
@@ -228,7 +230,7 @@ def alert_rules(slo: SLO, env: Environment, with_tests: bool = True) -> list[Ale
             name=alert_name(slo, severity),
             expr="\nor\n".join(condition(slo, env, w) for w in windows),
             severity=SEVERITY_OF[severity],
-            summary=SUMMARY[severity],
+            summary=slo.alerting.summary or SUMMARY[severity],
             description=DESCRIPTION,
             labels=alert_labels(slo, severity),
             annotations=slo.alerting.annotations,
