@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from obs.errors import DefinitionError, ToolMissingError
-from obs.model.checks import duration_seconds
+from obs.errors import DefinitionError, ToolMissingError, ValidationError
+from obs.model.checks import DURATION_RE, duration_seconds
 from obs.model.slo import SLO, BurnRateWindow, google_windows
 
 CAMEL = re.compile(r"^[A-Z][a-zA-Z0-9]*$")
@@ -111,7 +111,6 @@ class Importer:
         return self.duration(value, where, field_name) if value is not None else self.options.period
 
     def duration(self, value: Any, where: str, field_name: str) -> str:
-        from obs.model.checks import DURATION_RE
         if not isinstance(value, str) or not DURATION_RE.match(value) or not duration_seconds(value):
             raise self.error(where, field_name, f"{value!r} is not a duration", "write e.g. 30d, 7d or 1h")
         return value
@@ -187,7 +186,7 @@ def check_builds(slos: list[SLO], source: str, options: ImportOptions) -> None:
             promtool.check_rules(files, Path(tmp))
         except ToolMissingError:
             return
-        except Exception as exc:  # a ValidationError naming the group; find the SLO
+        except ValidationError as exc:  # names the failing group: find its SLO
             text = str(exc)
             slo = next((s for p, s in sorted(by_prefix.items(), key=lambda i: -len(i[0])) if p in text), None)
             name = f"SLO {slo.service}/{slo.name}" if slo else "an SLO"
