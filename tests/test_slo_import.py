@@ -257,3 +257,19 @@ def test_errors_name_file_document_slo_and_field():
         parse_sloth(text, source="getting-started.yml")
     assert caught.value.field == "objective"
     assert caught.value.definition.startswith("getting-started.yml document 0 SLO 'http-availability'")
+
+
+def test_two_window_specs_for_one_period_are_refused(tmp_path, capsys):
+    other = tmp_path / "other-7d.yaml"
+    other.write_text((WINDOWS / "7d.yaml").read_text().replace("errorBudgetPercent: 8,", "errorBudgetPercent: 9,"))
+    args = ["import", str(EXAMPLES / "getting-started.yml"), "--period", "7d", "--windows", str(WINDOWS / "7d.yaml"),
+            "--windows", str(other)]
+    assert main(args) == 2
+    assert "7d already has other windows (from 7d.yaml document 0)" in capsys.readouterr().err
+
+
+def test_scrape_interval_sets_the_tile_range(tmp_path, promtool_bin):
+    (slo,) = run_import(tmp_path, str(EXAMPLES / "getting-started.yml"), "--scrape-interval", "15s").SLOS
+    (pack,) = slo_rule_packs([slo], ENV)
+    (total,) = [r for g in pack.groups for r in g.rules if r.name == "slo:sli_total_events:rate1m"]
+    assert "[1m15s]" in total.expr
