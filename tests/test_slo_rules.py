@@ -285,3 +285,20 @@ def test_one_rule_set_serves_many_clusters(promtool_bin, tmp_path):
          near("slo:period_error_budget_remaining:ratio", 1), "60m",
          [{"labels": labels % "eu", "value": 1}, {"labels": labels % "us", "value": 1}]),
     ])
+
+
+def test_rule_cost_per_slo_is_below_sloths():
+    """Sloth writes 17 rules per SLO (8 SLI windows, 7 metadata, 2 alerts), all evaluated every
+    minute. obs: the SLI tiles, window ratios and alerts every minute (the tiles must match the
+    evaluation), the period ratio and metadata every 2m (below the 5m lookback even with one
+    evaluation missed): fewer evaluations a minute, and the 30-day range read half as often."""
+    from obs.model.checks import duration_seconds
+    from obs.slo.rules import slo_groups
+    groups = slo_groups(AVAILABILITY, ENV)
+    assert [(g.name.rsplit("-", 1)[1], len(g.rules), g.interval) for g in groups] == [
+        ("sli", 9, "1m"), ("meta", 7, "2m"), ("alerts", 2, "1m")]
+    per_minute = sum(len(g.rules) * 60 / duration_seconds(g.interval) for g in groups)
+    assert per_minute == 14.5 < 17
+    (meta,) = [g for g in groups if g.name.endswith("-meta")]
+    assert meta.rules[0].name == "slo:sli_error:ratio_rate30d"  # the only 30-day read
+    assert not any("30d" in r.expr for g in groups if g is not meta for r in g.rules)

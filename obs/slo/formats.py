@@ -53,7 +53,8 @@ class ImportResult:
 
 def _documents(text: str, source: str) -> list[tuple[int, Any]]:
     try:
-        docs = [(i, d) for i, d in enumerate(yaml.safe_load_all(text)) if d is not None]
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
+        docs = [(i, d) for i, d in enumerate(yaml.load_all(text, Loader=loader)) if d is not None]
     except yaml.YAMLError as exc:
         raise DefinitionError(source, "yaml", f"is not valid YAML: {exc}", "fix the file's syntax") from None
     if not docs:

@@ -247,13 +247,13 @@ def group_prefix(slo: SLO) -> str:
     return f"slo-{slo.service}-{slo.name}"
 
 
-def slo_groups(slo: SLO, env: Environment) -> list[RuleGroup]:
+def slo_groups(slo: SLO, env: Environment, with_tests: bool = True) -> list[RuleGroup]:
     """Three groups per SLO, like Sloth: SLI ratios and alerts every tile, metadata every
     META_INTERVAL."""
     prefix = group_prefix(slo)
     groups = [RuleGroup(f"{prefix}-sli", [*sli_rules(slo, env), *ratio_rules(slo, env)], interval=TILE),
               RuleGroup(f"{prefix}-meta", metadata_rules(slo, env), interval=META_INTERVAL)]
-    alerts = alert_rules(slo, env)
+    alerts = alert_rules(slo, env, with_tests)
     if alerts:
         groups.append(RuleGroup(f"{prefix}-alerts", alerts, interval=TILE))
     return groups
@@ -264,8 +264,9 @@ def pack_name(service: str) -> str:
     return f"slo-{slug}"[:63]
 
 
-def slo_rule_packs(slos: Sequence[SLO], env: Environment) -> tuple[RulePack, ...]:
-    """One rule pack per service (`slo-<service>`), its SLOs in definition order."""
+def slo_rule_packs(slos: Sequence[SLO], env: Environment, with_tests: bool = True) -> tuple[RulePack, ...]:
+    """One rule pack per service (`slo-<service>`), its SLOs in definition order; `with_tests`
+    generates the alerts' proofs."""
     seen: set[tuple[str, str]] = set()
     by_pack: dict[str, list[SLO]] = {}
     for slo in slos:
@@ -278,7 +279,7 @@ def slo_rule_packs(slos: Sequence[SLO], env: Environment) -> tuple[RulePack, ...
                                   "give each SLO of a service a unique name")
         seen.add((slo.service, slo.name))
         by_pack.setdefault(pack_name(slo.service), []).append(slo)
-    return tuple(RulePack(name, _groups(members, env), description=f"SLOs of {members[0].service}")
+    return tuple(RulePack(name, _groups(members, env, with_tests), description=f"SLOs of {members[0].service}")
                  for name, members in by_pack.items())
 
 
@@ -296,5 +297,5 @@ def _check_cluster_not_pinned(slo: SLO, env: Environment) -> None:
                                   "cluster")
 
 
-def _groups(slos: Iterable[SLO], env: Environment) -> list[RuleGroup]:
-    return [group for slo in slos for group in slo_groups(slo, env)]
+def _groups(slos: Iterable[SLO], env: Environment, with_tests: bool) -> list[RuleGroup]:
+    return [group for slo in slos for group in slo_groups(slo, env, with_tests)]
