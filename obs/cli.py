@@ -117,8 +117,17 @@ def _tool_options(parser: argparse.ArgumentParser, inherited: bool = False) -> N
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from obs.slo.sloth import import_command
-    return import_command(args.file, args.out, args.period)
+    from obs.slo.formats import import_command
+    from obs.slo.importer import ImportOptions
+    files = list(args.files)
+    if files and str(files[0]) in ("sloth", "openslo") and not files[0].exists():
+        files = files[1:]  # `obs import sloth FILE`: the format word is optional, formats are recognised
+    if not files:
+        raise DefinitionError("obs import", "FILE", "no file given", "give one or more Sloth or OpenSLO YAML files")
+    options = ImportOptions(period=args.period, scale_windows=args.scale_windows, allow_dropped=args.allow_dropped,
+                            sloth_labels=args.sloth_labels, cluster_label=args.cluster_label,
+                            scrape_interval=args.scrape_interval)
+    return import_command(files, args.out, options, args.windows or ())
 
 
 def cmd_new(args: argparse.Namespace) -> int:
@@ -190,16 +199,30 @@ def parser() -> argparse.ArgumentParser:
                          help="never use apt-get: build promtool and amtool with `go install` into the cache")
     _tool_options(install, inherited=True)
 
-    imports = sub.add_parser("import", help="convert specs from other tools into obs Python definitions",
-                             description="Convert specs from other tools into a Python module of obs definitions.")
-    formats = imports.add_subparsers(dest="format", required=True, metavar="FORMAT")
-    sloth = formats.add_parser("sloth", help="Sloth prometheus/v1 specs or PrometheusServiceLevel manifests",
-                               description="Read a Sloth spec (version: prometheus/v1) or PrometheusServiceLevel "
-                                           "manifest (sloth.slok.dev/v1) and write a module defining SLOS.")
-    sloth.add_argument("file", type=Path, metavar="FILE", help="the Sloth YAML file (one or more documents)")
-    sloth.add_argument("--out", type=Path, metavar="MODULE.py", help="write the module here (default: stdout)")
-    sloth.add_argument("--period", default="30d", help="SLO period, Sloth's --default-slo-period (default: 30d)")
-    sloth.set_defaults(func=cmd_import)
+    from obs.slo.formats import FORMATS_HELP
+    imports = sub.add_parser("import", help="convert Sloth and OpenSLO specs into obs Python definitions",
+                             description="Read Sloth and OpenSLO SLO specs and write a Python module defining "
+                                         "SLOS, to own and edit from then on.",
+                             epilog=FORMATS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    imports.add_argument("files", type=Path, nargs="+", metavar="FILE",
+                         help="YAML files, one or more documents each (a leading `sloth` or `openslo` is accepted)")
+    imports.add_argument("--out", type=Path, metavar="MODULE.py", help="write the module here (default: stdout)")
+    imports.add_argument("--period", default="30d",
+                         help="SLO period where the spec sets none, Sloth's --default-slo-period (default: 30d)")
+    imports.add_argument("--windows", type=Path, action="append", metavar="PATH",
+                         help="Sloth AlertWindows spec file or folder (Sloth's --slo-period-windows-path); repeatable")
+    imports.add_argument("--scale-windows", action="store_true",
+                         help="scale Google's 30d windows to a period that has no windows (same budget shares)")
+    imports.add_argument("--allow-dropped", action="store_true",
+                         help="import what obs can reproduce and list the rest in the module's DROPPED")
+    imports.add_argument("--sloth-labels", action="store_true",
+                         help="also write Sloth's labels (sloth_id, sloth_service, sloth_slo, sloth_severity) and "
+                              "sloth_slo_info, so Sloth's Grafana dashboards work unchanged")
+    imports.add_argument("--cluster-label", default="cluster", metavar="LABEL",
+                         help="the label that tells clusters apart; every SLI aggregation keeps it (default: cluster)")
+    imports.add_argument("--scrape-interval", default="30s", metavar="DURATION",
+                         help="the longest scrape interval of the SLI series, at most 1m (default: 30s)")
+    imports.set_defaults(func=cmd_import)
     new = sub.add_parser("new", help="start a platform team's own bundle repo in DIR",
                          description="Write a new repo into DIR (new or empty): pyproject.toml depending on obs, "
                                      "a bundle module using obs.packs, obs.dashboards and obs.topologies for two "

@@ -7,7 +7,7 @@ from obs import (
     SLO, BurnRateWindow, Bundle, Definitions, DefinitionError, Environment, EventsSLI, LatencySLI, RawSLI,
     SLOAlerting, counter_rate,
 )
-from obs.model.slo import le_values, window_name
+from obs.model.slo import PAGE_WINDOWS, TICKET_WINDOWS, google_windows, le_values, window_name
 
 EVENTS = EventsSLI(bad=counter_rate("http_requests_total", 'code=~"5.."'), total=counter_rate("http_requests_total"))
 
@@ -43,6 +43,32 @@ def test_factors_scale_to_the_period_like_sloth():
     page_fast, page_slow = SLOAlerting().page_windows
     assert page_fast.factor_for("30d") == 14.4 and page_fast.factor_for("28d") == 13.44
     assert page_slow.factor_for("28d") == 5.6 and SLOAlerting().ticket_windows[1].factor_for("7d") == 0.233333
+    assert google_windows("30d") == (PAGE_WINDOWS, TICKET_WINDOWS) and google_windows("7d") is None
+    assert BurnRateWindow.budget_share("1h", "5m", 8, "7d") == BurnRateWindow("1h", "5m", 13.44, "7d")
+
+
+def test_google_windows_serve_28d_and_30d_other_periods_need_their_own_or_scaling():
+    """Sloth ships Google's windows for 28d and 30d only and refuses other periods; obs did scale the
+    30d factors silently, so at 7d a steady 0.5x burn raised a ticket (1x over 3d is 0.23x at 7d)."""
+    assert [w.factor for w in slo(period="28d").alerting.page_windows] == [13.44, 5.6]
+    assert slo(period="4w").alerting.ticket_windows[1].factor == 0.933333333
+    error = rejects("period", lambda: slo(period="7d"))
+    assert "designed for a 30d period, not 7d" in error.problem and "scale_windows=True" in error.fix
+    scaled = slo(period="7d", alerting=SLOAlerting(scale_windows=True))
+    assert [w.factor for w in scaled.alerting.ticket_windows] == [0.7, 0.233333]
+    share = BurnRateWindow.budget_share
+    own = SLOAlerting(page_windows=[share("1h", "5m", 8, "7d"), share("6h", "30m", 12.5, "7d")],
+                      ticket_windows=[share("1d", "2h", 20, "7d"), share("3d", "6h", 42, "7d")])
+    assert [w.factor for w in slo(period="7d", alerting=own).alerting.ticket_windows] == [1.4, 0.98]
+
+
+def test_windows_shorter_than_5m_are_whole_minutes():
+    custom = SLOAlerting(page_windows=[BurnRateWindow("30m", "2m", 14.4)], ticket_windows=())
+    assert slo(alerting=custom).windows() == ("2m", "5m", "30m", "30d")
+    rejects("short", lambda: BurnRateWindow("30m", "90s", 14.4))
+    rejects("short", lambda: BurnRateWindow("30m", "30s", 14.4))
+    assert slo(scrape_interval="15s").query_window == "1m15s"
+    rejects("scrape_interval", lambda: slo(scrape_interval="2m"))
 
 
 def test_window_names_keep_days():
@@ -90,16 +116,21 @@ def test_latency_sli_fields(field, make):
 
 
 def test_period_shorter_than_the_longest_window_is_rejected():
-    error = rejects("period", lambda: slo(period="2d"))
+    scaled = SLOAlerting(scale_windows=True)
+    error = rejects("period", lambda: slo(period="2d", alerting=scaled))
     assert "shorter than the ticket alert's 3d window" in error.problem
-    assert slo(period="2d", alerting=SLOAlerting(ticket_windows=())).period == "2d"
+    assert slo(period="2d", alerting=SLOAlerting(ticket_windows=(), scale_windows=True)).period == "2d"
     rejects("period", lambda: slo(period="soon"))
 
 
-def test_an_alert_that_could_never_fire_is_rejected():
-    # 14.4x a 10% budget needs a 144% error ratio.
-    error = rejects("objective", lambda: slo(objective=90))
-    assert "could never fire" in error.problem
+def test_a_window_pair_that_could_never_fire_is_dropped_with_a_note():
+    # 14.4x a 10% budget needs a 144% error ratio; 6x needs 60%: the 6h/30m page can fire.
+    s = slo(objective=90)
+    assert [w.long for w in s.alerting.page_windows] == ["6h"] and len(s.alerting.ticket_windows) == 2
+    assert s.notes == ("page window 1h/5m dropped: a 14.4x burn of a 0.1 budget needs an error ratio of 100% "
+                       "or more, so it could never fire",)
+    s = slo(objective=80)  # 6x of 20% is 120%: no page at all
+    assert s.alerting.page_windows == () and "the page alert is dropped" in s.notes[-1]
 
 
 @pytest.mark.parametrize("field,make", [
@@ -113,7 +144,11 @@ def test_an_alert_that_could_never_fire_is_rejected():
     ("alerting", lambda: slo(alerting={"page": True})),
     ("labels", lambda: SLOAlerting(labels={"severity": "page"})),
     ("short", lambda: BurnRateWindow("1h", "1h", 14.4)),
-    ("short", lambda: BurnRateWindow("1h", "1m", 14.4)),
+    ("short", lambda: BurnRateWindow("1h", "30s", 14.4)),
+    ("period", lambda: BurnRateWindow("1h", "5m", 14.4, period="month")),
+    ("percent", lambda: BurnRateWindow.budget_share("1h", "5m", 0, "30d")),
+    ("scale_windows", lambda: SLOAlerting(scale_windows="yes")),
+    ("sloth_labels", lambda: slo(sloth_labels=1)),
     ("factor", lambda: BurnRateWindow("1h", "5m", 0)),
     ("page_windows", lambda: SLOAlerting(page_windows=[("1h", "5m", 14.4)])),
 ])

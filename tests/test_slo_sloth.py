@@ -68,10 +68,10 @@ def test_imported_slos_keep_the_cluster_and_build():
 
 
 @pytest.mark.parametrize("text,field", [
-    ("version: prometheus/v2\nservice: a\nslos: []\n", "document 0"),
-    ("version: prometheus/v1\nservice: a\nslos: []\n", "document 0.slos"),
+    ("version: prometheus/v2\nservice: a\nslos: []\n", "apiVersion"),
+    ("version: prometheus/v1\nservice: a\nslos: []\n", "slos"),
     ("version: prometheus/v1\nservice: a\nslos:\n- name: x\n  objective: 99\n  sli: {plugin: {id: p}}\n",
-     "document 0.slos[0].sli"),
+     "slos[0].sli.plugin"),
     ("version: prometheus/v1\nservice: a\nslos:\n- name: x\n  objective: 100\n  sli: {raw: {error_ratio_query: "
      "'sum(rate(e[{{.window}}]))'}}\n", "objective"),
     ("version: prometheus/v1\nservice: a\nslos:\n- name: x\n  objective: 99\n  sli: {raw: {error_ratio_query: "
@@ -97,7 +97,10 @@ def test_bad_specs_are_rejected_by_field(text, field):
 SLOTH_FACTORS = {
     "30d": {"page": [("1h", "5m", 14.4), ("6h", "30m", 6.0)], "ticket": [("1d", "2h", 3.0), ("3d", "6h", 1.0)]},
     "28d": {"page": [("1h", "5m", 13.44), ("6h", "30m", 5.6)], "ticket": [("1d", "2h", 2.8), ("3d", "6h", 0.9333)]},
+    # Sloth's examples/windows/7d.yaml (errorBudgetPercent 8, 12.5, 20, 42): share x 168h / long window.
+    "7d": {"page": [("1h", "5m", 13.44), ("6h", "30m", 3.5)], "ticket": [("1d", "2h", 1.4), ("3d", "6h", 0.98)]},
 }
+WINDOWS_7D = (DATA / "windows" / "7d.yaml").read_text()
 # Burns between the two periods' factors, so the 28d import must differ from the 30d one.
 BURNS = (0.5, 0.97, 1.2, 2.9, 3.5, 5.8, 6.5, 14.0, 15.0)
 
@@ -120,9 +123,13 @@ def source_series(burn: float) -> dict[str, str]:
             sel % "429": f"0+{bad / 2:.6g}x40"}
 
 
-@pytest.mark.parametrize("period", ["30d", "28d"])
+@pytest.mark.parametrize("period", ["30d", "28d", "7d"])
 def test_imported_slo_fires_where_sloth_fires(period, promtool_bin, tmp_path):
-    (slo,) = load_sloth(DATA / "myservice.yaml", period=period)
+    """Sloth's alerts at constant burns, for its Google windows (30d, 28d) and a 7d windows spec
+    (Sloth: `--default-slo-period 7d --slo-period-windows-path`), with Sloth's labels at 7d; a burn
+    of exactly 3.5x sits on the 7d page factor and does not fire, as in Sloth (`>`)."""
+    text = (DATA / "myservice.yaml").read_text() + ("---\n" + WINDOWS_7D if period == "7d" else "")
+    (slo,), _ = parse_sloth(text, period=period, sloth_labels=period == "7d")
     (pack,) = slo_rule_packs([slo], ENV)
     groups = []
     for group in pack.groups:
@@ -138,4 +145,52 @@ def test_imported_slo_fires_where_sloth_fires(period, promtool_bin, tmp_path):
             rules.append(rule)
         groups.append(RuleGroup(group.name, rules))
     assert {a.name for g in groups for a in g.alerts} == {"MyServiceHighErrorRatePage", "MyServiceHighErrorRateTicket"}
+    if slo.sloth_labels:  # Sloth's alert labels (its examples/_gen/getting-started.yml)
+        page = next(a for g in groups for a in g.alerts if a.name.endswith("Page"))
+        assert page.labels["sloth_severity"] == "page"
     assert run_promtool(ENV, [RulePack(pack.name, groups)], tmp_path) == 1
+
+
+SLOTH_SERIES = {  # what Sloth's dashboards read, with Sloth's labels (from its generated rules)
+    "slo:sli_error:ratio_rate5m": {}, "slo:objective:ratio": {}, "slo:error_budget:ratio": {},
+    "slo:time_period:days": {}, "slo:current_burn_rate:ratio": {}, "slo:period_burn_rate:ratio": {},
+    "slo:period_error_budget_remaining:ratio": {},
+    "sloth_slo_info": {"sloth_mode": "cli-gen-prom", "sloth_objective": "99.9", "sloth_spec": "prometheus/v1"},
+}
+
+
+def test_sloth_labels_feed_sloths_dashboards(promtool_bin, tmp_path):
+    """With --sloth-labels every series Sloth's Grafana dashboards query exists with sloth_id,
+    sloth_service and sloth_slo (as Sloth writes them: id = <service>-<slo>), and the info series
+    with Sloth's info labels."""
+    from tests.test_slo_rules import expr_test
+    (slo,), _ = parse_sloth((DATA / "myservice.yaml").read_text(), sloth_labels=True)
+    (pack,) = slo_rule_packs([slo], ENV)
+    ident = 'sloth_id="myservice-requests-availability", sloth_service="myservice", sloth_slo="requests-availability"'
+    checks = []
+    for metric, extra in SLOTH_SERIES.items():
+        sel = ", ".join([ident, *(f'{k}="{v}"' for k, v in extra.items())])
+        checks.append((f"count({metric}{{{sel}}})", "40m", [{"labels": "{}", "value": 1}]))
+    expr_test(tmp_path, pack, source_series(0.5), checks)
+
+
+def test_denominator_corrected_divides_by_the_periods_traffic(promtool_bin, tmp_path):
+    """Sloth's denominator_corrected_rules plugin: SLI(W) = numerator_correction(W) x errors(W) /
+    total(W), numerator_correction(W) = total(W) / total(period), i.e. errors(W) / total(period).
+    50 minutes at 100 req/s without errors, then 10 minutes at 10 req/s with 1% errors (0.1/s):
+    at 60m the period's traffic averages (50 x 100 + 10 x 10) / 60 = 85 req/s, so the 5m SLI is
+    0.1 / 85 and the 1h one (0.1 x 10/60) / 85, where the plain ratio says 1% and 0.1/60 x 10 / 85."""
+    from tests.test_slo_rules import expr_test
+    text = (DATA / "myservice.yaml").read_text().replace("slos:", "slo_plugins:\n  chain:\n    - id: "
+                                                         "sloth.dev/contrib/denominator_corrected_rules/v1\nslos:", 1)
+    (slo,), notes = parse_sloth(text)
+    assert slo.sli.denominator_corrected and any("denominator_corrected_rules" in n for n in notes)
+    (pack,) = slo_rule_packs([slo], ENV)
+    sel = 'http_request_duration_seconds_count{job="myservice", code="%s"}'
+    series = {sel % "200": "100000+6000x50 400594+594x9", sel % "500": "100+0x50 106+6x9"}  # no counter starts at 0
+    labels = '{owner="myteam", repo="myorg/myservice", slo_name="requests-availability", slo_service="myservice"}'
+    near = "abs(slo:sli_error:ratio_rate%s{slo_service=\"myservice\"} - %r) < bool 1e-9"
+    expr_test(tmp_path, pack, series, [
+        (near % ("5m", 0.1 / 85), "60m", [{"labels": labels, "value": 1}]),
+        (near % ("1h", 0.1 * 10 / 60 / 85), "60m", [{"labels": labels, "value": 1}]),
+    ])

@@ -4,13 +4,19 @@
         sli=EventsSLI(bad=counter_rate("http_requests_total", 'code=~"5.."'),
                       total=counter_rate("http_requests_total")))
 
-SLI queries are PromQL with a `{{window}}` placeholder (Sloth's `{{.window}}` is accepted too) that
-obs replaces by the 5m base window. obs.slo turns an SLO into recording rules, alerts and tests.
+SLI queries are PromQL with a `{{window}}` placeholder (Sloth's `{{.window}}` is accepted too).
+obs evaluates them over one-minute tiles (`TILE`): the placeholder becomes the tile plus the SLO's
+`scrape_interval`, so each evaluation measures exactly the last minute of events (see obs.slo.rules).
+Alert windows are whole minutes, 1m or longer, and each window set is designed for one SLO period
+(`BurnRateWindow.period`): an SLO refuses windows designed for another period unless its alerting
+asks for scaling (`SLOAlerting(scale_windows=True)`). Google's windows exist for 28d and 30d (as in
+Sloth). A window pair whose factor needs an error ratio of 100% or more can never fire: it is dropped
+and the SLO says so in `notes`. obs.slo turns an SLO into recording rules, alerts and tests.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import Any, Mapping, Sequence, Union
@@ -18,14 +24,17 @@ from typing import Any, Mapping, Sequence, Union
 from obs.errors import DefinitionError
 from obs.model.suppress import Suppress, suppressions
 from obs.model.checks import (
-    check_duration, check_labels, check_metric_name, duration_seconds, frozen_mapping,
+    check_duration, check_labels, check_metric_name, duration_seconds, format_duration, frozen_mapping,
 )
 
 WINDOW = "{{window}}"
 _WINDOW_RE = re.compile(r"\{\{\s*\.?window\s*\}\}")
-BASE_WINDOW = "5m"
+BASE_WINDOW = "5m"  # the window of the current burn rate (and the shortest default alert window)
+TILE = "1m"  # the SLI is measured per tile; every window is a whole number of tiles
+DEFAULT_PERIOD = "30d"
 # Labels obs sets on SLO series and alerts; an SLO's own labels must not reuse them.
-RESERVED_LABELS = ("slo_service", "slo_name", "slo_severity", "severity", "long_window", "short_window")
+RESERVED_LABELS = ("slo_service", "slo_name", "slo_severity", "severity", "long_window", "short_window",
+                   "sloth_service", "sloth_slo", "sloth_id", "sloth_window", "sloth_severity")
 SEVERITY_OF = MappingProxyType({"page": "critical", "ticket": "warning"})
 _NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 
@@ -66,15 +75,22 @@ def counter_rates(metrics: Sequence[str], *matchers: str, by: Sequence[str] = ("
 
 @dataclass(frozen=True)
 class EventsSLI:
-    """Bad events over total events: two counter-rate queries returning the same label sets."""
+    """Bad events over total events: two counter-rate queries returning the same label sets.
+    `denominator_corrected` divides a window's bad-event rate by the total rate over the whole
+    period instead of over the window (Sloth's denominator_corrected_rules plugin): in quiet hours a
+    few failures burn the budget in proportion to their share of the period's traffic."""
 
     bad: str
     total: str
+    denominator_corrected: bool = False
     kind = "events"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "bad", _check_query("events SLI", "bad", self.bad))
         object.__setattr__(self, "total", _check_query("events SLI", "total", self.total))
+        if not isinstance(self.denominator_corrected, bool):
+            raise DefinitionError("events SLI", "denominator_corrected", f"{self.denominator_corrected!r} is not "
+                                  "True or False", "True divides by the period's traffic (Sloth's plugin)")
 
 
 def le_values(threshold: float) -> tuple[str, ...]:
@@ -155,30 +171,63 @@ SLI = Union[EventsSLI, LatencySLI, RawSLI]
 @dataclass(frozen=True)
 class BurnRateWindow:
     """One multi-window condition: the error ratio over both `long` and `short` exceeds `factor`
-    times the error budget. `factor` is stated for a 30-day period and scaled to the SLO's period
-    so that the same share of the budget is spent before it fires (as Sloth does)."""
+    times the error budget. `factor` is designed for an SLO `period` (default 30d): over `long` it
+    spends `factor * long / period` of the budget. `budget_share` builds one from that share, as
+    Sloth's AlertWindows specs state it (`errorBudgetPercent`)."""
 
     long: str
     short: str
     factor: float
+    period: str = DEFAULT_PERIOD
 
     def __post_init__(self) -> None:
         what = f"burn-rate window {self.long}/{self.short}"
-        check_duration(what, "long", self.long)
-        check_duration(what, "short", self.short)
+        for name in ("long", "short", "period"):
+            check_duration(what, name, getattr(self, name))
         for name in ("long", "short"):
-            if duration_seconds(getattr(self, name)) < duration_seconds(BASE_WINDOW):
-                raise DefinitionError(what, name, f"is shorter than the {BASE_WINDOW} base window",
-                                      f"use {BASE_WINDOW} or longer")
+            seconds = duration_seconds(getattr(self, name))
+            if seconds < duration_seconds(TILE) or seconds % duration_seconds(TILE):
+                raise DefinitionError(what, name, f"{getattr(self, name)} is not a whole number of minutes "
+                                      f"of at least {TILE}", f"SLIs are measured per {TILE} tile: use e.g. "
+                                      "2m, 5m or 1h")
         if duration_seconds(self.short) >= duration_seconds(self.long):
             raise DefinitionError(what, "short", "is not shorter than the long window",
                                   "the short window confirms the burn is still happening: make it ~1/12 of long")
         if isinstance(self.factor, bool) or not isinstance(self.factor, (int, float)) or self.factor <= 0:
             raise DefinitionError(what, "factor", f"{self.factor!r} is not a positive burn rate", "e.g. 14.4")
 
-    def factor_for(self, period: str, base_period: str = "30d") -> float:
-        """The burn rate for an SLO over `period`: same budget share, e.g. 14.4 -> 13.44 for 28d."""
-        return round(self.factor * duration_seconds(period) / duration_seconds(base_period), 6)
+    @classmethod
+    def budget_share(cls, long: str, short: str, percent: float, period: str) -> "BurnRateWindow":
+        """The window that fires after `percent` of a `period` budget is spent over `long`
+        (Google's 2% in 1h of 30d -> factor 14.4)."""
+        check_duration(f"burn-rate window {long}/{short}", "period", period)
+        check_duration(f"burn-rate window {long}/{short}", "long", long)
+        if isinstance(percent, bool) or not isinstance(percent, (int, float)) or not 0 < percent <= 100:
+            raise DefinitionError(f"burn-rate window {long}/{short}", "percent", f"{percent!r} is not a share "
+                                  "of the budget in percent", "e.g. 2 (2% of the budget over the long window)")
+        factor = percent / 100 * duration_seconds(period) / duration_seconds(long)
+        return cls(long, short, round(factor, 9), period)
+
+    def factor_for(self, period: str) -> float:
+        """The burn rate for an SLO over `period`, spending the same budget share (14.4 -> 13.44 for
+        28d); the factor itself for the period the window was designed for."""
+        if duration_seconds(period) == duration_seconds(self.period):
+            return self.factor
+        return round(self.factor * duration_seconds(period) / duration_seconds(self.period), 6)
+
+    def scaled_to(self, period: str) -> "BurnRateWindow":
+        return BurnRateWindow(self.long, self.short, self.factor_for(period), period)
+
+
+def google_windows(period: str) -> tuple[tuple[BurnRateWindow, ...], tuple[BurnRateWindow, ...]] | None:
+    """The SRE workbook's page and ticket windows for a 28d or 30d period (Sloth ships both),
+    else None: page after 2% of the budget in 1h or 5% in 6h, ticket after 10% in 1d or in 3d."""
+    if duration_seconds(period) not in (28 * 86400, 30 * 86400):
+        return None
+    share = BurnRateWindow.budget_share
+    period = window_name(period)
+    return ((share("1h", "5m", 2, period), share("6h", "30m", 5, period)),
+            (share("1d", "2h", 10, period), share("3d", "6h", 10, period)))
 
 
 PAGE_WINDOWS = (BurnRateWindow("1h", "5m", 14.4), BurnRateWindow("6h", "30m", 6))
@@ -190,7 +239,9 @@ class SLOAlerting:
     """How an SLO alerts: page (severity critical) and ticket (warning) burn-rate windows.
     `name` is the alert name stem (default <Service><Name>ErrorBudgetBurn); alerts are
     `<name>Page` and `<name>Ticket`. Empty windows disable that alert. `dashboard` (a Dashboard
-    object) becomes the alerts' dashboard_url."""
+    object) becomes the alerts' dashboard_url; `summary` replaces obs's static summary. Windows designed for another period than the SLO's
+    are refused unless `scale_windows` (then they spend the same budget shares over the SLO's
+    period, Sloth's scaling)."""
 
     page_windows: Sequence[BurnRateWindow] = PAGE_WINDOWS
     ticket_windows: Sequence[BurnRateWindow] = TICKET_WINDOWS
@@ -201,9 +252,17 @@ class SLOAlerting:
     annotations: Mapping[str, str] = field(default_factory=dict)
     runbook_url: str | None = None
     dashboard: Any = None
+    scale_windows: bool = False
+    summary: str | None = None
 
     def __post_init__(self) -> None:
         what = "SLO alerting"
+        if self.summary is not None and (not isinstance(self.summary, str) or not self.summary.strip()):
+            raise DefinitionError(what, "summary", f"{self.summary!r} is not a text",
+                                  "give a one-line summary, or leave it out for obs's own")
+        if not isinstance(self.scale_windows, bool):
+            raise DefinitionError(what, "scale_windows", f"{self.scale_windows!r} is not True or False",
+                                  "scale_windows=True scales windows designed for another period")
         if self.dashboard is not None and not hasattr(self.dashboard, "uid"):
             raise DefinitionError(what, "dashboard", f"{self.dashboard!r} is not a dashboard",
                                   "pass the Dashboard object the burn-rate alerts link to")
@@ -235,8 +294,14 @@ def _camel(text: str) -> str:
 class SLO:
     """A service level objective: `objective` percent of `sli` events are good over `period`.
     `min_event_rate` (events/s over an alert's long window) holds alerts back on low traffic,
-    where one failed request is a large error ratio; it needs an events or latency SLI. `suppress`
-    silences lint rules on the rules generated from this SLO, each with a reason (obs.Suppress)."""
+    where one failed request is a large error ratio; it needs an events or latency SLI.
+    `scrape_interval` is the longest scrape interval of the SLI's series (at most the 1m tile): the
+    SLI queries read a tile plus one scrape, so every tile sees two samples. `sloth_labels` also
+    writes Sloth's labels and `sloth_slo_info` so Sloth's Grafana dashboards work unchanged;
+    `info_labels` are extra labels on `sloth_slo_info` only (Sloth's info_labels plugin).
+    `notes` says what the SLO changed (e.g. a window pair that could never fire, dropped).
+    `suppress` silences lint rules on the rules generated from this SLO, each with a reason
+    (obs.Suppress)."""
 
     service: str
     name: str
@@ -248,6 +313,10 @@ class SLO:
     alerting: SLOAlerting = field(default_factory=SLOAlerting)
     min_event_rate: float = 0.0
     suppress: Mapping[str, str] | Sequence[Suppress] = ()
+    scrape_interval: str = "30s"
+    sloth_labels: bool = False
+    info_labels: Mapping[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = field(default=(), init=False, compare=False, repr=False)
 
     @property
     def definition(self) -> str:
@@ -274,7 +343,16 @@ class SLO:
         if not isinstance(self.alerting, SLOAlerting):
             raise DefinitionError(what, "alerting", f"{self.alerting!r} is not SLOAlerting",
                                   "pass SLOAlerting(...), e.g. SLOAlerting(ticket_windows=())")
-        self._check_windows()
+        self._check_scrape_interval()
+        if not isinstance(self.sloth_labels, bool):
+            raise DefinitionError(what, "sloth_labels", f"{self.sloth_labels!r} is not True or False",
+                                  "sloth_labels=True adds Sloth's labels and sloth_slo_info")
+        object.__setattr__(self, "info_labels", frozen_mapping(self.info_labels))
+        check_labels(what, "info_labels", self.info_labels)
+        if self.info_labels and not self.sloth_labels:
+            raise DefinitionError(what, "info_labels", "labels sloth_slo_info, which needs sloth_labels=True",
+                                  "set sloth_labels=True or drop info_labels")
+        self._resolve_windows()
         object.__setattr__(self, "suppress", suppressions(what, self.suppress))
         if isinstance(self.min_event_rate, bool) or not isinstance(self.min_event_rate, (int, float)) \
                 or self.min_event_rate < 0:
@@ -296,20 +374,67 @@ class SLO:
                                   "give the target percentage of good events, e.g. 99.9 "
                                   "(100 leaves no error budget, 0 allows anything)")
 
-    def _check_windows(self) -> None:
+    def _check_scrape_interval(self) -> None:
+        check_duration(self.definition, "scrape_interval", self.scrape_interval)
+        seconds = duration_seconds(self.scrape_interval)
+        if not 0 < seconds <= duration_seconds(TILE):
+            raise DefinitionError(self.definition, "scrape_interval", f"{self.scrape_interval} is not between 1s "
+                                  f"and the {TILE} tile", f"scrape the SLI's series every {TILE} or more often "
+                                  "and give that interval (e.g. '30s')")
+
+    @property
+    def query_window(self) -> str:
+        """The range the SLI queries read per tile: the tile plus one scrape interval, so the
+        first and last samples in range are exactly one tile apart."""
+        return format_duration(duration_seconds(TILE) + duration_seconds(self.scrape_interval))
+
+    def _windows_for_period(self, severity: str, windows: tuple[BurnRateWindow, ...]) -> tuple[BurnRateWindow, ...]:
+        """`windows` for this SLO's period: as designed, Google's for the period, or scaled on request."""
+        period = duration_seconds(self.period)
+        if all(duration_seconds(w.period) == period for w in windows):
+            return windows
+        designed = {window_name(w.period) for w in windows if duration_seconds(w.period) != period}
+        google = google_windows(self.period)
+        index = 0 if severity == "page" else 1
+        if google and all(google_windows(p) and google_windows(p)[index] == windows for p in designed):
+            return google[index]
+        if self.alerting.scale_windows:
+            return tuple(w.scaled_to(self.period) for w in windows)
+        raise DefinitionError(self.definition, "period", f"the {severity} windows are designed for a "
+                              f"{', '.join(sorted(designed))} period, not {self.period}",
+                              f"give windows designed for {self.period} (BurnRateWindow(..., period="
+                              f"{self.period!r}) or BurnRateWindow.budget_share; `obs import --windows` reads "
+                              "Sloth's AlertWindows specs), or set SLOAlerting(scale_windows=True) to spend the "
+                              "same budget shares over the new period")
+
+    def _resolve_windows(self) -> None:
+        """Windows made concrete for the period; pairs that could never fire dropped with a note."""
         what = self.definition
-        for severity, windows in self.alerting.windows().items():
-            for window in windows:
+        notes: list[str] = []
+        chosen: dict[str, tuple[BurnRateWindow, ...]] = {}
+        for severity in ("page", "ticket"):
+            windows = getattr(self.alerting, f"{severity}_windows")
+            if not windows:
+                chosen[severity] = ()
+                continue
+            kept = []
+            for window in self._windows_for_period(severity, windows):
                 if duration_seconds(window.long) > duration_seconds(self.period):
                     raise DefinitionError(what, "period", f"{self.period} is shorter than the {severity} "
                                           f"alert's {window.long} window", "lengthen the period or shorten the "
                                           "window (SLOAlerting(page_windows=..., ticket_windows=...))")
-                factor = window.factor_for(self.period)
-                if factor * float(self.error_budget) >= 1:
-                    raise DefinitionError(what, "objective", f"a {factor}x burn of a {self.error_budget} budget "
-                                          f"needs an error ratio above 100%: the {severity} alert over "
-                                          f"{window.long}/{window.short} could never fire",
-                                          "raise the objective or lower the window's factor")
+                if window.factor * float(self.error_budget) >= 1:
+                    notes.append(f"{severity} window {window.long}/{window.short} dropped: a {window.factor:g}x "
+                                 f"burn of a {self.error_budget} budget needs an error ratio of 100% or more, so "
+                                 "it could never fire")
+                else:
+                    kept.append(window)
+            if not kept:
+                notes.append(f"the {severity} alert is dropped: none of its windows could ever fire")
+            chosen[severity] = tuple(kept)
+        resolved = replace(self.alerting, page_windows=chosen["page"], ticket_windows=chosen["ticket"])
+        object.__setattr__(self, "alerting", resolved)
+        object.__setattr__(self, "notes", tuple(notes))
 
     @property
     def objective_ratio(self) -> Decimal:
@@ -329,8 +454,14 @@ class SLO:
     def alert_stem(self) -> str:
         return self.alerting.name or f"{_camel(self.service)}{_camel(self.name)}ErrorBudgetBurn"
 
+    @property
+    def sloth_id(self) -> str:
+        """Sloth's SLO id: `<service>-<name>`."""
+        return f"{self.service}-{self.name}"
+
     def windows(self) -> tuple[str, ...]:
-        """Every window a ratio is recorded for (alert windows, the base window, the period), sorted."""
+        """Every window a ratio is recorded for (alert windows, the 5m current-burn window, the
+        period), sorted."""
         names = {BASE_WINDOW, self.period}
         for windows in self.alerting.windows().values():
             names.update(w for window in windows for w in (window.long, window.short))

@@ -1,24 +1,35 @@
 """SLO -> Prometheus rules: SLI recording rules, metadata rules and burn-rate alerts.
 
-How long windows are computed (the trade-off)
----------------------------------------------
-Each SLO records two 5m series from its own queries: the bad-event rate and the total-event rate
-(`slo:sli_bad_events:rate5m`, `slo:sli_total_events:rate5m`). Every longer window W is
+How windows are computed (exact windows)
+----------------------------------------
+Each SLO records two series per one-minute tile from its own queries, in a group evaluated every
+tile (`interval: 1m`): the bad-event rate and the total-event rate (`slo:sli_bad_events:rate1m`,
+`slo:sli_total_events:rate1m`). The queries read `[1m + scrape_interval]`: the first and last
+samples in that range are exactly one tile apart, so consecutive tiles measure consecutive
+minutes of the counters, without gaps or overlap. A window W is then
 
-    sum_over_time(bad_rate5m[W]) / sum_over_time(total_rate5m[W])
+    sum_over_time(bad_rate1m[W - 30s]) / sum_over_time(total_rate1m[W - 30s])
 
-i.e. a ratio of sums, weighted by traffic, so a quiet night cannot outvote a busy day (Sloth's
-30d rule averages 5m ratios instead, which over-weights low-traffic intervals). Evaluating it
-reads one small pre-aggregated series per window instead of re-running `rate()` over every raw
-series for 30 days: cheaper by the number of raw series and needs no long raw retention. The
-price: each sample is a trailing 5m rate, so W effectively covers W+5m with the edges tapered,
-and missed rule evaluations (restarts) leave small holes - both cancel in the ratio for steady
-traffic and are negligible against 1h+ windows. Raw SLIs have no event counts, so their windows
-average the 5m ratio (documented as approximate, like Sloth).
+the W/1m most recent tiles, i.e. the events of exactly the last W: a ratio of sums, weighted by
+traffic (a quiet night cannot outvote a busy day; Sloth's 30d rule averages 5m ratios). The range
+is half a tile short of W so that Prometheus 2.x (ranges closed on the left) and 3.x (open) read
+the same tiles. An alert therefore resolves within one evaluation of the workbook's window of
+exactly W (proved by obs.slo.resolve_proofs), where a 5m rate summed over W read W+5m. Reads stay
+cheap: one small pre-aggregated series per window instead of re-running `rate()` over every raw
+series for 30 days, and the raw series are read over 90s instead of 5m. Raw SLIs have no event
+counts: their windows average the per-tile ratio (approximate, like Sloth).
+
+Thresholds: an alert fires when the burn rate is above its factor; a burn within one part per
+million of the factor counts as at it (`> factor * 1.000001`), so a steady burn of exactly the
+factor, whose ratio of float sums lands a hair either side of it, never flaps.
+
+Cost: the SLI ratios and the alerts are evaluated every minute; the period's ratio and the
+metadata (constants, burn rates, budget remaining) only feed dashboards and are evaluated every
+`META_INTERVAL` (2m: below the 5m lookback even with one evaluation missed).
 
 Edges: a window with no traffic has no ratio (`> 0` filter) instead of NaN, so nothing pages and
 budgets never show NaN/+Inf; with no traffic over the period the budget remaining is 1. Range
-selections read only the 5m series, which carry the SLO's identity labels (service, name) and
+selections read only the tile series, which carry the SLO's identity labels (service, name) and
 never its free labels, so changing `SLO.labels` cannot yield two series with the same label set
 once the rule labels are applied; rules reading outputs select them by their full current label
 set, so an output the previous labels left behind is never read.
@@ -26,8 +37,12 @@ set, so an output the previous labels left behind is never read.
 Clusters: no rule pins the cluster label to a value. The SLI queries aggregate `by (cluster)`
 (lint checks it) and every later rule carries the label through, so one rule set serves many
 clusters in a Thanos/Mimir ruler, one SLO series per cluster. The metadata constants are
-derived from the SLO's 5m base series (`0 * base + c`) rather than `vector(c)`, so they carry
+derived from the SLO's tile series (`0 * base + c`) rather than `vector(c)`, so they carry
 the cluster too and a dashboard can filter them by it.
+
+Sloth compatibility (`SLO.sloth_labels`): every series and alert also carries `sloth_id`,
+`sloth_service` and `sloth_slo`, alerts `sloth_severity`, and `sloth_slo_info` is recorded, so
+Sloth's Grafana dashboards read obs's rules unchanged.
 """
 from __future__ import annotations
 
@@ -38,13 +53,17 @@ from typing import Iterable, Sequence
 from obs.errors import DefinitionError
 from obs.model.environment import Environment
 from obs.model.rules import AlertRule, RecordingRule, RuleGroup, RulePack
+from obs.model.checks import duration_seconds, format_duration
 from obs.model.slo import (
-    BASE_WINDOW, SEVERITY_OF, SLO, BurnRateWindow, EventsSLI, RawSLI, window_name, with_window,
+    BASE_WINDOW, SEVERITY_OF, SLO, TILE, BurnRateWindow, EventsSLI, RawSLI, window_name, with_window,
 )
 
-BAD = f"slo:sli_bad_events:rate{BASE_WINDOW}"
-TOTAL = f"slo:sli_total_events:rate{BASE_WINDOW}"
-RAW = f"slo:sli_error_raw:ratio_rate{BASE_WINDOW}"
+BAD = f"slo:sli_bad_events:rate{TILE}"
+TOTAL = f"slo:sli_total_events:rate{TILE}"
+RAW = f"slo:sli_error_raw:ratio_rate{TILE}"
+META_INTERVAL = "2m"
+TOLERANCE = Decimal("0.000001")  # a burn within 1 ppm of a factor is at it (and does not alert)
+SLOTH_INFO = "sloth_slo_info"
 
 
 def ratio_metric(window: str) -> str:
@@ -59,8 +78,12 @@ def number(value: Decimal | float) -> str:
 
 def identity(slo: SLO, env: Environment) -> dict[str, str]:
     """The labels that identify an SLO's series; they never change for an SLO. (The cluster
-    label comes from the data, so one rule set serves every cluster.)"""
-    return {"slo_service": slo.service, "slo_name": slo.name}
+    label comes from the data, so one rule set serves every cluster.) With `sloth_labels`,
+    Sloth's identity labels too."""
+    ident = {"slo_service": slo.service, "slo_name": slo.name}
+    if slo.sloth_labels:
+        ident.update(sloth_id=slo.sloth_id, sloth_service=slo.service, sloth_slo=slo.name)
+    return ident
 
 
 def series_labels(slo: SLO, env: Environment) -> dict[str, str]:
@@ -73,33 +96,49 @@ def matchers(labels: dict[str, str]) -> str:
 
 
 def sli_rules(slo: SLO, env: Environment) -> list[RecordingRule]:
-    """The 5m base series, from the SLO's own queries."""
+    """The per-tile series, from the SLO's own queries."""
     ident = identity(slo, env)
+    window = slo.query_window
     if isinstance(slo.sli, RawSLI):
         # NaN (0/0 without traffic) and negative ratios are dropped, not recorded.
-        return [RecordingRule(RAW, f"({with_window(slo.sli.error_ratio, BASE_WINDOW)}) >= 0", ident)]
-    total = with_window(slo.sli.total, BASE_WINDOW)
-    bad = with_window(slo.sli.bad, BASE_WINDOW)
+        return [RecordingRule(RAW, f"({with_window(slo.sli.error_ratio, window)}) >= 0", ident)]
+    total = with_window(slo.sli.total, window)
+    bad = with_window(slo.sli.bad, window)
     if isinstance(slo.sli, EventsSLI):
         # A bad-events counter that was never incremented often does not exist: count it as 0.
         bad = f"({bad}) or (0 * ({total}))"
     return [RecordingRule(TOTAL, total, ident), RecordingRule(BAD, bad, ident)]
 
 
+def tiles(window: str) -> str:
+    """The range that holds exactly the window's most recent tiles, in Prometheus 2.x and 3.x
+    alike: half a tile short of the window (1h -> 59m30s)."""
+    return format_duration(duration_seconds(window) - duration_seconds(TILE) / 2)
+
+
 def ratio_expr(slo: SLO, env: Environment, window: str) -> str:
-    """The error ratio over `window`, built from the 5m series (see the module docstring)."""
+    """The error ratio over exactly `window`, from the tile series (see the module docstring)."""
     sel = matchers(identity(slo, env))
-    base = window_name(window) == BASE_WINDOW
     if isinstance(slo.sli, RawSLI):
-        return f"{RAW}{sel}" if base else f"avg_over_time({RAW}{sel}[{window}])"
-    if base:
-        return f"{BAD}{sel} / ({TOTAL}{sel} > 0)"
-    return f"sum_over_time({BAD}{sel}[{window}])\n/ (sum_over_time({TOTAL}{sel}[{window}]) > 0)"
+        return f"avg_over_time({RAW}{sel}[{tiles(window)}])"
+    if getattr(slo.sli, "denominator_corrected", False):  # bad events over W against the period's traffic
+        return f"avg_over_time({BAD}{sel}[{tiles(window)}])\n/ (avg_over_time({TOTAL}{sel}[{tiles(slo.period)}]) > 0)"
+    return f"sum_over_time({BAD}{sel}[{tiles(window)}])\n/ (sum_over_time({TOTAL}{sel}[{tiles(window)}]) > 0)"
+
+
+def alert_windows(slo: SLO) -> tuple[str, ...]:
+    """The windows evaluated every tile: those the alerts read, and the current-burn window."""
+    return tuple(w for w in slo.windows() if w != window_name(slo.period) or _alert_window(slo, w))
+
+
+def _alert_window(slo: SLO, window: str) -> bool:
+    return any(window in (window_name(w.long), window_name(w.short))
+               for ws in slo.alerting.windows().values() for w in ws)
 
 
 def ratio_rules(slo: SLO, env: Environment) -> list[RecordingRule]:
     labels = series_labels(slo, env)
-    return [RecordingRule(ratio_metric(w), ratio_expr(slo, env, w), labels) for w in slo.windows()]
+    return [RecordingRule(ratio_metric(w), ratio_expr(slo, env, w), labels) for w in alert_windows(slo)]
 
 
 def presence(slo: SLO, env: Environment) -> str:
@@ -113,13 +152,16 @@ def ignoring_free_labels(slo: SLO) -> str:
 
 
 def metadata_rules(slo: SLO, env: Environment) -> list[RecordingRule]:
-    """Objective, budget and period constants, and burn rates, for dashboards."""
+    """For dashboards: the period's ratio (unless an alert reads it), objective, budget and period
+    constants, and burn rates; with `sloth_labels`, `sloth_slo_info`."""
     labels = series_labels(slo, env)
     sel = matchers(labels)  # the current labels: never an output the previous labels left behind
     budget = number(slo.error_budget)
     period_ratio = f"{ratio_metric(slo.period)}{sel}"
     base = presence(slo, env)
-    return [
+    rules = [] if window_name(slo.period) in alert_windows(slo) else \
+        [RecordingRule(ratio_metric(slo.period), ratio_expr(slo, env, slo.period), labels)]
+    rules += [
         RecordingRule("slo:objective:ratio", f"0 * {base} + {number(slo.objective_ratio)}", labels),
         RecordingRule("slo:error_budget:ratio", f"0 * {base} + {budget}", labels),
         RecordingRule("slo:time_period:days", f"0 * {base} + {number(slo.period_days)}", labels),
@@ -129,19 +171,29 @@ def metadata_rules(slo: SLO, env: Environment) -> list[RecordingRule]:
         RecordingRule("slo:period_error_budget_remaining:ratio",
                       f"(1 - {period_ratio} / {budget}) or{ignoring_free_labels(slo)} (0 * {base} + 1)", labels),
     ]
+    if slo.sloth_labels:
+        info = {**slo.info_labels, **labels, "sloth_mode": "cli-gen-prom", "sloth_spec": "prometheus/v1", "sloth_version": "obs",
+                "sloth_objective": number(Decimal(str(slo.objective)))}
+        rules.append(RecordingRule(SLOTH_INFO, f"0 * {base} + 1", info))
+    return rules
+
+
+def threshold(factor: float) -> str:
+    """The value a burn rate must exceed to alert: the factor plus the 1 ppm tolerance."""
+    return number(Decimal(str(factor)) * (1 + TOLERANCE))
 
 
 def condition(slo: SLO, env: Environment, window: BurnRateWindow) -> str:
     """One multi-window condition; its value is the burn rate over the long window."""
     sel = matchers(series_labels(slo, env))  # outputs are read with their current labels
     budget = number(slo.error_budget)
-    factor = number(window.factor_for(slo.period))
+    factor = threshold(window.factor_for(slo.period))
     long_, short = window_name(window.long), window_name(window.short)
     expr = (f"({ratio_metric(long_)}{sel} / {budget} > {factor})\n"
             f"  and ({ratio_metric(short)}{sel} / {budget} > {factor})")
     if slo.min_event_rate:
         base = matchers(identity(slo, env))
-        expr += (f"\n  and{ignoring_free_labels(slo)} (avg_over_time({TOTAL}{base}[{long_}]) >= "
+        expr += (f"\n  and{ignoring_free_labels(slo)} (avg_over_time({TOTAL}{base}[{tiles(long_)}]) >= "
                  f"{number(slo.min_event_rate)})")
     return (f'label_replace(label_replace(\n  {expr},\n'
             f'  "long_window", "{long_}", "", ""), "short_window", "{short}", "", "")')
@@ -164,7 +216,8 @@ def alert_name(slo: SLO, severity: str) -> str:
 
 def alert_labels(slo: SLO, severity: str) -> dict[str, str]:
     extra = slo.alerting.page_labels if severity == "page" else slo.alerting.ticket_labels
-    return {**slo.alerting.labels, **extra, "slo_severity": severity}
+    sloth = {"sloth_severity": severity} if slo.sloth_labels else {}
+    return {**slo.alerting.labels, **extra, "slo_severity": severity, **sloth}
 
 
 def alert_rules(slo: SLO, env: Environment, with_tests: bool = True) -> list[AlertRule]:
@@ -177,7 +230,7 @@ def alert_rules(slo: SLO, env: Environment, with_tests: bool = True) -> list[Ale
             name=alert_name(slo, severity),
             expr="\nor\n".join(condition(slo, env, w) for w in windows),
             severity=SEVERITY_OF[severity],
-            summary=SUMMARY[severity],
+            summary=slo.alerting.summary or SUMMARY[severity],
             description=DESCRIPTION,
             labels=alert_labels(slo, severity),
             annotations=slo.alerting.annotations,
@@ -194,14 +247,15 @@ def group_prefix(slo: SLO) -> str:
     return f"slo-{slo.service}-{slo.name}"
 
 
-def slo_groups(slo: SLO, env: Environment) -> list[RuleGroup]:
-    """Three groups per SLO, like Sloth: SLI ratios, metadata, alerts."""
+def slo_groups(slo: SLO, env: Environment, with_tests: bool = True) -> list[RuleGroup]:
+    """Three groups per SLO, like Sloth: SLI ratios and alerts every tile, metadata every
+    META_INTERVAL."""
     prefix = group_prefix(slo)
-    groups = [RuleGroup(f"{prefix}-sli", [*sli_rules(slo, env), *ratio_rules(slo, env)]),
-              RuleGroup(f"{prefix}-meta", metadata_rules(slo, env))]
-    alerts = alert_rules(slo, env)
+    groups = [RuleGroup(f"{prefix}-sli", [*sli_rules(slo, env), *ratio_rules(slo, env)], interval=TILE),
+              RuleGroup(f"{prefix}-meta", metadata_rules(slo, env), interval=META_INTERVAL)]
+    alerts = alert_rules(slo, env, with_tests)
     if alerts:
-        groups.append(RuleGroup(f"{prefix}-alerts", alerts))
+        groups.append(RuleGroup(f"{prefix}-alerts", alerts, interval=TILE))
     return groups
 
 
@@ -210,8 +264,9 @@ def pack_name(service: str) -> str:
     return f"slo-{slug}"[:63]
 
 
-def slo_rule_packs(slos: Sequence[SLO], env: Environment) -> tuple[RulePack, ...]:
-    """One rule pack per service (`slo-<service>`), its SLOs in definition order."""
+def slo_rule_packs(slos: Sequence[SLO], env: Environment, with_tests: bool = True) -> tuple[RulePack, ...]:
+    """One rule pack per service (`slo-<service>`), its SLOs in definition order; `with_tests`
+    generates the alerts' proofs."""
     seen: set[tuple[str, str]] = set()
     by_pack: dict[str, list[SLO]] = {}
     for slo in slos:
@@ -224,7 +279,7 @@ def slo_rule_packs(slos: Sequence[SLO], env: Environment) -> tuple[RulePack, ...
                                   "give each SLO of a service a unique name")
         seen.add((slo.service, slo.name))
         by_pack.setdefault(pack_name(slo.service), []).append(slo)
-    return tuple(RulePack(name, _groups(members, env), description=f"SLOs of {members[0].service}")
+    return tuple(RulePack(name, _groups(members, env, with_tests), description=f"SLOs of {members[0].service}")
                  for name, members in by_pack.items())
 
 
@@ -242,5 +297,5 @@ def _check_cluster_not_pinned(slo: SLO, env: Environment) -> None:
                                   "cluster")
 
 
-def _groups(slos: Iterable[SLO], env: Environment) -> list[RuleGroup]:
-    return [group for slo in slos for group in slo_groups(slo, env)]
+def _groups(slos: Iterable[SLO], env: Environment, with_tests: bool) -> list[RuleGroup]:
+    return [group for slo in slos for group in slo_groups(slo, env, with_tests)]
