@@ -16,7 +16,7 @@ from typing import Any, Mapping, Sequence
 
 from obs.backends import schema as s
 from obs.backends.logql import LokiRulePack
-from obs.backends.storage import LocalStorage, S3Storage, Storage, check_storage, s3_fields
+from obs.backends.storage import LocalStorage, S3Storage, Storage, check_storage, for_expand_env, s3_fields
 from obs.errors import DefinitionError
 from obs.model.checks import DURATION_RE, check_duration, check_unique
 from obs.model.environment import Environment
@@ -161,7 +161,7 @@ def render_config(env: Environment, loki: Loki) -> dict[str, Any]:
     }
     config["analytics"] = {"reporting_enabled": False}
     s.check(CONFIG_MODEL, config, f"loki config ({MODEL_VERSION} model)")
-    return config
+    return for_expand_env("loki config", config)
 
 
 # ---- strict model ----------------------------------------------------------------------------

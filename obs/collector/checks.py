@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
 from obs.collector.registry import REGISTRY, REMOVED, REMOVED_OPERATORS, UNAVAILABLE, Kind, specs
+from obs import secrets
 from obs.errors import DefinitionError
+from obs.secrets import last_key, walk
 
 ENV_REF_RE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}")
 _BARE_REF_RE = re.compile(r"\$\{(?!env:)([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
-_SECRET_KEY_RE = re.compile(r"(?i)(password|passwd|secret|token|api[-_]?key|authorization|credential)")
-_URL_PASSWORD_RE = re.compile(r"://[^/\s:@]*:([^/\s@]+)@")
 _LOCAL_HOSTS = ("localhost:", "127.0.0.1:", "[::1]:")
 _LOCAL_ONLY = {"pprof": "endpoint", "zpages": "endpoint"}
 
@@ -33,38 +33,19 @@ def check_type(definition: str, kind: Kind, type_: str) -> None:
                           f"{hint}use one of {', '.join(known)}, or register it in obs.collector.registry")
 
 
-def walk(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
-    """Every (dotted path, scalar) pair in a nested config."""
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            yield from walk(item, f"{path}.{key}" if path else str(key))
-    elif isinstance(value, (list, tuple)):
-        for index, item in enumerate(value):
-            yield from walk(item, f"{path}[{index}]")
-    else:
-        yield path, value
-
-
 def check_env_refs(definition: str, field: str, config: Mapping[str, Any]) -> None:
     """Variables only as ${env:NAME}; secret-looking keys hold nothing but ${env:NAME} references."""
     for path, value in walk(config):
         where = f"{field}.{path}" if path else field
         if not isinstance(value, str):
             continue
+        secrets.check_value(definition, where, value, last_key(path) or field)
         bare = _BARE_REF_RE.search(value)
-        if bare:
-            name = bare.group(1) or bare.group(2)
-            raise DefinitionError(definition, where, f"{value!r} is not a ${{env:NAME}} reference",
-                                  f"write ${{env:{name.strip()}}}")
-        last_key = re.split(r"[.\[]", path)[-1]
-        password = _URL_PASSWORD_RE.search(value)
-        if password and ENV_REF_RE.sub("", password.group(1)):
-            raise DefinitionError(definition, where, "the URL carries a literal password",
-                                  "write user:${env:NAME}@ and fill NAME from a Kubernetes Secret, or "
-                                  "send credentials in headers as ${env:NAME}")
-        if _SECRET_KEY_RE.search(path) and ENV_REF_RE.sub("", value).strip() not in ("", "Bearer", "Basic"):
-            raise DefinitionError(definition, where, f"secret-looking value {last_key!r} is written literally",
-                                  "reference it as ${env:NAME} and fill NAME from a Kubernetes Secret")
+        if bare:  # the value is not echoed: it may be a credential with a '$' in it
+            name = (bare.group(1) or bare.group(2) or "").strip()
+            name = name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) else "NAME"
+            raise DefinitionError(definition, where, "has a '$' that is not a ${env:NAME} reference",
+                                  f"write ${{env:{name}}} for a variable, or $$ for a literal '$'")
 
 
 def check_config(definition: str, kind: Kind, type_: str, config: Mapping[str, Any]) -> None:
