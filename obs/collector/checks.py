@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from typing import Any, Mapping
 
@@ -13,6 +14,8 @@ from obs.secrets import last_key, walk
 ENV_REF_RE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}")
 _BARE_REF_RE = re.compile(r"\$\{(?!env:)([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 _LOCAL_HOSTS = ("localhost:", "127.0.0.1:", "[::1]:")
+# Keys whose value is a count, size or port: a number, never a bool, NaN, infinity or negative.
+_NUMERIC_KEY_RE = re.compile(r"(?i)(^|_)(size|count|consumers|port|limit|mib|percentage|replicas|workers|capacity)(_|$)")
 _LOCAL_ONLY = {"pprof": "endpoint", "zpages": "endpoint"}
 
 
@@ -52,6 +55,7 @@ def check_config(definition: str, kind: Kind, type_: str, config: Mapping[str, A
     """Settings obs refuses: removed operators, CORS wildcards, debug endpoints off localhost."""
     check_env_refs(definition, "config", config)
     for path, value in walk(config):
+        _check_number_setting(definition, f"config.{path}", value)
         if path.endswith(".type") and "operators" in path and value in REMOVED_OPERATORS:
             raise DefinitionError(definition, f"config.{path}", f"operator type {value!r} does not exist",
                                   REMOVED_OPERATORS[value])
@@ -65,3 +69,14 @@ def check_config(definition: str, kind: Kind, type_: str, config: Mapping[str, A
             raise DefinitionError(definition, f"config.{field}",
                                   f"{type_} endpoint {endpoint or '(default)'!r} is not bound to localhost",
                                   f"set {field}: localhost:<port> and use kubectl port-forward to reach it")
+
+
+def _check_number_setting(definition: str, field: str, value: Any) -> None:
+    """No NaN or infinity anywhere (YAML writes .nan, which Go reads as a string or refuses); counts,
+    sizes and ports are non-negative numbers, not bools."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise DefinitionError(definition, field, f"{value!r} is not a finite number", "give a real number")
+    if _NUMERIC_KEY_RE.search(last_key(field)):
+        if isinstance(value, bool) or isinstance(value, (int, float)) and value < 0:
+            raise DefinitionError(definition, field, f"{value!r} is not a count, size or port",
+                                  "give a non-negative number")

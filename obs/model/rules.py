@@ -10,7 +10,7 @@ from typing import Any, Mapping, Sequence
 
 from obs.errors import DefinitionError
 from obs.model.checks import (
-    check_duration, check_label_name, check_labels, check_metric_name, check_nonempty, check_slug,
+    check_duration, check_http_url, check_label_name, check_labels, check_metric_name, check_nonempty, check_slug,
     check_items, check_unique, frozen_mapping,
     duration_seconds,
 )
@@ -92,6 +92,8 @@ class AlertRule:
         check_duration(what, "for_", self.for_)
         if self.keep_firing_for is not None:
             check_duration(what, "keep_firing_for", self.keep_firing_for)
+        if self.runbook_url is not None:
+            check_http_url(what, "runbook_url", self.runbook_url)
         object.__setattr__(self, "labels", frozen_mapping(self.labels))
         object.__setattr__(self, "annotations", frozen_mapping(self.annotations))
         object.__setattr__(self, "tests", tuple(self.tests))
