@@ -59,9 +59,9 @@ def foreign_files(target: Path) -> list[str]:
 
 def _check_target(target: Path) -> None:
     """OUT and OUT/<env> are real folders (or absent): never a symlink, never a user's file."""
-    safefs.refuse_link(target.parent, "pass the link's target as --out")
-    safefs.refuse_link(target, "remove the link; obs writes OUT/<env> as a real folder")
-    for path in (target.parent, target):
+    fixes = ("pass the link's target as --out", "remove the link; obs writes OUT/<env> as a real folder")
+    for path, fix in zip((target.parent, target), fixes):
+        safefs.refuse_link(path, fix)
         if os.path.lexists(path) and not path.is_dir():
             raise ObsError(f"{path} exists and is not a folder; obs does not move or delete it "
                            f"(fix: move it away, or pass another --out)")
