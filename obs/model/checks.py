@@ -124,6 +124,14 @@ def check_labels(definition: str, field: str, labels: Mapping[str, Any]) -> None
                                   f"value {value!r} is a {type(value).__name__}", "label values are strings")
 
 
+def check_no_empty_values(definition: str, field: str, labels: Mapping[str, Any]) -> None:
+    """No empty label value: Prometheus drops such a label, so alerts and tests would not match."""
+    for name, value in labels.items():
+        if value == "":
+            raise DefinitionError(definition, f"{field}[{name!r}]", "is empty, and Prometheus drops labels with "
+                                  "empty values", "leave the label out, or give it a value")
+
+
 def check_metric_name(definition: str, field: str, name: Any) -> None:
     """A Prometheus metric name (recording rules may use ':')."""
     if not isinstance(name, str) or not METRIC_NAME_RE.match(name):

@@ -10,7 +10,7 @@ from typing import Any, Mapping, Sequence
 
 from obs.errors import DefinitionError
 from obs.model.checks import (
-    check_duration, check_http_url, check_label_name, check_labels, check_metric_name, check_nonempty, check_slug,
+    check_duration, check_http_url, check_label_name, check_labels, check_no_empty_values, check_metric_name, check_nonempty, check_slug,
     check_items, check_unique, frozen_mapping,
     duration_seconds,
 )
@@ -30,6 +30,7 @@ class FiringAlert:
     def __post_init__(self) -> None:
         object.__setattr__(self, "labels", frozen_mapping(self.labels))
         check_labels("expected alert", "labels", self.labels)
+        check_no_empty_values("expected alert", "labels", self.labels)
         check_nonempty("expected alert", "description", self.description)
 
 
@@ -98,6 +99,7 @@ class AlertRule:
         object.__setattr__(self, "annotations", frozen_mapping(self.annotations))
         object.__setattr__(self, "tests", tuple(self.tests))
         check_labels(what, "labels", self.labels)
+        check_no_empty_values(what, "labels", self.labels)
         if "severity" in self.labels:
             raise DefinitionError(what, "labels", "sets 'severity' twice", "use the severity field only")
         for key in self.annotations:
