@@ -11,7 +11,7 @@ import yaml
 from obs import AlertRule, Environment
 from obs.backends.loki import Loki
 from obs.backends.logql import LokiRulePack
-from obs.backends.storage import LocalStorage, S3Storage, for_expand_env
+from obs.backends.storage import LocalStorage, S3Storage
 from obs.backends.tempo import Kafka
 from obs.collector import Collector, Exporter, Extension, Pipeline, Processor, Receiver, SecretEnv, Telemetry
 from obs.collector.safety import safety_findings
@@ -103,8 +103,8 @@ def test_secrets_in_backend_urls_and_s3_endpoints_are_rejected():
 
 
 def test_dollar_signs_are_escaped_for_expand_env_but_obs_references_are_not():
+    from obs.backends.storage import for_expand_env, s3_fields
     storage = S3Storage("b", "s3.example.com")
-    from obs.backends.storage import s3_fields
     data = {"path": "/data/$HOME", "s3": s3_fields(storage, "bucket", "access_key", "secret_key", "path_style")}
     safe = for_expand_env("tempo config", data)
     assert safe["path"] == "/data/$$HOME"

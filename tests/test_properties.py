@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, Phase, event, given, settings, strategies as
 from obs import AlertRule, AlertTest, Bundle, Definitions, Environment, FiringAlert, RuleGroup, RulePack  # noqa: E402
 from obs.collector import Collector, Pipeline, Processor, Receiver, Exporter  # noqa: E402
 from obs.errors import DefinitionError  # noqa: E402
-from obs.model.checks import K8S_NAME_RE, K8S_SUBDOMAIN_RE, check_duration  # noqa: E402
+from obs.model.checks import check_duration  # noqa: E402
 from obs.pipeline import render  # noqa: E402
 from obs.promql import series  # noqa: E402
 from obs.serialize import to_json, to_yaml  # noqa: E402
@@ -33,6 +33,10 @@ def bounded(max_examples: int) -> settings:
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.function_scoped_fixture])
 
+
+# Kubernetes' own rules (apimachinery validation), written here independently of obs's checks.
+K8S_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")  # RFC 1123 label, plus len <= 63 below
+K8S_SUBDOMAIN_RE = re.compile(r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 
 def mostly(valid: st.SearchStrategy, hostile: st.SearchStrategy) -> st.SearchStrategy:
@@ -200,4 +204,5 @@ def test_random_collectors_are_rejected_or_give_valid_kubernetes_objects(name, w
         data = yaml_round_trips(to_yaml(doc))
         name_re = K8S_NAME_RE if data["kind"] in ("Service", "DaemonSet", "Deployment", "StatefulSet") \
             else K8S_SUBDOMAIN_RE
-        assert name_re.match(data["metadata"]["name"]), (data["kind"], data["metadata"]["name"])
+        name = data["metadata"]["name"]
+        assert name_re.match(name) and (name_re is K8S_SUBDOMAIN_RE or len(name) <= 63), (data["kind"], name)
