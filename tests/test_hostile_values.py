@@ -253,3 +253,9 @@ def test_writable_system_host_paths_with_root_warn():
                                   "trail \n", "plain ", "line\n", "  lead\nx\n", "a\n\n", "\n"])
 def test_multi_line_strings_round_trip_exactly(text):
     assert yaml.safe_load(to_yaml({"k": text, "l": [text]})) == {"k": text, "l": [text]}
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, True, "5"])
+def test_dashboard_thresholds_are_finite_numbers(value):
+    from obs.grafana import stat
+    rejected(lambda: stat("Now", "up", unit="short", thresholds=[(value, "red")]), "thresholds")
