@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Go (for the collector builder) where Debian/the Go tarball put it, even in a minimal CI shell.
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: install build check test tools promtool promtool3 otelcol bench clean
+.PHONY: install build check test tools prometheus promtool amtool promtool3 otelcol docs bench clean
 
 install: $(STAMP)
 
@@ -17,38 +17,39 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# promtool and prometheus: Debian's package (the e2e test also needs the prometheus server).
-promtool:
-	@command -v promtool >/dev/null && command -v prometheus >/dev/null || { \
-	  echo "installing prometheus + promtool (Debian package)"; \
+# The tools validation needs (promtool, amtool, otelcol) come from `obs tools install`, the command a
+# platform team's repo uses too: Debian packages where apt-get runs as root, else `go install` into
+# ~/.cache/obs ($OBS_CACHE_DIR). This repo builds otelcol with every registered component
+# (--all-components: the tests exercise them all; one binary then serves every bundle) and a
+# Prometheus 3 promtool beside Debian's 2.x, so the tests prove the rules load on both. Cold: otelcol
+# ~13 min, promtool3 ~11 min on 2 cores; later runs reuse the cache. `obs tools` shows what is there.
+TOOLS := $(BIN)/obs tools install --all-components
+
+# The Prometheus server the end-to-end tests run: Debian's package (which also brings promtool).
+prometheus:
+	@command -v prometheus >/dev/null || { \
+	  echo "installing prometheus (Debian package)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
-	@promtool --version | head -1
 
-# otelcol: built with the collector builder (`go install`ed on first use) from obs's reference manifest
-# (obs/collector/registry.py), cached outside the repo in ~/.cache/obs/otelcol-<manifest hash>/
-# (OBS_CACHE_DIR overrides), so every clone on this machine reuses it. Cold build ~5 min on 2 cores.
-otelcol: install
-	$(BIN)/python -m obs.collector
+promtool otelcol promtool3 amtool: install
+	$(TOOLS) $@
 
-# A Prometheus 3 promtool beside Debian's 2.x, so the tests prove the rules load on both.
-# Cached outside the repo like the collector (cold `go install`: ~11 min on 2 cores).
-promtool3: install
-	@dest=$$($(BIN)/python -c 'from obs.tools import promtool3_path; print(promtool3_path().parent)'); \
-	mod=$$($(BIN)/python -c 'from obs.tools import PROMTOOL3_MODULE; print(PROMTOOL3_MODULE)'); \
-	if [ -x "$$dest/promtool" ]; then echo "promtool (Prometheus 3): $$dest/promtool (cached)"; \
-	else echo "building promtool (Prometheus 3): go install $$mod"; \
-	  mkdir -p "$$dest" && GOBIN="$$dest.tmp" go install "$$mod" && mv "$$dest.tmp/promtool" "$$dest/promtool" && rm -rf "$$dest.tmp"; fi
+tools: install prometheus
+	$(TOOLS) --with-promtool3
 
-tools: promtool promtool3 otelcol
-
-build: install promtool
+build: install
+	$(TOOLS)
 	$(BIN)/obs build --out $(OUT)
 
-check: install promtool
+check: install
 	$(BIN)/obs build --out $(OUT) --check
 
 test: install tools
 	$(BIN)/pytest -q
+
+# The API reference generated from the docstrings with pdoc, in docs/api/ (generated, not committed).
+docs: install
+	$(BIN)/python docs/api.py docs/api
 
 bench: install
 	$(BIN)/python tests/bench_build.py

@@ -1,1 +1,1 @@
-"""The reference bundle's collector side: topologies (agent, gateway), backends, instrumentation."""
+"""The reference bundle's collector side: its topologies (from obs.topologies), Tempo/Loki backends, instrumentation."""

@@ -2,7 +2,7 @@
 language, all exporting to the environment's collector over OTLP."""
 from obs import Environment
 from obs.instrumentation import Instrumentation, Service
-from collector.agent import NAME as AGENT
+from obs.topologies import AGENT
 
 
 def instrumentation(env: Environment) -> Instrumentation:

@@ -1,13 +1,13 @@
-"""The reference bundle's collector topologies: a node agent (DaemonSet) and a gateway (StatefulSet)."""
+"""The reference bundle's collectors: the library's agent and gateway, with prod's tenant."""
 from __future__ import annotations
 
 from obs import Environment
 from obs.collector import Collector
-from collector.agent import agent
-from collector.gateway import gateway
+from obs.topologies import agent_and_gateway
+
+from collector.backends import tenant
 
 
 def collectors(env: Environment) -> list[Collector]:
     """Agent and gateway for one environment; the agent routes traces to this gateway."""
-    gw = gateway(env)
-    return [agent(env, gw), gw]
+    return agent_and_gateway(env, tenant=tenant(env))

@@ -10,15 +10,15 @@ from obs.model import (
     DEFAULT_SELECTORS, AlertRule, AlertTest, Bundle, Definitions, Environment, FiringAlert, RecordingRule,
     RuleGroup, RulePack, Urls,
 )
+from obs.model.suppress import Suppress
 from obs.pipeline import build, check, render, validate
 
 __all__ = ["AlertRule", "AlertTest", "Bundle", "DEFAULT_SELECTORS", "DefinitionError", "Definitions",
-           "Environment", "FiringAlert", "ObsError", "RecordingRule", "RuleGroup", "RulePack", "Urls",
-           "ValidationError", "build", "check", "render", "validate"]
+           "Environment", "FiringAlert", "ObsError", "RecordingRule", "RuleGroup", "RulePack", "Suppress",
+           "Urls", "ValidationError", "build", "check", "render", "validate"]
 
 from obs.model.slo import (  # noqa: E402
     SLO, BurnRateWindow, EventsSLI, LatencySLI, RawSLI, SLOAlerting, counter_rate, counter_rates,
 )
-
 __all__ += ["BurnRateWindow", "EventsSLI", "LatencySLI", "RawSLI", "SLO", "SLOAlerting", "counter_rate",
             "counter_rates"]

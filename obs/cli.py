@@ -4,12 +4,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from obs import pipeline
 from obs.errors import DefinitionError, ObsError, os_error
-from obs.loader import load_bundle, user_code_error
+from obs.loader import default_spec, load_bundle, user_code_error
 from obs.model.bundle import Bundle
+
+if TYPE_CHECKING:
+    from obs.tools.registry import Needs
 
 
 def _common(parser: argparse.ArgumentParser, out_help: str) -> None:
@@ -38,7 +41,8 @@ def cmd_build(args: argparse.Namespace) -> int:
             return 1
         print(f"{out}: up to date")
         return 0
-    results, report = pipeline.build(bundle, out, args.env, check_with_tools=not args.no_validate)
+    results, report = pipeline.build(bundle, out, args.env, check_with_tools=not args.no_validate,
+                                     otelcol=not args.no_otelcol)
     for line in report:
         print(line)
     for result in results:
@@ -52,7 +56,7 @@ def cmd_validate(args: argparse.Namespace, full: bool = True) -> int:
     if args.out is not None:
         bundle = _load(args)
         names = args.env or [e.name for e in bundle.environments]
-        report = pipeline.validate_folders([args.out / n for n in names], full=full)
+        report = pipeline.validate_folders([args.out / n for n in names], full=full, otelcol=not args.no_otelcol)
     else:
         results = pipeline.render(_load(args), args.env)
         for result in results:
@@ -60,7 +64,7 @@ def cmd_validate(args: argparse.Namespace, full: bool = True) -> int:
                 print(f"{result.env.name}: {issue}", file=sys.stderr)
             print(f"{result.env.name}: {len(result.files)} files rendered, "
                   f"{len(result.errors)} lint errors, {len(result.issues) - len(result.errors)} warnings")
-        report = pipeline.validate(results, full=full)
+        report = pipeline.validate(results, full=full, otelcol=not args.no_otelcol)
     for line in report:
         print(line)
     return 0
@@ -71,35 +75,58 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from obs.catalogue import RENDER, catalogue
     bundle = _load(args)
-    for env in pipeline.select_environments(bundle, args.env):
-        defs = bundle.definitions(env)
-        print(f"environment {env.name} (cluster {env.cluster}, namespace {env.namespace})")
-        for pack in defs.all_rule_packs():
-            print(f"  rule pack {pack.name}")
-            for group in pack.groups:
-                print(f"    group {group.name}")
-                for rule in group.rules:
-                    if hasattr(rule, "severity"):
-                        print(f"      alert {rule.name} [{rule.severity}, for {rule.for_}, "
-                              f"{len(rule.tests)} tests]")
-                    else:
-                        print(f"      record {rule.name}")
-        for slo in defs.slos:
-            print(f"  slo {slo.service}/{slo.name} [{slo.objective}% over {slo.period}]")
-        for kind, items in (("dashboard", defs.dashboards), ("collector", defs.collectors),
-                            ("instrumentation", defs.instrumentation)):
-            for item in items:
-                print(f"  {kind} {getattr(item, 'name', item)}")
-        for backend in ("tempo", "loki"):
-            if getattr(defs, backend) is not None:
-                print(f"  {backend} config")
+    sys.stdout.write(RENDER[args.format](catalogue(bundle, pipeline.select_environments(bundle, args.env))))
     return 0
+
+
+def _tool_needs(args: argparse.Namespace) -> "Needs":
+    """What validation needs: the bundle's collector components, or every component (--all-components,
+    or no bundle configured here)."""
+    from obs.tools.commands import bundle_needs, reference_needs
+    if args.all_components:
+        return reference_needs()
+    spec = args.bundle
+    if spec is None:
+        try:
+            spec = default_spec(Path.cwd())
+        except ObsError:  # not in a bundle's repo: the collector with every component
+            return reference_needs()
+    return bundle_needs(load_bundle(spec))
+
+
+def cmd_tools(args: argparse.Namespace) -> int:
+    from obs.tools import commands
+    needs = _tool_needs(args)
+    if args.action != "install":
+        return commands.show(needs)
+    tools = commands.selected_tools(args.names, ["promtool3"] if args.with_promtool3 else [], needs)
+    return commands.install(tools, needs, apt=not args.no_apt)
+
+
+def _tool_options(parser: argparse.ArgumentParser, inherited: bool = False) -> None:
+    """--bundle and --all-components, accepted before or after `install` (`inherited`: keep the value
+    given before)."""
+    default: dict[str, object] = {"default": argparse.SUPPRESS} if inherited else {}
+    parser.add_argument("--bundle", metavar="MODULE:ATTR", **default,
+                        help="the bundle whose validation needs the tools (default: $OBS_BUNDLE, else [tool.obs] "
+                             "bundle in ./pyproject.toml, else none: otelcol with every component)")
+    parser.add_argument("--all-components", action="store_true", **default,
+                        help="otelcol with every component obs knows, not only those the bundle uses")
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     from obs.slo.sloth import import_command
     return import_command(args.file, args.out, args.period)
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from obs.scaffold import new_project
+    for path in new_project(args.dir, args.name, args.namespace):
+        print(f"wrote {path}")
+    print(f"next: cd {args.dir} && pip install -e . && obs tools install && obs build --out gitops")
+    return 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -126,11 +153,42 @@ def parser() -> argparse.ArgumentParser:
                                       "with promtool test rules.")
     _common(test, "test the folders already built under OUT instead of rendering afresh")
     test.set_defaults(func=cmd_test)
+    for command in (build, validate, test):
+        command.add_argument("--no-otelcol", action="store_true",
+                             help="do not validate collector configs with otelcol (otherwise a missing otelcol "
+                                  "is an error; `obs tools install` builds it)")
 
-    listing = sub.add_parser("list", help="show what the bundle contains per environment",
-                             description="List rule packs, groups, alerts and other definitions.")
+    listing = sub.add_parser("list", help="the catalogue: alerts, SLOs, dashboards per environment",
+                             description="The bundle's catalogue per environment, for review and docs: rule "
+                                         "packs and alerts (severity, for, summary, runbook, dashboard), SLOs, "
+                                         "dashboards, collectors, and every lint suppression with its reason.")
     _common(listing, "(unused)")
+    listing.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                         help="text (default), json (for tools) or markdown (for docs and reviews)")
     listing.set_defaults(func=cmd_list)
+
+    tools = sub.add_parser("tools", help="show the tools validation uses: present or missing, version, path",
+                           description="Show each external tool obs validates with (promtool, otelcol, amtool, "
+                                       "promtool3): present or missing, its version and path, and how to get it. "
+                                       "Exit 1 when a tool validation needs is missing. `obs tools install` "
+                                       "gets the missing ones into the cache (~/.cache/obs, $OBS_CACHE_DIR).")
+    _tool_options(tools)
+    tools.set_defaults(func=cmd_tools, action=None)
+    actions = tools.add_subparsers(dest="action", metavar="ACTION")
+    install = actions.add_parser(
+        "install", help="install the missing tools validation needs into the cache",
+        description="Install what validation needs and is missing: promtool and amtool (Debian packages "
+                    "where apt-get runs as root, else `go install` into the cache), and otelcol built with the "
+                    "collector builder from the bundle's own collector components (~10 minutes the first "
+                    "time, then cached). Progress goes to stderr; one 'tool version: path' line per tool "
+                    "to stdout.")
+    install.add_argument("names", nargs="*", metavar="TOOL",
+                         help="install only these (promtool, otelcol, amtool, promtool3); default: all needed")
+    install.add_argument("--with-promtool3", action="store_true",
+                         help="also a Prometheus 3 promtool (go install), to prove rules load on 2.x and 3.x")
+    install.add_argument("--no-apt", action="store_true",
+                         help="never use apt-get: build promtool and amtool with `go install` into the cache")
+    _tool_options(install, inherited=True)
 
     imports = sub.add_parser("import", help="convert specs from other tools into obs Python definitions",
                              description="Convert specs from other tools into a Python module of obs definitions.")
@@ -142,6 +200,14 @@ def parser() -> argparse.ArgumentParser:
     sloth.add_argument("--out", type=Path, metavar="MODULE.py", help="write the module here (default: stdout)")
     sloth.add_argument("--period", default="30d", help="SLO period, Sloth's --default-slo-period (default: 30d)")
     sloth.set_defaults(func=cmd_import)
+    new = sub.add_parser("new", help="start a platform team's own bundle repo in DIR",
+                         description="Write a new repo into DIR (new or empty): pyproject.toml depending on obs, "
+                                     "a bundle module using obs.packs, obs.dashboards and obs.topologies for two "
+                                     "environments, a Makefile, a CI workflow and a README. `obs build` passes at once.")
+    new.add_argument("dir", type=Path, metavar="DIR", help="the folder to create")
+    new.add_argument("--name", help="the team or system name (default: DIR's name)")
+    new.add_argument("--namespace", help="the Kubernetes namespace of its workloads (default: the name)")
+    new.set_defaults(func=cmd_new)
     return top
 
 

@@ -13,8 +13,9 @@ from obs.model.bundle import Bundle
 from obs.model.environment import Environment
 from obs.output import copy_for_reading, drift, write_tree
 from obs.render import RenderContext, render_environment
-from obs.validate import BUILD_CHECKS, LINTERS, TEST_CHECKS, ToolCheck
+from obs.validate import BUILD_CHECKS, LINTERS, REQUIRED_CHECKS, TEST_CHECKS, ToolCheck, otelcol_validate
 from obs.validate.lint import LintIssue
+from obs.validate.suppress import apply_suppressions
 
 
 @dataclass(frozen=True)
@@ -35,12 +36,13 @@ def select_environments(bundle: Bundle, names: Sequence[str] | None) -> list[Env
 
 
 def render(bundle: Bundle, env_names: Sequence[str] | None = None) -> list[Rendered]:
-    """Render and lint the chosen environments (all by default); nothing is written."""
+    """Render and lint the chosen environments (all by default; the definitions' suppressions
+    applied); nothing is written."""
     results = []
     for env in select_environments(bundle, env_names):
         files = render_environment(bundle, env)
         ctx = RenderContext(bundle=bundle, env=env, defs=bundle.definitions(env))
-        issues = tuple(issue for linter in LINTERS for issue in linter(ctx))
+        issues = apply_suppressions(ctx, (issue for linter in LINTERS for issue in linter(ctx)))
         results.append(Rendered(env, files, issues))
     return results
 
@@ -51,14 +53,18 @@ def raise_on_lint_errors(results: Sequence[Rendered]) -> None:
         raise ValidationError("lint failed:\n" + "\n".join(errors))
 
 
-def run_tool_checks(checks: Sequence[ToolCheck], folders: Sequence[Path]) -> list[str]:
-    """Run tool checks; a missing tool fails in CI (CI set) and is a loud skip elsewhere."""
+def run_tool_checks(checks: Sequence[ToolCheck], folders: Sequence[Path], otelcol: bool = True) -> list[str]:
+    """Run tool checks (`otelcol validate` only if `otelcol`). A missing tool fails in CI (CI set) and for
+    REQUIRED_CHECKS; elsewhere it is a loud skip."""
     report = []
     for check in checks:
+        if check is otelcol_validate and not otelcol:
+            report.append("SKIPPED otelcol validate: collector configs not validated (--no-otelcol)")
+            continue
         try:
             report.append(check(folders))
         except ToolMissingError as exc:
-            if os.environ.get("CI"):
+            if os.environ.get("CI") or check in REQUIRED_CHECKS:
                 raise
             message = f"SKIPPED {check.__name__}: {exc}"
             print(f"obs: warning: {message}", file=sys.stderr)
@@ -77,23 +83,28 @@ def _staged(results: Sequence[Rendered], root: Path) -> list[Path]:
     return folders
 
 
-def validate(results: Sequence[Rendered], full: bool = True) -> list[str]:
-    """Lint errors fail; then the tool checks run on a staged copy (unit tests too when `full`)."""
+def validate(results: Sequence[Rendered], full: bool = True, otelcol: bool = True) -> list[str]:
+    """Lint errors fail; then the tool checks run on a staged copy (unit tests too when `full`;
+    collector configs unless not `otelcol`)."""
     raise_on_lint_errors(results)
     checks = BUILD_CHECKS + (TEST_CHECKS if full else ())
     with tempfile.TemporaryDirectory(prefix="obs-validate-") as tmp:
-        return run_tool_checks(checks, _staged(results, Path(tmp)))
+        return run_tool_checks(checks, _staged(results, Path(tmp)), otelcol)
 
 
 def build(bundle: Bundle, out: Path, env_names: Sequence[str] | None = None,
-          check_with_tools: bool = True) -> tuple[list[Rendered], list[str]]:
-    """Render, validate, then write each environment to out/<env> atomically."""
+          check_with_tools: bool = True, otelcol: bool = True) -> tuple[list[Rendered], list[str]]:
+    """Render, validate (collector configs too unless not `otelcol`), then write each environment to
+    out/<env> atomically."""
     results = render(bundle, env_names)
-    report = validate(results, full=False) if check_with_tools else []
+    report = validate(results, full=False, otelcol=otelcol) if check_with_tools else []
     if not check_with_tools:
         raise_on_lint_errors(results)
     for result in results:
         write_tree(out / result.env.name, result.files)
+        report += [f"warning: {result.env.name}: extra resource {extra!r} is not in {out / result.env.name} yet; "
+                   "kustomize fails until you add it" for extra in bundle.definitions(result.env).extra_resources
+                   if not (out / result.env.name / extra).exists()]
     return results, report
 
 
@@ -102,7 +113,7 @@ def check(bundle: Bundle, out: Path, env_names: Sequence[str] | None = None) -> 
     return {r.env.name: drift(out / r.env.name, r.files) for r in render(bundle, env_names)}
 
 
-def validate_folders(folders: Sequence[Path], full: bool = True) -> list[str]:
+def validate_folders(folders: Sequence[Path], full: bool = True, otelcol: bool = True) -> list[str]:
     """Tool checks on folders already written (e.g. a checked-out GitOps repo). The tools read a
     copy of the folders' regular files: obs never follows a symlink it did not create."""
     with tempfile.TemporaryDirectory(prefix="obs-validate-") as tmp:
@@ -111,4 +122,4 @@ def validate_folders(folders: Sequence[Path], full: bool = True) -> list[str]:
             staged.append(Path(tmp) / folder.name)
             report += [f"{folder}: skipped symlink {link} (obs does not follow links)"
                        for link in copy_for_reading(folder, staged[-1])]
-        return report + run_tool_checks(BUILD_CHECKS + (TEST_CHECKS if full else ()), staged)
+        return report + run_tool_checks(BUILD_CHECKS + (TEST_CHECKS if full else ()), staged, otelcol)

@@ -1,1 +1,1 @@
-"""The reference bundle's Prometheus rule packs (and the bundle itself, in rules.bundle)."""
+"""The reference bundle (rules.bundle) and its environments; the packs themselves are obs.packs."""

@@ -1,23 +1,29 @@
-"""The reference bundle: everything in rules/, dashboards/ and collector/, for staging and prod."""
+"""The reference bundle, composed from the library's packs, dashboards and topologies (obs.packs,
+obs.dashboards, obs.topologies) for staging and prod: the first example to copy."""
 from collector import backends, instrumentation, topologies
-from dashboards import build as build_dashboards
+from dashboards import standard_dashboards
 from obs import Bundle, Definitions, Environment
-from rules import otel, slos, web, workloads
+from obs.packs import cluster, opentelemetry, slos, web, workloads
+from rules import alerting
 from rules.environments import ENVIRONMENTS
 
 
 def define(env: Environment) -> Definitions:
     """The reference definitions for one environment."""
-    boards = build_dashboards(env, bundle.name)
+    collectors = topologies.collectors(env)
+    boards = standard_dashboards(env, bundle.name, collectors)
     return Definitions(
         rule_packs=[workloads.pack(env, boards.workloads), web.pack(env, boards.service_overview),
-                    otel.pack(env, boards.collector, boards.service_overview)],
-        slos=slos.slos(env, boards.slo),
+                    opentelemetry.pack(env, boards.collector, boards.service_overview, collectors),
+                    cluster.pack(env, boards.workloads)],
+        slos=slos.slos(env, boards.slo, collectors),
         dashboards=boards.all(),
-        collectors=topologies.collectors(env),
+        collectors=collectors,
         tempo=backends.tempo(env),
         loki=backends.loki(env),
         instrumentation=[instrumentation.instrumentation(env)],
+        alertmanager=alerting.alertmanager(env),
+        services=alerting.services(env),
     )
 
 

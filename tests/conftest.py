@@ -40,3 +40,16 @@ def otelcol_bin() -> Path:
 def reference_bundle():
     from rules.bundle import bundle
     return bundle
+
+
+@pytest.fixture(scope="session")
+def amtool_bin() -> Path:
+    from obs.tools import amtool
+    return require_tool(amtool)
+
+
+@pytest.fixture(scope="session")
+def reference_folders(reference_bundle, tmp_path_factory) -> list[Path]:
+    """The reference bundle rendered (no tool checks) into one folder per environment."""
+    from obs.pipeline import _staged, render
+    return _staged(render(reference_bundle), tmp_path_factory.mktemp("reference-build"))

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from collector.agent import agent as agent_for
+from obs.topologies.agent import agent as agent_for
 from collector.topologies import collectors
 from obs.collector import (
     Collector, Connector, Exporter, Extension, Pipeline, Processor, Receiver, SecretEnv, Telemetry, from_config,

@@ -7,7 +7,7 @@ from obs.pipeline import build, check, render
 from tests.test_output import snapshot
 
 
-def test_reference_build_is_deterministic_and_up_to_date(reference_bundle, tmp_path, promtool_bin):
+def test_reference_build_is_deterministic_and_up_to_date(reference_bundle, tmp_path, promtool_bin, otelcol_bin):
     build(reference_bundle, tmp_path / "a")
     build(reference_bundle, tmp_path / "b")
     first, second = snapshot(tmp_path / "a"), snapshot(tmp_path / "b")

@@ -1,4 +1,4 @@
-"""The reference rule packs (rules/workloads.py, web.py, otel.py): lint-clean, every alert proven
+"""The library rule packs (obs.packs.workloads, web, opentelemetry): lint-clean, every alert proven
 by promtool unit tests that fire and stay silent, overrides respected, and the tests able to fail."""
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from obs.render.prometheus import RULES_DIR, TESTS_DIR
 from obs.serialize import to_yaml
 from obs.validate import promtool
 from obs.validate.lint import lint_pack
-from rules import otel, web, workloads
+from obs.packs import opentelemetry as otel, web, workloads
 from rules.environments import ENVIRONMENTS
-from rules.testdata import humanize_bytes, humanize_duration, humanize_percentage
+from obs.packs.testdata import humanize_bytes, humanize_duration, humanize_percentage
 
 PACK_MODULES = (workloads, web, otel)
 PACK_NAMES = {"kubernetes-workloads", "web", "opentelemetry"}

@@ -223,7 +223,7 @@ def test_latency_sli_matches_both_le_formats(promtool_bin, tmp_path):
 def test_collector_slo_adds_up_its_counters(promtool_bin, tmp_path):
     """Two collectors, 2% of spans refused or failed overall; `failed` missing on one of them
     (counter_rates counts a missing counter as 0 instead of dropping the sum)."""
-    from rules.slos import collector_slo
+    from obs.packs.slos import collector_slo
     slo = collector_slo(ENV)
     (pack,) = slo_rule_packs([slo], ENV)
     spans = 'otelcol_receiver_%s_spans{cluster="dev-1", job="%s", receiver="otlp", transport="grpc"}'
@@ -240,9 +240,9 @@ def test_reference_slos_read_the_series_the_otel_sdk_produces(promtool_bin, tmp_
     web alerts are tested with: job = service.namespace/service.name, "shop/checkout", as the
     instrumentation round trip sees it). 1% of checkout's requests answer 503 and 2% take longer
     than 1s; another service's errors do not count. With job="checkout" both SLOs saw nothing."""
-    from rules.http import METRIC
-    from rules.slos import http_slos
-    from rules.testdata import source_series
+    from obs.packs.http import METRIC
+    from obs.packs.slos import http_slos
+    from obs.packs.testdata import source_series
     availability, latency = http_slos(ENV)
     packs = slo_rule_packs([availability, latency], ENV)
 

@@ -3,13 +3,14 @@ or an OpenTelemetryCollector (opentelemetry.io/v1beta1) resource for the OpenTel
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from obs.collector.checks import walk
 from obs.collector.config import render_config
 from obs.collector.model import Collector
 from obs.collector.registry import CONTRIB_IMAGE
 from obs.errors import DefinitionError
+from obs.model.environment import Environment
 from obs.render.base import RenderContext
 from obs.render.kubernetes import object_metadata
 from obs.serialize import to_yaml
@@ -34,6 +35,19 @@ def service_name(collector: Collector) -> str:
     """Name of the collector's Service: its own name, or, for output='operator', the name the
     OpenTelemetry Operator gives the Service it creates (`<name>-collector`)."""
     return f"{collector.name}-collector" if collector.output == "operator" else collector.name
+
+
+def job_selector(collectors: Sequence[Collector]) -> str:
+    """A `job` matcher for the self-metrics of these collectors: their ServiceMonitors set `job`
+    to the Service name."""
+    names = sorted({service_name(c).replace(".", "\\\\.") for c in collectors})  # DNS names: only '.' is special
+    return f'job=~"{"|".join(names)}"'
+
+
+def collector_scope(env: Environment, collectors: Sequence[Collector] | None) -> Environment:
+    """`env` with its `otel_collector` selector narrowed to these collectors' jobs, for the
+    self-monitoring alerts and dashboard; unchanged when `collectors` is None."""
+    return env if collectors is None else env.with_selectors(otel_collector=job_selector(collectors))
 
 
 def service_host(collector: Collector, namespace: str) -> str:
@@ -130,6 +144,30 @@ def _container(collector: Collector) -> dict[str, Any]:
     return container
 
 
+HOSTNAME_KEY = "kubernetes.io/hostname"
+ZONE_KEY = "topology.kubernetes.io/zone"
+
+
+def spread_constraints(collector: Collector) -> list[dict[str, Any]]:
+    """Replicas on different nodes (required) and zones (preferred: clusters may have one zone).
+    A Deployment's rollout counts only pods of the new ReplicaSet (matchLabelKeys)."""
+    if not collector.replicated or not collector.spread:
+        return []
+    extra = {"matchLabelKeys": ["pod-template-hash"]} if collector.workload == "deployment" else {}
+    return [{"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": when,
+             "labelSelector": {"matchLabels": _labels(collector)}, **extra}
+            for key, when in ((HOSTNAME_KEY, "DoNotSchedule"), (ZONE_KEY, "ScheduleAnyway"))]
+
+
+def disruption_budget(ctx: RenderContext, collector: Collector) -> list[dict[str, Any]]:
+    """A PodDisruptionBudget (policy/v1) so node drains keep all but `max_unavailable` replicas."""
+    if not collector.replicated or collector.max_unavailable is None:
+        return []
+    return [{"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+             "metadata": object_metadata(ctx, collector.name, _labels(collector)),
+             "spec": {"maxUnavailable": collector.max_unavailable, "selector": {"matchLabels": _labels(collector)}}}]
+
+
 def _workload(ctx: RenderContext, collector: Collector) -> dict[str, Any]:
     labels = _labels(collector)
     volumes, _ = _volumes(collector, with_config=True)
@@ -140,6 +178,8 @@ def _workload(ctx: RenderContext, collector: Collector) -> dict[str, Any]:
                     "volumes": volumes, "terminationGracePeriodSeconds": 30}}
     if collector.tolerations:
         pod["spec"]["tolerations"] = [dict(t) for t in collector.tolerations]
+    if spread_constraints(collector):
+        pod["spec"]["topologySpreadConstraints"] = spread_constraints(collector)
     spec: dict[str, Any] = {"selector": {"matchLabels": labels}, "template": pod}
     if collector.workload != "daemonset":
         spec = {"replicas": collector.replicas, **spec}
@@ -242,7 +282,7 @@ def manifests(ctx: RenderContext, collector: Collector) -> list[dict[str, Any]]:
     objects = [*_rbac(ctx, collector), config_map, _workload(ctx, collector), _service(ctx, collector, False)]
     if collector.workload == "statefulset":
         objects.append(_service(ctx, collector, True))
-    objects.append(_service_monitor(ctx, collector))
+    objects += [*disruption_budget(ctx, collector), _service_monitor(ctx, collector)]
     return objects
 
 
@@ -269,5 +309,9 @@ def operator_resource(ctx: RenderContext, collector: Collector) -> dict[str, Any
         spec["volumeMounts"] = mounts
     if collector.tolerations:
         spec["tolerations"] = [dict(t) for t in collector.tolerations]
+    if spread_constraints(collector):
+        spec["topologySpreadConstraints"] = spread_constraints(collector)
+    if collector.replicated and collector.max_unavailable is not None:  # the Operator creates the PDB
+        spec["podDisruptionBudget"] = {"maxUnavailable": collector.max_unavailable}
     return {"apiVersion": "opentelemetry.io/v1beta1", "kind": "OpenTelemetryCollector",
             "metadata": object_metadata(ctx, collector.name, _labels(collector)), "spec": spec}

@@ -236,6 +236,10 @@ class Collector:
     state_paths: Mapping[str, str] = field(default_factory=dict)
     tolerations: Sequence[Mapping[str, str]] = ()
     output: Output = "manifests"
+    # Replicated gateways (deployment/statefulset, replicas > 1): a PodDisruptionBudget letting this
+    # many pods go at once (None: no PDB), and pods spread over nodes (hard) and zones (soft).
+    max_unavailable: int | None = 1
+    spread: bool = True
 
     @property
     def definition(self) -> str:
@@ -250,6 +254,7 @@ class Collector:
             raise DefinitionError(self.definition, "output", f"{self.output!r} is not an output",
                                   "use 'manifests' or 'operator'")
         check_number(self.definition, "replicas", self.replicas, 1, integer=True)
+        self._check_availability()
         check_number(self.definition, "memory_limit_mib", self.memory_limit_mib, 64, integer=True)
         self._check_derived_names()
         for name in ("pipelines", "extensions"):
@@ -289,6 +294,23 @@ class Collector:
         check_k8s_name(self.definition, "name", service, "Service")
         if self.workload == "statefulset":
             check_k8s_name(self.definition, "name", f"{service}-headless", "headless Service")
+
+    def _check_availability(self) -> None:
+        value = self.max_unavailable
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise DefinitionError(self.definition, "max_unavailable", f"{value!r} is not a pod count >= 1",
+                                  "give the pods a drain may take at once (e.g. 1), or None for no PDB")
+        if value is not None and self.replicated and value >= self.replicas:
+            raise DefinitionError(self.definition, "max_unavailable", f"{value} of {self.replicas} replicas may "
+                                  "go at once, so the PodDisruptionBudget protects nothing",
+                                  f"use at most {self.replicas - 1}, or None for no PDB")
+        if not isinstance(self.spread, bool):
+            raise DefinitionError(self.definition, "spread", f"{self.spread!r} is not True or False")
+
+    @property
+    def replicated(self) -> bool:
+        """A gateway with several replicas (a DaemonSet has one pod per node instead)."""
+        return self.workload != "daemonset" and self.replicas > 1
 
     def components(self) -> dict[Kind, dict[str, Component]]:
         """Every component by kind and id, in first-use order; one id must have one config."""

@@ -14,6 +14,7 @@ from obs.grafana import datasources, normalize
 from obs.grafana.layout import Row, layout
 from obs.grafana.panels import PANEL_TYPES
 from obs.model.checks import check_http_url, check_nonempty, check_slug
+from obs.model.suppress import Suppress, suppressions
 
 MAX_UID = 40  # Grafana's limit for dashboard uids
 TAG = "obs"   # every obs dashboard carries it; the dashboards dropdown links them together
@@ -33,7 +34,8 @@ class Dashboard:
     panels of a current type) and `Row`s; obs lays them out. `variables` are grafanalib
     Templates (see obs.grafana.variables). `links` are extra (title, url) links; runbooks of the
     alerts that point at this dashboard are linked automatically. `bundle` is the name of the
-    bundle the dashboard belongs to: with `name` it gives the stable `uid` alerts link to."""
+    bundle the dashboard belongs to: with `name` it gives the stable `uid` alerts link to.
+    `suppress` silences lint rules for the dashboard, or one panel (Suppress(rule, reason, panel=title))."""
 
     name: str
     title: str
@@ -45,6 +47,7 @@ class Dashboard:
     links: Mapping[str, str] = field(default_factory=dict)
     time_from: str = "now-6h"
     refresh: str = "1m"
+    suppress: Mapping[str, str] | Sequence[Suppress] = ()
 
     @property
     def definition(self) -> str:
@@ -77,6 +80,7 @@ class Dashboard:
             if not isinstance(variable, g.Template):
                 raise DefinitionError(what, "variables", f"{variable!r} is not a grafanalib Template",
                                       "build variables with obs.grafana.variables")
+        object.__setattr__(self, "suppress", suppressions(what, self.suppress, panels=True))
 
     def _links(self, runbooks: Mapping[str, str]) -> list[g.DashboardLink]:
         links = [g.DashboardLink(title="Dashboards", type="dashboards", tags=[TAG], asDropdown=True,

@@ -10,13 +10,16 @@ from obs.backends.tempo import Tempo
 from obs.errors import DefinitionError
 from obs.grafana.dashboard import Dashboard
 from obs.model.checks import check_items, check_slug, check_unique
+from obs.model.paths import check_relative_path
 from obs.instrumentation.model import Instrumentation
 from obs.model.environment import Environment
 from obs.model.rules import RulePack
+from obs.model.service import Service
 from obs.model.slo import SLO
 
 
 if TYPE_CHECKING:  # obs.collector imports obs.model: no runtime import here
+    from obs.alertmanager.config import Alertmanager
     from obs.collector.model import Collector
 
 
@@ -31,12 +34,22 @@ class Definitions:
     tempo: Tempo | None = None
     loki: Loki | None = None
     instrumentation: Sequence[Instrumentation] = ()
+    # Manifests the team keeps in the environment's folder (obs keeps files it did not write), listed in
+    # kustomization.yaml after obs's own: paths relative to the folder, e.g. 'kubernetes/sealed-secret.yaml'.
+    extra_resources: Sequence[str] = ()
+    # Where alerts go (obs.alertmanager), and the services scraped directly or gated as canaries.
+    alertmanager: "Alertmanager | None" = None
+    services: Sequence[Service] = ()
     # Set by Bundle.definitions(): SLO rules need the environment's cluster label and name.
     environment: Environment | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        for name in ("rule_packs", "slos", "dashboards", "collectors", "instrumentation"):
+        for name in ("rule_packs", "slos", "dashboards", "collectors", "instrumentation", "extra_resources",
+                     "services"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
+        for path in self.extra_resources:
+            check_relative_path("definitions", "extra_resources", path)
+        check_unique("definitions", "extra_resources", self.extra_resources, "extra resource")
         check_items("definitions", "rule_packs", self.rule_packs, RulePack)
         check_unique("definitions", "rule_packs", (p.name for p in self.rule_packs), "rule pack")
         for name, kind in (("tempo", Tempo), ("loki", Loki)):
@@ -49,6 +62,15 @@ class Definitions:
                 raise DefinitionError("definitions", "dashboards", f"{board!r} is not an obs.grafana.Dashboard",
                                       "build dashboards with obs.grafana.Dashboard")
         check_unique("definitions", "dashboards", (d.name for d in self.dashboards), "dashboard")
+        self._check_delivery()
+
+    def _check_delivery(self) -> None:
+        from obs.alertmanager.config import Alertmanager  # obs.alertmanager builds on the model
+        if self.alertmanager is not None and not isinstance(self.alertmanager, Alertmanager):
+            raise DefinitionError("definitions", "alertmanager", f"{self.alertmanager!r} is not an Alertmanager",
+                                  "build it with obs.alertmanager.Alertmanager(...)")
+        check_items("definitions", "services", self.services, Service, "build services with obs.model.service.Service")
+        check_unique("definitions", "services", (s.job for s in self.services), "service")
 
     def all_rule_packs(self) -> tuple[RulePack, ...]:
         """The rule packs to render: the hand-written ones plus those generated from SLOs

@@ -1,7 +1,7 @@
 """Environments (staging, prod, ...): what differs between the places a bundle is deployed."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Mapping, TypeVar
 
@@ -78,6 +78,14 @@ class Environment:
         except KeyError:
             raise DefinitionError(self.definition, "selectors", f"no selector named {name!r}",
                                   f"define it, or use one of {sorted(self.selectors)}") from None
+
+    def with_selectors(self, **selectors: str) -> "Environment":
+        """This environment selecting some sources differently, e.g. a pack scoped to the bundle's
+        own collectors (`env.with_selectors(otel_collector='job=~"a|b"')`). Overrides read through
+        the copy count as read here too."""
+        copy = replace(self, selectors={**self.selectors, **selectors})
+        object.__setattr__(copy, "_used", self._used)
+        return copy
 
     def param(self, key: str, default: T) -> T:
         """The environment's override for `key`, else `default`. The override must have the

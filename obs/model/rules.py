@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from obs.errors import DefinitionError
+from obs.model.suppress import Suppress, suppressions
 from obs.model.checks import (
     check_duration, check_http_url, check_label_name, check_labels, check_no_empty_values, check_metric_name, check_nonempty, check_slug,
     check_items, check_unique, frozen_mapping,
@@ -61,7 +62,8 @@ class AlertTest:
 class AlertRule:
     """An alerting rule. `summary` is static; `description` is templated (use {{ $value }} and
     {{ $labels.x }} so it says something true about what fired). `runbook_url` defaults to the
-    environment's runbook base; `dashboard` is any object with a `uid` (a Dashboard)."""
+    environment's runbook base; `dashboard` is any object with a `uid` (a Dashboard). `suppress`
+    silences lint rules for this alert, each with a reason: {"unit-tests": "why"} (obs.Suppress)."""
 
     name: str
     expr: str
@@ -75,6 +77,7 @@ class AlertRule:
     runbook_url: str | None = None
     dashboard: Any = None
     tests: Sequence[AlertTest] = ()
+    suppress: Mapping[str, str] | Sequence[Suppress] = ()
 
     @property
     def definition(self) -> str:
@@ -111,6 +114,7 @@ class AlertRule:
             raise DefinitionError(what, "dashboard", f"{self.dashboard!r} is not a dashboard",
                                   "pass the Dashboard object the alert links to")
         check_items(what, "tests", self.tests, AlertTest)
+        object.__setattr__(self, "suppress", suppressions(what, self.suppress))
         for test in self.tests:
             for fired in test.fires:
                 if duration_seconds(test.at) < duration_seconds(self.for_):

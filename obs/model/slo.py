@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any, Mapping, Sequence, Union
 
 from obs.errors import DefinitionError
+from obs.model.suppress import Suppress, suppressions
 from obs.model.checks import (
     check_duration, check_labels, check_metric_name, duration_seconds, frozen_mapping,
 )
@@ -234,7 +235,8 @@ def _camel(text: str) -> str:
 class SLO:
     """A service level objective: `objective` percent of `sli` events are good over `period`.
     `min_event_rate` (events/s over an alert's long window) holds alerts back on low traffic,
-    where one failed request is a large error ratio; it needs an events or latency SLI."""
+    where one failed request is a large error ratio; it needs an events or latency SLI. `suppress`
+    silences lint rules on the rules generated from this SLO, each with a reason (obs.Suppress)."""
 
     service: str
     name: str
@@ -245,6 +247,7 @@ class SLO:
     labels: Mapping[str, str] = field(default_factory=dict)
     alerting: SLOAlerting = field(default_factory=SLOAlerting)
     min_event_rate: float = 0.0
+    suppress: Mapping[str, str] | Sequence[Suppress] = ()
 
     @property
     def definition(self) -> str:
@@ -272,6 +275,7 @@ class SLO:
             raise DefinitionError(what, "alerting", f"{self.alerting!r} is not SLOAlerting",
                                   "pass SLOAlerting(...), e.g. SLOAlerting(ticket_windows=())")
         self._check_windows()
+        object.__setattr__(self, "suppress", suppressions(what, self.suppress))
         if isinstance(self.min_event_rate, bool) or not isinstance(self.min_event_rate, (int, float)) \
                 or self.min_event_rate < 0:
             raise DefinitionError(what, "min_event_rate", f"{self.min_event_rate!r} is not a rate >= 0",

@@ -5,7 +5,7 @@ from obs.errors import DefinitionError
 from obs.model.bundle import Bundle
 from obs.model.environment import Environment
 from obs.instrumentation import render as instrumentation
-from obs.render import backends, collector, grafana, kubernetes, prometheus
+from obs.render import alertmanager, backends, collector, grafana, kubernetes, monitors, prometheus, rollouts
 from obs.render.base import RenderContext, RenderedFile, Renderer
 
 # Each renderer owns a part of the output folder; add new ones here.
@@ -17,6 +17,9 @@ RENDERERS: tuple[Renderer, ...] = (
     backends.render_loki,
     instrumentation.render,
     collector.render,
+    alertmanager.render,
+    monitors.render,
+    rollouts.render,
 )
 
 

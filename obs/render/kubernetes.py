@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from obs.errors import DefinitionError
 from obs.render.base import RenderContext, RenderedFile
 from obs.render.prometheus import render_rule_groups
 
@@ -38,8 +39,15 @@ def render_prometheus_rules(ctx: RenderContext) -> Iterable[RenderedFile]:
 
 
 def kustomization(ctx: RenderContext, paths: Iterable[str]) -> RenderedFile:
-    """kustomization.yaml listing every Kubernetes manifest obs wrote, sorted."""
+    """kustomization.yaml listing every Kubernetes manifest obs wrote, sorted, then the team's
+    `extra_resources` in their order."""
+    paths = set(paths)
     resources = sorted(p for p in paths if p.startswith(f"{KUBERNETES_DIR}/") and p.endswith(".yaml"))
+    for extra in ctx.defs.extra_resources:
+        if extra in paths or extra == "kustomization.yaml":
+            raise DefinitionError(ctx.env.definition, "extra_resources", f"{extra!r} is a file obs writes",
+                                  "list only files obs does not write (obs lists its own manifests)")
+    resources += list(ctx.defs.extra_resources)
     return RenderedFile("kustomization.yaml", {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",

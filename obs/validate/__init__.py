@@ -6,7 +6,7 @@ from typing import Callable, Iterable, Sequence
 
 from obs.collector.safety import safety_findings
 from obs.render.base import RenderContext
-from obs.validate import backends, dashboards, lint, otelcol, promtool
+from obs.validate import amtool, backends, dashboards, lint, otelcol, promtool, rollouts
 from obs.validate.lint import LintIssue
 
 Linter = Callable[[RenderContext], Iterable[LintIssue]]
@@ -39,7 +39,7 @@ def promtool_test_rules(folders: Sequence[Path]) -> str:
 
 def otelcol_validate(folders: Sequence[Path]) -> str:
     files = otelcol.config_files(folders)
-    count = otelcol.validate_files(files, folders[0].parent if folders else Path("."))
+    count = otelcol.validate_files(files, folders[0].parent if folders else Path("."), otelcol.needed_manifest(folders))
     return f"otelcol validate: {count} collector configs OK"
 
 
@@ -47,6 +47,10 @@ LINTERS: tuple[Linter, ...] = (lint_rule_packs, backends.lint_loki_rules, dashbo
                                lint_collectors)
 # Run by `obs build` before the swap: cheap syntax/semantics checks.
 BUILD_CHECKS: tuple[ToolCheck, ...] = (promtool_check_rules, backends.check_backend_files, otelcol_validate,
-                                       dashboards.promtool_check_dashboards)
+                                       dashboards.promtool_check_dashboards, amtool.check_configs,
+                                       rollouts.check_analysis_queries)
+# A missing tool fails these even outside CI (`obs build --no-otelcol` skips the collector check instead):
+# a wrong key in a collector config must not build with exit 0.
+REQUIRED_CHECKS: tuple[ToolCheck, ...] = (otelcol_validate,)
 # Run by `obs validate` and `obs test` in addition: unit tests and heavier checks.
-TEST_CHECKS: tuple[ToolCheck, ...] = (promtool_test_rules, backends.check_python_instrumentation)
+TEST_CHECKS: tuple[ToolCheck, ...] = (promtool_test_rules, backends.check_python_instrumentation, amtool.check_routes)

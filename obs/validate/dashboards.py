@@ -10,6 +10,7 @@ from typing import Any, Iterator, Sequence
 from obs.grafana.dashboard import Dashboard
 from obs.grafana.datasources import DATASOURCE_VARIABLE, GRAFANA_BUILTIN
 from obs.grafana.panels import GRID_COLUMNS, PANEL_TYPES
+from obs.grafana.units import is_unit, suggestions
 from obs.render.base import RenderContext
 from obs.render.grafana import DASHBOARDS_DIR, dashboard_json, datasources
 from obs.serialize import to_json
@@ -183,6 +184,7 @@ def check_panels(board: dict[str, Any], out: _Findings) -> None:
         defaults = panel.get("fieldConfig", {}).get("defaults", {})
         if panel.get("type") in UNIT_PANELS and not defaults.get("unit"):
             out.error("panel-units", name, "has no unit", "pass unit=, e.g. 'reqps', 's', 'bytes', 'percentunit'")
+        check_unit_ids(panel, name, out)
         steps = (defaults.get("thresholds") or {}).get("steps", [])
         if not isinstance(steps, list) or not all(isinstance(step, dict) for step in steps):
             out.error("thresholds", name, f"threshold steps {steps!r} are not a list of {{color, value}}",
@@ -207,6 +209,22 @@ def check_panels(board: dict[str, Any], out: _Findings) -> None:
                           f"use a variable, e.g. {label}=~\"${label}\"")
             if "intervalFactor" in target and target["intervalFactor"] != 1:
                 out.error("full-resolution", where, "has intervalFactor != 1", "drop intervalFactor")
+
+
+def check_unit_ids(panel: dict[str, Any], name: str, out: _Findings) -> None:
+    """Every unit (the default and the overrides') is one Grafana knows: an unknown id is shown as a
+    bare suffix and loses Grafana's scaling (1500 reqps -> '1.50K req/s')."""
+    field_config = panel.get("fieldConfig") or {}
+    units = [(name, (field_config.get("defaults") or {}).get("unit"))]
+    for index, override in enumerate(field_config.get("overrides") or []):
+        units += [(f"{name}, override {index}", prop.get("value")) for prop in override.get("properties") or []
+                  if prop.get("id") == "unit"]
+    for where, unit in units:
+        if unit and not (isinstance(unit, str) and is_unit(unit)):
+            close = suggestions(str(unit))
+            out.error("unknown-unit", where, f"unit {unit!r} is not a Grafana unit id",
+                      (f"did you mean {' or '.join(repr(c) for c in close)}? " if close else "")
+                      + "see obs.grafana.units.UNITS, or write a custom unit such as 'suffix: pods'")
 
 
 def check_nulls(board: dict[str, Any], out: _Findings) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import yaml
 
+from obs.collector.builder import merge_manifests
 from obs.collector.checks import ENV_REF_RE
 from obs.errors import ValidationError
 from obs.tools import otelcol
@@ -25,6 +26,12 @@ IN_POD_ONLY = {("kubelet_stats", "auth_type", "serviceAccount"): "none"}
 def config_files(folders: Sequence[Path]) -> list[Path]:
     """Every collector config written under <env>/collector/ (not the builder manifest)."""
     return sorted(f for folder in folders for f in (folder / "collector").glob("*.yaml") if f.name != MANIFEST_NAME)
+
+
+def needed_manifest(folders: Sequence[Path]) -> dict[str, Any] | None:
+    """One builder manifest with every component the folders' builder manifests list (None: none)."""
+    paths = [folder / "collector" / MANIFEST_NAME for folder in folders]
+    return merge_manifests(yaml.safe_load(p.read_text()) for p in paths if p.is_file())
 
 
 def placeholder_env(text: str) -> dict[str, str]:
@@ -50,12 +57,13 @@ def validate_file(path: Path, binary: Path | None = None) -> str:
     return "" if proc.returncode == 0 else (proc.stdout + proc.stderr).strip()
 
 
-def validate_files(files: Iterable[Path], root: Path) -> int:
-    """`otelcol validate` on every file; one ValidationError listing every failure."""
+def validate_files(files: Iterable[Path], root: Path, manifest: dict[str, Any] | None = None) -> int:
+    """`otelcol validate` on every file, with a binary that has the components of `manifest` (default:
+    every registered component); one ValidationError listing every failure."""
     files = sorted(files)
     if not files:
         return 0
-    binary = otelcol()
+    binary = otelcol(manifest)
     failures = [f"{f.relative_to(root) if f.is_relative_to(root) else f}: {out}"
                 for f in files if (out := validate_file(f, binary))]
     if failures:

@@ -1,0 +1,115 @@
+"""Find the external binaries obs validates with (promtool, otelcol, amtool) and run them."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from obs.errors import ToolMissingError
+
+CACHE_DIR = Path(os.environ.get("OBS_CACHE_DIR", Path.home() / ".cache" / "obs"))
+# The command that installs every tool, in this repo and in a platform team's own repo alike.
+INSTALL_COMMAND = "obs tools install"
+
+# A Prometheus 3 promtool, built with `go install` (Debian ships 2.x): obs output must load on both.
+# Where Debian's package cannot be installed, it is also the promtool obs validates with.
+PROMTOOL3_MODULE = "github.com/prometheus/prometheus/cmd/promtool@v0.316.0"
+AMTOOL_MODULE = "github.com/prometheus/alertmanager/cmd/amtool@v0.28.1"
+
+
+def _executable(path: Path) -> bool:
+    return path.is_file() and os.access(path, os.X_OK)
+
+
+def find_tool(name: str, env_var: str, hint: str, cached: Sequence[Path] = (),
+              cache_first: bool = True) -> Path:
+    """The binary named by `env_var` if set; else the first executable of `cached` and `name` on
+    PATH (cache first unless `cache_first` is False). ToolMissingError says how to install it."""
+    explicit = os.environ.get(env_var)
+    if explicit:
+        path = Path(explicit)
+        if _executable(path):
+            return path
+        raise ToolMissingError(f"{env_var}={explicit} is not an executable file (fix: {hint})")
+    on_path = [Path(found)] if (found := shutil.which(name)) else []
+    candidates = [*cached, *on_path] if cache_first else [*on_path, *cached]
+    for path in candidates:
+        if _executable(path):
+            return path
+    raise ToolMissingError(f"{name} not found on PATH or in {CACHE_DIR} (fix: {hint})")
+
+
+def go_cache_path(module: str, binary: str) -> Path:
+    """Where `obs tools install` puts a `go install`ed binary: CACHE_DIR/<binary>-<version>/<binary>."""
+    return CACHE_DIR / f"{binary}-{module.rsplit('@', 1)[1]}" / binary
+
+
+def promtool3_path() -> Path:
+    """Where `obs tools install --with-promtool3` installs the Prometheus 3 promtool."""
+    return go_cache_path(PROMTOOL3_MODULE, "promtool")
+
+
+def amtool_path() -> Path:
+    """Where `obs tools install` puts amtool when Debian's package cannot be installed."""
+    return go_cache_path(AMTOOL_MODULE, "amtool")
+
+
+def promtool() -> Path:
+    """OBS_PROMTOOL if set, else promtool on PATH (Debian's), else the cached `go install` build."""
+    return find_tool("promtool", "OBS_PROMTOOL", f"run `{INSTALL_COMMAND}`", [promtool3_path()],
+                     cache_first=False)
+
+
+def promtool3() -> Path:
+    """OBS_PROMTOOL3 if set, else the cached `go install` build, else `promtool3` on PATH."""
+    return find_tool("promtool3", "OBS_PROMTOOL3", f"run `{INSTALL_COMMAND} --with-promtool3` "
+                                                   f"(go install {PROMTOOL3_MODULE})", [promtool3_path()])
+
+
+def amtool() -> Path:
+    """OBS_AMTOOL if set, else amtool on PATH (Debian's prometheus-alertmanager), else the cached build."""
+    return find_tool("amtool", "OBS_AMTOOL", f"run `{INSTALL_COMMAND}`", [amtool_path()], cache_first=False)
+
+
+def otelcol(manifest: dict[str, Any] | None = None) -> Path:
+    """OBS_OTELCOL if set; else the cached build of `manifest` (default: the reference manifest of
+    every registered component), or any cached build that has all of its components; else `otelcol`
+    on PATH."""
+    from obs.collector.builder import cached_binary, reference_manifest
+    cached = cached_binary(manifest or reference_manifest(), CACHE_DIR)
+    hint = (f"run `{INSTALL_COMMAND}`, which builds otelcol from the bundle's own collector components "
+            f"(~10 min the first time, then cached in {CACHE_DIR}); or pass --no-otelcol to skip validating "
+            "collector configs")
+    return find_tool("otelcol", "OBS_OTELCOL", hint, [cached] if cached else [])
+
+
+_VERSION = re.compile(r"\bversion:?\s+v?(\d+\.\d+[^\s,)]*)", re.IGNORECASE)
+
+
+def tool_version(path: Path) -> str:
+    """The version `path --version` reports; for a `go install`ed build (which reports none) the
+    module version in its cache folder's name; else '?'."""
+    try:
+        match = _VERSION.search(run_tool([path, "--version"], timeout=30).output)
+    except (OSError, subprocess.TimeoutExpired):
+        match = None
+    if match:
+        return match.group(1).lstrip("v")
+    cached = re.fullmatch(rf"{re.escape(path.name)}-(v\d.*)", path.parent.name)
+    return cached.group(1).lstrip("v") if cached and path.parent.parent == CACHE_DIR else "?"
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    returncode: int
+    output: str
+
+
+def run_tool(args: list[str | Path], cwd: Path | None = None, timeout: float = 300) -> ToolResult:
+    """Run a tool, capturing stdout and stderr together."""
+    proc = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    return ToolResult(proc.returncode, (proc.stdout + proc.stderr).strip())

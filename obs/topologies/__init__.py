@@ -1,0 +1,30 @@
+"""Collector topologies to compose: a node agent (DaemonSet) forwarding to a gateway (StatefulSet).
+
+    from obs.topologies import agent_and_gateway
+    collectors = agent_and_gateway(env, tenant="team-a")   # [agent, gateway]
+
+Every piece is a function of the environment: names, endpoints (from `env.urls`), queue sizes and
+intervals (`env.param('<collector name>.<key>', default)`) can differ per environment. The building
+blocks (receivers, processors, exporters) live in `obs.topologies.common`, `.agent` and `.gateway`
+for teams that compose their own topology.
+"""
+from __future__ import annotations
+
+from obs import Environment
+from obs.collector import Collector
+from obs.topologies import agent as _agent
+from obs.topologies import gateway as _gateway
+
+AGENT = _agent.NAME
+GATEWAY = _gateway.NAME
+
+
+def agent_and_gateway(env: Environment, agent_name: str = AGENT, gateway_name: str = GATEWAY,
+                      tenant: str | None = None) -> list[Collector]:
+    """A node agent and the gateway it forwards to (traces by trace ID, so tail sampling sees whole
+    traces); `tenant` is the X-Scope-OrgID the gateway sends to a multi-tenant Tempo and Loki."""
+    gw = _gateway.gateway(env, gateway_name, tenant)
+    return [_agent.agent(env, gw, agent_name), gw]
+
+
+__all__ = ["AGENT", "GATEWAY", "agent_and_gateway"]

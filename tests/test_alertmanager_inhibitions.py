@@ -1,0 +1,108 @@
+"""The reference inhibitions in a real Alertmanager on 127.0.0.1 (Debian's prometheus-alertmanager,
+the same release as amtool): alerts are posted through its API and read back with the
+`inhibitedBy` status it computes. amtool cannot test inhibitions; this does."""
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from obs.tools import find_tool
+from tests.conftest import require_tool
+
+CLUSTER, OTHER = "prod-eu1", "staging-eu1"
+
+
+def alertmanager_binary() -> Path:
+    return find_tool("prometheus-alertmanager", "OBS_ALERTMANAGER",
+                     "run `make tools`, or apt-get install prometheus-alertmanager")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _call(url: str, body: object | None = None) -> object:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        text = response.read()
+    return json.loads(text) if text else None
+
+
+@pytest.fixture(scope="module")
+def alertmanager(reference_folders, tmp_path_factory):
+    """Base URL of an Alertmanager running the prod reference config (stopped after the module)."""
+    binary = require_tool(alertmanager_binary)
+    storage = tmp_path_factory.mktemp("alertmanager")
+    port = _free_port()
+    config = next(f for f in reference_folders if f.name == "prod") / "alertmanager" / "alertmanager.yaml"
+    proc = subprocess.Popen([str(binary), f"--config.file={config}", f"--storage.path={storage}",
+                             f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=",
+                             "--log.level=warn"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}/api/v2"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                _call(f"{url}/status")
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError("alertmanager did not start: " + proc.stderr.read().decode()[-2000:])
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _post(url: str, *label_sets: dict[str, str]) -> None:
+    _call(f"{url}/alerts", [{"labels": labels, "annotations": {"summary": "test"}} for labels in label_sets])
+
+
+def _inhibited(url: str, **labels: str) -> bool:
+    """Whether the one alert with these labels (among others) is inhibited."""
+    found = [a for a in _call(f"{url}/alerts") if all(a["labels"].get(k) == v for k, v in labels.items())]
+    assert len(found) == 1, found
+    return bool(found[0]["status"]["inhibitedBy"])
+
+
+def test_a_cluster_down_mutes_the_rest_of_that_cluster_only(alertmanager):
+    pod = {"alertname": "PodNotReady", "severity": "warning", "namespace": "shop", "pod": "api-1"}
+    _post(alertmanager, {"alertname": "ClusterDown", "severity": "critical", "cluster": CLUSTER},
+          {**pod, "cluster": CLUSTER}, {**pod, "cluster": OTHER})
+    assert _inhibited(alertmanager, alertname="PodNotReady", cluster=CLUSTER)
+    assert not _inhibited(alertmanager, alertname="PodNotReady", cluster=OTHER)
+    assert not _inhibited(alertmanager, alertname="ClusterDown")
+
+
+def test_a_critical_mutes_the_warning_of_the_same_alert_and_scope(alertmanager):
+    base = {"alertname": "WebHighErrorRate", "cluster": OTHER, "job": "shop/web"}
+    _post(alertmanager, {**base, "severity": "critical", "namespace": "web"},
+          {**base, "severity": "warning", "namespace": "web", "http_route": "/a"},
+          {**base, "severity": "warning", "namespace": "web-canary", "http_route": "/a"})
+    assert _inhibited(alertmanager, alertname="WebHighErrorRate", namespace="web", severity="warning")
+    assert not _inhibited(alertmanager, alertname="WebHighErrorRate", namespace="web-canary")
+    assert not _inhibited(alertmanager, alertname="WebHighErrorRate", namespace="web", severity="critical")
+
+
+def test_an_slo_page_mutes_its_own_ticket_not_another_slos(alertmanager):
+    slo = {"cluster": OTHER, "slo_service": "checkout", "team": "shop"}
+    _post(alertmanager,
+          {**slo, "alertname": "CheckoutAvailabilityErrorBudgetBurnPage", "slo_name": "availability",
+           "slo_severity": "page", "severity": "critical"},
+          {**slo, "alertname": "CheckoutAvailabilityErrorBudgetBurnTicket", "slo_name": "availability",
+           "slo_severity": "ticket", "severity": "warning"},
+          {**slo, "alertname": "CheckoutLatencyErrorBudgetBurnTicket", "slo_name": "latency",
+           "slo_severity": "ticket", "severity": "warning"})
+    assert _inhibited(alertmanager, alertname="CheckoutAvailabilityErrorBudgetBurnTicket")
+    assert not _inhibited(alertmanager, alertname="CheckoutLatencyErrorBudgetBurnTicket")
+
