@@ -259,3 +259,16 @@ def test_multi_line_strings_round_trip_exactly(text):
 def test_dashboard_thresholds_are_finite_numbers(value):
     from obs.grafana import stat
     rejected(lambda: stat("Now", "up", unit="short", thresholds=[(value, "red")]), "thresholds")
+
+
+@pytest.mark.parametrize("text, ok", [("{{ $labels.job }} is at {{ $value }}", True), ("{{ $x := 1 }}{{ $x }}", True),
+                                      ("{{ range $k, $v := $labels }}{{ $k }}={{ $v }} {{ end }}", True),
+                                      ("{{ $x }}", False), ("{{ $labels.job", False), ("{{ $lables.job }}", False)])
+def test_alert_templates_promtool_would_reject_are_rejected(text, ok):
+    def make() -> AlertRule:
+        return AlertRule(name="A", expr="up == 0", severity="info", summary="s", description="d {{ $value }}",
+                         annotations={"extra": text})
+    if ok:
+        make()
+    else:
+        rejected(make, "annotations['extra']", "template")

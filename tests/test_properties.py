@@ -1,9 +1,10 @@
 """Issue 13: property-based tests over the model. Random names, labels, annotations, numbers and
 durations either raise DefinitionError or give output that promtool (check rules and the unit
-tests, batched per example), the YAML/JSON parsers and the Kubernetes name rules accept, and
+tests, batched per example), the YAML/JSON parsers and the Kubernetes schemas and name rules accept, and
 that round-trips exactly. Deterministic (derandomize) and bounded, for a stable CI."""
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -55,6 +56,18 @@ alert_names = mostly(st.from_regex(r"[A-Z][a-zA-Z0-9]{0,15}", fullmatch=True), s
 numbers = mostly(st.integers(1, 5000), st.one_of(st.integers(-3, 70000), st.floats(allow_nan=True,
                                                                                    allow_infinity=True),
                                                  st.booleans()))
+
+
+@functools.lru_cache(maxsize=1)
+def crds() -> Any:
+    from obs.validate.schemas import CRDSchemas
+    return CRDSchemas(Path(__file__).parent / "schemas" / "crds")
+
+
+def assert_schema_valid(obj: dict[str, Any]) -> None:
+    """The object against the real Kubernetes schemas (kubernetes-validate; CRDs' openAPIV3Schema)."""
+    from obs.validate.schemas import object_errors
+    assert object_errors(obj, crds()) == [], (obj["kind"], obj["metadata"].get("name"))
 
 
 def yaml_round_trips(content: bytes) -> Any:
@@ -113,6 +126,8 @@ def test_random_alerts_are_rejected_or_pass_promtool_and_round_trip(promtool_bin
         if path.startswith("kubernetes/"):
             for doc in yaml.safe_load_all(content):
                 assert K8S_SUBDOMAIN_RE.match(doc["metadata"]["name"]), doc["metadata"]["name"]
+                if doc["kind"] != "Kustomization":
+                    assert_schema_valid(doc)
         if path == "prometheus/rules/random.yaml":
             written = data["groups"][0]["rules"]
             for spec, rule in zip(specs, written):
@@ -204,5 +219,6 @@ def test_random_collectors_are_rejected_or_give_valid_kubernetes_objects(name, w
         data = yaml_round_trips(to_yaml(doc))
         name_re = K8S_NAME_RE if data["kind"] in ("Service", "DaemonSet", "Deployment", "StatefulSet") \
             else K8S_SUBDOMAIN_RE
+        assert_schema_valid(data)
         name = data["metadata"]["name"]
         assert name_re.match(name) and (name_re is K8S_SUBDOMAIN_RE or len(name) <= 63), (data["kind"], name)

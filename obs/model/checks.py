@@ -124,6 +124,29 @@ def check_labels(definition: str, field: str, labels: Mapping[str, Any]) -> None
                                   f"value {value!r} is a {type(value).__name__}", "label values are strings")
 
 
+_TEMPLATE_ACTION_RE = re.compile(r"\{\{(.*?)\}\}", re.S)
+_TEMPLATE_VAR_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_TEMPLATE_ASSIGN_RE = re.compile(r"((?:\$[A-Za-z_][A-Za-z0-9_]*\s*,\s*)?\$[A-Za-z_][A-Za-z0-9_]*)\s*:?=")
+# The variables Prometheus defines for alert templates.
+TEMPLATE_VARIABLES = ("labels", "value", "externalLabels", "externalURL")
+
+
+def check_template(definition: str, field: str, value: str) -> None:
+    """An alert template Prometheus can parse: actions closed, variables defined (a light check of
+    Go's text/template; promtool checks the rest)."""
+    if "{{" in _TEMPLATE_ACTION_RE.sub("", value):
+        raise DefinitionError(definition, field, "has an unclosed '{{' template action",
+                              "close every {{ with }}, or write a literal brace as {{ \"{{\" }}")
+    actions = _TEMPLATE_ACTION_RE.findall(value)
+    defined = set(TEMPLATE_VARIABLES) | {name for action in actions for assigned in _TEMPLATE_ASSIGN_RE.findall(action)
+                                         for name in _TEMPLATE_VAR_RE.findall(assigned)}
+    for action in actions:
+        for name in _TEMPLATE_VAR_RE.findall(action):
+            if name not in defined:
+                raise DefinitionError(definition, field, f"uses the undefined template variable ${name}",
+                                      f"use ${', $'.join(TEMPLATE_VARIABLES)}, e.g. {{{{ $labels.job }}}}")
+
+
 def check_no_empty_values(definition: str, field: str, labels: Mapping[str, Any]) -> None:
     """No empty label value: Prometheus drops such a label, so alerts and tests would not match."""
     for name, value in labels.items():

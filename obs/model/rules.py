@@ -11,7 +11,7 @@ from typing import Any, Mapping, Sequence
 from obs.errors import DefinitionError
 from obs.model.suppress import Suppress, suppressions
 from obs.model.checks import (
-    check_duration, check_http_url, check_label_name, check_labels, check_no_empty_values, check_metric_name, check_nonempty, check_slug,
+    check_duration, check_http_url, check_label_name, check_labels, check_no_empty_values, check_template, check_metric_name, check_nonempty, check_slug,
     check_items, check_unique, frozen_mapping,
     duration_seconds,
 )
@@ -93,6 +93,8 @@ class AlertRule:
                                   f"use one of {', '.join(SEVERITIES)}")
         check_nonempty(what, "summary", self.summary)
         check_nonempty(what, "description", self.description)
+        for name in ("summary", "description"):
+            check_template(what, name, getattr(self, name))
         check_duration(what, "for_", self.for_)
         if self.keep_firing_for is not None:
             check_duration(what, "keep_firing_for", self.keep_firing_for)
@@ -103,10 +105,13 @@ class AlertRule:
         object.__setattr__(self, "tests", tuple(self.tests))
         check_labels(what, "labels", self.labels)
         check_no_empty_values(what, "labels", self.labels)
+        for key, value in self.labels.items():  # alert labels are templates too
+            check_template(what, f"labels[{key!r}]", value)
         if "severity" in self.labels:
             raise DefinitionError(what, "labels", "sets 'severity' twice", "use the severity field only")
         for key in self.annotations:
             check_label_name(what, f"annotations[{key!r}]", key)
+            check_template(what, f"annotations[{key!r}]", self.annotations[key])
             if key in RESERVED_ANNOTATIONS:
                 raise DefinitionError(what, f"annotations[{key!r}]", "is set by its own field",
                                       f"use the {key.replace('_url', '')} field instead")
