@@ -148,7 +148,7 @@ def test_kill_9_at_random_moments_leaves_the_old_or_the_new_tree(tmp_path, fault
     outcomes = []
     mid_write = 0
     current = "new"
-    for _ in range(8):
+    for _ in range(6):
         version = "old" if current == "new" else "new"
         proc = run_build(fault_bundle, out, version)
         if len(outcomes) % 2:  # at a random moment of the whole run
@@ -192,7 +192,7 @@ def mount_point(tmp_path: Path) -> Iterator[Path]:
     point.mkdir()
     yield point
     for _ in range(3):
-        if subprocess.run(["mountpoint", "-q", str(point)]).returncode != 0:
+        if not os.path.ismount(point):
             break
         subprocess.run(["umount", "-l", str(point)], capture_output=True)
 
