@@ -199,7 +199,11 @@ def _swap(target: Path, tmp: Path, journal: _Journal, owned: Mapping[str, str], 
     else:  # no atomic exchange here: two renames; a kill between them is undone by the next build
         old = journal.new_folder(_OLD)
         target.rename(old)
-        tmp.rename(target)
+        try:
+            tmp.rename(target)
+        except BaseException:
+            old.rename(target)  # put the old tree back before the error goes up
+            raise
         _merge_late(target, old, owned, files)
         shutil.rmtree(old)
 

@@ -318,3 +318,20 @@ def test_validate_folders_refuses_a_linked_env_folder(built, tmp_path):
     (built / "prod").symlink_to(built / "dev")
     with pytest.raises(ObsError, match="prod is a symbolic link"):
         validate_folders([built / "prod"], full=False)
+
+
+def test_a_failure_between_the_fallback_renames_puts_the_old_tree_back(built, monkeypatch):
+    before = snapshot(built / "dev")
+    monkeypatch.setattr(safefs, "exchange", lambda first, second: False)
+    real_rename = Path.rename
+
+    def failing_second_rename(self: Path, target):
+        if ".obs-tmp-" in self.name:
+            raise OSError(errno.EIO, os.strerror(errno.EIO), str(self))
+        return real_rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", failing_second_rename)
+    with pytest.raises(ObsError, match=r"\[EIO\]"):
+        build(make_bundle(pack_name="other"), built, check_with_tools=False)
+    assert snapshot(built / "dev") == before
+    assert sorted(p.name for p in built.iterdir()) == ["dev"]
