@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from obs import pipeline
-from obs.errors import DefinitionError, ObsError
+from obs.errors import DefinitionError, ObsError, os_error
 from obs.loader import default_spec, load_bundle, user_code_error
 from obs.model.bundle import Bundle
 
@@ -245,6 +245,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `obs list | head`: the reader has gone, nothing to report
         sys.stderr.close()
         return 0
+    except OSError as exc:  # full disk, read-only file system, a file where a folder belongs
+        print(f"obs: error: {os_error(exc, f'obs {args.command}')}", file=sys.stderr)
+        return 2
     except Exception as exc:  # an exception from the user's definitions: one line, where it came from
         print(f"obs: error: {user_code_error(exc, 'while building the definitions')}", file=sys.stderr)
         return 2

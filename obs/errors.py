@@ -10,11 +10,13 @@ class DefinitionError(ObsError):
     """A definition is invalid: says which definition, which field, what is wrong and the fix."""
 
     def __init__(self, definition: str, field: str, problem: str, fix: str = "") -> None:
-        self.definition = definition
-        self.field = field
-        self.problem = problem
+        from obs.secrets import redact  # a message never carries a secret, whoever built it
+
+        self.definition = redact(definition)
+        self.field = redact(field)
+        self.problem = problem = redact(problem)
         self.fix = fix
-        text = f"{definition}: field '{field}': {problem}"
+        text = f"{self.definition}: field '{self.field}': {problem}"
         if fix:
             text += f" (fix: {fix})"
         super().__init__(text)
@@ -26,3 +28,26 @@ class ValidationError(ObsError):
 
 class ToolMissingError(ObsError):
     """A required external binary (promtool, otelcol) is not installed."""
+
+
+_OS_FIXES = {
+    "ENOSPC": "free space on that file system (a failed build leaves the old output as it was), or pass another --out",
+    "EDQUOT": "free space within your disk quota, or pass another --out",
+    "EROFS": "the file system is read-only: pass a writable --out, or remount it read-write",
+    "EACCES": "obs may not write there: fix the folder's permissions, or run as its owner",
+    "EPERM": "obs may not change that path: fix the folder's permissions, or run as its owner",
+    "ENOTDIR": "a part of the path is a file, not a folder: move the file away, or pass another --out",
+    "EISDIR": "a folder stands where a file belongs: move it away",
+    "ELOOP": "a symbolic link is in the way; obs never follows a symlink it did not create: remove it",
+    "EEXIST": "something already exists at that path: move it away",
+}
+
+
+def os_error(exc: OSError, doing: str) -> ObsError:
+    """An operating-system error as one clear line: what obs was doing, the path, the cause, the fix."""
+    import errno
+
+    code = errno.errorcode.get(exc.errno or 0, "")
+    path = f"{exc.filename}: " if exc.filename else ""
+    fix = _OS_FIXES.get(code, "check the path and the file system, then run obs again")
+    return ObsError(f"{doing}: {path}{exc.strerror or exc} [{code or 'OS error'}] (fix: {fix})")

@@ -26,7 +26,10 @@ def default_spec(cwd: Path) -> str:
 
 
 def user_code_error(exc: BaseException, doing: str) -> ObsError:
-    """An exception from a user's definitions as one clear line, pointing at their code."""
+    """An exception from a user's definitions as one clear line, pointing at their code (for a
+    syntax error: the file and line of the error, not the importer's frames)."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return ObsError(f"{doing}: {type(exc).__name__}: {exc.msg} at {exc.filename}:{exc.lineno}")
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if "/obs/" not in f.filename.replace(os.sep, "/")]
     where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
     return ObsError(f"{doing}: {type(exc).__name__}: {exc}{where}")

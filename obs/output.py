@@ -1,24 +1,31 @@
 """Write an environment's files atomically, own them through `.obs-manifest`, and detect drift.
 
-The new tree is written to a sibling temp folder, foreign files (not listed in the previous
-manifest) are copied into it untouched, and the folders are swapped with two renames. A crash
-before the swap leaves the old folder as it was; a crash between the renames is repaired by
-the next build (the old folder is put back before anything else happens).
+Safety rules (docs/safety.md): a build holds a lock on the output root; the new tree is written to
+a sibling temp folder, foreign files (not listed in the previous manifest) are carried into it
+as hard links (same file, owner and mode), and the switch is one atomic exchange of the two
+folders (`renameat2(RENAME_EXCHANGE)`), so readers always see a complete OUT/<env>. Where the
+exchange is not available the old two-rename swap is used. Temp folders are recorded in a
+journal; only recorded folders are ever removed. obs never follows a symlink it did not create,
+and existing folders and files keep their permissions and owners.
 """
 from __future__ import annotations
 
 import difflib
 import hashlib
 import os
+import secrets
 import shutil
-from pathlib import Path
-from typing import Mapping
+from pathlib import Path, PurePosixPath
+from typing import Iterable, Mapping
 
-from obs.errors import ObsError
+from obs import safefs
+from obs.errors import ObsError, os_error
+from obs.safefs import SymlinkError, Tree
 
 MANIFEST = ".obs-manifest"
 _TMP = ".obs-tmp"
 _OLD = ".obs-old"
+_JOURNAL = ".obs-journal"
 
 
 def digest(content: bytes) -> str:
@@ -32,51 +39,118 @@ def manifest_bytes(files: Mapping[str, bytes]) -> bytes:
 
 
 def read_manifest(folder: Path) -> dict[str, str]:
-    """path -> sha256 of the files obs wrote last time (empty when there is no manifest)."""
-    manifest = folder / MANIFEST
-    if not manifest.is_file():
-        return {}
+    """path -> sha256 of the files obs wrote last time (empty when there is no manifest).
+    Entries that are not plain relative paths inside the folder are ignored."""
+    content = safefs.read_regular(folder, MANIFEST) if folder.is_dir() and not safefs.is_link(folder) else None
     owned: dict[str, str] = {}
-    for line in manifest.read_text().splitlines():
+    for line in (content or b"").decode(errors="replace").splitlines():
         if line and not line.startswith("#"):
             sha, _, path = line.partition("  ")
-            owned[path] = sha
+            if safefs.safe_relative(path):
+                owned[path] = sha
     return owned
 
 
-def _all_files(folder: Path) -> list[str]:
-    if not folder.is_dir():
-        return []
-    found = []
-    for root, dirs, names in os.walk(folder):
-        dirs.sort()
-        for name in sorted(names):
-            found.append((Path(root) / name).relative_to(folder).as_posix())
-    return found
+def foreign_files(target: Path) -> list[str]:
+    """Files and links in `target` that obs did not write (not in its manifest)."""
+    tree, owned = safefs.scan(target), read_manifest(target)
+    return sorted(p for p in [*tree.files, *tree.links] if p != MANIFEST and p not in owned)
 
 
-def _recover(target: Path) -> None:
-    """Undo a build that died between the two renames, and drop leftover temp folders."""
-    parent = target.parent
-    for leftover in sorted(parent.glob(f".{target.name}{_OLD}-*")):
-        if not target.exists():
-            leftover.rename(target)
-        else:
-            shutil.rmtree(leftover)
-    for leftover in parent.glob(f".{target.name}{_TMP}-*"):
-        if not _alive(int(leftover.name.rsplit("-", 1)[1])):
-            shutil.rmtree(leftover, ignore_errors=True)
+def _check_target(target: Path) -> None:
+    """OUT and OUT/<env> are real folders (or absent): never a symlink, never a user's file."""
+    fixes = ("pass the link's target as --out", "remove the link; obs writes OUT/<env> as a real folder")
+    for path, fix in zip((target.parent, target), fixes):
+        safefs.refuse_link(path, fix)
+        if os.path.lexists(path) and not path.is_dir():
+            raise ObsError(f"{path} exists and is not a folder; obs does not move or delete it "
+                           f"(fix: move it away, or pass another --out)")
 
 
-def _alive(pid: int) -> bool:
-    """Whether a process (a concurrent build that owns a temp folder) is still running."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return pid != os.getpid()
+def _parents(path: str) -> Iterable[str]:
+    parts = PurePosixPath(path).parts
+    return ("/".join(parts[:i]) for i in range(1, len(parts)))
+
+
+def _check_clashes(target: Path, tree: Tree, owned: Mapping[str, str], files: Mapping[str, bytes]) -> None:
+    """Refuse to overwrite a foreign file, or to write through or over a link obs did not create."""
+    foreign = {p for p in tree.files if p not in owned and p != MANIFEST}
+    clashes = sorted(foreign & set(files))
+    if clashes:
+        raise ObsError(f"{target}: refusing to overwrite files obs did not write: {', '.join(clashes)} "
+                       f"(fix: move them away, or delete them if obs should own them)")
+    wanted = set(files) | {d for path in files for d in _parents(path)}
+    for path in sorted(set(tree.links) & wanted):
+        raise SymlinkError(target / path, "remove the link; obs writes its own files and folders there")
+    for path in sorted(foreign & {d for p in files for d in _parents(p)}):
+        raise ObsError(f"{target / path}: a file obs did not write stands where obs needs a folder "
+                       f"(fix: move it away)")
+    if tree.special:
+        raise ObsError(f"{target / tree.special[0]} is not a regular file, folder or symlink "
+                       f"(fix: move it out of the output folder)")
+
+
+class _Journal:
+    """The temp folders a build creates next to OUT/<env>, recorded before they exist, so a later
+    build removes exactly those (never a user's folder that merely looks like one)."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        self.path = target.parent / f".{target.name}{_JOURNAL}"
+        self.entries: list[tuple[str, str]] = []
+
+    def new_folder(self, kind: str) -> Path:
+        name = f".{self.target.name}{kind}-{os.getpid()}-{secrets.token_hex(4)}"
+        self.entries.append((kind, name))
+        self._write()
+        return self.target.parent / name
+
+    def _write(self) -> None:
+        safefs.refuse_link(self.path)
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write("".join(f"{kind} {name}\n" for kind, name in self.entries))
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def close(self) -> None:
+        self.entries = []
+        if os.path.lexists(self.path):
+            os.unlink(self.path)
+
+    def recover(self) -> None:
+        """Undo what a killed build left: put a moved-aside old folder back, drop its temp folders."""
+        content = safefs.read_regular(self.target.parent, self.path.name)
+        if content is None:
+            return
+        recorded = [line.split(" ", 1) for line in content.decode(errors="replace").splitlines() if " " in line]
+        prefix = f".{self.target.name}"
+        for kind, name in sorted(recorded, key=lambda entry: entry[0] != _OLD):
+            folder = self.target.parent / name
+            if kind not in (_TMP, _OLD) or not name.startswith(prefix + kind + "-") or "/" in name:
+                continue
+            if safefs.is_link(folder) or not folder.is_dir():
+                continue
+            if kind == _OLD and not os.path.lexists(self.target):
+                folder.rename(self.target)
+            else:
+                shutil.rmtree(folder)
+        self.close()
+
+
+def _carry_foreign(target: Path, tmp: Path, tree: Tree, foreign: Iterable[str]) -> None:
+    """Foreign files keep their identity (hard links); links are recreated, never followed."""
+    for path in foreign:
+        dest = tmp / path
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if path in tree.links:
+            os.symlink(tree.links[path], dest)
+            continue
+        try:
+            os.link(target / path, dest, follow_symlinks=False)
+        except OSError:  # another owner's file under protected_hardlinks, or a file system without links
+            shutil.copy2(target / path, dest, follow_symlinks=False)
+            safefs.keep_metadata(tree.files[path], dest)
 
 
 def _write_file(path: Path, content: bytes) -> None:
@@ -84,61 +158,134 @@ def _write_file(path: Path, content: bytes) -> None:
     path.write_bytes(content)
 
 
-def foreign_files(target: Path) -> list[str]:
-    """Files in `target` that obs did not write (not in its manifest)."""
-    owned = read_manifest(target)
-    return [p for p in _all_files(target) if p != MANIFEST and p not in owned]
+def _fill(target: Path, tmp: Path, tree: Tree, owned: Mapping[str, str], files: Mapping[str, bytes]) -> None:
+    """Write the new tree into `tmp`: foreign entries, obs's files, the manifest, kept metadata."""
+    foreign = [p for p in [*tree.files, *tree.links] if p not in owned and p != MANIFEST]
+    _carry_foreign(target, tmp, tree, foreign)
+    for path in sorted(files):
+        _write_file(tmp / path, files[path])
+    _write_file(tmp / MANIFEST, manifest_bytes(files))
+    holding = {parent for path in [*tree.files, *tree.links, *tree.dirs] for parent in _parents(path)}
+    for path in tree.dirs:
+        if path and path not in holding:  # an empty folder someone made: keep it
+            (tmp / path).mkdir(parents=True, exist_ok=True)
+    for path, info in [*tree.dirs.items(), *((p, tree.files[p]) for p in files if p in tree.files)]:
+        if os.path.lexists(tmp / path):
+            safefs.keep_metadata(info, tmp / path)
+
+
+def _merge_late(target: Path, old: Path, owned: Mapping[str, str], files: Mapping[str, bytes]) -> None:
+    """After the exchange `old` holds the previous tree: foreign files another tool created or
+    replaced there while obs was building move into the new tree."""
+    late = safefs.scan(old)
+    for path in sorted([*late.files, *late.links]):
+        if path in owned or path in files or path == MANIFEST:
+            continue
+        dest = target / path
+        if safefs.link_on_path(target, str(PurePosixPath(path).parent)) is not None:
+            continue
+        if os.path.lexists(dest) and os.lstat(dest).st_ino == os.lstat(old / path).st_ino:
+            continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(old / path, dest)
+
+
+def _swap(target: Path, tmp: Path, journal: _Journal, owned: Mapping[str, str], files: Mapping[str, bytes]) -> None:
+    if not os.path.lexists(target):
+        tmp.rename(target)
+    elif safefs.exchange(tmp, target):
+        _merge_late(target, tmp, owned, files)
+        shutil.rmtree(tmp)
+    else:  # no atomic exchange here: two renames; a kill between them is undone by the next build
+        old = journal.new_folder(_OLD)
+        target.rename(old)
+        try:
+            tmp.rename(target)
+        except BaseException:
+            old.rename(target)  # put the old tree back before the error goes up
+            raise
+        _merge_late(target, old, owned, files)
+        shutil.rmtree(old)
 
 
 def write_tree(target: Path, files: Mapping[str, bytes]) -> None:
     """Replace the obs-owned content of `target` with `files`, atomically; keep foreign files."""
-    target = target.resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    _recover(target)
-    foreign = foreign_files(target)
-    clashes = sorted(set(foreign) & set(files))
-    if clashes:
-        raise ObsError(f"{target}: refusing to overwrite files obs did not write: {', '.join(clashes)} "
-                       f"(fix: move them away, or delete them if obs should own them)")
-    tmp = target.parent / f".{target.name}{_TMP}-{os.getpid()}"
-    old = target.parent / f".{target.name}{_OLD}-{os.getpid()}"
+    target = Path(os.path.abspath(target))
     try:
-        tmp.mkdir()
-        for path in foreign:
-            dest = tmp / path
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(target / path, dest, follow_symlinks=False)
-        for path in sorted(files):
-            _write_file(tmp / path, files[path])
-        _write_file(tmp / MANIFEST, manifest_bytes(files))
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if target.exists():
-        target.rename(old)
-    tmp.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
+        _check_target(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with safefs.locked(target.parent):
+            journal = _Journal(target)
+            journal.recover()
+            _check_target(target)
+            tree, owned = safefs.scan(target), read_manifest(target)
+            _check_clashes(target, tree, owned, files)
+            tmp = journal.new_folder(_TMP)
+            try:
+                tmp.mkdir()
+                _fill(target, tmp, tree, owned, files)
+                _swap(target, tmp, journal, owned, files)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+            finally:
+                journal.close()
+    except OSError as exc:
+        raise os_error(exc, f"writing {target}") from None
 
 
 def drift(target: Path, files: Mapping[str, bytes]) -> list[str]:
     """Human-readable differences between `target` and what obs would write (empty: up to date)."""
+    target = Path(os.path.abspath(target))
+    _check_target(target)
+    if not target.parent.is_dir():
+        return [f"missing: {path}" for path in sorted(files)]
+    try:
+        with safefs.locked(target.parent, shared=True):
+            return _drift(target, files)
+    except OSError as exc:
+        raise os_error(exc, f"reading {target}") from None
+
+
+def _drift(target: Path, files: Mapping[str, bytes]) -> list[str]:
     problems: list[str] = []
     owned = read_manifest(target)
     for path in sorted(files):
-        current = target / path
-        if not current.is_file():
-            problems.append(f"missing: {path}")
+        try:
+            old = safefs.read_regular(target, path)
+        except ObsError as exc:  # a symlink or a special file where obs's file belongs: never read
+            problems.append(f"changed: {path}: {exc}")
             continue
-        old = current.read_bytes()
-        if old != files[path]:
+        if old is None:
+            problems.append(f"missing: {path}")
+        elif old != files[path]:
             diff = difflib.unified_diff(old.decode(errors="replace").splitlines(),
                                         files[path].decode(errors="replace").splitlines(),
                                         f"{path} (on disk)", f"{path} (from definitions)", lineterm="", n=2)
             problems.append(f"changed: {path}\n" + "\n".join(diff))
     for path in sorted(set(owned) - set(files)):
-        if (target / path).exists():
+        if safefs.link_on_path(target, path) is None and os.path.lexists(target / path):
             problems.append(f"stale: {path} (obs no longer writes it; a build prunes it)")
-    manifest = target / MANIFEST
-    if not problems and (not manifest.is_file() or manifest.read_bytes() != manifest_bytes(files)):
+    if not problems and safefs.read_regular(target, MANIFEST) != manifest_bytes(files):
         problems.append(f"changed: {MANIFEST}")
     return problems
+
+
+def copy_for_reading(folder: Path, dest: Path) -> list[str]:
+    """Copy the regular files of a written folder to `dest` for tools to read, never following a
+    link: a link in obs's place (the folder, a manifest path) is an error; other links are left
+    out and returned."""
+    folder = Path(os.path.abspath(folder))
+    _check_target(folder)
+    if not folder.is_dir():
+        raise ObsError(f"no such output folder: {folder} (fix: run `obs build` first)")
+    try:
+        tree, owned = safefs.scan(folder), read_manifest(folder)
+        for path in sorted(set(tree.links) & ({*owned, MANIFEST} | {d for p in owned for d in _parents(p)})):
+            raise SymlinkError(folder / path, "delete it and run `obs build`")
+        for path in tree.files:
+            content = safefs.read_regular(folder, path)
+            _write_file(dest / path, content or b"")
+        return sorted(tree.links)
+    except OSError as exc:
+        raise os_error(exc, f"reading {folder}") from None

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from obs.errors import ObsError, ToolMissingError, ValidationError
+from obs.errors import ToolMissingError, ValidationError
 from obs.model.bundle import Bundle
 from obs.model.environment import Environment
-from obs.output import drift, write_tree
+from obs.output import copy_for_reading, drift, write_tree
 from obs.render import RenderContext, render_environment
 from obs.validate import BUILD_CHECKS, LINTERS, REQUIRED_CHECKS, TEST_CHECKS, ToolCheck, otelcol_validate
 from obs.validate.lint import LintIssue
@@ -114,8 +114,12 @@ def check(bundle: Bundle, out: Path, env_names: Sequence[str] | None = None) -> 
 
 
 def validate_folders(folders: Sequence[Path], full: bool = True, otelcol: bool = True) -> list[str]:
-    """Tool checks on folders already written (e.g. a checked-out GitOps repo)."""
-    missing = [str(f) for f in folders if not f.is_dir()]
-    if missing:
-        raise ObsError(f"no such output folder: {', '.join(missing)} (fix: run `obs build` first)")
-    return run_tool_checks(BUILD_CHECKS + (TEST_CHECKS if full else ()), folders, otelcol)
+    """Tool checks on folders already written (e.g. a checked-out GitOps repo). The tools read a
+    copy of the folders' regular files: obs never follows a symlink it did not create."""
+    with tempfile.TemporaryDirectory(prefix="obs-validate-") as tmp:
+        staged, report = [], []
+        for folder in folders:
+            staged.append(Path(tmp) / folder.name)
+            report += [f"{folder}: skipped symlink {link} (obs does not follow links)"
+                       for link in copy_for_reading(folder, staged[-1])]
+        return report + run_tool_checks(BUILD_CHECKS + (TEST_CHECKS if full else ()), staged, otelcol)

@@ -22,7 +22,13 @@ def on(env: Environment, *labels: str) -> str:
     return f"on ({', '.join(names)})"
 
 
+def quote(value: str) -> str:
+    """A PromQL string literal for a label value (backslash, quote and line breaks escaped)."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    return f'"{escaped}"'
+
+
 def series(metric: str, **labels: str) -> str:
     """A series literal for promtool test input, labels sorted: series('up', job='x')."""
-    inner = ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    inner = ", ".join(f"{k}={quote(v)}" for k, v in sorted(labels.items()))
     return f"{metric}{{{inner}}}"

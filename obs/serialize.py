@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import yaml
@@ -17,10 +18,15 @@ class _Dumper(yaml.SafeDumper):
         super().increase_indent(flow, False)
 
 
+# A literal block cannot hold these exactly (a reader folds or strips them): such strings are
+# written double-quoted with escapes, so every string reads back unchanged.
+_NOT_IN_BLOCK = re.compile("[\r\x85\u2028\u2029]|[ \t]\n|[ \t]$")
+
+
 def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    if "\n" in value:
-        text = "\n".join(line.rstrip() for line in value.splitlines()) + ("\n" if value.endswith("\n") else "")
-        return dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|")
+    if "\n" in value or _NOT_IN_BLOCK.search(value):
+        style = '"' if _NOT_IN_BLOCK.search(value) else "|"
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
     return dumper.represent_scalar("tag:yaml.org,2002:str", value)
 
 

@@ -38,7 +38,8 @@ def test_error_message_names_definition_field_and_fix():
     with pytest.raises(DefinitionError) as err:
         alert(for_="10 min")
     assert str(err.value) == ("alert 'ApiDown': field 'for_': '10 min' is not a Prometheus duration "
-                              "(fix: write digits with a unit of ms, s, m, h, d, w or y, e.g. '5m' or '1h30m')")
+                              "(fix: write whole numbers with units in the order y, w, d, h, m, s, ms, each once, "
+                              "e.g. '5m' or '1h30m' (no fractions: '90m', not '1.5h'))")
 
 
 def test_recording_rule_name_must_be_a_metric_name():

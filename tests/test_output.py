@@ -75,9 +75,11 @@ def test_a_crash_mid_write_leaves_the_old_output(tmp_path, monkeypatch):
 def test_a_crash_between_the_renames_is_repaired_by_the_next_build(tmp_path):
     build(make_bundle(pack_name="old"), tmp_path, check_with_tools=False)
     before = snapshot(tmp_path / "dev")
-    # what a build killed right after moving the old folder aside leaves behind
-    (tmp_path / "dev").rename(tmp_path / ".dev.obs-old-999999")
-    (tmp_path / ".dev.obs-tmp-999999").mkdir()
+    # what a build killed right after moving the old folder aside leaves behind (the fallback
+    # swap without renameat2): both temp folders, recorded in the journal before they were made
+    (tmp_path / "dev").rename(tmp_path / ".dev.obs-old-999999-ab")
+    (tmp_path / ".dev.obs-tmp-999999-ab").mkdir()
+    (tmp_path / ".dev.obs-journal").write_text(".obs-tmp .dev.obs-tmp-999999-ab\n.obs-old .dev.obs-old-999999-ab\n")
     result = render(make_bundle(pack_name="old"))[0]
     assert drift(tmp_path / "dev", result.files)  # the folder is gone: drift is reported
     write_tree(tmp_path / "dev", result.files)

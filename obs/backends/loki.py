@@ -16,9 +16,9 @@ from typing import Any, Mapping, Sequence
 
 from obs.backends import schema as s
 from obs.backends.logql import LokiRulePack
-from obs.backends.storage import LocalStorage, S3Storage, Storage, check_storage, s3_fields
+from obs.backends.storage import LocalStorage, S3Storage, Storage, check_storage, for_expand_env, s3_fields
 from obs.errors import DefinitionError
-from obs.model.checks import DURATION_RE, check_duration, check_unique
+from obs.model.checks import DURATION_RE, check_duration, check_k8s_name, check_unique
 from obs.model.environment import Environment
 
 MODEL_VERSION = "Loki 3.7"
@@ -72,7 +72,7 @@ class Loki:
                                   "use S3Storage (read, write and backend pods share the bucket)")
         if not s.DATE_RE.match(str(self.schema_from)):
             raise DefinitionError(self.definition, "schema_from", f"{self.schema_from!r} is not YYYY-MM-DD")
-        if self.replication_factor not in (1, 3):
+        if isinstance(self.replication_factor, bool) or self.replication_factor not in (1, 3):
             raise DefinitionError(self.definition, "replication_factor", f"{self.replication_factor!r}",
                                   "use 1 or 3")
         object.__setattr__(self, "rule_packs", tuple(self.rule_packs))
@@ -86,10 +86,20 @@ class Loki:
                 raise DefinitionError(pack.definition, "tenant", "Loki runs single-tenant",
                                       "drop the tenant, or set multitenancy=True on Loki")
         check_unique(self.definition, "rule_packs", ((p.tenant, p.name) for p in self.rule_packs), "rule pack")
+        tenants = sorted({ruler_tenant(p) for p in self.rule_packs})
+        for tenant in tenants:  # each tenant's rules go to a ConfigMap named after it
+            check_k8s_name(self.definition, f"rule_packs (tenant {tenant!r})", rules_config_map(tenant), "ConfigMap",
+                           subdomain=True)
+        check_unique(self.definition, "rule_packs", (t.lower() for t in tenants), "tenant (ignoring case)")
 
     @property
     def targets(self) -> tuple[str, ...]:
         return TARGETS[self.mode]
+
+
+def rules_config_map(tenant: str) -> str:
+    """The ConfigMap holding one tenant's rule files."""
+    return f"loki-rules-{tenant.lower()}"
 
 
 def ruler_tenant(pack: LokiRulePack) -> str:
@@ -161,7 +171,7 @@ def render_config(env: Environment, loki: Loki) -> dict[str, Any]:
     }
     config["analytics"] = {"reporting_enabled": False}
     s.check(CONFIG_MODEL, config, f"loki config ({MODEL_VERSION} model)")
-    return config
+    return for_expand_env("loki config", config)
 
 
 # ---- strict model ----------------------------------------------------------------------------

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any, Mapping
+
+from obs import secrets
 
 from obs.errors import DefinitionError
 from obs.model.checks import check_nonempty
@@ -23,13 +26,35 @@ def check_tenant(definition: str, field: str, value: object) -> None:
 def check_env_name(definition: str, field: str, value: object) -> None:
     """An environment variable name (credentials are referenced, never written)."""
     if not isinstance(value, str) or not _ENV_NAME_RE.match(value):
-        raise DefinitionError(definition, field, f"{value!r} is not an environment variable name",
+        raise DefinitionError(definition, field, "is not an environment variable name (the value is not shown: "
+                              "it may be the secret itself)",
                               "name the variable holding the secret, e.g. 'S3_ACCESS_KEY_ID'")
+
+
+class EnvRef(str):
+    """A `${NAME}` reference obs wrote itself: the one kind of '$' left unescaped."""
 
 
 def env_ref(name: str) -> str:
     """A reference Tempo and Loki expand at start-up when run with -config.expand-env=true."""
-    return "${" + name + "}"
+    return EnvRef("${" + name + "}")
+
+
+def for_expand_env(definition: str, data: Any) -> Any:
+    """A rendered Tempo/Loki config made safe for -config.expand-env: no inline secret, and every
+    '$' obs did not write as a reference doubled ('$$' is a literal '$'), so a value cannot pull
+    in an environment variable. Plain str and dict/list copies come back."""
+    secrets.check_tree(definition, "config", data)
+
+    def escape(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {key: escape(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [escape(item) for item in value]
+        if isinstance(value, EnvRef):
+            return str(value)
+        return value.replace("$", "$$") if isinstance(value, str) else value
+    return escape(data)
 
 
 @dataclass(frozen=True)
@@ -60,6 +85,10 @@ class S3Storage:
         what = f"s3 storage {self.bucket!r}"
         check_nonempty(what, "bucket", self.bucket)
         check_nonempty(what, "endpoint", self.endpoint)
+        secrets.check_value(what, "endpoint", f"https://{self.endpoint}")
+        if "@" in self.endpoint or "?" in self.endpoint:
+            raise DefinitionError(what, "endpoint", "carries credentials or a query string",
+                                  "write host[:port] only; credentials come from access_key_env and secret_key_env")
         if "://" in self.endpoint:
             raise DefinitionError(what, "endpoint", f"{self.endpoint!r} has a scheme",
                                   "write host[:port] only, e.g. 's3.eu-west-1.amazonaws.com'; set insecure for http")

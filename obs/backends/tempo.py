@@ -16,9 +16,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from obs import secrets
 from obs.backends import schema as s
 from obs.backends.storage import (
-    TENANT_RE, LocalStorage, S3Storage, Storage, check_env_name, check_storage, check_tenant, env_ref, s3_fields,
+    TENANT_RE, LocalStorage, S3Storage, Storage, check_env_name, check_storage, check_tenant, env_ref, for_expand_env,
+    s3_fields,
 )
 from obs.errors import DefinitionError
 from obs.model.checks import check_duration, check_nonempty, frozen_mapping
@@ -195,7 +197,7 @@ def render_config(env: Environment, tempo: Tempo) -> dict[str, Any]:
         overrides["per_tenant_override_config"] = OVERRIDES_PATH
     config["overrides"] = overrides
     s.check(CONFIG_MODEL, config, f"tempo config ({MODEL_VERSION} model)")
-    return config
+    return for_expand_env("tempo config", config)
 
 
 def render_overrides(tempo: Tempo) -> dict[str, Any] | None:
@@ -206,6 +208,7 @@ def render_overrides(tempo: Tempo) -> dict[str, Any] | None:
     data = {"overrides": {t: _limits(tempo.tenants[t], tempo.metrics_generator, tempo.retention)
                           for t in sorted(tempo.tenants)}}
     s.check(OVERRIDES_MODEL, data, f"tempo overrides ({MODEL_VERSION} model)")
+    secrets.check_tree("tempo overrides", "overrides", data)  # a runtime file: not env-expanded
     return data
 
 

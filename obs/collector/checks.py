@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 import difflib
+import math
 import re
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
 from obs.collector.registry import REGISTRY, REMOVED, REMOVED_OPERATORS, UNAVAILABLE, Kind, specs
+from obs import secrets
 from obs.errors import DefinitionError
+from obs.secrets import last_key, walk
 
 ENV_REF_RE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}")
 _BARE_REF_RE = re.compile(r"\$\{(?!env:)([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
-_SECRET_KEY_RE = re.compile(r"(?i)(password|passwd|secret|token|api[-_]?key|authorization|credential)")
-_URL_PASSWORD_RE = re.compile(r"://[^/\s:@]*:([^/\s@]+)@")
 _LOCAL_HOSTS = ("localhost:", "127.0.0.1:", "[::1]:")
+# Keys whose value is a count, size or port: a number, never a bool, NaN, infinity or negative.
+_NUMERIC_KEY_RE = re.compile(r"(?i)(^|_)(size|count|consumers|port|limit|mib|percentage|replicas|workers|capacity)(_|$)")
 _LOCAL_ONLY = {"pprof": "endpoint", "zpages": "endpoint"}
 
 
@@ -33,44 +36,26 @@ def check_type(definition: str, kind: Kind, type_: str) -> None:
                           f"{hint}use one of {', '.join(known)}, or register it in obs.collector.registry")
 
 
-def walk(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
-    """Every (dotted path, scalar) pair in a nested config."""
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            yield from walk(item, f"{path}.{key}" if path else str(key))
-    elif isinstance(value, (list, tuple)):
-        for index, item in enumerate(value):
-            yield from walk(item, f"{path}[{index}]")
-    else:
-        yield path, value
-
-
 def check_env_refs(definition: str, field: str, config: Mapping[str, Any]) -> None:
     """Variables only as ${env:NAME}; secret-looking keys hold nothing but ${env:NAME} references."""
     for path, value in walk(config):
         where = f"{field}.{path}" if path else field
         if not isinstance(value, str):
             continue
+        secrets.check_value(definition, where, value, last_key(path) or field)
         bare = _BARE_REF_RE.search(value)
-        if bare:
-            name = bare.group(1) or bare.group(2)
-            raise DefinitionError(definition, where, f"{value!r} is not a ${{env:NAME}} reference",
-                                  f"write ${{env:{name.strip()}}}")
-        last_key = re.split(r"[.\[]", path)[-1]
-        password = _URL_PASSWORD_RE.search(value)
-        if password and ENV_REF_RE.sub("", password.group(1)):
-            raise DefinitionError(definition, where, "the URL carries a literal password",
-                                  "write user:${env:NAME}@ and fill NAME from a Kubernetes Secret, or "
-                                  "send credentials in headers as ${env:NAME}")
-        if _SECRET_KEY_RE.search(path) and ENV_REF_RE.sub("", value).strip() not in ("", "Bearer", "Basic"):
-            raise DefinitionError(definition, where, f"secret-looking value {last_key!r} is written literally",
-                                  "reference it as ${env:NAME} and fill NAME from a Kubernetes Secret")
+        if bare:  # the value is not echoed: it may be a credential with a '$' in it
+            name = (bare.group(1) or bare.group(2) or "").strip()
+            name = name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) else "NAME"
+            raise DefinitionError(definition, where, "has a '$' that is not a ${env:NAME} reference",
+                                  f"write ${{env:{name}}} for a variable, or $$ for a literal '$'")
 
 
 def check_config(definition: str, kind: Kind, type_: str, config: Mapping[str, Any]) -> None:
     """Settings obs refuses: removed operators, CORS wildcards, debug endpoints off localhost."""
     check_env_refs(definition, "config", config)
     for path, value in walk(config):
+        _check_number_setting(definition, f"config.{path}", value)
         if path.endswith(".type") and "operators" in path and value in REMOVED_OPERATORS:
             raise DefinitionError(definition, f"config.{path}", f"operator type {value!r} does not exist",
                                   REMOVED_OPERATORS[value])
@@ -84,3 +69,14 @@ def check_config(definition: str, kind: Kind, type_: str, config: Mapping[str, A
             raise DefinitionError(definition, f"config.{field}",
                                   f"{type_} endpoint {endpoint or '(default)'!r} is not bound to localhost",
                                   f"set {field}: localhost:<port> and use kubectl port-forward to reach it")
+
+
+def _check_number_setting(definition: str, field: str, value: Any) -> None:
+    """No NaN or infinity anywhere (YAML writes .nan, which Go reads as a string or refuses); counts,
+    sizes and ports are non-negative numbers, not bools."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise DefinitionError(definition, field, f"{value!r} is not a finite number", "give a real number")
+    if _NUMERIC_KEY_RE.search(last_key(field)):
+        if isinstance(value, bool) or isinstance(value, (int, float)) and value < 0:
+            raise DefinitionError(definition, field, f"{value!r} is not a count, size or port",
+                                  "give a non-negative number")

@@ -14,7 +14,8 @@ from typing import Any, ClassVar, Literal, Mapping, Sequence
 from obs.collector.checks import ENV_REF_RE, check_config, check_env_refs, check_type, walk
 from obs.collector.registry import SIGNALS, ComponentSpec, Kind, Signal, spec
 from obs.errors import DefinitionError
-from obs.model.checks import check_items, check_slug, frozen_mapping
+from obs import secrets
+from obs.model.checks import check_items, check_k8s_name, check_number, check_port, check_slug, frozen_mapping
 
 Workload = Literal["daemonset", "statefulset", "deployment"]
 Output = Literal["manifests", "operator"]
@@ -189,8 +190,7 @@ class Telemetry:
         if self.metrics_level not in _LEVELS:
             raise DefinitionError(what, "metrics_level", f"{self.metrics_level!r} is not a level",
                                   f"use one of {', '.join(_LEVELS)}")
-        if not isinstance(self.metrics_port, int) or not 0 < self.metrics_port < 65536:
-            raise DefinitionError(what, "metrics_port", f"{self.metrics_port!r} is not a port")
+        check_port(what, "metrics_port", self.metrics_port)
         metrics = self.extra.get("metrics", {}) if isinstance(self.extra, Mapping) else {}
         if isinstance(metrics, Mapping) and "address" in metrics:
             raise DefinitionError(what, "metrics.address", "was removed from service.telemetry",
@@ -253,12 +253,10 @@ class Collector:
         if self.output not in ("manifests", "operator"):
             raise DefinitionError(self.definition, "output", f"{self.output!r} is not an output",
                                   "use 'manifests' or 'operator'")
-        if not isinstance(self.replicas, int) or self.replicas < 1:
-            raise DefinitionError(self.definition, "replicas", f"{self.replicas!r} is not a positive int")
+        check_number(self.definition, "replicas", self.replicas, 1, integer=True)
         self._check_availability()
-        if not isinstance(self.memory_limit_mib, int) or self.memory_limit_mib < 64:
-            raise DefinitionError(self.definition, "memory_limit_mib", f"{self.memory_limit_mib!r} is too small",
-                                  "give at least 64 MiB")
+        check_number(self.definition, "memory_limit_mib", self.memory_limit_mib, 64, integer=True)
+        self._check_derived_names()
         for name in ("pipelines", "extensions"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         object.__setattr__(self, "tolerations", tuple(frozen_mapping(t) for t in self.tolerations))
@@ -268,6 +266,8 @@ class Collector:
                                       "write e.g. {'operator': 'Exists'} (keys: key, operator, value, effect)")
         for name in ("ports", "env", "secrets", "host_paths", "state_paths"):
             object.__setattr__(self, name, frozen_mapping(getattr(self, name)))
+        for port_name, port in self.ports.items():
+            check_port(self.definition, f"ports[{port_name!r}]", port)
         if not self.pipelines:
             raise DefinitionError(self.definition, "pipelines", "is empty", "add at least one Pipeline")
         if len({p.name for p in self.pipelines}) != len(self.pipelines):
@@ -287,6 +287,13 @@ class Collector:
                                   "to it with a loadbalancing exporter keyed by traceID")
         self._check_connectors()
         self._check_env()
+
+    def _check_derived_names(self) -> None:
+        """The Kubernetes names obs derives from `name` (Service, headless Service) fit in 63 characters."""
+        service = f"{self.name}-collector" if self.output == "operator" else self.name
+        check_k8s_name(self.definition, "name", service, "Service")
+        if self.workload == "statefulset":
+            check_k8s_name(self.definition, "name", f"{service}-headless", "headless Service")
 
     def _check_availability(self) -> None:
         value = self.max_unavailable
@@ -342,6 +349,9 @@ class Collector:
             if isinstance(value, SecretEnv) or not isinstance(value, str):
                 raise DefinitionError(self.definition, f"env[{name!r}]", "is not a string",
                                       "put secrets in secrets=, plain values in env=")
+            if secrets.secret_problem(name, value):
+                raise DefinitionError(self.definition, f"env[{name!r}]", secrets.secret_problem(name, value) or "",
+                                      "put it in a Kubernetes Secret and list it in secrets={NAME: SecretEnv(...)}")
         for name, value in self.secrets.items():
             if not isinstance(value, SecretEnv):
                 raise DefinitionError(self.definition, f"secrets[{name!r}]", "is not a SecretEnv",

@@ -13,7 +13,7 @@ from obs.errors import DefinitionError
 from obs.grafana import datasources, normalize
 from obs.grafana.layout import Row, layout
 from obs.grafana.panels import PANEL_TYPES
-from obs.model.checks import check_nonempty, check_slug
+from obs.model.checks import check_http_url, check_nonempty, check_slug
 from obs.model.suppress import Suppress, suppressions
 
 MAX_UID = 40  # Grafana's limit for dashboard uids
@@ -65,6 +65,8 @@ class Dashboard:
         for name in ("panels", "variables", "tags"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         object.__setattr__(self, "links", dict(self.links))
+        for title, url in self.links.items():
+            check_http_url(what, f"links[{title!r}]", url)
         if not self.panels:
             raise DefinitionError(what, "panels", "is empty", "add at least one panel")
         for item in self.panels:

@@ -14,6 +14,7 @@ from grafanalib import core as g
 
 from obs.errors import DefinitionError
 from obs.grafana import datasources
+from obs.model.checks import check_number
 
 GRID_COLUMNS = 24
 # Panel types obs emits: the current visualisations only (no graph, singlestat, table-old, ...).
@@ -81,6 +82,8 @@ def threshold_steps(title: str, thresholds: Thresholds, base: str = "green") -> 
     """Grafana threshold steps: the base colour (value null = -Infinity), then ascending values."""
     steps: list[dict[str, Any]] = [{"color": base, "value": None}]
     values = [value for value, _ in thresholds]
+    for value in values:  # NaN or infinity would be written as invalid JSON
+        check_number(f"panel {title!r}", "thresholds", value)
     if values != sorted(values):
         raise DefinitionError(f"panel {title!r}", "thresholds", f"values {values} are not ascending",
                               "list (value, colour) pairs by ascending value")

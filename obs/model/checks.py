@@ -1,13 +1,25 @@
 """Field checks shared by the model classes; each raises DefinitionError naming the field."""
 from __future__ import annotations
 
+import math
 import re
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping
 
 from obs.errors import DefinitionError
 
-DURATION_RE = re.compile(r"^(?:[0-9]+(?:y|w|d|h|m|s|ms))+$")
+# Exactly what Prometheus' model.ParseDuration (promtool, rule files) accepts: "0", or whole numbers
+# with units in descending order, each at most once ('1h30m'; not '1.5h', not '30m1h').
+DURATION_RE = re.compile(r"^(?:0|(?=[0-9])(?:[0-9]+y)?(?:[0-9]+w)?(?:[0-9]+d)?(?:[0-9]+h)?(?:[0-9]+m)?(?:[0-9]+s)?"
+                         r"(?:[0-9]+ms)?)$")
+_MAX_DURATION_MS = 2**63 - 1
+# A Kubernetes object name (RFC 1123 label): what Services, ConfigMaps and most objects need.
+K8S_NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+# A DNS subdomain (ConfigMaps, Secrets): up to 253 characters, dots allowed.
+K8S_SUBDOMAIN_RE = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
+# A cluster name safe in PromQL selectors and promtool series notation without escaping.
+CLUSTER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,252}$")
+HTTP_URL_RE = re.compile(r"^https?://[^\s/?#@]+[^\s]*$")
 LABEL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 METRIC_NAME_RE = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -40,7 +52,59 @@ def check_duration(definition: str, field: str, value: Any) -> None:
     if not isinstance(value, str) or not DURATION_RE.match(value):
         raise DefinitionError(
             definition, field, f"{value!r} is not a Prometheus duration",
-            "write digits with a unit of ms, s, m, h, d, w or y, e.g. '5m' or '1h30m'")
+            "write whole numbers with units in the order y, w, d, h, m, s, ms, each once, e.g. '5m' or "
+            "'1h30m' (no fractions: '90m', not '1.5h')")
+    if duration_seconds(value) * 1000 > _MAX_DURATION_MS:
+        raise DefinitionError(definition, field, f"{value!r} is longer than Prometheus can represent",
+                              "use a shorter duration")
+
+
+def check_number(definition: str, field: str, value: Any, minimum: float | None = None,
+                 maximum: float | None = None, integer: bool = False) -> None:
+    """A real number (never a bool, NaN or infinity), whole when `integer`, within the bounds."""
+    kinds = (int,) if integer else (int, float)
+    what = "a whole number" if integer else "a number"
+    if isinstance(value, bool) or not isinstance(value, kinds) or not math.isfinite(value):
+        raise DefinitionError(definition, field, f"{value!r} is not {what}",
+                              f"give {what}" + (f" of at least {minimum:g}" if minimum is not None else ""))
+    if minimum is not None and value < minimum or maximum is not None and value > maximum:
+        bounds = f"between {minimum:g} and {maximum:g}" if minimum is not None and maximum is not None \
+            else f"at least {minimum:g}" if minimum is not None else f"at most {maximum:g}"
+        raise DefinitionError(definition, field, f"{value!r} is out of range", f"give a value {bounds}")
+
+
+def check_port(definition: str, field: str, value: Any) -> None:
+    """A TCP port number, 1 to 65535."""
+    check_number(definition, field, value, 1, 65535, integer=True)
+
+
+def check_k8s_name(definition: str, field: str, value: str, what: str = "Kubernetes object",
+                   subdomain: bool = False) -> None:
+    """A Kubernetes object name: an RFC 1123 label (at most 63 lower-case letters, digits and '-'),
+    or with `subdomain` a DNS subdomain (dots allowed, at most 253), as ConfigMap names are."""
+    if not (K8S_SUBDOMAIN_RE if subdomain else K8S_NAME_RE).match(value):
+        raise DefinitionError(definition, field, f"gives the {what} name {value!r} ({len(value)} characters), "
+                              "which Kubernetes refuses",
+                              f"use at most {253 if subdomain else 63} lower-case letters, digits and '-'"
+                              f"{' and dots' if subdomain else ''} in total")
+
+
+def check_http_url(definition: str, field: str, value: Any) -> None:
+    """An absolute http(s) URL (never javascript:, data: or another scheme), without credentials."""
+    if not isinstance(value, str) or not HTTP_URL_RE.match(value):
+        raise DefinitionError(definition, field, f"{value!r} is not an http(s) URL" if isinstance(value, str)
+                              and "@" not in value else "is not an http(s) URL without credentials",
+                              "write a full URL such as 'https://runbooks.example.com/page'")
+    from obs.secrets import check_value
+    check_value(definition, field, value)
+
+
+def check_cluster(definition: str, field: str, value: Any) -> None:
+    """A cluster name: the value of the cluster label in every rule, selector and generated test."""
+    if not isinstance(value, str) or not CLUSTER_RE.match(value):
+        raise DefinitionError(definition, field, f"{value!r} is not a usable cluster name",
+                              "use letters, digits and . _ : / - (starting with a letter or digit), "
+                              "e.g. 'prod-eu-1'")
 
 
 def check_label_name(definition: str, field: str, name: Any) -> None:
@@ -58,6 +122,37 @@ def check_labels(definition: str, field: str, labels: Mapping[str, Any]) -> None
         if not isinstance(value, str):
             raise DefinitionError(definition, f"{field}[{name!r}]",
                                   f"value {value!r} is a {type(value).__name__}", "label values are strings")
+
+
+_TEMPLATE_ACTION_RE = re.compile(r"\{\{(.*?)\}\}", re.S)
+_TEMPLATE_VAR_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_TEMPLATE_ASSIGN_RE = re.compile(r"((?:\$[A-Za-z_][A-Za-z0-9_]*\s*,\s*)?\$[A-Za-z_][A-Za-z0-9_]*)\s*:?=")
+# The variables Prometheus defines for alert templates.
+TEMPLATE_VARIABLES = ("labels", "value", "externalLabels", "externalURL")
+
+
+def check_template(definition: str, field: str, value: str) -> None:
+    """An alert template Prometheus can parse: actions closed, variables defined (a light check of
+    Go's text/template; promtool checks the rest)."""
+    if "{{" in _TEMPLATE_ACTION_RE.sub("", value):
+        raise DefinitionError(definition, field, "has an unclosed '{{' template action",
+                              "close every {{ with }}, or write a literal brace as {{ \"{{\" }}")
+    actions = _TEMPLATE_ACTION_RE.findall(value)
+    defined = set(TEMPLATE_VARIABLES) | {name for action in actions for assigned in _TEMPLATE_ASSIGN_RE.findall(action)
+                                         for name in _TEMPLATE_VAR_RE.findall(assigned)}
+    for action in actions:
+        for name in _TEMPLATE_VAR_RE.findall(action):
+            if name not in defined:
+                raise DefinitionError(definition, field, f"uses the undefined template variable ${name}",
+                                      f"use ${', $'.join(TEMPLATE_VARIABLES)}, e.g. {{{{ $labels.job }}}}")
+
+
+def check_no_empty_values(definition: str, field: str, labels: Mapping[str, Any]) -> None:
+    """No empty label value: Prometheus drops such a label, so alerts and tests would not match."""
+    for name, value in labels.items():
+        if value == "":
+            raise DefinitionError(definition, f"{field}[{name!r}]", "is empty, and Prometheus drops labels with "
+                                  "empty values", "leave the label out, or give it a value")
 
 
 def check_metric_name(definition: str, field: str, name: Any) -> None:

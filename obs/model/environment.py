@@ -6,7 +6,10 @@ from types import MappingProxyType
 from typing import Any, Mapping, TypeVar
 
 from obs.errors import DefinitionError
-from obs.model.checks import check_duration, check_label_name, check_labels, check_slug, frozen_mapping
+from obs.model.checks import (
+    DURATION_RE, check_cluster, check_duration, check_http_url, check_label_name, check_labels, check_number,
+    check_slug, frozen_mapping,
+)
 
 T = TypeVar("T")
 
@@ -34,10 +37,7 @@ class Urls:
 
     def __post_init__(self) -> None:
         for name in self.__dataclass_fields__:
-            value = getattr(self, name)
-            if not isinstance(value, str) or not value.startswith(("http://", "https://")):
-                raise DefinitionError("urls", name, f"{value!r} is not an http(s) URL",
-                                      "write a full URL such as 'https://grafana.example.com'")
+            check_http_url("urls", name, getattr(self, name))
 
 
 @dataclass(frozen=True)
@@ -63,8 +63,7 @@ class Environment:
     def __post_init__(self) -> None:
         check_slug(self.definition, "name", self.name)
         check_slug(self.definition, "namespace", self.namespace)
-        if not isinstance(self.cluster, str) or not self.cluster:
-            raise DefinitionError(self.definition, "cluster", "must name the cluster (the cluster label's value)")
+        check_cluster(self.definition, "cluster", self.cluster)
         check_label_name(self.definition, "cluster_label", self.cluster_label)
         check_labels(self.definition, "rule_labels", self.rule_labels)
         merged = {**DEFAULT_SELECTORS, **self.selectors}
@@ -105,8 +104,10 @@ class Environment:
             raise DefinitionError(self.definition, field_name,
                                   f"{value!r} is a {type(value).__name__}, the default is {default!r}",
                                   f"give a {type(default).__name__}")
-        if isinstance(default, str) and key.endswith(".for"):
+        if isinstance(default, str) and (key.endswith(".for") or DURATION_RE.match(default)):
             check_duration(self.definition, field_name, value)
+        if isinstance(default, (int, float)) and not isinstance(default, bool):
+            check_number(self.definition, field_name, value, 0 if default >= 0 else None)
         return value  # type: ignore[return-value]
 
     def unused_overrides(self) -> list[str]:

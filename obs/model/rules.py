@@ -11,7 +11,7 @@ from typing import Any, Mapping, Sequence
 from obs.errors import DefinitionError
 from obs.model.suppress import Suppress, suppressions
 from obs.model.checks import (
-    check_duration, check_label_name, check_labels, check_metric_name, check_nonempty, check_slug,
+    check_duration, check_http_url, check_label_name, check_labels, check_no_empty_values, check_template, check_metric_name, check_nonempty, check_slug,
     check_items, check_unique, frozen_mapping,
     duration_seconds,
 )
@@ -31,6 +31,7 @@ class FiringAlert:
     def __post_init__(self) -> None:
         object.__setattr__(self, "labels", frozen_mapping(self.labels))
         check_labels("expected alert", "labels", self.labels)
+        check_no_empty_values("expected alert", "labels", self.labels)
         check_nonempty("expected alert", "description", self.description)
 
 
@@ -92,17 +93,25 @@ class AlertRule:
                                   f"use one of {', '.join(SEVERITIES)}")
         check_nonempty(what, "summary", self.summary)
         check_nonempty(what, "description", self.description)
+        for name in ("summary", "description"):
+            check_template(what, name, getattr(self, name))
         check_duration(what, "for_", self.for_)
         if self.keep_firing_for is not None:
             check_duration(what, "keep_firing_for", self.keep_firing_for)
+        if self.runbook_url is not None:
+            check_http_url(what, "runbook_url", self.runbook_url)
         object.__setattr__(self, "labels", frozen_mapping(self.labels))
         object.__setattr__(self, "annotations", frozen_mapping(self.annotations))
         object.__setattr__(self, "tests", tuple(self.tests))
         check_labels(what, "labels", self.labels)
+        check_no_empty_values(what, "labels", self.labels)
+        for key, value in self.labels.items():  # alert labels are templates too
+            check_template(what, f"labels[{key!r}]", value)
         if "severity" in self.labels:
             raise DefinitionError(what, "labels", "sets 'severity' twice", "use the severity field only")
         for key in self.annotations:
             check_label_name(what, f"annotations[{key!r}]", key)
+            check_template(what, f"annotations[{key!r}]", self.annotations[key])
             if key in RESERVED_ANNOTATIONS:
                 raise DefinitionError(what, f"annotations[{key!r}]", "is set by its own field",
                                       f"use the {key.replace('_url', '')} field instead")

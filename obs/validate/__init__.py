@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+from obs.collector.safety import safety_findings
 from obs.render.base import RenderContext
 from obs.validate import amtool, backends, dashboards, lint, otelcol, promtool, rollouts
 from obs.validate.lint import LintIssue
@@ -16,6 +17,12 @@ ToolCheck = Callable[[Sequence[Path]], str]
 def lint_rule_packs(ctx: RenderContext) -> Iterable[LintIssue]:
     for pack in ctx.defs.all_rule_packs():
         yield from lint.lint_pack(ctx.env, pack)
+
+
+def lint_collectors(ctx: RenderContext) -> Iterable[LintIssue]:
+    for collector in ctx.defs.collectors:
+        for level, definition, check, message in safety_findings(collector):
+            yield LintIssue(level, definition, check, message)
 
 
 def promtool_check_rules(folders: Sequence[Path]) -> str:
@@ -36,7 +43,8 @@ def otelcol_validate(folders: Sequence[Path]) -> str:
     return f"otelcol validate: {count} collector configs OK"
 
 
-LINTERS: tuple[Linter, ...] = (lint_rule_packs, backends.lint_loki_rules, dashboards.lint_dashboards)
+LINTERS: tuple[Linter, ...] = (lint_rule_packs, backends.lint_loki_rules, dashboards.lint_dashboards,
+                               lint_collectors)
 # Run by `obs build` before the swap: cheap syntax/semantics checks.
 BUILD_CHECKS: tuple[ToolCheck, ...] = (promtool_check_rules, backends.check_backend_files, otelcol_validate,
                                        dashboards.promtool_check_dashboards, amtool.check_configs,
