@@ -18,7 +18,7 @@ from obs.serialize import to_yaml
 CONFIG_KEY = "collector.yaml"
 HEALTH_PORT = 13133
 GOMEMLIMIT_PERCENT = 80
-_LOOPBACK = ("localhost", "127.0.0.1", "[::1]", "::1")
+LOOPBACK = ("localhost", "127.0.0.1", "[::1]", "::1")
 _GET_LIST_WATCH = ["get", "list", "watch"]
 
 # ClusterRole rules each component type needs (k8s_attributes: pod metadata; kubelet_stats: the
@@ -93,7 +93,7 @@ def _ports(collector: Collector) -> dict[str, int]:
     ports = dict(collector.ports)
     ports["metrics"] = collector.telemetry.metrics_port
     endpoint = health_endpoint(collector)
-    if endpoint and endpoint[0] not in _LOOPBACK:
+    if endpoint and endpoint[0] not in LOOPBACK:
         ports["health"] = endpoint[1]
     return dict(sorted(ports.items(), key=lambda item: item[1]))
 
@@ -113,7 +113,7 @@ def health_probe(collector: Collector) -> dict[str, Any] | None:
     serve it where the kubelet connects (no extension, or bound to loopback: a probe there would
     fail and restart the pod forever; lint `probe-endpoint` says so)."""
     endpoint = health_endpoint(collector)
-    if endpoint is None or endpoint[0] in _LOOPBACK:
+    if endpoint is None or endpoint[0] in LOOPBACK:
         return None
     return {"httpGet": {"path": endpoint[2], "port": endpoint[1]}}
 
@@ -260,13 +260,13 @@ def check_service_ports(collector: Collector) -> None:
     listening = listening_ports(collector)
     for name, port in collector.ports.items():
         hosts = [host for _, host in listening.get(port, [])]
-        if not hosts or all(host in _LOOPBACK for host in hosts):
+        if not hosts or all(host in LOOPBACK for host in hosts):
             raise DefinitionError(collector.definition, f"ports[{name!r}]",
                                   f"the Service port {port} reaches no receiver listening on the pod IP",
                                   f"bind a receiver endpoint to ${{env:MY_POD_IP}}:{port}, or drop the port")
     exposed = set(collector.ports.values())
     for port, users in sorted(listening.items()):
-        remote = [rid for rid, host in users if host not in _LOOPBACK]
+        remote = [rid for rid, host in users if host not in LOOPBACK]
         if remote and port not in exposed:
             raise DefinitionError(collector.definition, "ports",
                                   f"receiver {remote[0]!r} listens on port {port} but no Service port exposes it",

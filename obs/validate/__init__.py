@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from obs.render.base import RenderContext
-from obs.validate import backends, dashboards, lint, otelcol, promtool
+from obs.validate import backends, coherence, dashboards, lint, otelcol, promtool, runtime
 from obs.validate.lint import LintIssue
 
 Linter = Callable[[RenderContext], Iterable[LintIssue]]
@@ -36,7 +36,8 @@ def otelcol_validate(folders: Sequence[Path]) -> str:
     return f"otelcol validate: {count} collector configs OK"
 
 
-LINTERS: tuple[Linter, ...] = (lint_rule_packs, backends.lint_loki_rules, dashboards.lint_dashboards)
+LINTERS: tuple[Linter, ...] = (lint_rule_packs, backends.lint_loki_rules, dashboards.lint_dashboards,
+                               coherence.lint_coherence, runtime.lint_probes)
 # Run by `obs build` before the swap: cheap syntax/semantics checks.
 BUILD_CHECKS: tuple[ToolCheck, ...] = (promtool_check_rules, backends.check_backend_files, otelcol_validate,
                                        dashboards.promtool_check_dashboards)
