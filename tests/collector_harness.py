@@ -1,6 +1,7 @@
 """Run the real otelcol on 127.0.0.1 with a config from the obs model, feed it OTLP, scrape its metrics."""
 from __future__ import annotations
 
+import copy
 import re
 import socket
 import subprocess
@@ -8,7 +9,7 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from obs.collector import Collector, Exporter, Pipeline, Processor, Receiver, Telemetry
 from obs.serialize import to_yaml
@@ -131,3 +132,52 @@ def running_collector(binary: Path, collector: Collector, workdir: Path) -> Iter
             proc.kill()
             proc.wait()
         log.close()
+
+
+# Components of the generated configs that need a real node or Kubernetes API: disabled (removed
+# from the config and its pipelines) to run the configs on loopback. file_storage only keeps
+# file_log's offsets on the node's disk.
+NEEDS_NODE = {"receivers": {"host_metrics", "kubelet_stats", "file_log"}, "processors": {"k8s_attributes"},
+              "extensions": {"file_storage"}}
+
+
+def runnable_config(config: dict[str, Any], pod_ip: str, exporters: dict[str, str]) -> dict[str, Any]:
+    """A generated collector config made to run on loopback, changing nothing else:
+    - components in NEEDS_NODE are removed (from their section, every pipeline and service.extensions);
+    - extensions listening on localhost (pprof, zpages) listen on `pod_ip` instead, so several
+      collectors (each with its own 127.0.0.x as MY_POD_IP) can run side by side;
+    - every exporter's in-cluster endpoint is replaced by `exporters[id]` (the load_balancing
+      exporter's DNS name by the host in it); an exporter without a replacement is an error, so
+      none ever reaches for a real cluster address."""
+    config = copy.deepcopy(config)
+    service = config["service"]
+    for section, types in NEEDS_NODE.items():
+        dropped = {cid for cid in config.get(section, {}) if cid.split("/")[0] in types}
+        for cid in dropped:
+            del config[section][cid]
+        for pipeline in service["pipelines"].values():
+            if section in pipeline:
+                pipeline[section] = [c for c in pipeline[section] if c not in dropped]
+        if section == "extensions":
+            service["extensions"] = [e for e in service.get("extensions", []) if e not in dropped]
+    for extension in config.get("extensions", {}).values():
+        endpoint = extension.get("endpoint", "")
+        if endpoint.startswith("localhost:"):
+            extension["endpoint"] = f"{pod_ip}:{endpoint.split(':')[1]}"
+    unmapped = set(config["exporters"]) - set(exporters)
+    assert not unmapped, f"no loopback endpoint for exporters {sorted(unmapped)}"
+    for exporter_id, endpoint in exporters.items():
+        exporter = config["exporters"][exporter_id]
+        if "resolver" in exporter:
+            host, _, port = endpoint.rpartition(":")
+            exporter["resolver"]["dns"].update({"hostname": host, "port": port})
+        else:
+            exporter["endpoint"] = endpoint
+    return config
+
+
+def pod_env(pod_ip: str, name: str) -> dict[str, str]:
+    """What the generated workload's pod spec provides (downward API, hostPath, secret), for loopback."""
+    return {"PATH": "/usr/bin:/bin", "MY_POD_IP": pod_ip, "K8S_NODE_NAME": "node-a", "K8S_POD_NAME": f"{name}-0",
+            "K8S_NAMESPACE": "monitoring", "HOST_ROOT": "/", "REMOTE_WRITE_TOKEN": "e2e-token",
+            "GOMEMLIMIT": "256MiB"}

@@ -195,3 +195,14 @@ def test_health_check_on_loopback_gets_no_probes_and_a_warning(health):
 
 def test_coherence_and_probe_lints_run_with_every_build():
     assert lint_coherence in LINTERS and lint_probes in LINTERS
+
+
+def test_prometheus_values_stamp_the_cluster_and_keep_metrics_path():
+    from obs.topologies.prometheus import KUBELET_ENDPOINTS, cluster_label_values
+    values = cluster_label_values(ENV)
+    stamp = {"action": "replace", "targetLabel": "cluster", "replacement": "dev-1"}
+    assert values["prometheus"]["prometheusSpec"]["externalLabels"] == {"cluster": "dev-1"}
+    assert values["kube-state-metrics"]["prometheus"]["monitor"]["relabelings"] == [stamp]
+    for key in KUBELET_ENDPOINTS:
+        relabelings = values["kubelet"]["serviceMonitor"][key]
+        assert stamp in relabelings and any(r.get("targetLabel") == "metrics_path" for r in relabelings)
