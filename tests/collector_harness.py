@@ -5,6 +5,7 @@ import copy
 import re
 import socket
 import subprocess
+import textwrap
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -181,3 +182,48 @@ def pod_env(pod_ip: str, name: str) -> dict[str, str]:
     return {"PATH": "/usr/bin:/bin", "MY_POD_IP": pod_ip, "K8S_NODE_NAME": "node-a", "K8S_POD_NAME": f"{name}-0",
             "K8S_NAMESPACE": "monitoring", "HOST_ROOT": "/", "REMOTE_WRITE_TOKEN": "e2e-token",
             "GOMEMLIMIT": "256MiB"}
+
+
+# A WSGI app instrumented by the generated otel_setup.py, and a loop calling it. Environment:
+# DRIVER_REQUESTS (0: until a `stop` file appears in the working directory, at most 150 s),
+# DRIVER_FAIL_EVERY (every n-th answer is a 5xx; 0: none), DRIVER_BURST_FILE=1 (fail only while a
+# `burst` file exists).
+DRIVER = textwrap.dedent("""
+    import os, pathlib, threading, time, urllib.error, urllib.request
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+    import otel_setup
+
+    telemetry = otel_setup.setup()
+    here = pathlib.Path(".")
+    requests = int(os.environ.get("DRIVER_REQUESTS", "0"))
+    fail_every = int(os.environ.get("DRIVER_FAIL_EVERY", "0"))
+    on_burst = os.environ.get("DRIVER_BURST_FILE") == "1"
+    served = [0]
+
+    def app(environ, start_response):
+        served[0] += 1
+        failing = fail_every and served[0] % fail_every == 0 and (not on_burst or (here / "burst").exists())
+        status = "500 Internal Server Error" if failing else "200 OK"
+        telemetry.logger.warning("checkout answered %s", status[:3])
+        start_response(status, [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = make_server("127.0.0.1", 0, telemetry.wsgi(app, route=lambda environ: "/checkout"),
+                         handler_class=Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/checkout?id=1"
+    deadline, sent = time.monotonic() + 150, 0
+    while (sent < requests if requests else not (here / "stop").exists()) and time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=5).read()
+        except urllib.error.HTTPError:
+            pass
+        sent += 1
+        time.sleep(0.01 if requests else 0.005)  # spread the traffic over several metric exports
+    server.shutdown()
+    telemetry.shutdown()
+""")

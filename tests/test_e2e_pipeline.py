@@ -20,7 +20,6 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -30,7 +29,7 @@ import yaml
 from obs import Bundle, Environment
 from obs.render import render_environment
 from obs.topologies import AGENT, GATEWAY
-from tests.collector_harness import free_port, pod_env, runnable_config
+from tests.collector_harness import DRIVER, free_port, pod_env, runnable_config
 from tests.test_instrumentation_roundtrip import SERVICE_DIR, prom_api, prometheus_path, started, wait_for  # noqa: F401
 
 pytestmark = pytest.mark.tools
@@ -44,42 +43,6 @@ BURST = "e2e-a"
 OVERRIDES = {"HighErrorRate.for": "0m", "WebHighErrorRate.for": "0m"}
 SERVICE_ALERTS = {"HighErrorRate", "CheckoutAvailabilityErrorBudgetBurnPage"}
 LISTEN_PORTS = (4317, 4318, 8888, 13133, 1777, 55679)
-
-DRIVER = textwrap.dedent("""
-    import pathlib, threading, time, urllib.error, urllib.request
-    from wsgiref.simple_server import WSGIRequestHandler, make_server
-    import otel_setup
-
-    telemetry = otel_setup.setup()
-    here = pathlib.Path(".")
-    served = [0]
-
-    def app(environ, start_response):
-        served[0] += 1
-        burst = (here / "burst").exists() and served[0] % 2 == 0
-        status = "503 Service Unavailable" if burst else "200 OK"
-        start_response(status, [("Content-Type", "text/plain")])
-        return [b"ok"]
-
-    class Quiet(WSGIRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    server = make_server("127.0.0.1", 0, telemetry.wsgi(app, route=lambda environ: "/checkout"),
-                         handler_class=Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}/checkout"
-    deadline = time.monotonic() + 150
-    while not (here / "stop").exists() and time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=5).read()
-        except urllib.error.HTTPError:
-            pass
-        time.sleep(0.005)
-    server.shutdown()
-    telemetry.shutdown()
-""")
-
 
 def environment(cluster: str) -> Environment:
     return Environment(cluster, cluster=cluster, overrides=OVERRIDES)
@@ -150,7 +113,8 @@ def test_two_clusters_through_generated_agent_and_gateway(tmp_path, reference_bu
         started([sys.executable, "driver.py"], app / "driver.log", cwd=app, env={
             "PATH": "/usr/bin:/bin", "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{agent_ip}:4318",
             "OTEL_METRIC_EXPORT_INTERVAL": "1000", "OTEL_BSP_SCHEDULE_DELAY": "200",
-            "OTEL_BLRP_SCHEDULE_DELAY": "200", "OTEL_RESOURCE_ATTRIBUTES": resource})
+            "OTEL_BLRP_SCHEDULE_DELAY": "200", "OTEL_RESOURCE_ATTRIBUTES": resource,
+            "DRIVER_FAIL_EVERY": "2", "DRIVER_BURST_FILE": "1"})
 
     # Series of both clusters arrive, each with its cluster and namespace, never merged.
     def service_series() -> dict[str, dict]:
