@@ -37,7 +37,8 @@ pytestmark = pytest.mark.tools
 # cluster name -> (agent IP, gateway IP, OTEL_RESOURCE_ATTRIBUTES of the service). Cluster b's pod
 # has k8s.namespace.name, as the OpenTelemetry Operator's injection sets it: it wins over
 # service.namespace ("shop"), which is cluster a's namespace label.
-CLUSTERS = {"e2e-a": ("127.0.0.11", "127.0.0.12", ""), "e2e-b": ("127.0.0.21", "127.0.0.22", "k8s.namespace.name=shop-b")}
+CLUSTERS = {"e2e-a": ("127.0.0.11", "127.0.0.12", ""),
+            "e2e-b": ("127.0.0.21", "127.0.0.22", "k8s.namespace.name=shop-b")}
 NAMESPACE = {"e2e-a": "shop", "e2e-b": "shop-b"}
 BURST = "e2e-a"
 OVERRIDES = {"HighErrorRate.for": "0m", "WebHighErrorRate.for": "0m"}

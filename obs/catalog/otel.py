@@ -83,7 +83,8 @@ HOST_METRICS = {
 
 def _kubelet(scope: str) -> tuple[Instrument, ...]:
     return (Instrument(f"{scope}.cpu.usage", "{cpu}", "gauge"), Instrument(f"{scope}.cpu.time", "s", "counter"),
-            Instrument(f"{scope}.memory.usage", "By", "gauge"), Instrument(f"{scope}.memory.working_set", "By", "gauge"),
+            Instrument(f"{scope}.memory.usage", "By", "gauge"),
+            Instrument(f"{scope}.memory.working_set", "By", "gauge"),
             Instrument(f"{scope}.memory.rss", "By", "gauge"), Instrument(f"{scope}.filesystem.usage", "By", "gauge"),
             Instrument(f"{scope}.filesystem.available", "By", "gauge"),
             Instrument(f"{scope}.filesystem.capacity", "By", "gauge"))

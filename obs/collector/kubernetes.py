@@ -221,8 +221,8 @@ def _rbac(ctx: RenderContext, collector: Collector) -> list[dict[str, Any]]:
 def _service_monitor(ctx: RenderContext, collector: Collector) -> dict[str, Any]:
     """A ServiceMonitor (Prometheus Operator) scraping the collector's own metrics port on every pod,
     labelled like the PrometheusRules for the same Prometheus; `job` becomes the Service name, which
-    the self-monitoring alerts select (`job_selector`), and the cluster label is set by relabeling. Only the main Service exposes that port, so
-    a headless Service adds no duplicate targets."""
+    the self-monitoring alerts select (`job_selector`), and the cluster label is set by relabeling.
+    Only the main Service exposes that port, so a headless Service adds no duplicate targets."""
     return {"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor",
             "metadata": object_metadata(ctx, collector.name, {**_labels(collector), **dict(ctx.env.rule_labels)}),
             "spec": {"selector": {"matchLabels": _labels(collector)},
