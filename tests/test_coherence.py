@@ -206,3 +206,12 @@ def test_prometheus_values_stamp_the_cluster_and_keep_metrics_path():
     for key in KUBELET_ENDPOINTS:
         relabelings = values["kubelet"]["serviceMonitor"][key]
         assert stamp in relabelings and any(r.get("targetLabel") == "metrics_path" for r in relabelings)
+
+
+def test_cluster_label_the_pipeline_does_not_add_is_reported():
+    """Operator-managed collectors get no obs ServiceMonitor, so nothing stamps the cluster label on
+    their self-metrics: the self-monitoring alerts' `by (cluster, ...)` would group nothing."""
+    collector = replace(small_collector("edge"), output="operator")
+    found = issues(Definitions(rule_packs=[opentelemetry.pack(ENV, collectors=[collector])], collectors=[collector]))
+    cluster = [f for f in found if "label 'cluster'" in f and "otelcol_exporter_queue_size" in f]
+    assert cluster and "docs/label-provenance.md" in cluster[0], found
