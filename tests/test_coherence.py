@@ -215,3 +215,13 @@ def test_cluster_label_the_pipeline_does_not_add_is_reported():
     found = issues(Definitions(rule_packs=[opentelemetry.pack(ENV, collectors=[collector])], collectors=[collector]))
     cluster = [f for f in found if "label 'cluster'" in f and "otelcol_exporter_queue_size" in f]
     assert cluster and "docs/label-provenance.md" in cluster[0], found
+
+
+def test_services_instrumented_outside_obs_are_declared_with_the_semconv_source():
+    from obs.catalog.cluster import cluster_exporters
+    from obs.catalog.otel import semconv_source
+    from obs.packs import web
+    defs = Definitions(rule_packs=[web.pack(ENV)])
+    found = issues(defs)
+    assert found and all("semconv_source()" in f for f in found), found
+    assert issues(replace(defs, sources=[*cluster_exporters(), semconv_source()])) == []

@@ -151,6 +151,13 @@ def service_sources(instrumentations: Sequence[Instrumentation], promoted: froze
     return sources
 
 
+def semconv_source(name: str = "otel-services", cluster_label: str = "cluster") -> MetricSource:
+    """The semantic-convention instruments of services instrumented outside obs (no
+    Definitions.instrumentation), with the labels obs's gateway gives them."""
+    return MetricSource(name, instrument_series(SEMCONV),
+                        labels=("job", "instance", *SCOPE, cluster_label, "namespace"))
+
+
 def receiver_sources(collectors: Sequence[Collector], promoted: frozenset[str]) -> list[MetricSource]:
     """host_metrics scrapers, kubelet_stats metric groups and span_metrics connectors the collectors run."""
     instruments: list[Instrument] = []

@@ -16,7 +16,8 @@ from obs.validate.lint import LintIssue
 
 CHECK = "coherence"
 DECLARE = ("declare the source that produces it: Definitions(sources=[*obs.catalog.cluster.cluster_exporters(), "
-           "MetricSource('<exporter>', {'<metric>': ['<label>', ...]}, labels=['job', 'instance', ...])])")
+           "MetricSource('<exporter>', {'<metric>': ['<label>', ...]}, labels=['job', 'instance', ...])]); for "
+           "services instrumented outside obs add obs.catalog.otel.semconv_source()")
 _RESOURCE_LABELS = {a.replace(".", "_") for a in RESOURCE_ATTRIBUTES}
 
 
