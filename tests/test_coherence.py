@@ -225,3 +225,13 @@ def test_services_instrumented_outside_obs_are_declared_with_the_semconv_source(
     found = issues(defs)
     assert found and all("semconv_source()" in f for f in found), found
     assert issues(replace(defs, sources=[*cluster_exporters(), semconv_source()])) == []
+
+
+def test_build_refuses_an_incoherent_bundle(tmp_path):
+    """The check is part of `obs build` (lint errors stop it before anything is written)."""
+    from obs import ValidationError, build
+    rule = alert('sum by (cluster, job) (rate(http_server_request_duration_second_count[5m])) > 1')
+    bundle = Bundle("t", [ENV], lambda _: Definitions(rule_packs=[RulePack("p", [RuleGroup("g", [rule])])]))
+    with pytest.raises(ValidationError, match=r"\[coherence\].*http_server_request_duration_second_count"):
+        build(bundle, tmp_path / "out", check_with_tools=False)
+    assert not (tmp_path / "out").exists()
