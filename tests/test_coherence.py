@@ -235,3 +235,13 @@ def test_build_refuses_an_incoherent_bundle(tmp_path):
     with pytest.raises(ValidationError, match=r"\[coherence\].*http_server_request_duration_second_count"):
         build(bundle, tmp_path / "out", check_with_tools=False)
     assert not (tmp_path / "out").exists()
+
+
+def test_label_a_dashboard_variable_lists_must_exist(reference_bundle):
+    from obs.grafana import variables
+    env, defs = reference_defs(reference_bundle)
+    pods = variables.label_values("pod", "kube_pod_info", "pood", "Pod")
+    board = Dashboard("vars", "Vars", "t", variables=[pods], panels=[timeseries("Pods", Query(
+        'sum by (pod) (kube_pod_info{pod=~"$pod"})'), unit="short")])
+    found = issues(replace(defs, dashboards=[*defs.dashboards, board]), env)
+    assert len(found) == 1 and "variable 'pod'" in found[0] and "did you mean 'pod'" in found[0], found

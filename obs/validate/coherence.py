@@ -4,6 +4,7 @@ build fine and never burn. Findings name the definition, where the query is, and
 known name."""
 from __future__ import annotations
 
+import re
 from typing import Iterable, Iterator
 
 from obs.catalog.catalogue import Catalogue, build_catalogue, value_matches
@@ -85,10 +86,22 @@ def _rule_queries(ctx: RenderContext) -> Iterator[tuple[str, str, str]]:
                     yield name, f"rule pack {pack.name!r}, group {group.name!r}", rule.expr
 
 
+_LABEL_VALUES = re.compile(r"^\s*label_values\((.*),\s*(\w+)\s*\)\s*$", re.S)
+
+
 def _dashboard_queries(ctx: RenderContext) -> Iterator[tuple[str, str, str]]:
+    """Panel queries, and each label_values(expr, label) variable as `group by (label) (expr)`, so
+    the label it lists is checked too."""
     for board in ctx.defs.dashboards:
-        for query in prometheus_queries(dashboard_json(ctx, board), f"{board.name}.json"):
-            yield f"dashboard {board.name!r}", query.where, query.expr
+        data = dashboard_json(ctx, board)
+        for query in prometheus_queries(data, f"{board.name}.json"):
+            if not query.where.startswith("variable "):
+                yield f"dashboard {board.name!r}", query.where, query.expr
+        for variable in data.get("templating", {}).get("list", []):
+            match = _LABEL_VALUES.match(str(variable.get("query", ""))) if variable.get("type") == "query" else None
+            if match:
+                yield (f"dashboard {board.name!r}", f"variable {variable.get('name')!r}",
+                       f"group by ({match[2]}) ({match[1]})")
 
 
 def lint_coherence(ctx: RenderContext) -> Iterable[LintIssue]:
