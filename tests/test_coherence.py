@@ -245,3 +245,11 @@ def test_label_a_dashboard_variable_lists_must_exist(reference_bundle):
         'sum by (pod) (kube_pod_info{pod=~"$pod"})'), unit="short")])
     found = issues(replace(defs, dashboards=[*defs.dashboards, board]), env)
     assert len(found) == 1 and "variable 'pod'" in found[0] and "did you mean 'pod'" in found[0], found
+
+
+def test_tempo_metrics_generator_series_are_known(reference_bundle):
+    env, defs = reference_defs(reference_bundle)
+    rule = alert('sum by (cluster, client, server) (rate(traces_service_graph_request_failed_total[5m])) > 1')
+    assert issues(with_pack(defs, rule), env) == []
+    assert any("traces_service_graph_request_failed_total" in f
+               for f in issues(with_pack(replace(defs, tempo=replace(defs.tempo, metrics_generator=False)), rule), env))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from obs.catalog import cluster, otel
+from obs.catalog.tempo import tempo_source
 from obs.catalog.promql import select
 from obs.catalog.source import MetricSource
 from obs.model.bundle import Definitions
@@ -70,7 +71,7 @@ def _nearest(name: str, known: Iterable[str]) -> str | None:
 def declared_sources(env: Environment, defs: Definitions) -> list[MetricSource]:
     """The sources a bundle declares or implies: its `sources` (default: the standard cluster
     exporters), Prometheus' own series, the instrumented services, the collectors' receivers and
-    connectors, target_info, and the collectors' own telemetry."""
+    connectors, target_info, the collectors' own telemetry and Tempo's metrics generator."""
     explicit = getattr(defs, "sources", None)
     sources = list(cluster.cluster_exporters(env.cluster_label) if explicit is None else explicit)
     sources.append(cluster.prometheus(env.cluster_label))
@@ -79,9 +80,10 @@ def declared_sources(env: Environment, defs: Definitions) -> list[MetricSource]:
     sources += otel.receiver_sources(defs.collectors, promoted)
     if defs.collectors:
         sources.append(otel.target_info(promoted))
-    self_metrics = otel.collector_source(defs.collectors, env.cluster_label)
-    if self_metrics:
-        sources.append(self_metrics)
+    for derived in (otel.collector_source(defs.collectors, env.cluster_label),
+                    tempo_source(defs.tempo, env.cluster_label)):
+        if derived:
+            sources.append(derived)
     return sources
 
 
