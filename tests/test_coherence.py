@@ -253,3 +253,19 @@ def test_tempo_metrics_generator_series_are_known(reference_bundle):
     assert issues(with_pack(defs, rule), env) == []
     assert any("traces_service_graph_request_failed_total" in f
                for f in issues(with_pack(replace(defs, tempo=replace(defs.tempo, metrics_generator=False)), rule), env))
+
+
+def test_selector_on_a_label_the_pipeline_deletes_is_reported(reference_bundle):
+    env, defs = reference_defs(reference_bundle)
+    drop = Processor("transform/drop_route", {"metric_statements": [
+        {"context": "datapoint", "statements": ['delete_key(attributes, "http.route")']}]})
+
+    def dropping(collector: Collector) -> Collector:
+        pipelines = [replace(p, processors=[*p.processors[:-1], drop, p.processors[-1]]) if p.name == "metrics" else p
+                     for p in collector.pipelines]
+        return replace(collector, pipelines=pipelines)
+    found = issues(replace(defs, collectors=[dropping(c) for c in defs.collectors]), env)
+    route = [f for f in found if "'http_route'" in f]
+    assert route and all("delete_key" in f for f in route), found
+    assert any(f.startswith("error: alert 'WebHighErrorRate'") for f in route)
+    assert any(f.startswith("error: dashboard 'service-overview'") for f in route)

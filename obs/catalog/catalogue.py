@@ -24,6 +24,7 @@ class Catalogue:
     labels: dict[str, set[str]] = field(default_factory=dict)
     origin: dict[str, str] = field(default_factory=dict)
     values: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
+    dropped: frozenset[str] = frozenset()  # labels the collectors delete from data points
 
     def add(self, source: MetricSource) -> None:
         for metric in source.series:  # type: ignore[attr-defined]
@@ -75,9 +76,9 @@ def declared_sources(env: Environment, defs: Definitions) -> list[MetricSource]:
     explicit = getattr(defs, "sources", None)
     sources = list(cluster.cluster_exporters(env.cluster_label) if explicit is None else explicit)
     sources.append(cluster.prometheus(env.cluster_label))
-    promoted = otel.promoted_labels(defs.collectors)
-    sources += otel.service_sources(defs.instrumentation, promoted)
-    sources += otel.receiver_sources(defs.collectors, promoted)
+    promoted, dropped = otel.promoted_labels(defs.collectors), otel.dropped_labels(defs.collectors)
+    sources += [otel.without(s, dropped) for s in (*otel.service_sources(defs.instrumentation, promoted),
+                                                   *otel.receiver_sources(defs.collectors, promoted))]
     if defs.collectors:
         sources.append(otel.target_info(promoted))
     for derived in (otel.collector_source(defs.collectors, env.cluster_label),
@@ -90,7 +91,7 @@ def declared_sources(env: Environment, defs: Definitions) -> list[MetricSource]:
 def build_catalogue(env: Environment, defs: Definitions,
                     sources: Iterable[MetricSource] | None = None) -> Catalogue:
     """The catalogue of `defs` in `env` (recording rules in rule order, each after its inputs)."""
-    catalogue = Catalogue()
+    catalogue = Catalogue(dropped=otel.dropped_labels(defs.collectors))
     for source in declared_sources(env, defs) if sources is None else sources:
         catalogue.add(source)
     rules = [r for p in defs.all_rule_packs() for g in p.groups for r in g.rules if isinstance(r, RecordingRule)]

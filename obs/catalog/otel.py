@@ -104,6 +104,7 @@ RESOURCE_ATTRIBUTES = ("service.name", "service.namespace", "service.version", "
                        "k8s.pod.uid", "k8s.node.name", "k8s.container.name", "k8s.deployment.name",
                        "k8s.statefulset.name", "k8s.daemonset.name", "host.name", "os.type")
 _SET_ATTRIBUTE = re.compile(r'set\(\s*(?:datapoint\.)?attributes\["([^"]+)"\]')
+_DELETE_KEY = re.compile(r'delete_key\(\s*(?:datapoint\.)?attributes\s*,\s*"([^"]+)"\s*\)')
 
 
 def _label(attribute: str) -> str:
@@ -131,12 +132,30 @@ def promoted_labels(collectors: Sequence[Collector]) -> frozenset[str]:
         labels.update(config.get("external_labels", {}) or {})
         if (config.get("resource_to_telemetry_conversion") or {}).get("enabled"):
             labels.update(_label(a) for a in RESOURCE_ATTRIBUTES)
+    for statement in _metric_statements(collectors):
+        labels.update(_SET_ATTRIBUTE.findall(statement))
+    return frozenset(labels)
+
+
+def _metric_statements(collectors: Sequence[Collector]) -> Iterable[str]:
     for config in _metric_components(collectors, "processor", "transform"):
         for block in config.get("metric_statements", []):
-            statements = block.get("statements", []) if isinstance(block, dict) else [block]
-            for statement in statements:
-                labels.update(_SET_ATTRIBUTE.findall(str(statement)))
-    return frozenset(labels)
+            for statement in block.get("statements", []) if isinstance(block, dict) else [block]:
+                yield str(statement)
+
+
+def dropped_labels(collectors: Sequence[Collector]) -> frozenset[str]:
+    """Labels a transform processor deletes from data points (`delete_key(attributes, "k")`)."""
+    return frozenset(_label(key) for statement in _metric_statements(collectors)
+                     for key in _DELETE_KEY.findall(statement))
+
+
+def without(source: MetricSource, dropped: frozenset[str]) -> MetricSource:
+    """`source` as Prometheus sees it when the pipeline deletes the `dropped` attributes."""
+    if not dropped:
+        return source
+    return MetricSource(source.name, {m: set(labels) - dropped for m, labels in source.series.items()},
+                        labels=set(source.labels) - dropped, values=source.values)  # type: ignore[arg-type]
 
 
 def service_sources(instrumentations: Sequence[Instrumentation], promoted: frozenset[str]) -> list[MetricSource]:

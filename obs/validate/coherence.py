@@ -26,7 +26,10 @@ def _did_you_mean(nearest: str | None) -> str:
     return f"; did you mean {nearest!r}?" if nearest else ""
 
 
-def _label_fix(label: str, cluster_label: str) -> str:
+def _label_fix(label: str, cluster_label: str, dropped: frozenset[str] = frozenset()) -> str:
+    if label in dropped:
+        return (f"the collectors delete {label!r} from data points (a transform processor's delete_key); keep it "
+                "there or stop selecting it")
     if label in _RESOURCE_LABELS:
         return (f"{label!r} is a resource attribute: after the collector it is only on target_info (resource-to-"
                 "telemetry conversion is off); copy it onto data points with a transform processor as "
@@ -55,7 +58,7 @@ def check_expr(catalogue: Catalogue, expr: str, cluster_label: str = "cluster") 
             if label not in catalogue.labels[metric]:
                 problems.append(f"selects label {label!r} of {metric!r} ({catalogue.origin[metric]}), which it does "
                                 f"not carry{_did_you_mean(catalogue.nearest_label(label, [metric]))} "
-                                f"(fix: {_label_fix(label, cluster_label)})")
+                                f"(fix: {_label_fix(label, cluster_label, catalogue.dropped)})")
         for label, op, value in selector.matchers:
             allowed = catalogue.values.get(metric, {}).get(label)
             if allowed and "$" not in value and not value_matches(op, value, allowed):
@@ -67,7 +70,7 @@ def check_expr(catalogue: Catalogue, expr: str, cluster_label: str = "cluster") 
         for label in sorted(selection.grouping_labels - in_scope):
             problems.append(f"groups or matches on label {label!r}, which none of {', '.join(sorted(set(known)))} "
                             f"carries{_did_you_mean(catalogue.nearest_label(label, known))} "
-                            f"(fix: {_label_fix(label, cluster_label)})")
+                            f"(fix: {_label_fix(label, cluster_label, catalogue.dropped)})")
     return problems
 
 
