@@ -20,5 +20,8 @@ __all__ = ["AlertRule", "AlertTest", "Bundle", "DEFAULT_SELECTORS", "DefinitionE
 from obs.model.slo import (  # noqa: E402
     SLO, BurnRateWindow, EventsSLI, LatencySLI, RawSLI, SLOAlerting, counter_rate, counter_rates,
 )
-__all__ += ["BurnRateWindow", "EventsSLI", "LatencySLI", "RawSLI", "SLO", "SLOAlerting", "counter_rate",
+
+from obs.catalog import MetricSource  # noqa: E402
+
+__all__ += ["MetricSource", "BurnRateWindow", "EventsSLI", "LatencySLI", "RawSLI", "SLO", "SLOAlerting", "counter_rate",
             "counter_rates"]

@@ -1,14 +1,16 @@
 """Run the real otelcol on 127.0.0.1 with a config from the obs model, feed it OTLP, scrape its metrics."""
 from __future__ import annotations
 
+import copy
 import re
 import socket
 import subprocess
+import textwrap
 import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from obs.collector import Collector, Exporter, Pipeline, Processor, Receiver, Telemetry
 from obs.serialize import to_yaml
@@ -131,3 +133,97 @@ def running_collector(binary: Path, collector: Collector, workdir: Path) -> Iter
             proc.kill()
             proc.wait()
         log.close()
+
+
+# Components of the generated configs that need a real node or Kubernetes API: disabled (removed
+# from the config and its pipelines) to run the configs on loopback. file_storage only keeps
+# file_log's offsets on the node's disk.
+NEEDS_NODE = {"receivers": {"host_metrics", "kubelet_stats", "file_log"}, "processors": {"k8s_attributes"},
+              "extensions": {"file_storage"}}
+
+
+def runnable_config(config: dict[str, Any], pod_ip: str, exporters: dict[str, str]) -> dict[str, Any]:
+    """A generated collector config made to run on loopback, changing nothing else:
+    - components in NEEDS_NODE are removed (from their section, every pipeline and service.extensions);
+    - extensions listening on localhost (pprof, zpages) listen on `pod_ip` instead, so several
+      collectors (each with its own 127.0.0.x as MY_POD_IP) can run side by side;
+    - every exporter's in-cluster endpoint is replaced by `exporters[id]` (the load_balancing
+      exporter's DNS name by the host in it); an exporter without a replacement is an error, so
+      none ever reaches for a real cluster address."""
+    config = copy.deepcopy(config)
+    service = config["service"]
+    for section, types in NEEDS_NODE.items():
+        dropped = {cid for cid in config.get(section, {}) if cid.split("/")[0] in types}
+        for cid in dropped:
+            del config[section][cid]
+        for pipeline in service["pipelines"].values():
+            if section in pipeline:
+                pipeline[section] = [c for c in pipeline[section] if c not in dropped]
+        if section == "extensions":
+            service["extensions"] = [e for e in service.get("extensions", []) if e not in dropped]
+    for extension in config.get("extensions", {}).values():
+        endpoint = extension.get("endpoint", "")
+        if endpoint.startswith("localhost:"):
+            extension["endpoint"] = f"{pod_ip}:{endpoint.split(':')[1]}"
+    unmapped = set(config["exporters"]) - set(exporters)
+    assert not unmapped, f"no loopback endpoint for exporters {sorted(unmapped)}"
+    for exporter_id, endpoint in exporters.items():
+        exporter = config["exporters"][exporter_id]
+        if "resolver" in exporter:
+            host, _, port = endpoint.rpartition(":")
+            exporter["resolver"]["dns"].update({"hostname": host, "port": port})
+        else:
+            exporter["endpoint"] = endpoint
+    return config
+
+
+def pod_env(pod_ip: str, name: str) -> dict[str, str]:
+    """What the generated workload's pod spec provides (downward API, hostPath, secret), for loopback."""
+    return {"PATH": "/usr/bin:/bin", "MY_POD_IP": pod_ip, "K8S_NODE_NAME": "node-a", "K8S_POD_NAME": f"{name}-0",
+            "K8S_NAMESPACE": "monitoring", "HOST_ROOT": "/", "REMOTE_WRITE_TOKEN": "e2e-token",
+            "GOMEMLIMIT": "256MiB"}
+
+
+# A WSGI app instrumented by the generated otel_setup.py, and a loop calling it. Environment:
+# DRIVER_REQUESTS (0: until a `stop` file appears in the working directory, at most 150 s),
+# DRIVER_FAIL_EVERY (every n-th answer is a 5xx; 0: none), DRIVER_BURST_FILE=1 (fail only while a
+# `burst` file exists).
+DRIVER = textwrap.dedent("""
+    import os, pathlib, threading, time, urllib.error, urllib.request
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+    import otel_setup
+
+    telemetry = otel_setup.setup()
+    here = pathlib.Path(".")
+    requests = int(os.environ.get("DRIVER_REQUESTS", "0"))
+    fail_every = int(os.environ.get("DRIVER_FAIL_EVERY", "0"))
+    on_burst = os.environ.get("DRIVER_BURST_FILE") == "1"
+    served = [0]
+
+    def app(environ, start_response):
+        served[0] += 1
+        failing = fail_every and served[0] % fail_every == 0 and (not on_burst or (here / "burst").exists())
+        status = "500 Internal Server Error" if failing else "200 OK"
+        telemetry.logger.warning("checkout answered %s", status[:3])
+        start_response(status, [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = make_server("127.0.0.1", 0, telemetry.wsgi(app, route=lambda environ: "/checkout"),
+                         handler_class=Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/checkout?id=1"
+    deadline, sent = time.monotonic() + 150, 0
+    while (sent < requests if requests else not (here / "stop").exists()) and time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=5).read()
+        except urllib.error.HTTPError:
+            pass
+        sent += 1
+        time.sleep(0.01 if requests else 0.005)  # spread the traffic over several metric exports
+    server.shutdown()
+    telemetry.shutdown()
+""")

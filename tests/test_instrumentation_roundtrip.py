@@ -14,7 +14,6 @@ import re
 import socket
 import subprocess
 import sys
-import textwrap
 import time
 import urllib.parse
 import urllib.request
@@ -27,6 +26,7 @@ import yaml
 from obs import Bundle, Environment
 from obs.render import render_environment
 from obs.tools import find_tool
+from tests.collector_harness import DRIVER
 from tests.conftest import require_tool
 
 pytestmark = pytest.mark.tools
@@ -86,40 +86,6 @@ def started() -> Iterator[Callable[..., subprocess.Popen]]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=5)
-
-
-DRIVER = textwrap.dedent("""
-    import sys, threading, time, urllib.error, urllib.request
-    from wsgiref.simple_server import WSGIRequestHandler, make_server
-    import otel_setup
-
-    telemetry = otel_setup.setup()
-    served = [0]
-
-    def app(environ, start_response):
-        served[0] += 1
-        status = "500 Internal Server Error" if served[0] % 3 == 0 else "200 OK"
-        telemetry.logger.warning("checkout answered %s", status[:3])
-        start_response(status, [("Content-Type", "text/plain")])
-        return [b"ok"]
-
-    class Quiet(WSGIRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    server = make_server("127.0.0.1", 0, telemetry.wsgi(app, route=lambda environ: "/checkout"),
-                         handler_class=Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}/checkout?id=1"
-    for _ in range(int(sys.argv[1])):
-        try:
-            urllib.request.urlopen(url, timeout=5).read()
-        except urllib.error.HTTPError:
-            pass
-        time.sleep(0.01)  # spread the traffic over several metric exports (rate() needs two samples)
-    server.shutdown()
-    telemetry.shutdown()
-""")
 
 
 def collector_config(otlp_port: int, prom_port: int, out: Path) -> dict[str, Any]:
@@ -185,7 +151,8 @@ def test_python_snippet_feeds_collector_and_prometheus(tmp_path, reference_bundl
     driver_env = {"PATH": "/usr/bin:/bin", "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{otlp_port}",
                   "OTEL_METRIC_EXPORT_INTERVAL": "500", "OTEL_BSP_SCHEDULE_DELAY": "200",
                   "OTEL_BLRP_SCHEDULE_DELAY": "200", "OTEL_RESOURCE_ATTRIBUTES": "service.instance.id=roundtrip-1"}
-    run = subprocess.run([sys.executable, "driver.py", "400"], cwd=app, env=driver_env,
+    run = subprocess.run([sys.executable, "driver.py"], cwd=app, env={**driver_env, "DRIVER_REQUESTS": "400",
+                                                                     "DRIVER_FAIL_EVERY": "3"},
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr
 

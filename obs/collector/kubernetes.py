@@ -18,6 +18,7 @@ from obs.serialize import to_yaml
 CONFIG_KEY = "collector.yaml"
 HEALTH_PORT = 13133
 GOMEMLIMIT_PERCENT = 80
+LOOPBACK = ("localhost", "127.0.0.1", "[::1]", "::1")
 _GET_LIST_WATCH = ["get", "list", "watch"]
 
 # ClusterRole rules each component type needs (k8s_attributes: pod metadata; kubelet_stats: the
@@ -91,9 +92,30 @@ def _env(collector: Collector) -> list[dict[str, Any]]:
 def _ports(collector: Collector) -> dict[str, int]:
     ports = dict(collector.ports)
     ports["metrics"] = collector.telemetry.metrics_port
-    if collector.uses("health_check"):
-        ports["health"] = HEALTH_PORT
+    endpoint = health_endpoint(collector)
+    if endpoint and endpoint[0] not in LOOPBACK:
+        ports["health"] = endpoint[1]
     return dict(sorted(ports.items(), key=lambda item: item[1]))
+
+
+def health_endpoint(collector: Collector) -> tuple[str, int, str] | None:
+    """(host, port, path) the health_check extension serves, or None without one. Its upstream
+    defaults are localhost:13133 and path '/'; a `${env:MY_POD_IP}` host is the pod IP."""
+    extension = next((e for e in collector.extensions if e.type == "health_check"), None)
+    if extension is None:
+        return None
+    host, _, port = str(extension.config.get("endpoint", f"localhost:{HEALTH_PORT}")).rpartition(":")
+    return host or "0.0.0.0", int(port) if port.isdigit() else HEALTH_PORT, str(extension.config.get("path", "/"))
+
+
+def health_probe(collector: Collector) -> dict[str, Any] | None:
+    """The kubelet's httpGet probe of the health_check extension, or None when the pod does not
+    serve it where the kubelet connects (no extension, or bound to loopback: a probe there would
+    fail and restart the pod forever; lint `probe-endpoint` says so)."""
+    endpoint = health_endpoint(collector)
+    if endpoint is None or endpoint[0] in LOOPBACK:
+        return None
+    return {"httpGet": {"path": endpoint[2], "port": endpoint[1]}}
 
 
 def _resources(collector: Collector) -> dict[str, Any]:
@@ -137,8 +159,8 @@ def _container(collector: Collector) -> dict[str, Any]:
         "securityContext": _security(collector),
         "volumeMounts": mounts,
     }
-    if collector.uses("health_check"):
-        probe = {"httpGet": {"path": "/", "port": HEALTH_PORT}}
+    probe = health_probe(collector)
+    if probe:
         container["livenessProbe"] = probe
         container["readinessProbe"] = probe
     return container
@@ -225,17 +247,23 @@ def _rbac(ctx: RenderContext, collector: Collector) -> list[dict[str, Any]]:
 def _service_monitor(ctx: RenderContext, collector: Collector) -> dict[str, Any]:
     """A ServiceMonitor (Prometheus Operator) scraping the collector's own metrics port on every pod,
     labelled like the PrometheusRules for the same Prometheus; `job` becomes the Service name, which
-    the self-monitoring alerts select (otel-collector.*). Only the main Service exposes that port, so
-    a headless Service adds no duplicate targets."""
+    the self-monitoring alerts select (`job_selector`), and the cluster label is set by relabeling.
+    Only the main Service exposes that port, so a headless Service adds no duplicate targets."""
     return {"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor",
             "metadata": object_metadata(ctx, collector.name, {**_labels(collector), **dict(ctx.env.rule_labels)}),
             "spec": {"selector": {"matchLabels": _labels(collector)},
                      "namespaceSelector": {"matchNames": [ctx.env.namespace]},
                      # The interval Grafana's datasource assumes (its timeInterval), so $__rate_interval fits.
-                     "endpoints": [{"port": "metrics", "interval": ctx.env.param("Grafana.scrape_interval", "30s")}]}}
+                     "endpoints": [{"port": "metrics", "interval": ctx.env.param("Grafana.scrape_interval", "30s"),
+                                    "relabelings": cluster_relabelings(ctx.env)}]}}
 
 
-_LOOPBACK = ("localhost", "127.0.0.1", "[::1]", "::1")
+def cluster_relabelings(env: Environment) -> list[dict[str, str]]:
+    """ServiceMonitor relabelings stamping the cluster label on every scraped series, so the
+    self-metrics of two clusters stay apart in a shared Mimir/Thanos and locally (the Operator
+    already adds `namespace`, `service`, `pod` and `job`)."""
+    return [{"action": "replace", "targetLabel": env.cluster_label, "replacement": env.cluster}]
+
 
 
 def listening_ports(collector: Collector) -> dict[int, list[tuple[str, str]]]:
@@ -258,13 +286,13 @@ def check_service_ports(collector: Collector) -> None:
     listening = listening_ports(collector)
     for name, port in collector.ports.items():
         hosts = [host for _, host in listening.get(port, [])]
-        if not hosts or all(host in _LOOPBACK for host in hosts):
+        if not hosts or all(host in LOOPBACK for host in hosts):
             raise DefinitionError(collector.definition, f"ports[{name!r}]",
                                   f"the Service port {port} reaches no receiver listening on the pod IP",
                                   f"bind a receiver endpoint to ${{env:MY_POD_IP}}:{port}, or drop the port")
     exposed = set(collector.ports.values())
     for port, users in sorted(listening.items()):
-        remote = [rid for rid, host in users if host not in _LOOPBACK]
+        remote = [rid for rid, host in users if host not in LOOPBACK]
         if remote and port not in exposed:
             raise DefinitionError(collector.definition, "ports",
                                   f"receiver {remote[0]!r} listens on port {port} but no Service port exposes it",

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from obs.backends.loki import Loki
 from obs.backends.tempo import Tempo
+from obs.catalog.source import MetricSource
 from obs.errors import DefinitionError
 from obs.grafana.dashboard import Dashboard
 from obs.model.checks import check_items, check_slug, check_unique
@@ -40,6 +41,10 @@ class Definitions:
     # Where alerts go (obs.alertmanager), and the services scraped directly or gated as canaries.
     alertmanager: "Alertmanager | None" = None
     services: Sequence[Service] = ()
+    # Cluster exporters and other sources of series (None: kube-state-metrics, cAdvisor, kubelet and
+    # node_exporter, obs.catalog.cluster.cluster_exporters). Instrumented services, the collectors'
+    # pipelines and own telemetry and recording rules are always derived from the definitions.
+    sources: Sequence[MetricSource] | None = None
     # Set by Bundle.definitions(): SLO rules need the environment's cluster label and name.
     environment: Environment | None = field(default=None, compare=False, repr=False)
 
@@ -56,6 +61,10 @@ class Definitions:
             if getattr(self, name) is not None and not isinstance(getattr(self, name), kind):
                 raise DefinitionError("definitions", name, f"{getattr(self, name)!r} is not a {kind.__name__}")
         check_items("definitions", "instrumentation", self.instrumentation, Instrumentation)
+        if self.sources is not None:
+            object.__setattr__(self, "sources", tuple(self.sources))
+            check_items("definitions", "sources", self.sources, MetricSource)
+            check_unique("definitions", "sources", (s.name for s in self.sources), "metric source")
         check_unique("definitions", "instrumentation", (i.name for i in self.instrumentation), "instrumentation")
         for board in self.dashboards:
             if not isinstance(board, Dashboard):

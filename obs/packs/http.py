@@ -4,7 +4,9 @@ The SDK's `http.server.request.duration` histogram (unit s) arrives through the 
 prometheus_remote_write exporter (or Prometheus' OTLP endpoint) as
 `http_server_request_duration_seconds_{bucket,count,sum}` with labels `http_request_method`,
 `http_response_status_code`, `http_route`, `url_scheme`, `network_protocol_version`, and
-`job` = service.namespace/service.name, `instance` = service.instance.id.
+`job` = service.namespace/service.name, `instance` = service.instance.id, and `cluster` and
+`namespace`, which the gateway copies from the resource (obs.topologies.common.promote_labels).
+Every alert keeps `namespace` so Alertmanager can route it to the team owning the namespace.
 
 One maker serves both the per-route web alerts (seed 001) and the per-service OTel alerts
 (seed 004): `keys` chooses the grouping, so the two cannot drift apart.
@@ -35,6 +37,15 @@ class Stream:
     status: str
     rate: float
     bucket: tuple[float, float] = (0.05, 0.075)
+
+
+ROUTING = ("namespace",)
+"""Labels every service alert keeps besides the cluster label, for Alertmanager routes."""
+
+
+def _routed(keys: Sequence[str]) -> tuple[str, ...]:
+    """`keys` with the routing labels first."""
+    return (*ROUTING, *(k for k in keys if k not in ROUTING))
 
 
 def _sel(env: Environment, metric: str, *matchers: str) -> str:
@@ -85,7 +96,8 @@ def _groups(env: Environment, keys: Sequence[str], streams: Sequence[Stream]) ->
 
 def _labels(env: Environment, keys: Sequence[str], group: str) -> dict[str, str]:
     job = selector_labels(env, "otel_services")["job"]
-    labels = {env.cluster_label: env.cluster, "job": job}
+    source = selector_labels(env, "otel_services")
+    labels = {env.cluster_label: env.cluster, "job": job, **{k: source[k] for k in ROUTING}}
     if "http_route" in keys:
         labels["http_route"] = group
     return labels
@@ -94,6 +106,7 @@ def _labels(env: Environment, keys: Sequence[str], group: str) -> dict[str, str]
 def error_ratio_alert(env: Environment, name: str, keys: Sequence[str], severity: str, summary: str,
                       threshold: float, for_: str, min_rate: float) -> AlertRule:
     """5xx responses / all responses per group, above `threshold` with at least `min_rate` req/s."""
+    keys = _routed(keys)
     threshold = env.param(f"{name}.threshold", threshold)
     for_ = env.param(f"{name}.for", for_)
     min_rate = env.param(f"{name}.min_rate", min_rate)
@@ -137,6 +150,7 @@ def error_ratio_alert(env: Environment, name: str, keys: Sequence[str], severity
 def latency_alert(env: Environment, name: str, keys: Sequence[str], quantile: float, severity: str,
                   summary: str, threshold: float, for_: str, min_rate: float) -> AlertRule:
     """The `quantile` of request duration per group above `threshold` seconds."""
+    keys = _routed(keys)
     threshold = env.param(f"{name}.threshold", threshold)
     for_ = env.param(f"{name}.for", for_)
     min_rate = env.param(f"{name}.min_rate", min_rate)

@@ -17,7 +17,7 @@ from obs import SLO, Environment, EventsSLI, LatencySLI, SLOAlerting, counter_ra
 from obs.collector import Collector
 from obs.collector.kubernetes import collector_scope
 from obs.collector.selfmetrics import RECEIVER_ACCEPTED, RECEIVER_FAILED, RECEIVER_REFUSED
-from obs.packs.http import BUCKETS, METRIC, SERVER_ERRORS
+from obs.packs.http import BUCKETS, METRIC, ROUTING, SERVER_ERRORS
 
 
 def http_slos(env: Environment, service: str = "checkout", job: str = "shop/checkout",
@@ -29,7 +29,7 @@ def http_slos(env: Environment, service: str = "checkout", job: str = "shop/chec
     `<Service>SLO.availability` / `<Service>SLO.latency` (e.g. CheckoutSLO.latency)."""
     key = "".join(part[:1].upper() + part[1:] for part in re.split(r"[^a-zA-Z0-9]+", service)) + "SLO"
     job = f'job="{env.param(f"{key}.job", job)}"'
-    by = (env.cluster_label,)
+    by = (env.cluster_label, *ROUTING)  # burn alerts keep `namespace` for Alertmanager routes
     labels = dict(labels if labels is not None else {"team": "shop", "tier": "1"})
     availability = SLO(
         service=service, name="availability", objective=env.param(f"{key}.availability", availability),

@@ -27,9 +27,10 @@ SOURCE_LABELS: dict[str, dict[str, str]] = {
     "cadvisor": {"job": "kubelet", "metrics_path": "/metrics/cadvisor", "instance": "10.0.1.12:10250",
                  "node": "node-a", "endpoint": "https-metrics"},
     # OTLP -> collector prometheus_remote_write -> Prometheus (checked with v0.160 and Prometheus 2.42):
-    # job = service.namespace/service.name, instance = service.instance.id, plus the scope name.
+    # job = service.namespace/service.name, instance = service.instance.id, plus the scope name;
+    # cluster and namespace copied from the resource by the gateway (topologies.common.promote_labels).
     "otel_services": {"job": "shop/checkout", "instance": "627cc493-f310-47de-96bd-71410b7dec09",
-                      "otel_scope_name": "opentelemetry.instrumentation.flask"},
+                      "namespace": "shop", "otel_scope_name": "opentelemetry.instrumentation.flask"},
     # The collector's pull reader: resource attributes go to target_info, not onto each series.
     "otel_collector": {"job": "otel-collector", "instance": "10.42.1.9:8888", "namespace": "monitoring",
                        "pod": "otel-gateway-5d9c7b8f6-k2j4x"},

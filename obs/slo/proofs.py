@@ -252,7 +252,7 @@ def histogram_cases(slo: SLO, env: Environment, rule: AlertRule,
                     windows: Sequence[BurnRateWindow]) -> list[AlertTest]:
     """Latency SLIs: the raw histogram in every `le` spelling fires the alerts alike."""
     sli = slo.sli
-    if not isinstance(sli, LatencySLI) or not set(sli.by) <= {env.cluster_label, "cluster"}:
+    if not isinstance(sli, LatencySLI):
         return []
     labels = {}
     for matcher in (m for m in sli.selector.split(",") if m.strip()):
@@ -260,7 +260,8 @@ def histogram_cases(slo: SLO, env: Environment, rule: AlertRule,
         if not match:
             return []  # only equality selectors can be synthesised
         labels[match[1]] = match[2]
-    carried = cluster_labels(env) if env.cluster_label in sli.by else {}
+    # Every `by` label the SLI keeps (e.g. namespace) gets a sample value the alerts must carry.
+    carried = {**{label: label for label in sli.by}, **(cluster_labels(env) if env.cluster_label in sli.by else {})}
     labels.update(carried)
     burn = max(b for _, b in burn_levels(slo))
     per_minute = max(RATE, slo.min_event_rate * 10) * 60

@@ -39,6 +39,25 @@ def cluster_resource(env: Environment) -> Processor:
         {"key": "k8s.cluster.name", "value": env.cluster, "action": "upsert"}]})
 
 
+def promote_labels(env: Environment) -> Processor:
+    """Copies the resource attributes alerts route on onto every data point, so the
+    prometheus_remote_write exporter (resource-to-telemetry conversion off: only `job`, `instance`
+    and target_info come from the resource) writes them as labels: the cluster label from
+    k8s.cluster.name, `namespace` from k8s.namespace.name (k8s_attributes), else from
+    service.namespace. See docs/label-provenance.md."""
+    cluster = env.cluster_label
+    return Processor("transform/labels", {"error_mode": "ignore", "metric_statements": [{
+        "context": "datapoint",
+        "statements": [
+            f'set(attributes["{cluster}"], resource.attributes["k8s.cluster.name"]) '
+            'where resource.attributes["k8s.cluster.name"] != nil',
+            'set(attributes["namespace"], resource.attributes["k8s.namespace.name"]) '
+            'where resource.attributes["k8s.namespace.name"] != nil',
+            'set(attributes["namespace"], resource.attributes["service.namespace"]) '
+            'where attributes["namespace"] == nil and resource.attributes["service.namespace"] != nil',
+        ]}]})
+
+
 def k8s_attributes(node_local: bool) -> Processor:
     """Pod metadata for every signal; an agent watches only its own node's pods."""
     config: dict[str, Any] = {

@@ -10,7 +10,7 @@ from obs import Environment
 from obs.collector import Collector, Connector, Exporter, Pipeline, Processor, SecretEnv
 from obs.topologies.common import (
     OTLP_PORTS, batch, cluster_resource, extensions, k8s_attributes, memory_limiter, otlp_grpc, otlp_receiver,
-    queue_and_retry,
+    promote_labels, queue_and_retry,
 )
 
 NAME = "otel-collector-gateway"
@@ -80,7 +80,7 @@ def gateway(env: Environment, name: str = NAME, tenant: str | None = None) -> Co
             Pipeline("traces", receivers=[otlp], processors=[*enrich, tail_sampling(env, name), batch(env, name)],
                      exporters=[tempo]),
             Pipeline("traces/spanmetrics", receivers=[otlp], processors=[memory_limiter()], exporters=[spans]),
-            Pipeline("metrics", receivers=[otlp, spans], processors=[*enrich, batch(env, name)],
+            Pipeline("metrics", receivers=[otlp, spans], processors=[*enrich, promote_labels(env), batch(env, name)],
                      exporters=[remote_write]),
             Pipeline("logs", receivers=[otlp], processors=[*enrich, batch(env, name)], exporters=[loki]),
         ],

@@ -6,7 +6,7 @@ from typing import Callable, Iterable, Sequence
 
 from obs.collector.safety import safety_findings
 from obs.render.base import RenderContext
-from obs.validate import amtool, backends, dashboards, lint, otelcol, promtool, rollouts
+from obs.validate import amtool, backends, coherence, dashboards, lint, otelcol, promtool, rollouts, runtime
 from obs.validate.lint import LintIssue
 
 Linter = Callable[[RenderContext], Iterable[LintIssue]]
@@ -44,7 +44,7 @@ def otelcol_validate(folders: Sequence[Path]) -> str:
 
 
 LINTERS: tuple[Linter, ...] = (lint_rule_packs, backends.lint_loki_rules, dashboards.lint_dashboards,
-                               lint_collectors)
+                               lint_collectors, coherence.lint_coherence, runtime.lint_probes)
 # Run by `obs build` before the swap: cheap syntax/semantics checks.
 BUILD_CHECKS: tuple[ToolCheck, ...] = (promtool_check_rules, backends.check_backend_files, otelcol_validate,
                                        dashboards.promtool_check_dashboards, amtool.check_configs,

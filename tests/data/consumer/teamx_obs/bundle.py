@@ -1,6 +1,8 @@
 """Team X: three HTTP services in two namespaces, its own collector names, its own cluster label
 and thresholds; composed only from the installed obs library."""
 from obs import Bundle, Definitions, Environment, SLOAlerting, Urls
+from obs.catalog.cluster import cluster_exporters
+from obs.catalog.otel import semconv_source
 from obs.dashboards import standard_dashboards
 from obs.packs import opentelemetry, slos, web, workloads
 from obs.topologies import agent_and_gateway
@@ -25,6 +27,9 @@ def define(env: Environment) -> Definitions:
                                         alerting=SLOAlerting(dashboard=boards.slo))],
         dashboards=boards.all(),
         collectors=collectors,
+        # What produces the series the rules and panels read: the cluster's exporters, and services
+        # instrumented with OpenTelemetry SDKs (HTTP semantic conventions) outside obs.
+        sources=[*cluster_exporters(env.cluster_label), semconv_source(cluster_label=env.cluster_label)],
     )
 
 

@@ -1,0 +1,119 @@
+"""The catalogue of one environment's definitions: every series the declared sources produce, with
+their labels, plus every recording rule the bundle generates (SLO rules included)."""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from obs.catalog import cluster, otel
+from obs.catalog.tempo import tempo_source
+from obs.catalog.promql import select
+from obs.catalog.source import MetricSource
+from obs.model.bundle import Definitions
+from obs.model.environment import Environment
+from obs.model.rules import AlertRule, RecordingRule
+
+ALERT_SERIES = ("ALERTS", "ALERTS_FOR_STATE")
+
+@dataclass
+class Catalogue:
+    """metric -> labels, which source produced it, and known label values (e.g. collector jobs)."""
+
+    labels: dict[str, set[str]] = field(default_factory=dict)
+    origin: dict[str, str] = field(default_factory=dict)
+    values: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
+    dropped: frozenset[str] = frozenset()  # labels the collectors delete from data points
+
+    def add(self, source: MetricSource) -> None:
+        for metric in source.series:  # type: ignore[attr-defined]
+            self.labels.setdefault(metric, set()).update(source.labels_of(metric))
+            self.origin.setdefault(metric, source.name)
+            for label, values in source.values.items():
+                known = self.values.setdefault(metric, {})
+                known[label] = known.get(label, frozenset()) | values
+
+    def _result_labels(self, expr: str) -> set[str]:
+        """Labels the result of `expr` can carry: the `by` labels when it aggregates, else its
+        inputs' labels; plus labels label_replace/label_join create."""
+        selection = select(expr)
+        kept = selection.aggregates_by
+        if kept is None:
+            kept = {label for s in selection.selectors if s.metric in self.labels for label in self.labels[s.metric]}
+        return set(kept) | selection.created
+
+    def add_recording_rule(self, rule: RecordingRule) -> None:
+        """A recording rule's series: what its expression keeps plus its static labels."""
+        self.labels.setdefault(rule.record, set()).update(self._result_labels(rule.expr), rule.labels)
+        self.origin.setdefault(rule.record, rule.definition)
+
+    def add_alert_rule(self, rule: AlertRule) -> None:
+        """ALERTS and ALERTS_FOR_STATE carry each alert's result labels and static labels."""
+        labels = self._result_labels(rule.expr) | set(rule.static_labels)
+        for metric in ALERT_SERIES:
+            self.labels.setdefault(metric, set()).update(labels)
+
+    def knows(self, metric: str) -> bool:
+        return metric in self.labels
+
+    def nearest_metric(self, metric: str) -> str | None:
+        return _nearest(metric, self.labels)
+
+    def nearest_label(self, label: str, metrics: Iterable[str]) -> str | None:
+        return _nearest(label, {name for m in metrics for name in self.labels.get(m, ())})
+
+
+def _nearest(name: str, known: Iterable[str]) -> str | None:
+    found = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def declared_sources(env: Environment, defs: Definitions) -> list[MetricSource]:
+    """The sources a bundle declares or implies: its `sources` (default: the standard cluster
+    exporters), Prometheus' own series, the instrumented services, the collectors' receivers and
+    connectors, target_info, the collectors' own telemetry and Tempo's metrics generator."""
+    explicit = getattr(defs, "sources", None)
+    sources = list(cluster.cluster_exporters(env.cluster_label) if explicit is None else explicit)
+    sources.append(cluster.prometheus(env.cluster_label))
+    promoted, dropped = otel.promoted_labels(defs.collectors), otel.dropped_labels(defs.collectors)
+    sources += [otel.without(s, dropped) for s in (*otel.service_sources(defs.instrumentation, promoted),
+                                                   *otel.receiver_sources(defs.collectors, promoted))]
+    if defs.collectors:
+        sources.append(otel.target_info(promoted))
+    for derived in (otel.collector_source(defs.collectors, env.cluster_label),
+                    tempo_source(defs.tempo, env.cluster_label)):
+        if derived:
+            sources.append(derived)
+    return sources
+
+
+def build_catalogue(env: Environment, defs: Definitions,
+                    sources: Iterable[MetricSource] | None = None) -> Catalogue:
+    """The catalogue of `defs` in `env` (recording rules in rule order, each after its inputs)."""
+    catalogue = Catalogue(dropped=otel.dropped_labels(defs.collectors))
+    for source in declared_sources(env, defs) if sources is None else sources:
+        catalogue.add(source)
+    rules = [r for p in defs.all_rule_packs() for g in p.groups for r in g.rules if isinstance(r, RecordingRule)]
+    for _ in range(2):  # a rule may read a rule recorded later in the file
+        for rule in rules:
+            catalogue.add_recording_rule(rule)
+    for pack in defs.all_rule_packs():
+        for group in pack.groups:
+            for alert in (r for r in group.rules if isinstance(r, AlertRule)):
+                catalogue.add_alert_rule(alert)
+    return catalogue
+
+
+def value_matches(op: str, pattern: str, values: Iterable[str]) -> bool:
+    """Whether any of `values` satisfies the matcher (Prometheus anchors regexes)."""
+    for value in values:
+        if op == "=" and value == pattern:
+            return True
+        if op == "=~":
+            try:
+                if re.fullmatch(pattern, value):
+                    return True
+            except re.error:
+                return True  # RE2 syntax Python cannot read: do not guess
+    return op in ("!=", "!~")

@@ -1,0 +1,159 @@
+"""What a PromQL expression selects: metric names with the labels their matchers name, the label
+lists of by/without/on/ignoring/group_left/group_right, and labels label_replace/label_join/
+count_values create. A focused tokenizer, not a parser: enough to check names against a
+catalogue. Grafana template variables ($var, ${var}, [[var]], [$__rate_interval]) are tolerated:
+a variable never counts as a metric or label name.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_TOKEN = re.compile(r"""
+    (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)
+  | (?P<comment>\#[^\n]*)
+  | (?P<range>\[[^\]]*\])
+  | (?P<variable>\$\{[^}]*\}|\$\w+)
+  | (?P<number>(?:0x[0-9a-fA-F]+|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+)(?:[a-zA-Z]+\d*)*)
+  | (?P<ident>[a-zA-Z_:][a-zA-Z0-9_:]*)
+  | (?P<op>=~|!~|!=|==|>=|<=|=|[-+*/%^<>])
+  | (?P<punct>[(){},@])
+  | (?P<space>\s+)
+  | (?P<other>.)
+""", re.X)
+# [[var]] is Grafana's old variable syntax: one token, like $var.
+_OLD_VARIABLE = re.compile(r"\[\[\w+(?::[^\]]*)?\]\]")
+GROUPING = frozenset({"by", "without", "on", "ignoring", "group_left", "group_right"})
+_AGGREGATORS = frozenset({"sum", "avg", "min", "max", "count", "group", "stddev", "stdvar", "topk", "bottomk",
+                          "quantile", "count_values", "limitk", "limit_ratio"})
+_KEYWORDS = frozenset({"and", "or", "unless", "bool", "offset", "inf", "nan", "start", "end"}) | GROUPING
+# Functions whose string arguments at these positions name labels they create (dst) or read (src).
+_LABEL_ARGS = {"label_replace": ({1}, {3}), "label_join": ({1}, "rest3"), "count_values": ({0}, set())}
+
+
+@dataclass(frozen=True)
+class Selector:
+    """One vector selector: its metric name (None for `{__name__=~...}` and friends) and the labels
+    its matchers name, with equality/regex values for value checks."""
+
+    metric: str | None
+    labels: tuple[str, ...]
+    matchers: tuple[tuple[str, str, str], ...] = ()
+
+
+@dataclass
+class Selection:
+    """Everything one expression selects, groups by and creates."""
+
+    selectors: list[Selector] = field(default_factory=list)
+    grouping: dict[str, set[str]] = field(default_factory=dict)  # keyword -> label names
+    created: set[str] = field(default_factory=set)               # label_replace/label_join/count_values dst
+    read: set[str] = field(default_factory=set)                  # label_replace/label_join src
+
+    @property
+    def grouping_labels(self) -> set[str]:
+        return {label for labels in self.grouping.values() for label in labels}
+
+    @property
+    def aggregates_by(self) -> set[str] | None:
+        """The labels the result keeps when the expression aggregates `by` (None: it does not)."""
+        return self.grouping.get("by")
+
+
+def _tokens(expr: str) -> list[tuple[str, str]]:
+    expr = _OLD_VARIABLE.sub("$obs_variable", expr)
+    out = []
+    for match in _TOKEN.finditer(expr):
+        kind = match.lastgroup or "other"
+        if kind not in ("space", "comment"):
+            out.append((kind, match.group()))
+    return out
+
+
+def _unquote(text: str) -> str:
+    body = text[1:-1]
+    return body if text[0] == "`" else re.sub(r"\\(.)", r"\1", body)
+
+
+def _matchers(tokens: list[tuple[str, str]], start: int) -> tuple[list[tuple[str, str, str]], int]:
+    """Matchers from the token after `{` up to the matching `}`; returns them and the index after."""
+    found, index = [], start
+    while index < len(tokens) and tokens[index] != ("punct", "}"):
+        kind, text = tokens[index]
+        if kind in ("ident", "string") and index + 2 < len(tokens) and tokens[index + 1][0] == "op":
+            name = _unquote(text) if kind == "string" else text
+            value_kind, value = tokens[index + 2]
+            found.append((name, tokens[index + 1][1], _unquote(value) if value_kind == "string" else value))
+            index += 3
+            continue
+        index += 1
+    return found, index + 1
+
+
+def _label_list(tokens: list[tuple[str, str]], start: int) -> tuple[set[str], int]:
+    """Label names from the token after `(` up to `)`; variables are skipped."""
+    names, index = set(), start
+    while index < len(tokens) and tokens[index] != ("punct", ")"):
+        if tokens[index][0] == "ident":
+            names.add(tokens[index][1])
+        index += 1
+    return names, index + 1
+
+
+def select(expr: str) -> Selection:
+    """The selectors, grouping labels and created labels of `expr`."""
+    tokens = _tokens(expr)
+    result = Selection()
+    calls: list[tuple[str | None, int]] = []  # open parens: (function name, argument index)
+    index = 0
+    while index < len(tokens):
+        kind, text = tokens[index]
+        after = tokens[index + 1] if index + 1 < len(tokens) else ("", "")
+        if kind == "ident" and text in GROUPING:
+            if after == ("punct", "("):
+                names, index = _label_list(tokens, index + 2)
+                result.grouping.setdefault(text, set()).update(names)
+                continue
+        elif kind == "ident" and text in _AGGREGATORS and after[0] == "ident" and after[1] in GROUPING:
+            index += 1  # `sum by (...) (...)`: the operator, then its clause
+            continue
+        elif kind == "ident" and after == ("punct", "(") and text not in _KEYWORDS:
+            calls.append((text, 0))
+            index += 2
+            continue
+        elif kind == "ident" and text.lower() not in _KEYWORDS:
+            matchers: list[tuple[str, str, str]] = []
+            index += 1
+            if after == ("punct", "{"):
+                matchers, index = _matchers(tokens, index + 1)
+            _add_selector(result, text, matchers)
+            continue
+        elif (kind, text) == ("punct", "{"):
+            matchers, index = _matchers(tokens, index + 1)
+            name = next((v for n, op, v in matchers if n == "__name__" and op == "="), None)
+            _add_selector(result, name, matchers)
+            continue
+        elif (kind, text) == ("punct", "("):
+            calls.append((None, 0))
+        elif (kind, text) == ("punct", ")") and calls:
+            calls.pop()
+        elif (kind, text) == ("punct", ",") and calls:
+            calls[-1] = (calls[-1][0], calls[-1][1] + 1)
+        elif kind == "string" and calls and calls[-1][0] in _LABEL_ARGS:
+            _label_argument(result, calls[-1][0], calls[-1][1], _unquote(text))
+        index += 1
+    return result
+
+
+def _add_selector(result: Selection, metric: str | None, matchers: list[tuple[str, str, str]]) -> None:
+    labels = tuple(dict.fromkeys(name for name, _, _ in matchers if name != "__name__"))
+    result.selectors.append(Selector(metric, labels, tuple(matchers)))
+
+
+def _label_argument(result: Selection, function: str, position: int, value: str) -> None:
+    created, read = _LABEL_ARGS[function]
+    if position in created:
+        result.created.add(value)
+    elif (read == "rest3" and position >= 3) or (isinstance(read, set) and position in read):
+        if value:
+            result.read.add(value)

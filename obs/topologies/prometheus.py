@@ -1,0 +1,32 @@
+"""The Prometheus side of label provenance: kube-prometheus-stack values that give the series its
+exporters scrape (kube-state-metrics, the kubelet's cAdvisor/probes/resource endpoints,
+node_exporter) the cluster label, and the cluster's Prometheus the same external label, so rules
+and dashboards that aggregate `by (cluster)` see every path alike (docs/label-provenance.md).
+
+External labels alone are not enough: Prometheus adds them only to what leaves it (remote write,
+federation, alerts), so a rule or dashboard on the local TSDB would see no cluster label. The
+relabelings put it on the stored series too; the kubelet's lists keep the chart's default
+`metrics_path` relabeling, which the cAdvisor/kubelet selectors rely on.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from obs.collector.kubernetes import cluster_relabelings
+from obs.model.environment import Environment
+
+_METRICS_PATH = {"action": "replace", "sourceLabels": ["__metrics_path__"], "targetLabel": "metrics_path"}
+KUBELET_ENDPOINTS = ("relabelings", "cAdvisorRelabelings", "probesRelabelings", "resourceRelabelings")
+
+
+def cluster_label_values(env: Environment) -> dict[str, Any]:
+    """kube-prometheus-stack values stamping `env.cluster_label` = `env.cluster` on every series
+    the chart's exporters produce and on everything the cluster's Prometheus sends out."""
+    stamp = cluster_relabelings(env)
+    monitor = {"prometheus": {"monitor": {"relabelings": stamp}}}
+    return {
+        "prometheus": {"prometheusSpec": {"externalLabels": {env.cluster_label: env.cluster}}},
+        "kube-state-metrics": monitor,
+        "prometheus-node-exporter": monitor,
+        "kubelet": {"serviceMonitor": {key: [_METRICS_PATH, *stamp] for key in KUBELET_ENDPOINTS}},
+    }

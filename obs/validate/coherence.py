@@ -1,0 +1,118 @@
+"""The coherence check: every metric and label a rule, SLO or dashboard query selects is produced by
+a declared source (obs.catalog). A typo in a label of an SLO's bad-events query would otherwise
+build fine and never burn. Findings name the definition, where the query is, and the nearest
+known name."""
+from __future__ import annotations
+
+import re
+from typing import Iterable, Iterator
+
+from obs.catalog.catalogue import Catalogue, build_catalogue, value_matches
+from obs.catalog.otel import RESOURCE_ATTRIBUTES
+from obs.catalog.promql import select
+from obs.render.base import RenderContext
+from obs.render.grafana import dashboard_json
+from obs.validate.dashboard_queries import prometheus_queries
+from obs.validate.lint import LintIssue
+
+CHECK = "coherence"
+DECLARE = ("declare the source that produces it: Definitions(sources=[*obs.catalog.cluster.cluster_exporters(), "
+           "MetricSource('<exporter>', {'<metric>': ['<label>', ...]}, labels=['job', 'instance', ...])]); for "
+           "services instrumented outside obs add obs.catalog.otel.semconv_source()")
+_RESOURCE_LABELS = {a.replace(".", "_") for a in RESOURCE_ATTRIBUTES}
+
+
+def _did_you_mean(nearest: str | None) -> str:
+    return f"; did you mean {nearest!r}?" if nearest else ""
+
+
+def _label_fix(label: str, cluster_label: str, dropped: frozenset[str] = frozenset()) -> str:
+    if label in dropped:
+        return (f"the collectors delete {label!r} from data points (a transform processor's delete_key); keep it "
+                "there or stop selecting it")
+    if label in _RESOURCE_LABELS:
+        return (f"{label!r} is a resource attribute: after the collector it is only on target_info (resource-to-"
+                "telemetry conversion is off); copy it onto data points with a transform processor as "
+                "obs.topologies.common.promote_labels does, or join with target_info")
+    if label == cluster_label:
+        return (f"make the pipeline add {label!r} to this source (docs/label-provenance.md), or declare the "
+                "source with it")
+    return "use a label the source produces, or declare the source's labels with MetricSource"
+
+
+def check_expr(catalogue: Catalogue, expr: str, cluster_label: str = "cluster") -> list[str]:
+    """Problems of one PromQL expression against the catalogue, each with a hint and a fix."""
+    problems = []
+    selection = select(expr)
+    known = []
+    for selector in selection.selectors:
+        metric = selector.metric
+        if metric is None:
+            continue
+        if not catalogue.knows(metric):
+            problems.append(f"selects {metric!r}, which no declared source produces"
+                            f"{_did_you_mean(catalogue.nearest_metric(metric))} (fix: {DECLARE})")
+            continue
+        known.append(metric)
+        for label in selector.labels:
+            if label not in catalogue.labels[metric]:
+                problems.append(f"selects label {label!r} of {metric!r} ({catalogue.origin[metric]}), which it does "
+                                f"not carry{_did_you_mean(catalogue.nearest_label(label, [metric]))} "
+                                f"(fix: {_label_fix(label, cluster_label, catalogue.dropped)})")
+        for label, op, value in selector.matchers:
+            allowed = catalogue.values.get(metric, {}).get(label)
+            if allowed and "$" not in value and not value_matches(op, value, allowed):
+                problems.append(f"{metric}{{{label}{op}\"{value}\"}} matches no {label} the bundle produces "
+                                f"({', '.join(sorted(allowed))}) (fix: select the bundle's own, e.g. "
+                                f"obs.collector.kubernetes.job_selector(collectors))")
+    if known:
+        in_scope = {label for metric in known for label in catalogue.labels[metric]} | selection.created
+        for label in sorted(selection.grouping_labels - in_scope):
+            problems.append(f"groups or matches on label {label!r}, which none of {', '.join(sorted(set(known)))} "
+                            f"carries{_did_you_mean(catalogue.nearest_label(label, known))} "
+                            f"(fix: {_label_fix(label, cluster_label, catalogue.dropped)})")
+    return problems
+
+
+def _rule_queries(ctx: RenderContext) -> Iterator[tuple[str, str, str]]:
+    """(definition, where, expr) of every rule; generated SLO rules are named after their SLO."""
+    own = {pack.name for pack in ctx.defs.rule_packs}
+    for pack in ctx.defs.all_rule_packs():
+        for group in pack.groups:
+            for rule in group.rules:
+                name = rule.definition
+                if pack.name not in own:
+                    slo = dict(rule.labels).get("slo_service"), dict(rule.labels).get("slo_name")
+                    owner = f"SLO {slo[0]}/{slo[1]}" if all(slo) else f"SLO rule pack {pack.name!r}"
+                    yield owner, f"{name} in group {group.name!r}", rule.expr
+                else:
+                    yield name, f"rule pack {pack.name!r}, group {group.name!r}", rule.expr
+
+
+_LABEL_VALUES = re.compile(r"^\s*label_values\((.*),\s*(\w+)\s*\)\s*$", re.S)
+
+
+def _dashboard_queries(ctx: RenderContext) -> Iterator[tuple[str, str, str]]:
+    """Panel queries, and each label_values(expr, label) variable as `group by (label) (expr)`, so
+    the label it lists is checked too."""
+    for board in ctx.defs.dashboards:
+        data = dashboard_json(ctx, board)
+        for query in prometheus_queries(data, f"{board.name}.json"):
+            if not query.where.startswith("variable "):
+                yield f"dashboard {board.name!r}", query.where, query.expr
+        for variable in data.get("templating", {}).get("list", []):
+            match = _LABEL_VALUES.match(str(variable.get("query", ""))) if variable.get("type") == "query" else None
+            if match:
+                yield (f"dashboard {board.name!r}", f"variable {variable.get('name')!r}",
+                       f"group by ({match[2]}) ({match[1]})")
+
+
+def lint_coherence(ctx: RenderContext) -> Iterable[LintIssue]:
+    """Every rule, SLO and dashboard query against the catalogue of the environment's definitions."""
+    catalogue = build_catalogue(ctx.env, ctx.defs)
+    seen = set()
+    for definition, where, expr in (*_rule_queries(ctx), *_dashboard_queries(ctx)):
+        for problem in check_expr(catalogue, expr, ctx.env.cluster_label):
+            if (definition, problem) not in seen:
+                seen.add((definition, problem))
+                yield LintIssue("error", definition, CHECK, f"{where}: {problem}")

@@ -1,0 +1,154 @@
+"""Tier 3, whole pipeline: two simulated clusters, each running the reference bundle's generated
+agent and gateway configs (the files themselves: only endpoints and pod-provided environment
+values point at loopback, and the receivers/processors that need a real node or Kubernetes API
+are removed, see collector_harness.runnable_config), send the generated Python instrumentation's
+metrics at once into one real Prometheus (remote-write receiver) that evaluates the generated
+rules.
+
+Asserted: every service series carries `cluster` and `namespace` (the gateway's transform/labels
+processor), the two clusters stay apart, healthy traffic fires nothing, and a 5xx burst in one
+cluster fires HighErrorRate and the checkout availability SLO's page alert with that cluster's
+`cluster` and `namespace` labels (and the SLO's `team`), while the other cluster stays silent.
+
+The test environments differ from the reference ones only by overrides (`HighErrorRate.for`,
+`WebHighErrorRate.for` = 0m; the SLO alerts have no `for`). Each collector gets its own loopback
+address as MY_POD_IP (127.0.0.x), so the generated ports need no change. Bounded: every wait is a
+loop with a limit, every process is stopped.
+"""
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from obs import Bundle, Environment
+from obs.render import render_environment
+from obs.topologies import AGENT, GATEWAY
+from tests.collector_harness import DRIVER, free_port, pod_env, runnable_config
+from tests.test_instrumentation_roundtrip import SERVICE_DIR, prom_api, prometheus_path, started, wait_for  # noqa: F401
+
+pytestmark = pytest.mark.tools
+
+# cluster name -> (agent IP, gateway IP, OTEL_RESOURCE_ATTRIBUTES of the service). Cluster b's pod
+# has k8s.namespace.name, as the OpenTelemetry Operator's injection sets it: it wins over
+# service.namespace ("shop"), which is cluster a's namespace label.
+CLUSTERS = {"e2e-a": ("127.0.0.11", "127.0.0.12", ""),
+            "e2e-b": ("127.0.0.21", "127.0.0.22", "k8s.namespace.name=shop-b")}
+NAMESPACE = {"e2e-a": "shop", "e2e-b": "shop-b"}
+BURST = "e2e-a"
+OVERRIDES = {"HighErrorRate.for": "0m", "WebHighErrorRate.for": "0m"}
+SERVICE_ALERTS = {"HighErrorRate", "CheckoutAvailabilityErrorBudgetBurnPage"}
+LISTEN_PORTS = (4317, 4318, 8888, 13133, 1777, 55679)
+
+def environment(cluster: str) -> Environment:
+    return Environment(cluster, cluster=cluster, overrides=OVERRIDES)
+
+
+def render(reference_bundle, cluster: str) -> dict[str, bytes]:
+    env = environment(cluster)
+    return render_environment(Bundle("e2e", [env], reference_bundle.define), env)
+
+
+def write_collector(tmp: Path, files: dict[str, bytes], name: str, pod_ip: str,
+                    exporters: dict[str, str]) -> Path:
+    config = yaml.safe_load(files[f"collector/{name}.yaml"])
+    path = tmp / f"{name}-{pod_ip}.yaml"
+    path.write_text(yaml.safe_dump(runnable_config(config, pod_ip, exporters), sort_keys=False))
+    return path
+
+
+def alerts(port: int, state: str = "firing") -> list[dict]:
+    return [a for a in prom_api(port, "alerts")["alerts"] if a["state"] == state]
+
+
+def require_free(ip: str) -> None:
+    for port in LISTEN_PORTS:
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Go listens: TIME_WAIT is no clash
+            try:
+                sock.bind((ip, port))
+            except OSError:
+                pytest.fail(f"{ip}:{port} is taken; the e2e collectors listen there (another test still running?)")
+
+
+def test_two_clusters_through_generated_agent_and_gateway(tmp_path, reference_bundle, otelcol_bin, prometheus_path,
+                                                           started):
+    began = time.monotonic()
+    rendered = {cluster: render(reference_bundle, cluster) for cluster in CLUSTERS}
+    files = rendered[BURST]
+    prom_port, dead = free_port(), free_port()  # nothing listens on `dead`: Tempo and Loki are absent
+    rules = sorted(path for path in files if path.startswith("prometheus/rules/"))
+    for path in rules:
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(files[path])
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump({
+        "global": {"evaluation_interval": "1s"}, "rule_files": [str(tmp_path / path) for path in rules]}))
+    started([prometheus_path, f"--config.file={tmp_path / 'prometheus.yml'}",
+             f"--storage.tsdb.path={tmp_path / 'tsdb'}", f"--web.listen-address=127.0.0.1:{prom_port}",
+             "--web.enable-remote-write-receiver"], tmp_path / "prometheus.log")
+
+    drivers = {}
+    for cluster, (agent_ip, gateway_ip, resource) in CLUSTERS.items():
+        require_free(agent_ip)
+        require_free(gateway_ip)
+        gateway = write_collector(tmp_path, rendered[cluster], GATEWAY, gateway_ip, {
+            "prometheus_remote_write/mimir": f"http://127.0.0.1:{prom_port}/api/v1/write",
+            "otlp_grpc/tempo": f"127.0.0.1:{dead}", "otlp_http/loki": f"http://127.0.0.1:{dead}/otlp"})
+        agent = write_collector(tmp_path, rendered[cluster], AGENT, agent_ip, {
+            "load_balancing/gateway": f"{gateway_ip}:4317", "otlp_grpc/gateway": f"{gateway_ip}:4317"})
+        for name, path, ip in ((GATEWAY, gateway, gateway_ip), (AGENT, agent, agent_ip)):
+            started([otelcol_bin, f"--config=file:{path}"], tmp_path / f"{path.stem}.log", env=pod_env(ip, name))
+        app = tmp_path / f"app-{cluster}"
+        app.mkdir()
+        (app / "otel_setup.py").write_bytes(rendered[cluster][f"{SERVICE_DIR}/otel_setup.py"])
+        (app / "driver.py").write_text(DRIVER)
+        drivers[cluster] = (app, agent_ip, resource)
+    wait_for("prometheus to be ready", lambda: prom_api(prom_port, "status/buildinfo"))
+    for cluster, (_, agent_ip, _) in drivers.items():
+        wait_for(f"the {cluster} agent's OTLP receiver", lambda ip=agent_ip: socket.create_connection((ip, 4318), 1))
+    for cluster, (app, agent_ip, resource) in drivers.items():
+        started([sys.executable, "driver.py"], app / "driver.log", cwd=app, env={
+            "PATH": "/usr/bin:/bin", "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{agent_ip}:4318",
+            "OTEL_METRIC_EXPORT_INTERVAL": "1000", "OTEL_BSP_SCHEDULE_DELAY": "200",
+            "OTEL_BLRP_SCHEDULE_DELAY": "200", "OTEL_RESOURCE_ATTRIBUTES": resource,
+            "DRIVER_FAIL_EVERY": "2", "DRIVER_BURST_FILE": "1"})
+
+    # Series of both clusters arrive, each with its cluster and namespace, never merged.
+    def service_series() -> list[dict]:
+        series = prom_api(prom_port, "series", **{"match[]": 'http_server_request_duration_seconds_count'})
+        return series if len(series) >= len(CLUSTERS) else []
+    series = wait_for("both clusters' series in Prometheus", service_series, attempts=120)
+    found = {s.get("cluster", "<none>"): s for s in series}
+    assert len(series) == len(CLUSTERS) and set(found) == set(CLUSTERS), \
+        f"series without or with a wrong cluster label: {series}"
+    for cluster, labels in found.items():
+        assert labels["namespace"] == NAMESPACE[cluster] and labels["job"] == "shop/checkout", labels
+
+    # Healthy traffic, evaluated by every rule (the SLO's base series exist for both clusters): nothing fires.
+    wait_for("the SLO's 5m series for both clusters", lambda: len(prom_api(
+        prom_port, "query", query='slo:sli_total_events:rate5m{slo_name="availability"} > 1')["result"]) == 2)
+    time.sleep(3)
+    quiet = alerts(prom_port, "firing") + alerts(prom_port, "pending")
+    assert quiet == [], f"healthy traffic fired: {[a['labels'] for a in quiet]}"
+
+    # A 5xx burst in one cluster pages with that cluster's labels; the other cluster stays silent.
+    (drivers[BURST][0] / "burst").touch()
+
+    def paged() -> list[dict]:
+        firing = alerts(prom_port)
+        return firing if SERVICE_ALERTS <= {a["labels"]["alertname"] for a in firing} else []
+    firing = wait_for("HighErrorRate and the SLO page alert", paged, attempts=120)
+    for alert in firing:
+        assert alert["labels"]["cluster"] == BURST, alert["labels"]
+        assert alert["labels"]["namespace"] == NAMESPACE[BURST], alert["labels"]
+    page = next(a for a in firing if a["labels"]["alertname"] == "CheckoutAvailabilityErrorBudgetBurnPage")
+    assert page["labels"]["team"] == "shop" and page["labels"]["severity"] == "critical"
+    for cluster, (app, _, _) in drivers.items():
+        (app / "stop").touch()
+    fired = sorted({(a["labels"]["alertname"], a["labels"]["cluster"], a["labels"]["namespace"]) for a in firing})
+    print(f"e2e: fired {fired}; wall time {time.monotonic() - began:.1f}s")
