@@ -69,12 +69,22 @@ def _nearest(name: str, known: Iterable[str]) -> str | None:
     return found[0] if found else None
 
 
+def default_sources(env: Environment, defs: Definitions) -> list[MetricSource]:
+    """What a bundle that declares no `sources` is taken to have: the standard cluster exporters,
+    and, unless it declares its instrumentation, services instrumented outside obs with the
+    OpenTelemetry HTTP/RPC/DB semantic conventions."""
+    defaults = list(cluster.cluster_exporters(env.cluster_label))
+    if not defs.instrumentation:
+        defaults.append(otel.semconv_source(cluster_label=env.cluster_label))
+    return defaults
+
+
 def declared_sources(env: Environment, defs: Definitions) -> list[MetricSource]:
-    """The sources a bundle declares or implies: its `sources` (default: the standard cluster
-    exporters), Prometheus' own series, the instrumented services, the collectors' receivers and
+    """The sources a bundle declares or implies: its `sources` (default: `default_sources`),
+    Prometheus' own series, the instrumented services, the collectors' receivers and
     connectors, target_info, the collectors' own telemetry and Tempo's metrics generator."""
     explicit = getattr(defs, "sources", None)
-    sources = list(cluster.cluster_exporters(env.cluster_label) if explicit is None else explicit)
+    sources = list(default_sources(env, defs) if explicit is None else explicit)
     sources.append(cluster.prometheus(env.cluster_label))
     promoted, dropped = otel.promoted_labels(defs.collectors), otel.dropped_labels(defs.collectors)
     sources += [otel.without(s, dropped) for s in (*otel.service_sources(defs.instrumentation, promoted),

@@ -42,8 +42,9 @@ class Definitions:
     alertmanager: "Alertmanager | None" = None
     services: Sequence[Service] = ()
     # Cluster exporters and other sources of series (None: kube-state-metrics, cAdvisor, kubelet and
-    # node_exporter, obs.catalog.cluster.cluster_exporters). Instrumented services, the collectors'
-    # pipelines and own telemetry and recording rules are always derived from the definitions.
+    # node_exporter, plus OTel semantic-convention services when no instrumentation is declared:
+    # obs.catalog.catalogue.default_sources). Instrumented services, the collectors' pipelines and own
+    # telemetry and recording rules are always derived from the definitions.
     sources: Sequence[MetricSource] | None = None
     # Set by Bundle.definitions(): SLO rules need the environment's cluster label and name.
     environment: Environment | None = field(default=None, compare=False, repr=False)
