@@ -20,9 +20,10 @@ RENDERERS: tuple[Renderer, ...] = (
 )
 
 
-def render_environment(bundle: Bundle, env: Environment) -> dict[str, bytes]:
-    """All files of one environment, path -> bytes, sorted by path."""
-    ctx = RenderContext(bundle=bundle, env=env, defs=bundle.definitions(env))
+def render_environment(bundle: Bundle, env: Environment, ctx: RenderContext | None = None) -> dict[str, bytes]:
+    """All files of one environment, path -> bytes, sorted by path. Pass `ctx` to share what
+    was built with the linters that run on the same context."""
+    ctx = ctx or RenderContext(bundle=bundle, env=env, defs=bundle.definitions(env))
     files: dict[str, RenderedFile] = {}
     for renderer in RENDERERS:
         for rendered in renderer(ctx):

@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import math
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from obs.model.checks import duration_seconds
 from obs.model.environment import Environment
@@ -274,13 +276,71 @@ def histogram_cases(slo: SLO, env: Environment, rule: AlertRule,
     return cases
 
 
-def proofs(slo: SLO, env: Environment, rule: AlertRule, windows: Sequence[BurnRateWindow]) -> list[AlertTest]:
-    """Every generated test case for one of the SLO's alerts (cases too close to call are left out)."""
+def _tests(slo: SLO, env: Environment, rule: AlertRule, windows: Sequence[BurnRateWindow],
+           cases: Sequence[Scenario]) -> list[AlertTest]:
+    """The cases as promtool tests, expectations from the model (cases too close to call dropped)."""
     tests = []
-    for case in scenarios(slo, windows):
+    for case in cases:
         fires: list[FiringAlert] | None = []
         if case.burns is not None and case.rate >= slo.min_event_rate:
             fires = fired(slo, env, rule, windows, case.burns, cluster_labels(env))
         if fires is not None:
             tests.append(AlertTest(case.name, base_series(slo, env, case), at=f"{case.minutes}m", fires=fires))
-    return tests + histogram_cases(slo, env, rule, windows)
+    return tests
+
+
+def full_proof(slo: SLO, env: Environment, rule: AlertRule, windows: Sequence[BurnRateWindow]) -> list[AlertTest]:
+    """Every generated case for one of the SLO's alerts: the burn-rate proof of its rule shape."""
+    return _tests(slo, env, rule, windows, scenarios(slo, windows)) + histogram_cases(slo, env, rule, windows)
+
+
+SELECTION_SAMPLES = 7  # constant burns read alike in every window after a few samples
+
+
+def selection_cases(slo: SLO, windows: Sequence[BurnRateWindow]) -> list[Scenario]:
+    """For an SLO whose rule shape is proved by another SLO: a burn above every factor (each
+    window fires, with this SLO's labels; a second error-free cluster stays silent) and one just
+    below the lowest factor (silent). They prove this SLO's rules read this SLO's series."""
+    rate = max(RATE, slo.min_event_rate * 10)
+    levels = burn_levels(slo)
+    own = [window.factor_for(slo.period) for window in windows]
+    above = [(label, burn) for label, burn in levels if burn > max(own) * 1.02]
+    below = [(label, burn) for label, burn in levels if burn < min(own) * 0.98]
+    chosen = ([min(above, key=lambda lb: lb[1])] if above else []) + ([max(below, key=lambda lb: lb[1])] if below else [])
+    return [Scenario(label, (burn,) * SELECTION_SAMPLES, rate, peer=True) for label, burn in chosen]
+
+
+def shape(slo: SLO, rule: AlertRule, windows: Sequence[BurnRateWindow]) -> tuple:
+    """What the burn-rate proof of an alert depends on: the SLI kind, objective, period, windows,
+    traffic floor, and the label names that change the rules' vector matching."""
+    sli = slo.sli
+    latency = (sli.threshold, sli.by) if isinstance(sli, LatencySLI) else None
+    return (sli.kind, str(slo.objective), slo.period, tuple(windows), slo.min_event_rate, latency,
+            tuple(sorted(slo.labels)), tuple(sorted(rule.labels)), rule.severity)
+
+
+_proved: ContextVar[dict[tuple, tuple[str, str]] | None] = ContextVar("obs_slo_proved_shapes", default=None)
+
+
+@contextmanager
+def once_per_shape() -> Iterator[None]:
+    """Within this block, the first SLO of each rule shape gets the full proof and the others
+    the cases that show their rules select their own series (see `proofs`)."""
+    token = _proved.set({})
+    try:
+        yield
+    finally:
+        _proved.reset(token)
+
+
+def proofs(slo: SLO, env: Environment, rule: AlertRule, windows: Sequence[BurnRateWindow]) -> list[AlertTest]:
+    """The generated test cases of one of the SLO's alerts. Outside `once_per_shape()`, or for the
+    first SLO of its shape inside it: the full proof. Otherwise the selection cases, plus (latency
+    SLIs) the raw histogram in one `le` spelling, which proves the SLO's own query selects it."""
+    proved = _proved.get()
+    if proved is not None:
+        owner = proved.setdefault(shape(slo, rule, windows), (slo.service, slo.name))
+        if owner != (slo.service, slo.name):
+            return _tests(slo, env, rule, windows, selection_cases(slo, windows)) + \
+                histogram_cases(slo, env, rule, windows)[:1]
+    return full_proof(slo, env, rule, windows)

@@ -11,8 +11,7 @@ from obs.grafana.dashboard import Dashboard
 from obs.grafana.datasources import DATASOURCE_VARIABLE, GRAFANA_BUILTIN
 from obs.grafana.panels import GRID_COLUMNS, PANEL_TYPES
 from obs.render.base import RenderContext
-from obs.render.grafana import DASHBOARDS_DIR, dashboard_json, datasources
-from obs.serialize import to_json
+from obs.render.grafana import DASHBOARDS_DIR, dashboard_bytes, dashboard_json, datasources
 from obs.validate import dashboard_queries as q
 from obs.validate.dashboard_schema import datasource_of, panels, schema_problems
 from obs.validate.lint import LintIssue
@@ -255,9 +254,8 @@ def lint_dashboards(ctx: RenderContext) -> Iterator[LintIssue]:
     provisioned = {ds["uid"]: ds["type"] for ds in datasources(ctx.env)["datasources"]}
     yield from _references(ctx)
     for board in ctx.defs.dashboards:
-        data = dashboard_json(ctx, board)
-        yield from lint_board(data, board.name, provisioned)
-        size = len(to_json(data))
+        yield from lint_board(dashboard_json(ctx, board), board.name, provisioned)
+        size = len(dashboard_bytes(ctx, board))
         if size > CONFIGMAP_APPLY_LIMIT:
             yield LintIssue("warning", board.definition, "configmap-size",
                             f"{size} bytes of JSON exceed the {CONFIGMAP_APPLY_LIMIT} bytes `kubectl apply` can "
