@@ -85,9 +85,31 @@ def render_alert_test(env: Environment, alert: AlertRule, test: AlertTest) -> di
     }
 
 
+def merge_cases(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Cases with the same input (e.g. a page and a ticket alert fed the same burn) as one case
+    checking every alert: promtool sets up storage per case, so this halves SLO test time."""
+    merged: dict[tuple, dict[str, Any]] = {}
+    names: dict[tuple, list[str]] = {}
+    for case in cases:
+        key = (case["interval"], tuple((s["series"], s["values"]) for s in case["input_series"]))
+        if key not in merged:
+            merged[key] = {**case, "alert_rule_test": list(case["alert_rule_test"])}
+            names[key] = [case["name"]]
+        else:
+            merged[key]["alert_rule_test"] += case["alert_rule_test"]
+            names[key].append(case["name"])
+    for key, case in merged.items():
+        alerts, _, scenario = names[key][0].partition(": ")
+        if len(names[key]) > 1 and all(n.partition(": ")[2] == scenario for n in names[key]):
+            case["name"] = ", ".join(n.partition(": ")[0] for n in names[key]) + f": {scenario}"
+        elif len(names[key]) > 1:
+            case["name"] = "; ".join(names[key])
+    return list(merged.values())
+
+
 def render_tests(env: Environment, pack: RulePack) -> dict[str, Any] | None:
     """The promtool unit-test file of a pack, or None when no alert has tests."""
-    cases = [render_alert_test(env, alert, test) for alert in pack.alerts for test in alert.tests]
+    cases = merge_cases([render_alert_test(env, alert, test) for alert in pack.alerts for test in alert.tests])
     if not cases:
         return None
     return {

@@ -216,22 +216,26 @@ def _values(levels: Sequence[float]) -> str:
 def base_series(slo: SLO, env: Environment, case: Scenario) -> dict[str, str]:
     """Input for the 5m base series of a case: the environment's cluster at the case's burns, and
     with `peer` a second cluster at the same traffic without errors."""
-    budget = float(slo.error_budget)
     out: dict[str, str] = {}
     clusters = [(cluster_labels(env), case.burns)]
     if case.peer and case.burns is not None:
         clusters.append((peer_labels(env), (0.0,) * len(case.burns)))
     for cluster, burns in clusters:
-        ident = {**identity(slo, env), **cluster}
-        if isinstance(slo.sli, RawSLI):
-            out[series(RAW, **ident)] = f"_x{case.minutes}" if burns is None else \
-                _values([b * budget for b in burns])
-        elif burns is None:
-            out[series(TOTAL, **ident)] = out[series(BAD, **ident)] = f"0+0x{case.minutes}"
-        else:
-            out[series(TOTAL, **ident)] = f"{_fmt(case.rate)}+0x{case.minutes}"
-            out[series(BAD, **ident)] = _values([b * budget * case.rate for b in burns])
+        out.update(_cluster_series(slo, env, cluster, burns, case.rate, case.minutes))
     return out
+
+
+def _cluster_series(slo: SLO, env: Environment, cluster: dict[str, str], burns: Sequence[float] | None,
+                    rate: float, minutes: int) -> dict[str, str]:
+    """The 5m base series of one cluster at `burns` (None: no traffic)."""
+    budget = float(slo.error_budget)
+    ident = {**identity(slo, env), **cluster}
+    if isinstance(slo.sli, RawSLI):
+        return {series(RAW, **ident): f"_x{minutes}" if burns is None else _values([b * budget for b in burns])}
+    if burns is None:
+        return {series(TOTAL, **ident): f"0+0x{minutes}", series(BAD, **ident): f"0+0x{minutes}"}
+    return {series(TOTAL, **ident): f"{_fmt(rate)}+0x{minutes}",
+            series(BAD, **ident): _values([b * budget * rate for b in burns])}
 
 
 def fired(slo: SLO, env: Environment, rule: AlertRule, windows: Sequence[BurnRateWindow],
@@ -251,7 +255,7 @@ def fired(slo: SLO, env: Environment, rule: AlertRule, windows: Sequence[BurnRat
 
 
 def histogram_cases(slo: SLO, env: Environment, rule: AlertRule,
-                    windows: Sequence[BurnRateWindow]) -> list[AlertTest]:
+                    windows: Sequence[BurnRateWindow], steps: int = STEPS) -> list[AlertTest]:
     """Latency SLIs: the raw histogram in every `le` spelling fires the alerts alike."""
     sli = slo.sli
     if not isinstance(sli, LatencySLI) or not set(sli.by) <= {env.cluster_label, "cluster"}:
@@ -267,12 +271,12 @@ def histogram_cases(slo: SLO, env: Environment, rule: AlertRule,
     burn = max(b for _, b in burn_levels(slo))
     per_minute = max(RATE, slo.min_event_rate * 10) * 60
     good = per_minute * (1 - burn * float(slo.error_budget))
-    fires = fired(slo, env, rule, windows, (burn,) * (STEPS + 1), carried) or []
+    fires = fired(slo, env, rule, windows, (burn,) * (steps + 1), carried) or []
     cases = []
     for le in le_values(sli.threshold):
-        data = {series(f"{sli.metric}_count", **labels): f"0+{_fmt(per_minute)}x{STEPS}",
-                series(f"{sli.metric}_bucket", **labels, le=le): f"0+{_fmt(good)}x{STEPS}"}
-        cases.append(AlertTest(f"histogram with le=\"{le}\" at burn {burn:.4g}x", data, at=f"{STEPS}m", fires=fires))
+        data = {series(f"{sli.metric}_count", **labels): f"0+{_fmt(per_minute)}x{steps}",
+                series(f"{sli.metric}_bucket", **labels, le=le): f"0+{_fmt(good)}x{steps}"}
+        cases.append(AlertTest(f"histogram with le=\"{le}\" at burn {burn:.4g}x", data, at=f"{steps}m", fires=fires))
     return cases
 
 
@@ -297,17 +301,44 @@ def full_proof(slo: SLO, env: Environment, rule: AlertRule, windows: Sequence[Bu
 SELECTION_SAMPLES = 7  # constant burns read alike in every window after a few samples
 
 
-def selection_cases(slo: SLO, windows: Sequence[BurnRateWindow]) -> list[Scenario]:
-    """For an SLO whose rule shape is proved by another SLO: a burn above every factor (each
-    window fires, with this SLO's labels; a second error-free cluster stays silent) and one just
-    below the lowest factor (silent). They prove this SLO's rules read this SLO's series."""
+def _below_lowest(slo: SLO) -> list[float]:
+    """Per severity, the burn level just below its lowest factor (silent for that alert)."""
+    levels = [burn for _, burn in burn_levels(slo)]
+    out = set()
+    for windows in slo.alerting.windows().values():
+        lowest = min(w.factor_for(slo.period) for w in windows)
+        below = [burn for burn in levels if burn < lowest * 0.98]
+        if below:
+            out.add(max(below))
+    return sorted(out)
+
+
+def selection_cases(slo: SLO, env: Environment, rule: AlertRule,
+                    windows: Sequence[BurnRateWindow]) -> list[AlertTest]:
+    """For an SLO whose rule shape another SLO proves in full: one case, shared by all its alerts,
+    in which the environment's cluster burns just above every factor (each window of each alert
+    fires, with this SLO's labels), a second cluster burns nothing, and one more cluster per
+    severity burns just below that severity's lowest factor. It proves this SLO's rules read this
+    SLO's series, keep clusters apart, and put each threshold between those burns."""
+    factors_all = factors(slo)
+    above = [burn for _, burn in burn_levels(slo) if burn > max(factors_all) * 1.02]
+    if not above:
+        return []
     rate = max(RATE, slo.min_event_rate * 10)
-    levels = burn_levels(slo)
-    own = [window.factor_for(slo.period) for window in windows]
-    above = [(label, burn) for label, burn in levels if burn > max(own) * 1.02]
-    below = [(label, burn) for label, burn in levels if burn < min(own) * 0.98]
-    chosen = ([min(above, key=lambda lb: lb[1])] if above else []) + ([max(below, key=lambda lb: lb[1])] if below else [])
-    return [Scenario(label, (burn,) * SELECTION_SAMPLES, rate, peer=True) for label, burn in chosen]
+    minutes = SELECTION_SAMPLES - 1
+    clusters = [(cluster_labels(env), min(above)), (peer_labels(env), 0.0)]
+    clusters += [({env.cluster_label: f"{env.cluster}-below{i}"}, burn) for i, burn in enumerate(_below_lowest(slo), 1)]
+    series_in: dict[str, str] = {}
+    fires: list[FiringAlert] = []
+    for labels, burn in clusters:
+        burns = (burn,) * SELECTION_SAMPLES
+        expected = fired(slo, env, rule, windows, burns, labels)
+        if expected is None:
+            return []
+        fires += expected
+        series_in.update(_cluster_series(slo, env, labels, burns, rate, minutes))
+    name = "own series: " + ", ".join(f"{labels[env.cluster_label]} at {burn:.4g}x" for labels, burn in clusters)
+    return [AlertTest(name, series_in, at=f"{minutes}m", fires=fires)]
 
 
 def shape(slo: SLO, rule: AlertRule, windows: Sequence[BurnRateWindow]) -> tuple:
@@ -341,6 +372,6 @@ def proofs(slo: SLO, env: Environment, rule: AlertRule, windows: Sequence[BurnRa
     if proved is not None:
         owner = proved.setdefault(shape(slo, rule, windows), (slo.service, slo.name))
         if owner != (slo.service, slo.name):
-            return _tests(slo, env, rule, windows, selection_cases(slo, windows)) + \
-                histogram_cases(slo, env, rule, windows)[:1]
+            return selection_cases(slo, env, rule, windows) + \
+                histogram_cases(slo, env, rule, windows, steps=SELECTION_SAMPLES - 1)[:1]
     return full_proof(slo, env, rule, windows)
