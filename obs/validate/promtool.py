@@ -136,7 +136,8 @@ def run_checks(kind: str, files: Iterable[Path], root: Path, timeout: float = 90
     with progress(label, total=len(files)) as step:
         keys = {file: cache.key(f"promtool-{kind}", identity, _inputs(kind, file)) for file in files}
         todo = [file for file in files if not cache.passed(keys[file])]
-        step.advance(len(files) - len(todo), outcome="cached")
+        if len(todo) < len(files):
+            step.advance(len(files) - len(todo), outcome="cached")
         if todo:
             workers = min(jobs(), len(todo))
             with ThreadPoolExecutor(max_workers=workers) as pool:
