@@ -11,6 +11,7 @@ identical input.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Callable
 
@@ -57,7 +58,7 @@ def _alert(env: Environment, service: str, kind: str, expr: str, fire: dict[str,
                AlertTest("stays silent", calm, at="10m")])
 
 
-def alert_pack(env: Environment, service: str, dashboard: Dashboard) -> RulePack:
+def alert_pack(env: Environment, service: str, dashboard: Dashboard, error_ratio: float = 0.05) -> RulePack:
     """Three alerts on one service (down, error ratio, latency), each proved firing and silent."""
     sel = job(service)
     cluster = {env.cluster_label: env.cluster}
@@ -73,7 +74,7 @@ def alert_pack(env: Environment, service: str, dashboard: Dashboard) -> RulePack
                   "{{ $labels.job }} is down.")
     errors = _alert(
         env, service, "HighErrorRatio",
-        f"sum {by} (rate({METRIC}_count{{{sel}, {ERRORS}}}[5m]))\n/ sum {by} (rate({METRIC}_count{{{sel}}}[5m])) > 0.05",
+        f"sum {by} (rate({METRIC}_count{{{sel}, {ERRORS}}}[5m]))\n/ sum {by} (rate({METRIC}_count{{{sel}}}[5m])) > {error_ratio}",
         {count_ok: "0+60x10", count_bad: "0+60x10"}, {count_ok: "0+60x10", count_bad: "0+0x10"},
         dashboard, labels, f"shop/{service} fails 50% of requests.",
         '{{ $labels.job }} fails {{ $value | humanizePercentage }} of requests.')
@@ -127,23 +128,25 @@ def dashboard(env: Environment, service: str) -> Dashboard:
         ])
 
 
-def definitions(services: int) -> Callable[[Environment], Definitions]:
-    """`define(env)` for a bundle of `services` services."""
+def definitions(services: int, changed: int | None = None) -> Callable[[Environment], Definitions]:
+    """`define(env)` for a bundle of `services` services; service number `changed` (if any) has
+    another error-ratio threshold, as after an edit."""
     def define(env: Environment) -> Definitions:
         packs, all_slos, boards = [], [], []
         for index in range(services):
             service = service_name(index)
             board = dashboard(env, service)
-            packs.append(alert_pack(env, service, board))
+            packs.append(alert_pack(env, service, board, 0.06 if index == changed else 0.05))
             all_slos.extend(slos(env, service, board))
             boards.append(board)
         return Definitions(rule_packs=packs, slos=all_slos, dashboards=boards)
     return define
 
 
-def synthetic_bundle(services: int, environments: tuple[Environment, ...] = ENVIRONMENTS) -> Bundle:
+def synthetic_bundle(services: int, environments: tuple[Environment, ...] = ENVIRONMENTS,
+                     changed: int | None = None) -> Bundle:
     """A bundle of `services` services in `environments` (staging and prod by default)."""
-    return Bundle(name=BUNDLE_NAME, environments=environments, define=definitions(services))
+    return Bundle(name=BUNDLE_NAME, environments=environments, define=definitions(services, changed))
 
 
 def sloth_spec(service: str) -> dict:
@@ -178,7 +181,21 @@ def write_sloth_specs(services: int, folder: Path) -> list[Path]:
     return paths
 
 
+def sloth_bundle(folder: Path, environments: tuple[Environment, ...] = ENVIRONMENTS[1:]) -> Bundle:
+    """The SLOs of every Sloth spec in `folder`, imported (obs.slo.sloth), and nothing else."""
+    from obs.slo.sloth import load_sloth
+
+    def define(env: Environment) -> Definitions:
+        return Definitions(slos=[slo for path in sorted(folder.glob("*.yaml")) for slo in load_sloth(path)])
+    return Bundle(name=BUNDLE_NAME, environments=environments, define=define)
+
+
 # Ready-made bundles for `obs build --bundle bench.synthetic:bundle_100`.
 bundle_10 = synthetic_bundle(10)
 bundle_100 = synthetic_bundle(100)
 bundle_1000 = synthetic_bundle(1000)
+# `--bundle bench.synthetic:bundle`: $OBS_BENCH_SERVICES services, $OBS_BENCH_CHANGED changed;
+# `--bundle bench.synthetic:sloth_specs`: the Sloth specs in $OBS_BENCH_SLOTH_DIR.
+bundle = synthetic_bundle(int(os.environ.get("OBS_BENCH_SERVICES", "10")),
+                          changed=int(os.environ["OBS_BENCH_CHANGED"]) if os.environ.get("OBS_BENCH_CHANGED") else None)
+sloth_specs = sloth_bundle(Path(os.environ.get("OBS_BENCH_SLOTH_DIR", "sloth-specs")))

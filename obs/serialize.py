@@ -128,10 +128,43 @@ def _key(key: Any) -> str:
     return _scalar_text(key)
 
 
+class Block:
+    """A mapping serialised once and embedded as is wherever it appears again (e.g. a rule file's
+    `groups` inside a PrometheusRule's `spec`): the same bytes as serialising `data` there."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        try:
+            self.text: str | None = _direct(data) if type(data) is dict and data else None
+        except _Fallback:
+            self.text = None
+        self.width = max((len(line) for line in self.text.splitlines()), default=0) if self.text else 0
+
+    def to_yaml(self) -> bytes:
+        return self.text.encode() if self.text is not None else to_yaml(self.data)
+
+    def indented(self, indent: int) -> str | None:
+        """The text shifted right by `indent`, or None where PyYAML could fold a longer line."""
+        if self.text is None or self.width + indent + 4 > WIDTH:
+            return None
+        pad = " " * indent
+        return "".join(pad + line if line != "\n" else line for line in self.text.splitlines(keepends=True))
+
+
+_Dumper.add_representer(Block, lambda dumper, block: dumper.represent_data(block.data))
+
+
 def _value(head: str, value: Any, indent: int, out: list[str]) -> None:
     """A mapping entry's value after `head` ("key:"); nested content goes at `indent`."""
     kind = type(value)
-    if kind is dict:
+    if kind is Block:
+        text = value.indented(indent)
+        if text is None:
+            _value(head, value.data, indent, out)
+        else:
+            out.append(head + "\n")
+            out.append(text)
+    elif kind is dict:
         if value:
             out.append(head + "\n")
             _mapping(value, indent, out, inline_first=False)
@@ -149,9 +182,22 @@ def _value(head: str, value: Any, indent: int, out: list[str]) -> None:
 
 def _mapping(data: dict, indent: int, out: list[str], inline_first: bool) -> None:
     pad = " " * indent
-    for position, (key, value) in enumerate(data.items()):
-        prefix = "" if position == 0 and inline_first else pad
-        _value(f"{prefix}{_key(key)}:", value, indent + 2, out)
+    child = indent + 2
+    prefix = "" if inline_first else pad
+    cached = _scalars.get
+    for key, value in data.items():
+        text = cached(key) if type(key) is str and 0 < len(key) < 128 else None
+        head = f"{prefix}{text if text is not None else _key(key)}:"
+        prefix = pad
+        if type(value) is str and "\n" not in value:  # the common case, inline
+            text = cached(value)
+            if text is None:
+                text = _scalar_text(value)
+            if child + len(head) + len(text) + 4 > WIDTH:
+                raise _Fallback  # PyYAML may fold it
+            out.append(f"{head} {text}\n")
+        else:
+            _value(head, value, child, out)
 
 
 def _sequence(items: list, indent: int, out: list[str]) -> None:

@@ -6,6 +6,7 @@ from typing import Any, Iterable
 from obs.model.environment import Environment
 from obs.model.rules import AlertRule, AlertTest, RecordingRule, RuleGroup, RulePack
 from obs.render.base import RenderContext, RenderedFile
+from obs.serialize import Block
 
 RULES_DIR = "prometheus/rules"
 TESTS_DIR = "prometheus/tests"
@@ -99,11 +100,10 @@ def merge_cases(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
             merged[key]["alert_rule_test"] += case["alert_rule_test"]
             names[key].append(case["name"])
     for key, case in merged.items():
-        alerts, _, scenario = names[key][0].partition(": ")
-        if len(names[key]) > 1 and all(n.partition(": ")[2] == scenario for n in names[key]):
-            case["name"] = ", ".join(n.partition(": ")[0] for n in names[key]) + f": {scenario}"
-        elif len(names[key]) > 1:
-            case["name"] = "; ".join(names[key])
+        if len(names[key]) > 1:  # "<alert>, <alert>: <scenario> / <scenario>"
+            alerts = dict.fromkeys(n.partition(": ")[0] for n in names[key])
+            scenarios = dict.fromkeys(n.partition(": ")[2] for n in names[key])
+            case["name"] = f"{', '.join(alerts)}: {' / '.join(scenarios)}"
     return list(merged.values())
 
 
@@ -122,10 +122,15 @@ def render_tests(env: Environment, pack: RulePack) -> dict[str, Any] | None:
     }
 
 
+def rule_groups_block(ctx: RenderContext, pack: RulePack) -> Block:
+    """A pack's `groups:` document, serialised once for its rule file and its PrometheusRule."""
+    return ctx.once(("rule-groups", pack.name), lambda: Block(render_rule_groups(ctx.env, pack)))
+
+
 def render(ctx: RenderContext) -> Iterable[RenderedFile]:
     """Rule files and unit tests for every rule pack."""
     for pack in ctx.defs.all_rule_packs():
-        yield RenderedFile(rule_file_path(pack), render_rule_groups(ctx.env, pack))
+        yield RenderedFile(rule_file_path(pack), rule_groups_block(ctx, pack).to_yaml(), "bytes")
         tests = render_tests(ctx.env, pack)
         if tests is not None:
             yield RenderedFile(f"{TESTS_DIR}/{pack.name}.test.yaml", tests)

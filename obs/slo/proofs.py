@@ -28,6 +28,7 @@ import re
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterator, Sequence
 
 from obs.model.checks import duration_seconds
@@ -64,13 +65,37 @@ def _fmt(value: float) -> str:
     return f"{value:.12g}"
 
 
+@lru_cache(maxsize=None)
 def _minutes(duration: str) -> int:
     return int(duration_seconds(duration)) // 60
 
 
+@lru_cache(maxsize=None)
+def _name(window: str) -> str:
+    return window_name(window)
+
+
+def _is_base(window: str) -> bool:
+    return _name(window) == BASE_WINDOW
+
+
+@lru_cache(maxsize=4096)
+def _factor(window: BurnRateWindow, period: str) -> float:
+    return window.factor_for(period)
+
+
+def _windows(slo: SLO) -> tuple[BurnRateWindow, ...]:
+    return tuple(w for ws in slo.alerting.windows().values() for w in ws)
+
+
+@lru_cache(maxsize=4096)
+def _factors(period: str, windows: tuple[BurnRateWindow, ...]) -> tuple[float, ...]:
+    return tuple(sorted({_factor(w, period) for w in windows}))
+
+
 def factors(slo: SLO) -> list[float]:
     """Every alert factor of the SLO, scaled to its period."""
-    return sorted({w.factor_for(slo.period) for ws in slo.alerting.windows().values() for w in ws})
+    return list(_factors(slo.period, _windows(slo)))
 
 
 def _tie(value: float) -> bool:
@@ -80,25 +105,30 @@ def _tie(value: float) -> bool:
 
 def burn_levels(slo: SLO) -> list[tuple[str, float]]:
     """(label, burn) pairs: 0.5x and 10% either side of each factor, away from every factor."""
-    ceiling = 1 / float(slo.error_budget)  # burn at a 100% error ratio
+    return list(_burn_levels(float(slo.error_budget), _factors(slo.period, _windows(slo))))
+
+
+@lru_cache(maxsize=4096)
+def _burn_levels(budget: float, all_factors: tuple[float, ...]) -> tuple[tuple[str, float], ...]:
+    ceiling = 1 / budget  # burn at a 100% error ratio
     levels = [("half the sustainable rate", 0.5)]
-    for factor in factors(slo):
+    for factor in all_factors:
         levels.append((f"just below the {factor:g}x threshold", factor * 0.9))
         levels.append((f"just above the {factor:g}x threshold", min(factor * 1.1, (factor + ceiling) / 2)))
-    out = []
+    out: list[tuple[str, float]] = []
     for label, burn in levels:
         if _tie(burn):
             burn *= 1.01
-        if all(abs(burn - f) / f > 0.02 for f in factors(slo)) and all(abs(burn - b) > 1e-9 for _, b in out):
+        if all(abs(burn - f) / f > 0.02 for f in all_factors) and all(abs(burn - b) > 1e-9 for _, b in out):
             out.append((f"burn {burn:.4g}x ({label})", burn))
-    return out
+    return tuple(out)
 
 
 def seen(burns: Sequence[float], window: str, left_closed: bool) -> float:
     """The burn a window's ratio shows at the last sample (constant traffic): the base window is
     the last sample itself; longer windows average the samples their range holds (2.x ranges
     hold the left edge, `left_closed`; 3.x ranges do not)."""
-    if window_name(window) == BASE_WINDOW:
+    if _is_base(window):
         return burns[-1]
     held = burns[-(_minutes(window) + (1 if left_closed else 0)):]
     return sum(held) / len(held)
@@ -120,7 +150,7 @@ def firing_windows(slo: SLO, windows: Sequence[BurnRateWindow],
     semantics."""
     out = []
     for window in windows:
-        factor = window.factor_for(slo.period)
+        factor = _factor(window, slo.period)
         verdicts = set()
         for closed in (True, False):
             values = [seen(burns, w, closed) for w in (window.long, window.short)]
@@ -147,8 +177,8 @@ def window_cases(slo: SLO, windows: Sequence[BurnRateWindow], rate: float) -> li
     above, below = 1 + MARGIN, 1 - MARGIN
     cases = []
     for window in windows:
-        factor = window.factor_for(slo.period)
-        long_, short = window_name(window.long), window_name(window.short)
+        factor = _factor(window, slo.period)
+        long_, short = _name(window.long), _name(window.short)
         held = _minutes(window.short) + 2  # samples that fill the short window in 2.x and 3.x
         burn = min(10 * factor, (factor + ceiling) / 2)
         if burn > above * factor:  # burned long enough to lift the long window, stopped `held` ago
@@ -247,7 +277,7 @@ def fired(slo: SLO, env: Environment, rule: AlertRule, windows: Sequence[BurnRat
         return None
     out = []
     for window, burn in firing:
-        long_, short = window_name(window.long), window_name(window.short)
+        long_, short = _name(window.long), _name(window.short)
         labels = {**series_labels(slo, env), **carried, "long_window": long_, "short_window": short}
         labels = {k: v for k, v in labels.items() if k not in rule.static_labels}
         out.append(FiringAlert(labels, description(slo.service, slo.name, f"{burn:.1f}", long_, short)))
@@ -306,7 +336,7 @@ def _below_lowest(slo: SLO) -> list[float]:
     levels = [burn for _, burn in burn_levels(slo)]
     out = set()
     for windows in slo.alerting.windows().values():
-        lowest = min(w.factor_for(slo.period) for w in windows)
+        lowest = min(_factor(w, slo.period) for w in windows)
         below = [burn for burn in levels if burn < lowest * 0.98]
         if below:
             out.add(max(below))
@@ -336,9 +366,13 @@ def selection_cases(slo: SLO, env: Environment, rule: AlertRule,
         if expected is None:
             return []
         fires += expected
-        series_in.update(_cluster_series(slo, env, labels, burns, rate, minutes))
+        # The first sample has no traffic: nothing may fire then (ratios need traffic), and
+        # since ratios weigh samples by traffic, every window later reads exactly `burn`.
+        series_in.update({name: ("_ " if name.startswith(RAW) else "0 ") + values for name, values in
+                          _cluster_series(slo, env, labels, burns[1:], rate, minutes - 1).items()})
     name = "own series: " + ", ".join(f"{labels[env.cluster_label]} at {burn:.4g}x" for labels, burn in clusters)
-    return [AlertTest(name, series_in, at=f"{minutes}m", fires=fires)]
+    return [AlertTest("no traffic yet", series_in, at="0m"),
+            AlertTest(name, series_in, at=f"{minutes}m", fires=fires)]
 
 
 def shape(slo: SLO, rule: AlertRule, windows: Sequence[BurnRateWindow]) -> tuple:
