@@ -66,16 +66,17 @@ def test_yaml_is_byte_identical_to_pyyaml_on_awkward_values():
 
 def test_each_rule_shape_gets_the_full_proof_once():
     """The first SLO of a shape carries the burn-rate proof; the others one multi-cluster case
-    (plus, for latency, the raw histogram), shared by their page and ticket alerts."""
+    checked before and after traffic (plus, for latency, the raw histogram), shared by their page
+    and ticket alerts (one promtool case once merged)."""
     from bench.synthetic import slos
     packs = slo_rule_packs([s for i in range(3) for s in slos(ENV, service_name(i))], ENV)
     cases = {a.name: [t.name for t in a.tests] for p in packs for a in p.alerts}
     assert len(cases["Svc0000AvailabilityErrorBudgetBurnPage"]) > 10
     assert any("the long window holds it back" in n for n in cases["Svc0000LatencyErrorBudgetBurnTicket"])
     own = cases["Svc0002AvailabilityErrorBudgetBurnPage"]
-    assert len(own) == 1 and own[0].startswith("own series: dev-1 at 15.84x, dev-1-peer at 0x")
-    assert cases["Svc0002AvailabilityErrorBudgetBurnTicket"] == own
-    assert len(cases["Svc0001LatencyErrorBudgetBurnPage"]) == 2  # own series + histogram
+    assert own[0] == "no traffic yet" and own[1].startswith("own series: dev-1 at 15.84x, dev-1-peer at 0x")
+    assert len(own) == 2 and cases["Svc0002AvailabilityErrorBudgetBurnTicket"] == own
+    assert len(cases["Svc0001LatencyErrorBudgetBurnPage"]) == 3  # and the raw histogram
 
 
 @pytest.fixture

@@ -148,9 +148,16 @@ def firing_windows(slo: SLO, windows: Sequence[BurnRateWindow],
     """(window, long burn) of every window the model fires, or None when a window's verdict is
     too close to call (a burn within 2% of the factor decides it) or depends on the range
     semantics."""
+    found = _firing_windows(slo.period, tuple(windows), tuple(burns))
+    return None if found is None else list(found)
+
+
+@lru_cache(maxsize=8192)
+def _firing_windows(period: str, windows: tuple[BurnRateWindow, ...],
+                    burns: tuple[float, ...]) -> tuple[tuple[BurnRateWindow, float], ...] | None:
     out = []
     for window in windows:
-        factor = _factor(window, slo.period)
+        factor = _factor(window, period)
         verdicts = set()
         for closed in (True, False):
             values = [seen(burns, w, closed) for w in (window.long, window.short)]
@@ -167,7 +174,7 @@ def firing_windows(slo: SLO, windows: Sequence[BurnRateWindow],
             out.append((window, burn[0]))
         elif verdicts != {False}:
             return None
-    return out
+    return tuple(out)
 
 
 def window_cases(slo: SLO, windows: Sequence[BurnRateWindow], rate: float) -> list[Scenario]:
