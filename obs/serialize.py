@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from typing import Any
 
 import yaml
@@ -26,8 +27,14 @@ class _Dumper(yaml.SafeDumper):
         super().increase_indent(flow, False)
 
 
+# Line ends str.splitlines() knows besides \n, and whitespace that rstrip() would drop at a line end.
+_UNUSUAL_LINES = re.compile(r"[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]|[^\S\n](?:\n|\Z)")
+
+
 def _literal_text(value: str) -> str:
     """A multi-line string as written in a literal block: trailing spaces dropped per line."""
+    if not _UNUSUAL_LINES.search(value):
+        return value  # what the line-by-line rewrite below would give back (e.g. JSON)
     return "\n".join(line.rstrip() for line in value.splitlines()) + ("\n" if value.endswith("\n") else "")
 
 
@@ -103,9 +110,12 @@ def _literal(head: str, value: str, indent: int, out: list[str]) -> None:
             not _ANALYZER.analyze_scalar(text).allow_block:
         raise _Fallback
     pad = " " * indent
-    lines = text[:-1].split("\n") if text.endswith("\n") else text.split("\n")
+    body = text[:-1] if text.endswith("\n") else text
     out.append(f"{head} |{'' if text.endswith(chr(10)) else '-'}\n")
-    out.append("".join(f"{pad}{line}\n" if line else "\n" for line in lines))
+    if "\n\n" in body:  # empty lines carry no indentation
+        out.append("".join(f"{pad}{line}\n" if line else "\n" for line in body.split("\n")))
+    else:
+        out.append(pad + body.replace("\n", "\n" + pad) + "\n")
 
 
 def _scalar(head: str, value: Any, indent: int, out: list[str]) -> None:
