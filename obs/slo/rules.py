@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal
-from typing import Callable, Iterable, Sequence, TypeVar
+from typing import Iterable, Sequence
 
 from obs.errors import DefinitionError
 from obs.model.environment import Environment
@@ -42,7 +42,6 @@ from obs.model.slo import (
     BASE_WINDOW, SEVERITY_OF, SLO, BurnRateWindow, EventsSLI, RawSLI, window_name, with_window,
 )
 
-T = TypeVar("T")
 BAD = f"slo:sli_bad_events:rate{BASE_WINDOW}"
 TOTAL = f"slo:sli_total_events:rate{BASE_WINDOW}"
 RAW = f"slo:sli_error_raw:ratio_rate{BASE_WINDOW}"
@@ -225,10 +224,10 @@ def slo_rule_packs(slos: Sequence[SLO], env: Environment) -> tuple[RulePack, ...
                                   "give each SLO of a service a unique name")
         seen.add((slo.service, slo.name))
         by_pack.setdefault(pack_name(slo.service), []).append(slo)
-    # The full burn-rate proof once per rule shape; every other SLO proves it reads its own series.
-    return _proved_once_per_shape(lambda: tuple(
-        RulePack(name, _groups(members, env), description=f"SLOs of {members[0].service}")
-        for name, members in by_pack.items()))
+    from obs.slo.proofs import once_per_shape  # proofs build on this module
+    with once_per_shape():  # the full burn-rate proof once per rule shape, see obs.slo.proofs
+        return tuple(RulePack(name, _groups(members, env), description=f"SLOs of {members[0].service}")
+                     for name, members in by_pack.items())
 
 
 def _check_cluster_not_pinned(slo: SLO, env: Environment) -> None:
@@ -247,9 +246,3 @@ def _check_cluster_not_pinned(slo: SLO, env: Environment) -> None:
 
 def _groups(slos: Iterable[SLO], env: Environment) -> list[RuleGroup]:
     return [group for slo in slos for group in slo_groups(slo, env)]
-
-
-def _proved_once_per_shape(make: Callable[[], T]) -> T:
-    from obs.slo.proofs import once_per_shape  # proofs build on this module
-    with once_per_shape():
-        return make()
