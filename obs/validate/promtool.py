@@ -53,7 +53,7 @@ def jobs() -> int:
 
 
 @lru_cache(maxsize=None)
-def _identity(binary: Path) -> str:
+def tool_identity(binary: Path) -> str:
     """The tool's identity for the cache: its version output."""
     return f"{binary}\n{run_tool([binary, '--version']).output}"
 
@@ -130,7 +130,7 @@ def run_checks(kind: str, files: Iterable[Path], root: Path, timeout: float = 90
     if not files:
         return 0
     binary = promtool()
-    identity = _identity(binary)
+    identity = tool_identity(binary)
     label = f"promtool {'check' if kind == 'check' else 'test'} rules"
     failures: list[str] = []
     with progress(label, total=len(files)) as step:
