@@ -51,7 +51,10 @@ test: install tools
 docs: install
 	$(BIN)/python docs/api.py docs/api
 
-bench: install
+# Synthetic bundles of 10/100/1,000 services against Sloth v0.16 (built with go into the obs cache),
+# then the reference bundle's render/write targets. BENCH_SIZES / BENCH_VALIDATE_SIZES choose sizes.
+bench: install promtool
+	$(BIN)/python bench/run.py
 	$(BIN)/python tests/bench_build.py
 
 clean:

@@ -10,6 +10,8 @@ from obs import pipeline
 from obs.errors import DefinitionError, ObsError, os_error
 from obs.loader import default_spec, load_bundle, user_code_error
 from obs.model.bundle import Bundle
+from obs.progress import set_quiet
+from obs.validate import cache as check_cache
 
 if TYPE_CHECKING:
     from obs.tools.registry import Needs
@@ -21,6 +23,11 @@ def _common(parser: argparse.ArgumentParser, out_help: str) -> None:
     parser.add_argument("--env", action="append", metavar="NAME",
                         help="an environment to use (repeatable; default: all)")
     parser.add_argument("--out", type=Path, metavar="DIR", help=out_help)
+
+
+def _no_cache(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-cache", action="store_true",
+                        help="re-run every check, even those that passed on the same files before")
 
 
 def _load(args: argparse.Namespace) -> Bundle:
@@ -140,6 +147,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="obs", description="Build an observability bundle from Python definitions.")
+    top.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     build = sub.add_parser("build", help="render every environment to OUT/<env> (atomic, pruned, deterministic)",
@@ -155,12 +163,14 @@ def parser() -> argparse.ArgumentParser:
                               description="Render in memory (or read OUT/<env> with --out), lint, and run "
                                           "promtool check rules and promtool test rules.")
     _common(validate, "validate the folders already built under OUT instead of rendering afresh")
+    _no_cache(validate)
     validate.set_defaults(func=cmd_validate)
 
     test = sub.add_parser("test", help="run the generated promtool unit tests",
                           description="Render the bundle (or read OUT/<env>) and run the alert unit tests "
                                       "with promtool test rules.")
     _common(test, "test the folders already built under OUT instead of rendering afresh")
+    _no_cache(test)
     test.set_defaults(func=cmd_test)
     for command in (build, validate, test):
         command.add_argument("--no-otelcol", action="store_true",
@@ -236,6 +246,9 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    set_quiet(args.quiet)
+    if getattr(args, "no_cache", False):
+        check_cache.disable()
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

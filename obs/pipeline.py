@@ -40,8 +40,8 @@ def render(bundle: Bundle, env_names: Sequence[str] | None = None) -> list[Rende
     applied); nothing is written."""
     results = []
     for env in select_environments(bundle, env_names):
-        files = render_environment(bundle, env)
         ctx = RenderContext(bundle=bundle, env=env, defs=bundle.definitions(env))
+        files = render_environment(bundle, env, ctx)
         issues = apply_suppressions(ctx, (issue for linter in LINTERS for issue in linter(ctx)))
         results.append(Rendered(env, files, issues))
     return results

@@ -1,6 +1,15 @@
-"""Deterministic serialisation of rendered data to bytes (YAML, JSON, text)."""
+"""Deterministic serialisation of rendered data to bytes (YAML, JSON, text).
+
+YAML is written by a small direct emitter for the shapes renderers produce (dicts, lists, str,
+int, float, bool, None), byte-identical to PyYAML's pure-Python emitter configured as `_Dumper`
+below, and ~20x faster. Each distinct scalar's text is worked out once (cached); anything the
+direct emitter does not handle exactly (complex keys, list in list, a line long enough to be
+folded, unusual block scalars, other types) makes the whole document go through PyYAML.
+(libyaml's C emitter cannot be used: it writes sequences in mappings without indentation.)
+"""
 from __future__ import annotations
 
+import io
 import json
 import re
 from typing import Any
@@ -32,11 +41,214 @@ def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
 
 _Dumper.add_representer(str, _str_representer)
 
+WIDTH = 1000  # PyYAML folds plain and quoted scalars at spaces past this column
+_OPTIONS: dict[str, Any] = dict(Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=WIDTH,
+                                default_flow_style=False)
+
+
+def _pyyaml(data: Any) -> str:
+    return yaml.dump(data, **_OPTIONS)
+
+
+class _Fallback(Exception):
+    """The direct emitter cannot promise PyYAML's bytes for this document."""
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_BREAKS = "\n\x85\u2028\u2029"
+_LEADING_INDICATORS = frozenset("#,[]{}&*!|>'\"%@`")
+_ANALYZER = _Dumper(io.StringIO(), allow_unicode=True, width=WIDTH)
+_scalars: dict[Any, str] = {}  # value (or (type, value)) -> its one-line YAML text
+_CACHE_LIMIT = 1_000_000
+
+
+def _plain_ok(text: str) -> bool:
+    """Whether PyYAML writes `text` (non-empty, one line of printable ASCII) as a plain scalar in
+    block context (else it single-quotes it)."""
+    if text[0] == " " or text[-1] == " ":
+        return False
+    first = text[0]
+    if first in _LEADING_INDICATORS or (first in "-?:" and (len(text) == 1 or text[1] == " ")):
+        return False
+    if ": " in text or text[-1] == ":" or " #" in text or text.startswith(("---", "...")):
+        return False
+    return _ANALYZER.resolve(yaml.ScalarNode, text, (True, False)) == _STR_TAG
+
+
+def _scalar_text(value: Any) -> str:
+    """The one-line YAML text of a scalar (as a mapping value or sequence item), cached."""
+    key = value if type(value) is str else (type(value), value)
+    text = _scalars.get(key)
+    if text is not None:
+        return text
+    if type(value) is str and _NOT_IN_BLOCK.search(value):
+        raise _Fallback  # written double-quoted by _str_representer, so it reads back unchanged
+    if type(value) is str and value and value.isascii() and value.isprintable():
+        text = value if _plain_ok(value) else "'" + value.replace("'", "''") + "'"
+    else:
+        if type(value) is str and any(c in value for c in _BREAKS):
+            raise _Fallback  # PyYAML breaks the line there and indents the rest
+        dumped = _pyyaml({"k": value})
+        if not dumped.startswith("k: ") or dumped.count("\n") != 1:
+            raise _Fallback
+        text = dumped[3:-1]
+    if len(_scalars) > _CACHE_LIMIT:
+        _scalars.clear()
+    _scalars[key] = text
+    return text
+
+
+def _literal(head: str, value: str, indent: int, out: list[str]) -> None:
+    """`head |-` and the lines of a multi-line string at `indent`."""
+    if _NOT_IN_BLOCK.search(value):
+        raise _Fallback  # written double-quoted by _str_representer
+    text = value
+    if not text or text[0] in " \n" or (text.endswith("\n") and (len(text) == 1 or text[-2] == "\n")):
+        raise _Fallback  # needs an indentation indicator or keep chomping (`|+`)
+    if not (text.isascii() and text.replace("\n", "").isprintable()) and \
+            not _ANALYZER.analyze_scalar(text).allow_block:
+        raise _Fallback
+    pad = " " * indent
+    body = text[:-1] if text.endswith("\n") else text
+    out.append(f"{head} |{'' if text.endswith(chr(10)) else '-'}\n")
+    if "\n\n" in body:  # empty lines carry no indentation
+        out.append("".join(f"{pad}{line}\n" if line else "\n" for line in body.split("\n")))
+    else:
+        out.append(pad + body.replace("\n", "\n" + pad) + "\n")
+
+
+def _scalar(head: str, value: Any, indent: int, out: list[str]) -> None:
+    """`head value` on one line, or a literal block for a multi-line string."""
+    kind = type(value)
+    if kind is str and "\n" in value:
+        _literal(head, value, indent, out)
+        return
+    if kind not in (str, int, float, bool) and value is not None:
+        raise _Fallback
+    text = _scalar_text(value)
+    if indent + len(head) + len(text) + 4 > WIDTH:
+        raise _Fallback  # PyYAML may fold it
+    out.append(f"{head} {text}\n")
+
+
+def _key(key: Any) -> str:
+    if type(key) not in (str, int, float, bool) or (type(key) is str and (not key or len(key) >= 128 or "\n" in key)):
+        raise _Fallback  # not a simple key
+    return _scalar_text(key)
+
+
+class Block:
+    """A mapping serialised once and embedded as is wherever it appears again (e.g. a rule file's
+    `groups` inside a PrometheusRule's `spec`): the same bytes as serialising `data` there."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        try:
+            self.text: str | None = _direct(data) if type(data) is dict and data else None
+        except _Fallback:
+            self.text = None
+        self.width = max((len(line) for line in self.text.splitlines()), default=0) if self.text else 0
+
+    def to_yaml(self) -> bytes:
+        return self.text.encode() if self.text is not None else to_yaml(self.data)
+
+    def indented(self, indent: int) -> str | None:
+        """The text shifted right by `indent`, or None where PyYAML could fold a longer line."""
+        if self.text is None or self.width + indent + 4 > WIDTH:
+            return None
+        pad = " " * indent
+        return "".join(pad + line if line != "\n" else line for line in self.text.splitlines(keepends=True))
+
+
+_Dumper.add_representer(Block, lambda dumper, block: dumper.represent_data(block.data))
+
+
+def _value(head: str, value: Any, indent: int, out: list[str]) -> None:
+    """A mapping entry's value after `head` ("key:"); nested content goes at `indent`."""
+    kind = type(value)
+    if kind is Block:
+        text = value.indented(indent)
+        if text is None:
+            _value(head, value.data, indent, out)
+        else:
+            out.append(head + "\n")
+            out.append(text)
+    elif kind is dict:
+        if value:
+            out.append(head + "\n")
+            _mapping(value, indent, out, inline_first=False)
+        else:
+            out.append(head + " {}\n")
+    elif kind is list:
+        if value:
+            out.append(head + "\n")
+            _sequence(value, indent, out)
+        else:
+            out.append(head + " []\n")
+    else:
+        _scalar(head, value, indent, out)
+
+
+def _mapping(data: dict, indent: int, out: list[str], inline_first: bool) -> None:
+    pad = " " * indent
+    child = indent + 2
+    prefix = "" if inline_first else pad
+    cached = _scalars.get
+    for key, value in data.items():
+        text = cached(key) if type(key) is str and 0 < len(key) < 128 else None
+        head = f"{prefix}{text if text is not None else _key(key)}:"
+        prefix = pad
+        if type(value) is str and "\n" not in value:  # the common case, inline
+            text = cached(value)
+            if text is None:
+                text = _scalar_text(value)
+            if child + len(head) + len(text) + 4 > WIDTH:
+                raise _Fallback  # PyYAML may fold it
+            out.append(f"{head} {text}\n")
+        else:
+            _value(head, value, child, out)
+
+
+def _sequence(items: list, indent: int, out: list[str]) -> None:
+    pad = " " * indent
+    for item in items:
+        kind = type(item)
+        if kind is dict:
+            if item:
+                out.append(pad + "- ")
+                _mapping(item, indent + 2, out, inline_first=True)
+            else:
+                out.append(pad + "- {}\n")
+        elif kind is list:
+            if item:
+                raise _Fallback  # `- - x`: rare, let PyYAML place it
+            out.append(pad + "- []\n")
+        else:
+            _scalar(pad + "-", item, indent + 2, out)
+
+
+def _direct(data: Any) -> str:
+    out: list[str] = []
+    if type(data) is dict:
+        if not data:
+            return "{}\n"
+        _mapping(data, 0, out, inline_first=False)
+    elif type(data) is list:
+        if not data:
+            return "[]\n"
+        _sequence(data, 0, out)
+    else:
+        raise _Fallback
+    return "".join(out)
+
 
 def to_yaml(data: Any) -> bytes:
     """One YAML document. Dict order is the renderer's (renderers build dicts in a fixed order)."""
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1000,
-                     default_flow_style=False).encode()
+    try:
+        text = _direct(data)
+    except _Fallback:
+        text = _pyyaml(data)
+    return text.encode()
 
 
 def to_yaml_documents(documents: list[Any]) -> bytes:

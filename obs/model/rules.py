@@ -6,6 +6,7 @@ definition, the field and the fix.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Mapping, Sequence
 
 from obs.errors import DefinitionError
@@ -205,8 +206,9 @@ class RuleGroup:
                                       "rename one of them or give the recording rules distinct labels")
             seen[key] = rule
 
-    @property
+    @cached_property
     def alerts(self) -> tuple[AlertRule, ...]:
+        """The group's alerting rules (computed once: renderers and linters ask often)."""
         return tuple(r for r in self.rules if isinstance(r, AlertRule))
 
 
@@ -227,6 +229,7 @@ class RulePack:
         check_items(what, "groups", self.groups, RuleGroup)
         check_unique(what, "groups", (g.name for g in self.groups), "group name")
 
-    @property
+    @cached_property
     def alerts(self) -> tuple[AlertRule, ...]:
+        """Every alerting rule of the pack (computed once)."""
         return tuple(a for g in self.groups for a in g.alerts)

@@ -1,14 +1,15 @@
 """What renderers take and give: the context of one environment, and files as plain data."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Literal
+from dataclasses import dataclass, field
+from typing import Any, Callable, Hashable, Iterable, Literal, TypeVar
 
 from obs.model.bundle import Bundle, Definitions
 from obs.model.environment import Environment
 from obs.serialize import to_json, to_yaml, to_yaml_documents
 
-Format = Literal["yaml", "yaml-documents", "json", "text"]
+T = TypeVar("T")
+Format = Literal["yaml", "yaml-documents", "json", "text", "bytes"]
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,14 @@ class RenderContext:
     bundle: Bundle
     env: Environment
     defs: Definitions
+    memo: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def once(self, key: Hashable, make: Callable[[], T]) -> T:
+        """`make()`, computed once per context: renderers and linters of one environment share
+        what is costly to build (dashboard JSON, indexes over every alert)."""
+        if key not in self.memo:
+            self.memo[key] = make()
+        return self.memo[key]
 
 
 @dataclass(frozen=True)
@@ -33,6 +42,8 @@ class RenderedFile:
             return to_yaml(self.data)
         if self.format == "yaml-documents":
             return to_yaml_documents(list(self.data))
+        if self.format == "bytes":  # serialised already (shared with another file)
+            return bytes(self.data)
         if self.format == "json":
             return to_json(self.data)
         text = self.data if isinstance(self.data, str) else str(self.data)

@@ -47,15 +47,29 @@ def folder(env: Environment) -> str:
     return env.param("Grafana.folder", "Observability")
 
 
+def _runbooks_by_dashboard(ctx: RenderContext) -> dict[str, dict[str, str]]:
+    """Dashboard uid -> {alert name: runbook URL} of the alerts linking to it (one pass over all alerts)."""
+    index: dict[str, dict[str, str]] = {}
+    for pack in ctx.defs.all_rule_packs():
+        for alert in pack.alerts:
+            if alert.dashboard is not None:
+                index.setdefault(alert.dashboard.uid, {})[alert.name] = runbook_url(ctx.env, alert)
+    return index
+
+
 def runbooks_for(ctx: RenderContext, dashboard: Dashboard) -> dict[str, str]:
     """Alert name -> runbook URL for every alert that links to `dashboard`."""
-    return {alert.name: runbook_url(ctx.env, alert)
-            for pack in ctx.defs.all_rule_packs() for alert in pack.alerts
-            if alert.dashboard is not None and alert.dashboard.uid == dashboard.uid}
+    return dict(ctx.once("runbooks-by-dashboard", lambda: _runbooks_by_dashboard(ctx)).get(dashboard.uid, {}))
 
 
 def dashboard_json(ctx: RenderContext, dashboard: Dashboard) -> dict[str, Any]:
-    return dashboard.to_json(runbooks_for(ctx, dashboard))
+    """The dashboard's JSON model (built once per context; treat it as read-only)."""
+    return ctx.once(("dashboard-json", dashboard.name), lambda: dashboard.to_json(runbooks_for(ctx, dashboard)))
+
+
+def dashboard_bytes(ctx: RenderContext, dashboard: Dashboard) -> bytes:
+    """The dashboard's JSON file content (serialised once per context)."""
+    return ctx.once(("dashboard-bytes", dashboard.name), lambda: to_json(dashboard_json(ctx, dashboard)))
 
 
 def _span_queries() -> list[dict[str, str]]:
@@ -165,10 +179,10 @@ def render(ctx: RenderContext) -> Iterable[RenderedFile]:
     if not ctx.defs.dashboards:
         return
     for dashboard in ctx.defs.dashboards:
-        data = dashboard_json(ctx, dashboard)
-        yield RenderedFile(f"{DASHBOARDS_DIR}/{dashboard.name}.json", data, "json")
+        content = dashboard_bytes(ctx, dashboard)
+        yield RenderedFile(f"{DASHBOARDS_DIR}/{dashboard.name}.json", content, "bytes")
         yield RenderedFile(f"{KUBERNETES_DIR}/grafana-dashboard-{dashboard.name}.yaml",
-                           config_map(ctx, dashboard, to_json(data)))
+                           config_map(ctx, dashboard, content))
     provisioned = datasources(ctx.env)
     yield RenderedFile(f"{PROVISIONING_DIR}/datasources.yaml", provisioned)
     yield RenderedFile(f"{KUBERNETES_DIR}/grafana-datasources.yaml",

@@ -5,7 +5,7 @@ from typing import Any, Iterable
 
 from obs.errors import DefinitionError
 from obs.render.base import RenderContext, RenderedFile
-from obs.render.prometheus import render_rule_groups
+from obs.render.prometheus import rule_groups_block
 
 KUBERNETES_DIR = "kubernetes"
 
@@ -34,7 +34,7 @@ def render_prometheus_rules(ctx: RenderContext) -> Iterable[RenderedFile]:
             "apiVersion": "monitoring.coreos.com/v1",
             "kind": "PrometheusRule",
             "metadata": object_metadata(ctx, pack.name, dict(ctx.env.rule_labels)),
-            "spec": render_rule_groups(ctx.env, pack),
+            "spec": rule_groups_block(ctx, pack),
         })
 
 

@@ -6,6 +6,7 @@ from typing import Any, Iterable
 from obs.model.environment import Environment
 from obs.model.rules import AlertRule, AlertTest, RecordingRule, RuleGroup, RulePack
 from obs.render.base import RenderContext, RenderedFile
+from obs.serialize import Block
 
 RULES_DIR = "prometheus/rules"
 TESTS_DIR = "prometheus/tests"
@@ -85,9 +86,30 @@ def render_alert_test(env: Environment, alert: AlertRule, test: AlertTest) -> di
     }
 
 
+def merge_cases(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Cases with the same input (e.g. a page and a ticket alert fed the same burn) as one case
+    checking every alert: promtool sets up storage per case, so this halves SLO test time."""
+    merged: dict[tuple, dict[str, Any]] = {}
+    names: dict[tuple, list[str]] = {}
+    for case in cases:
+        key = (case["interval"], tuple((s["series"], s["values"]) for s in case["input_series"]))
+        if key not in merged:
+            merged[key] = {**case, "alert_rule_test": list(case["alert_rule_test"])}
+            names[key] = [case["name"]]
+        else:
+            merged[key]["alert_rule_test"] += case["alert_rule_test"]
+            names[key].append(case["name"])
+    for key, case in merged.items():
+        if len(names[key]) > 1:  # "<alert>, <alert>: <scenario> / <scenario>"
+            alerts = dict.fromkeys(n.partition(": ")[0] for n in names[key])
+            scenarios = dict.fromkeys(n.partition(": ")[2] for n in names[key])
+            case["name"] = f"{', '.join(alerts)}: {' / '.join(scenarios)}"
+    return list(merged.values())
+
+
 def render_tests(env: Environment, pack: RulePack) -> dict[str, Any] | None:
     """The promtool unit-test file of a pack, or None when no alert has tests."""
-    cases = [render_alert_test(env, alert, test) for alert in pack.alerts for test in alert.tests]
+    cases = merge_cases([render_alert_test(env, alert, test) for alert in pack.alerts for test in alert.tests])
     if not cases:
         return None
     return {
@@ -100,10 +122,15 @@ def render_tests(env: Environment, pack: RulePack) -> dict[str, Any] | None:
     }
 
 
+def rule_groups_block(ctx: RenderContext, pack: RulePack) -> Block:
+    """A pack's `groups:` document, serialised once for its rule file and its PrometheusRule."""
+    return ctx.once(("rule-groups", pack.name), lambda: Block(render_rule_groups(ctx.env, pack)))
+
+
 def render(ctx: RenderContext) -> Iterable[RenderedFile]:
     """Rule files and unit tests for every rule pack."""
     for pack in ctx.defs.all_rule_packs():
-        yield RenderedFile(rule_file_path(pack), render_rule_groups(ctx.env, pack))
+        yield RenderedFile(rule_file_path(pack), rule_groups_block(ctx, pack).to_yaml(), "bytes")
         tests = render_tests(ctx.env, pack)
         if tests is not None:
             yield RenderedFile(f"{TESTS_DIR}/{pack.name}.test.yaml", tests)

@@ -25,8 +25,11 @@ from __future__ import annotations
 
 import math
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Sequence
+from functools import lru_cache
+from typing import Iterator, Sequence
 
 from obs.model.checks import duration_seconds
 from obs.model.environment import Environment
@@ -62,13 +65,37 @@ def _fmt(value: float) -> str:
     return f"{value:.12g}"
 
 
+@lru_cache(maxsize=None)
 def _minutes(duration: str) -> int:
     return int(duration_seconds(duration)) // 60
 
 
+@lru_cache(maxsize=None)
+def _name(window: str) -> str:
+    return window_name(window)
+
+
+def _is_base(window: str) -> bool:
+    return _name(window) == BASE_WINDOW
+
+
+@lru_cache(maxsize=4096)
+def _factor(window: BurnRateWindow, period: str) -> float:
+    return window.factor_for(period)
+
+
+def _windows(slo: SLO) -> tuple[BurnRateWindow, ...]:
+    return tuple(w for ws in slo.alerting.windows().values() for w in ws)
+
+
+@lru_cache(maxsize=4096)
+def _factors(period: str, windows: tuple[BurnRateWindow, ...]) -> tuple[float, ...]:
+    return tuple(sorted({_factor(w, period) for w in windows}))
+
+
 def factors(slo: SLO) -> list[float]:
     """Every alert factor of the SLO, scaled to its period."""
-    return sorted({w.factor_for(slo.period) for ws in slo.alerting.windows().values() for w in ws})
+    return list(_factors(slo.period, _windows(slo)))
 
 
 def _tie(value: float) -> bool:
@@ -78,25 +105,30 @@ def _tie(value: float) -> bool:
 
 def burn_levels(slo: SLO) -> list[tuple[str, float]]:
     """(label, burn) pairs: 0.5x and 10% either side of each factor, away from every factor."""
-    ceiling = 1 / float(slo.error_budget)  # burn at a 100% error ratio
+    return list(_burn_levels(float(slo.error_budget), _factors(slo.period, _windows(slo))))
+
+
+@lru_cache(maxsize=4096)
+def _burn_levels(budget: float, all_factors: tuple[float, ...]) -> tuple[tuple[str, float], ...]:
+    ceiling = 1 / budget  # burn at a 100% error ratio
     levels = [("half the sustainable rate", 0.5)]
-    for factor in factors(slo):
+    for factor in all_factors:
         levels.append((f"just below the {factor:g}x threshold", factor * 0.9))
         levels.append((f"just above the {factor:g}x threshold", min(factor * 1.1, (factor + ceiling) / 2)))
-    out = []
+    out: list[tuple[str, float]] = []
     for label, burn in levels:
         if _tie(burn):
             burn *= 1.01
-        if all(abs(burn - f) / f > 0.02 for f in factors(slo)) and all(abs(burn - b) > 1e-9 for _, b in out):
+        if all(abs(burn - f) / f > 0.02 for f in all_factors) and all(abs(burn - b) > 1e-9 for _, b in out):
             out.append((f"burn {burn:.4g}x ({label})", burn))
-    return out
+    return tuple(out)
 
 
 def seen(burns: Sequence[float], window: str, left_closed: bool) -> float:
     """The burn a window's ratio shows at the last sample (constant traffic): the base window is
     the last sample itself; longer windows average the samples their range holds (2.x ranges
     hold the left edge, `left_closed`; 3.x ranges do not)."""
-    if window_name(window) == BASE_WINDOW:
+    if _is_base(window):
         return burns[-1]
     held = burns[-(_minutes(window) + (1 if left_closed else 0)):]
     return sum(held) / len(held)
@@ -116,9 +148,16 @@ def firing_windows(slo: SLO, windows: Sequence[BurnRateWindow],
     """(window, long burn) of every window the model fires, or None when a window's verdict is
     too close to call (a burn within 2% of the factor decides it) or depends on the range
     semantics."""
+    found = _firing_windows(slo.period, tuple(windows), tuple(burns))
+    return None if found is None else list(found)
+
+
+@lru_cache(maxsize=8192)
+def _firing_windows(period: str, windows: tuple[BurnRateWindow, ...],
+                    burns: tuple[float, ...]) -> tuple[tuple[BurnRateWindow, float], ...] | None:
     out = []
     for window in windows:
-        factor = window.factor_for(slo.period)
+        factor = _factor(window, period)
         verdicts = set()
         for closed in (True, False):
             values = [seen(burns, w, closed) for w in (window.long, window.short)]
@@ -135,7 +174,7 @@ def firing_windows(slo: SLO, windows: Sequence[BurnRateWindow],
             out.append((window, burn[0]))
         elif verdicts != {False}:
             return None
-    return out
+    return tuple(out)
 
 
 def window_cases(slo: SLO, windows: Sequence[BurnRateWindow], rate: float) -> list[Scenario]:
@@ -145,8 +184,8 @@ def window_cases(slo: SLO, windows: Sequence[BurnRateWindow], rate: float) -> li
     above, below = 1 + MARGIN, 1 - MARGIN
     cases = []
     for window in windows:
-        factor = window.factor_for(slo.period)
-        long_, short = window_name(window.long), window_name(window.short)
+        factor = _factor(window, slo.period)
+        long_, short = _name(window.long), _name(window.short)
         held = _minutes(window.short) + 2  # samples that fill the short window in 2.x and 3.x
         burn = min(10 * factor, (factor + ceiling) / 2)
         if burn > above * factor:  # burned long enough to lift the long window, stopped `held` ago
@@ -214,22 +253,26 @@ def _values(levels: Sequence[float]) -> str:
 def base_series(slo: SLO, env: Environment, case: Scenario) -> dict[str, str]:
     """Input for the 5m base series of a case: the environment's cluster at the case's burns, and
     with `peer` a second cluster at the same traffic without errors."""
-    budget = float(slo.error_budget)
     out: dict[str, str] = {}
     clusters = [(cluster_labels(env), case.burns)]
     if case.peer and case.burns is not None:
         clusters.append((peer_labels(env), (0.0,) * len(case.burns)))
     for cluster, burns in clusters:
-        ident = {**identity(slo, env), **cluster}
-        if isinstance(slo.sli, RawSLI):
-            out[series(RAW, **ident)] = f"_x{case.minutes}" if burns is None else \
-                _values([b * budget for b in burns])
-        elif burns is None:
-            out[series(TOTAL, **ident)] = out[series(BAD, **ident)] = f"0+0x{case.minutes}"
-        else:
-            out[series(TOTAL, **ident)] = f"{_fmt(case.rate)}+0x{case.minutes}"
-            out[series(BAD, **ident)] = _values([b * budget * case.rate for b in burns])
+        out.update(_cluster_series(slo, env, cluster, burns, case.rate, case.minutes))
     return out
+
+
+def _cluster_series(slo: SLO, env: Environment, cluster: dict[str, str], burns: Sequence[float] | None,
+                    rate: float, minutes: int) -> dict[str, str]:
+    """The 5m base series of one cluster at `burns` (None: no traffic)."""
+    budget = float(slo.error_budget)
+    ident = {**identity(slo, env), **cluster}
+    if isinstance(slo.sli, RawSLI):
+        return {series(RAW, **ident): f"_x{minutes}" if burns is None else _values([b * budget for b in burns])}
+    if burns is None:
+        return {series(TOTAL, **ident): f"0+0x{minutes}", series(BAD, **ident): f"0+0x{minutes}"}
+    return {series(TOTAL, **ident): f"{_fmt(rate)}+0x{minutes}",
+            series(BAD, **ident): _values([b * budget * rate for b in burns])}
 
 
 def fired(slo: SLO, env: Environment, rule: AlertRule, windows: Sequence[BurnRateWindow],
@@ -241,7 +284,7 @@ def fired(slo: SLO, env: Environment, rule: AlertRule, windows: Sequence[BurnRat
         return None
     out = []
     for window, burn in firing:
-        long_, short = window_name(window.long), window_name(window.short)
+        long_, short = _name(window.long), _name(window.short)
         labels = {**series_labels(slo, env), **carried, "long_window": long_, "short_window": short}
         labels = {k: v for k, v in labels.items() if k not in rule.static_labels}
         out.append(FiringAlert(labels, description(slo.service, slo.name, f"{burn:.1f}", long_, short)))
@@ -249,7 +292,7 @@ def fired(slo: SLO, env: Environment, rule: AlertRule, windows: Sequence[BurnRat
 
 
 def histogram_cases(slo: SLO, env: Environment, rule: AlertRule,
-                    windows: Sequence[BurnRateWindow]) -> list[AlertTest]:
+                    windows: Sequence[BurnRateWindow], steps: int = STEPS) -> list[AlertTest]:
     """Latency SLIs: the raw histogram in every `le` spelling fires the alerts alike."""
     sli = slo.sli
     if not isinstance(sli, LatencySLI):
@@ -266,22 +309,111 @@ def histogram_cases(slo: SLO, env: Environment, rule: AlertRule,
     burn = max(b for _, b in burn_levels(slo))
     per_minute = max(RATE, slo.min_event_rate * 10) * 60
     good = per_minute * (1 - burn * float(slo.error_budget))
-    fires = fired(slo, env, rule, windows, (burn,) * (STEPS + 1), carried) or []
+    fires = fired(slo, env, rule, windows, (burn,) * (steps + 1), carried) or []
     cases = []
     for le in le_values(sli.threshold):
-        data = {series(f"{sli.metric}_count", **labels): f"0+{_fmt(per_minute)}x{STEPS}",
-                series(f"{sli.metric}_bucket", **labels, le=le): f"0+{_fmt(good)}x{STEPS}"}
-        cases.append(AlertTest(f"histogram with le=\"{le}\" at burn {burn:.4g}x", data, at=f"{STEPS}m", fires=fires))
+        data = {series(f"{sli.metric}_count", **labels): f"0+{_fmt(per_minute)}x{steps}",
+                series(f"{sli.metric}_bucket", **labels, le=le): f"0+{_fmt(good)}x{steps}"}
+        cases.append(AlertTest(f"histogram with le=\"{le}\" at burn {burn:.4g}x", data, at=f"{steps}m", fires=fires))
     return cases
 
 
-def proofs(slo: SLO, env: Environment, rule: AlertRule, windows: Sequence[BurnRateWindow]) -> list[AlertTest]:
-    """Every generated test case for one of the SLO's alerts (cases too close to call are left out)."""
+def _tests(slo: SLO, env: Environment, rule: AlertRule, windows: Sequence[BurnRateWindow],
+           cases: Sequence[Scenario]) -> list[AlertTest]:
+    """The cases as promtool tests, expectations from the model (cases too close to call dropped)."""
     tests = []
-    for case in scenarios(slo, windows):
+    for case in cases:
         fires: list[FiringAlert] | None = []
         if case.burns is not None and case.rate >= slo.min_event_rate:
             fires = fired(slo, env, rule, windows, case.burns, cluster_labels(env))
         if fires is not None:
             tests.append(AlertTest(case.name, base_series(slo, env, case), at=f"{case.minutes}m", fires=fires))
-    return tests + histogram_cases(slo, env, rule, windows)
+    return tests
+
+
+def full_proof(slo: SLO, env: Environment, rule: AlertRule, windows: Sequence[BurnRateWindow]) -> list[AlertTest]:
+    """Every generated case for one of the SLO's alerts: the burn-rate proof of its rule shape."""
+    return _tests(slo, env, rule, windows, scenarios(slo, windows)) + histogram_cases(slo, env, rule, windows)
+
+
+SELECTION_SAMPLES = 7  # constant burns read alike in every window after a few samples
+
+
+def _below_lowest(slo: SLO) -> list[float]:
+    """Per severity, the burn level just below its lowest factor (silent for that alert)."""
+    levels = [burn for _, burn in burn_levels(slo)]
+    out = set()
+    for windows in slo.alerting.windows().values():
+        lowest = min(_factor(w, slo.period) for w in windows)
+        below = [burn for burn in levels if burn < lowest * 0.98]
+        if below:
+            out.add(max(below))
+    return sorted(out)
+
+
+def selection_cases(slo: SLO, env: Environment, rule: AlertRule,
+                    windows: Sequence[BurnRateWindow]) -> list[AlertTest]:
+    """For an SLO whose rule shape another SLO proves in full: one case, shared by all its alerts,
+    in which the environment's cluster burns just above every factor (each window of each alert
+    fires, with this SLO's labels), a second cluster burns nothing, and one more cluster per
+    severity burns just below that severity's lowest factor. It proves this SLO's rules read this
+    SLO's series, keep clusters apart, and put each threshold between those burns."""
+    factors_all = factors(slo)
+    above = [burn for _, burn in burn_levels(slo) if burn > max(factors_all) * 1.02]
+    if not above:
+        return []
+    rate = max(RATE, slo.min_event_rate * 10)
+    minutes = SELECTION_SAMPLES - 1
+    clusters = [(cluster_labels(env), min(above)), (peer_labels(env), 0.0)]
+    clusters += [({env.cluster_label: f"{env.cluster}-below{i}"}, burn) for i, burn in enumerate(_below_lowest(slo), 1)]
+    series_in: dict[str, str] = {}
+    fires: list[FiringAlert] = []
+    for labels, burn in clusters:
+        burns = (burn,) * SELECTION_SAMPLES
+        expected = fired(slo, env, rule, windows, burns, labels)
+        if expected is None:
+            return []
+        fires += expected
+        # The first sample has no traffic: nothing may fire then (ratios need traffic), and
+        # since ratios weigh samples by traffic, every window later reads exactly `burn`.
+        series_in.update({name: ("_ " if name.startswith(RAW) else "0 ") + values for name, values in
+                          _cluster_series(slo, env, labels, burns[1:], rate, minutes - 1).items()})
+    name = "own series: " + ", ".join(f"{labels[env.cluster_label]} at {burn:.4g}x" for labels, burn in clusters)
+    return [AlertTest("no traffic yet", series_in, at="0m"),
+            AlertTest(name, series_in, at=f"{minutes}m", fires=fires)]
+
+
+def shape(slo: SLO, rule: AlertRule, windows: Sequence[BurnRateWindow]) -> tuple:
+    """What the burn-rate proof of an alert depends on: the SLI kind, objective, period, windows,
+    traffic floor, and the label names that change the rules' vector matching."""
+    sli = slo.sli
+    latency = (sli.threshold, sli.by) if isinstance(sli, LatencySLI) else None
+    return (sli.kind, str(slo.objective), slo.period, tuple(windows), slo.min_event_rate, latency,
+            tuple(sorted(slo.labels)), tuple(sorted(rule.labels)), rule.severity)
+
+
+_proved: ContextVar[dict[tuple, tuple[str, str]] | None] = ContextVar("obs_slo_proved_shapes", default=None)
+
+
+@contextmanager
+def once_per_shape() -> Iterator[None]:
+    """Within this block, the first SLO of each rule shape gets the full proof and the others
+    the cases that show their rules select their own series (see `proofs`)."""
+    token = _proved.set({})
+    try:
+        yield
+    finally:
+        _proved.reset(token)
+
+
+def proofs(slo: SLO, env: Environment, rule: AlertRule, windows: Sequence[BurnRateWindow]) -> list[AlertTest]:
+    """The generated test cases of one of the SLO's alerts. Outside `once_per_shape()`, or for the
+    first SLO of its shape inside it: the full proof. Otherwise the selection cases, plus (latency
+    SLIs) the raw histogram in one `le` spelling, which proves the SLO's own query selects it."""
+    proved = _proved.get()
+    if proved is not None:
+        owner = proved.setdefault(shape(slo, rule, windows), (slo.service, slo.name))
+        if owner != (slo.service, slo.name):
+            return selection_cases(slo, env, rule, windows) + \
+                histogram_cases(slo, env, rule, windows, steps=SELECTION_SAMPLES - 1)[:1]
+    return full_proof(slo, env, rule, windows)

@@ -279,8 +279,10 @@ def slo_rule_packs(slos: Sequence[SLO], env: Environment, with_tests: bool = Tru
                                   "give each SLO of a service a unique name")
         seen.add((slo.service, slo.name))
         by_pack.setdefault(pack_name(slo.service), []).append(slo)
-    return tuple(RulePack(name, _groups(members, env, with_tests), description=f"SLOs of {members[0].service}")
-                 for name, members in by_pack.items())
+    from obs.slo.proofs import once_per_shape  # proofs build on this module
+    with once_per_shape():  # the full burn-rate proof once per rule shape, see obs.slo.proofs
+        return tuple(RulePack(name, _groups(members, env, with_tests), description=f"SLOs of {members[0].service}")
+                     for name, members in by_pack.items())
 
 
 def _check_cluster_not_pinned(slo: SLO, env: Environment) -> None:

@@ -12,8 +12,10 @@ import yaml
 
 from obs.errors import ValidationError
 from obs.tools import promtool, run_tool
+from obs.validate import cache
 from obs.validate.dashboard_schema import datasource_of, panels
 from obs.validate.lint import _closing_paren
+from obs.validate.promtool import tool_identity
 
 # Grafana's global macros, longest first, with a representative value for parsing.
 MACROS = (("__rate_interval_ms", "300000"), ("__rate_interval", "5m"), ("__interval_ms", "60000"),
@@ -125,13 +127,18 @@ def check_queries(queries: Sequence[QueryRef]) -> int:
     doc = {"groups": [{"name": file, "rules": [{"record": f"obs_dashboard_query_{i}", "expr": substitute(q.expr)}
                                                for i, q in enumerate(refs, 1)]}
                       for file, refs in groups.items()]}
+    text = yaml.safe_dump(doc, sort_keys=False)
+    passed = cache.key("promtool-dashboard-queries", tool_identity(promtool()), [text.encode()])
+    if cache.passed(passed):
+        return len(queries)
     with tempfile.TemporaryDirectory(prefix="obs-dashboards-") as tmp:
         path = Path(tmp) / "dashboard-queries.yaml"
-        path.write_text(yaml.safe_dump(doc, sort_keys=False))
+        path.write_text(text)
         result = run_tool([promtool(), "check", "rules", path])
     if result.returncode != 0:
         raise ValidationError("dashboard queries do not parse (promtool check rules):\n"
                               + "\n".join(_explain(result.output, groups)))
+    cache.record(passed)
     return len(queries)
 
 

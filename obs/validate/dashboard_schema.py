@@ -41,8 +41,72 @@ def _at(prefix: str, *parts: str) -> str:
     return f"{prefix} at {path}" if path else prefix
 
 
+# Keys whose string values are free text (titles, queries, ids): two instances that differ only
+# there are valid or invalid alike, so a verdict is cached per shape with those strings masked.
+# A key is only treated so when no schema constrains a property of that name (see _constrained).
+_FREE_TEXT_CANDIDATES = ("expr", "title", "description", "legendFormat", "uid", "query", "definition",
+                         "regex", "label", "uri", "url", "name", "allValue")
+_STRING_CONSTRAINTS = ("enum", "const", "pattern", "format", "minLength", "maxLength")
+_SCHEMAS = ("dashboard", "prometheus", "stat", "timeseries")
+
+
+def _constrains_strings(node: Any, definitions: dict[str, Any], seen: set[str]) -> bool:
+    if not isinstance(node, dict):
+        return False
+    if any(key in node for key in _STRING_CONSTRAINTS):
+        return True
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref not in seen:
+        seen.add(ref)
+        if _constrains_strings(definitions.get(ref.rsplit("/", 1)[-1]), definitions, seen):
+            return True
+    return any(_constrains_strings(sub, definitions, seen)
+               for key in ("anyOf", "oneOf", "allOf") for sub in node.get(key) or ())
+
+
+def _constrained(node: Any, definitions: dict[str, Any], out: set[str]) -> None:
+    """Names of properties whose string values some schema constrains ('*' for any property)."""
+    if isinstance(node, dict):
+        for name, sub in (node.get("properties") or {}).items():
+            if _constrains_strings(sub, definitions, set()):
+                out.add(name)
+        if _constrains_strings(node.get("additionalProperties"), definitions, set()) or "patternProperties" in node:
+            out.add("*")
+        for value in node.values():
+            _constrained(value, definitions, out)
+    elif isinstance(node, list):
+        for value in node:
+            _constrained(value, definitions, out)
+
+
+@lru_cache(maxsize=None)
+def free_text_keys() -> frozenset[str]:
+    constrained: set[str] = set()
+    for name in _SCHEMAS:
+        schema = _schema(name)
+        _constrained(schema, schema.get("definitions", {}), constrained)
+    return frozenset() if "*" in constrained else frozenset(_FREE_TEXT_CANDIDATES) - constrained
+
+
+def _masked(value: Any, free: frozenset[str]) -> Any:
+    if isinstance(value, dict):
+        return {k: "" if k in free and isinstance(v, str) else _masked(v, free) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v, free) for v in value]
+    return value
+
+
+_clean: set[tuple[int, str]] = set()  # (validator, masked instance) shapes that passed
+
+
 def _messages(check: jsonschema.Draft7Validator, instance: Any) -> Iterator[tuple[str, str]]:
-    for error in sorted(check.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))):
+    key = (id(check), json.dumps(_masked(instance, free_text_keys()), sort_keys=True))
+    if key in _clean:
+        return
+    errors = sorted(check.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path)))
+    if not errors:
+        _clean.add(key)
+    for error in errors:
         yield _where(error.absolute_path), error.message
 
 

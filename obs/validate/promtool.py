@@ -1,14 +1,29 @@
-"""Validate generated rule files and unit tests with the real promtool."""
+"""Validate generated rule files and unit tests with the real promtool.
+
+Files are checked in batches (many files per promtool process) run in parallel on every core,
+and a check that passed on the same bytes with the same promtool is not run again
+(obs.validate.cache). Progress (checked, cached, failed) goes to stderr (obs.progress).
+"""
 from __future__ import annotations
 
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from obs.errors import ValidationError
+from obs.progress import progress
 from obs.tools import promtool, run_tool
+from obs.validate import cache
 
 _RULE_REF = re.compile(r'group "(?P<group>[^"]*)", rule (?P<index>\d+), "(?P<rule>[^"]*)": (?P<msg>.*)')
+# The line promtool starts each file's report with, per command.
+_FILE_HEADER = {"check": re.compile(r"^Checking (?P<file>.+)$"),
+                "test": re.compile(r"^Unit Testing:\s+(?P<file>.+)$")}
+MAX_BATCH = 40  # files per promtool process: few processes, and progress between batches
+_RULE_FILES = re.compile(r"^rule_files:\s*\n((?:[ \t]+-.*\n)+)", re.MULTILINE)
 
 
 def _explain(output: str, root: Path) -> str:
@@ -29,23 +44,122 @@ def _explain(output: str, root: Path) -> str:
     return "\n".join(lines)
 
 
-def check_rules(rule_files: Iterable[Path], root: Path) -> int:
-    """`promtool check rules` over all files in one call; returns the number of files checked."""
-    files = sorted(rule_files)
+def jobs() -> int:
+    """How many promtool processes run at once: $OBS_JOBS, else one per usable core."""
+    explicit = os.environ.get("OBS_JOBS", "")
+    if explicit.isdigit() and int(explicit) > 0:
+        return int(explicit)
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+@lru_cache(maxsize=None)
+def tool_identity(binary: Path) -> str:
+    """The tool's identity for the cache: its version output."""
+    return f"{binary}\n{run_tool([binary, '--version']).output}"
+
+
+def referenced_rule_files(test_file: Path) -> list[Path]:
+    """The rule files a promtool test file loads (relative to the test file; globs expanded)."""
+    text = test_file.read_text(errors="replace")
+    match = _RULE_FILES.search(text)
+    if match:
+        names = [line.strip()[1:].strip().strip("'\"") for line in match[1].splitlines() if line.strip()]
+    else:  # an unusual layout: parse it
+        import yaml
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        names = [str(n) for n in ((yaml.load(text, Loader=loader) or {}).get("rule_files") or [])]
+    found: list[Path] = []
+    for name in names:
+        pattern = test_file.parent / name
+        found += sorted(pattern.parent.glob(pattern.name)) if any(c in name for c in "*?[") else [pattern]
+    return found
+
+
+def _inputs(kind: str, file: Path) -> list[bytes]:
+    """The bytes a check of `file` depends on (a test file also depends on its rule files)."""
+    contents = [file.read_bytes()]
+    if kind == "test":
+        for rule_file in referenced_rule_files(file):
+            contents += [str(rule_file.name).encode(), rule_file.read_bytes() if rule_file.is_file() else b"\0missing"]
+    return contents
+
+
+def _batches(files: Sequence[Path], workers: int) -> list[list[Path]]:
+    """Files split into batches of similar total size, at least one per worker."""
+    count = max(workers, -(-len(files) // MAX_BATCH))
+    batches: list[list[Path]] = [[] for _ in range(min(count, len(files)))]
+    sizes = [0] * len(batches)
+    for file in sorted(files, key=lambda f: f.stat().st_size, reverse=True):
+        index = sizes.index(min(sizes))
+        batches[index].append(file)
+        sizes[index] += file.stat().st_size
+    return [sorted(batch) for batch in batches if batch]
+
+
+def _split_report(output: str, kind: str, batch: Sequence[Path]) -> dict[Path, tuple[bool, str]]:
+    """promtool's combined output split per file: (passed, that file's report)."""
+    by_name = {str(f): f for f in batch}
+    reports: dict[Path, list[str]] = {}
+    current: Path | None = None
+    for line in output.splitlines():
+        header = _FILE_HEADER[kind].match(line)
+        if header and header["file"].strip() in by_name:
+            current = by_name[header["file"].strip()]
+            reports[current] = [line]
+        elif current is not None:
+            reports[current].append(line)
+    return {file: (any(l.strip().startswith("SUCCESS") for l in lines), "\n".join(lines))
+            for file, lines in reports.items()}
+
+
+def _run(kind: str, binary: Path, batch: Sequence[Path], timeout: float) -> dict[Path, tuple[bool, str]]:
+    command = ["check", "rules"] if kind == "check" else ["test", "rules"]
+    result = run_tool([binary, *command, *batch], timeout=timeout)
+    reports = _split_report(result.output, kind, batch)
+    if result.returncode == 0:
+        return {file: (True, reports.get(file, (True, ""))[1]) for file in batch}
+    # A file promtool did not report on failed with the batch (e.g. it could not be read).
+    return {file: reports.get(file, (False, result.output)) for file in batch}
+
+
+def run_checks(kind: str, files: Iterable[Path], root: Path, timeout: float = 900) -> int:
+    """`promtool check rules` (kind 'check') or `promtool test rules` ('test') on every file:
+    cached passes skipped, the rest in parallel batches. Raises ValidationError with promtool's
+    report of each failed file; returns the number of files."""
+    files = sorted(set(files))
     if not files:
         return 0
-    result = run_tool([promtool(), "check", "rules", *files])
-    if result.returncode != 0:
-        raise ValidationError("promtool check rules failed:\n" + _explain(result.output, root))
+    binary = promtool()
+    identity = tool_identity(binary)
+    label = f"promtool {'check' if kind == 'check' else 'test'} rules"
+    failures: list[str] = []
+    with progress(label, total=len(files)) as step:
+        keys = {file: cache.key(f"promtool-{kind}", identity, _inputs(kind, file)) for file in files}
+        todo = [file for file in files if not cache.passed(keys[file])]
+        if len(todo) < len(files):
+            step.advance(len(files) - len(todo), outcome="cached")
+        if todo:
+            workers = min(jobs(), len(todo))
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                running = [pool.submit(_run, kind, binary, batch, timeout) for batch in _batches(todo, workers)]
+                for done in as_completed(running):
+                    results = done.result()
+                    for file, (ok, report) in sorted(results.items()):
+                        if ok:
+                            cache.record(keys[file])
+                        else:
+                            failures.append(report)
+                        step.advance(note=file.name, outcome="passed" if ok else "failed")
+    if failures:
+        raise ValidationError(f"{label} failed:\n" + _explain("\n".join(sorted(failures)), root))
     return len(files)
+
+
+def check_rules(rule_files: Iterable[Path], root: Path) -> int:
+    """`promtool check rules` over all files (batched, parallel, cached); returns the file count."""
+    return run_checks("check", rule_files, root, timeout=300)
 
 
 def test_rules(test_files: Iterable[Path], root: Path) -> int:
-    """`promtool test rules` over all unit-test files in one call; returns the number of files."""
-    files = sorted(test_files)
-    if not files:
-        return 0
-    result = run_tool([promtool(), "test", "rules", *files], timeout=900)
-    if result.returncode != 0:
-        raise ValidationError("promtool test rules failed:\n" + _explain(result.output, root))
-    return len(files)
+    """`promtool test rules` over all unit-test files (batched, parallel, cached); returns the file count."""
+    return run_checks("test", test_files, root, timeout=900)

@@ -1,0 +1,144 @@
+"""`make bench`: obs at scale, side by side with Sloth, on synthetic bundles (bench/synthetic.py).
+
+For each size (default 10, 100 and 1,000 services; `BENCH_SIZES=10,100` to choose):
+- `obs build --no-validate` of the whole bundle (2 environments: rules, SLOs, dashboards, CRDs,
+  ConfigMaps): wall time and peak memory;
+- the SLO rule set alone: obs building the imported Sloth specs (one environment) against
+  `sloth generate` on the same specs, and the obs/Sloth ratio (Sloth v0.16 is built with `go
+  install` into the obs cache on first use; skipped with a message where Go is missing);
+- `obs validate` (sizes in BENCH_VALIDATE_SIZES, default 100,1000): cold (empty check cache),
+  warm (nothing changed) and after changing one service.
+Each command runs as its own process; peak memory is that process's maximum resident set.
+Prints a Markdown table. Targets are printed beside the figures; the run always exits 0 unless
+a command fails.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.synthetic import write_sloth_specs  # noqa: E402
+from obs.tools import CACHE_DIR  # noqa: E402
+
+SLOTH_VERSION = "v0.16.0"
+SLOTH_MODULE = f"github.com/slok/sloth/cmd/sloth@{SLOTH_VERSION}"
+OBS = [sys.executable, "-m", "obs", "--quiet"]
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_mib: float
+
+    def __str__(self) -> str:
+        return f"{self.seconds:.1f} s, {self.peak_mib:.0f} MiB"
+
+
+def measure(command: list[str], env: dict[str, str] | None = None, cwd: Path = REPO) -> Run:
+    """Run a command to completion; its wall time and peak RSS (from wait4, this child only)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, cwd=cwd, env={**os.environ, **(env or {})},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output = proc.stdout.read() if proc.stdout else b""
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"bench: {' '.join(command)} failed:\n{output.decode(errors='replace')[-3000:]}")
+    return Run(seconds, usage.ru_maxrss / 1024)
+
+
+def sloth_binary() -> Path | None:
+    """Sloth v0.16 from the obs cache, built with `go install` on first use (None without Go)."""
+    folder = CACHE_DIR / f"sloth-{SLOTH_VERSION}"
+    binary = folder / "sloth"
+    if binary.is_file():
+        return binary
+    go = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").is_file() else None)
+    if go is None:
+        print("bench: Go not found, skipping the Sloth comparison (install Go to build Sloth)", file=sys.stderr)
+        return None
+    print(f"bench: building Sloth: go install {SLOTH_MODULE} (once, cached in {folder})", file=sys.stderr)
+    staging = folder.with_name(folder.name + ".tmp")
+    staging.mkdir(parents=True, exist_ok=True)
+    subprocess.run([go, "install", SLOTH_MODULE], env={**os.environ, "GOBIN": str(staging)}, check=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    (staging / "sloth").replace(binary)
+    shutil.rmtree(staging, ignore_errors=True)
+    return binary
+
+
+def bundle_env(services: int, changed: int | None = None, **extra: str) -> dict[str, str]:
+    env = {"OBS_BENCH_SERVICES": str(services), **extra}
+    if changed is not None:
+        env["OBS_BENCH_CHANGED"] = str(changed)
+    return env
+
+
+def build_rows(services: int, work: Path, sloth: Path | None) -> list[tuple[str, str, str, str]]:
+    rows = []
+    full = measure([*OBS, "build", "--bundle", "bench.synthetic:bundle", "--no-validate",
+                    "--out", str(work / f"build-{services}")], bundle_env(services))
+    rows.append((f"obs build --no-validate, {services} services x 2 envs", str(full), "-",
+                 "target at 1,000: < 15 s, < 500 MiB" if services == 1000 else ""))
+    specs = work / f"sloth-specs-{services}"
+    write_sloth_specs(services, specs)
+    obs_slo = measure([*OBS, "build", "--bundle", "bench.synthetic:sloth_specs", "--no-validate",
+                       "--out", str(work / f"slo-{services}")], {"OBS_BENCH_SLOTH_DIR": str(specs)})
+    if sloth is None:
+        rows.append((f"SLO rules, {services} services x 2 SLOs (Sloth specs)", str(obs_slo), "Sloth skipped", ""))
+        return rows
+    out = work / f"sloth-out-{services}"
+    out.mkdir(exist_ok=True)
+    peer = measure([str(sloth), "generate", "-i", str(specs), "-o", str(out)])
+    rows.append((f"SLO rules, {services} services x 2 SLOs (Sloth specs)", str(obs_slo), str(peer),
+                 f"obs/Sloth {obs_slo.seconds / peer.seconds:.2f}x time, {obs_slo.peak_mib / peer.peak_mib:.2f}x memory"))
+    return rows
+
+
+def validate_rows(services: int, work: Path) -> list[tuple[str, str, str, str]]:
+    cache = work / f"cache-{services}"  # an empty obs cache: cold checks (promtool comes from PATH)
+    env = bundle_env(services, OBS_CACHE_DIR=str(cache))
+    command = [*OBS, "validate", "--bundle", "bench.synthetic:bundle"]
+    cold = measure(command, env)
+    warm = measure(command, env)
+    changed = measure(command, bundle_env(services, changed=services // 2, OBS_CACHE_DIR=str(cache)))
+    targets = {100: "cold < 60 s", 1000: "cold < 10 min, one changed < 30 s"}
+    return [(f"obs validate, {services} services x 2 envs: cold", str(cold), "-", targets.get(services, "")),
+            (f"obs validate, {services} services: warm (unchanged)", str(warm), "-", ""),
+            (f"obs validate, {services} services: one service changed", str(changed), "-", "")]
+
+
+def sizes(variable: str, default: str) -> list[int]:
+    return [int(n) for n in os.environ.get(variable, default).split(",") if n.strip()]
+
+
+def main() -> int:
+    sloth = sloth_binary()
+    rows: list[tuple[str, str, str, str]] = []
+    with tempfile.TemporaryDirectory(prefix="obs-bench-") as tmp:
+        for services in sizes("BENCH_SIZES", "10,100,1000"):
+            rows += build_rows(services, Path(tmp), sloth)
+            print(f"bench: {services} services built", file=sys.stderr)
+        for services in sizes("BENCH_VALIDATE_SIZES", "100,1000"):
+            rows += validate_rows(services, Path(tmp))
+            print(f"bench: {services} services validated", file=sys.stderr)
+    print(f"| work | obs (wall, peak RSS) | Sloth {SLOTH_VERSION} | ratio / target |")
+    print("|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    print(f"\n(machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f} at the end; "
+          "the Prometheus rule-evaluation comparison is not part of this run)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""A content-addressed record of tool checks that passed, so unchanged input is not checked again.
+
+A key is the SHA-256 of the check's kind, the tool's identity (its version output) and the bytes
+of every input file (e.g. a promtool test file and the rule files it loads). Only passes are
+recorded: a failure is re-run every time and reported afresh. Entries are empty files under
+`<obs cache>/checks/` (obs.tools.CACHE_DIR: ~/.cache/obs or $OBS_CACHE_DIR); deleting the folder
+is always safe. Set OBS_NO_CHECK_CACHE=1 (or `obs validate --no-cache`) to check everything.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Iterable
+
+from obs import tools
+
+DISABLE_ENV = "OBS_NO_CHECK_CACHE"
+
+
+def folder() -> Path:
+    return tools.CACHE_DIR / "checks"
+
+
+def enabled() -> bool:
+    return os.environ.get(DISABLE_ENV, "") in ("", "0")
+
+
+def disable() -> None:
+    """Check everything afresh in this process (and the tools it starts)."""
+    os.environ[DISABLE_ENV] = "1"
+
+
+def key(kind: str, tool_identity: str, contents: Iterable[bytes]) -> str:
+    """The cache key of one check: kind, tool and every input's bytes (length-prefixed)."""
+    digest = hashlib.sha256()
+    for part in (kind.encode(), tool_identity.encode(), *contents):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def _entry(entry: str) -> Path:
+    return folder() / entry[:2] / entry
+
+
+def passed(entry: str) -> bool:
+    """Whether this exact check passed before."""
+    return enabled() and _entry(entry).is_file()
+
+
+def record(entry: str) -> None:
+    """Remember that the check passed (best effort: a read-only cache only costs time)."""
+    if not enabled():
+        return
+    path = _entry(entry)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+    except OSError:
+        pass
