@@ -13,6 +13,7 @@ from obs.render.base import RenderContext, RenderedFile
 from obs.render.kubernetes import KUBERNETES_DIR, object_metadata
 from obs.render.prometheus import runbook_url
 from obs.serialize import to_json, to_yaml
+from obs.topologies.prometheus import cluster_label_values
 
 DASHBOARDS_DIR = "grafana/dashboards"
 PROVISIONING_DIR = "grafana/provisioning"
@@ -174,8 +175,17 @@ def sidecar_values(ctx: RenderContext) -> dict[str, Any]:
     }}}
 
 
+def stack_values(ctx: RenderContext) -> dict[str, Any]:
+    """kube-prometheus-stack values: the cluster label on every series the chart's Prometheus
+    scrapes and sends (obs.topologies.prometheus), and, with dashboards, the Grafana sidecars'."""
+    values = cluster_label_values(ctx.env)
+    return {**values, **sidecar_values(ctx)} if ctx.defs.dashboards else values
+
+
 def render(ctx: RenderContext) -> Iterable[RenderedFile]:
-    """Dashboards, provisioning and sidecar ConfigMaps (nothing when the bundle has no dashboards)."""
+    """kube-prometheus-stack values; dashboards, provisioning and sidecar ConfigMaps when the bundle
+    has dashboards."""
+    yield RenderedFile("grafana/kube-prometheus-stack-values.yaml", stack_values(ctx))
     if not ctx.defs.dashboards:
         return
     for dashboard in ctx.defs.dashboards:
@@ -187,5 +197,4 @@ def render(ctx: RenderContext) -> Iterable[RenderedFile]:
     yield RenderedFile(f"{PROVISIONING_DIR}/datasources.yaml", provisioned)
     yield RenderedFile(f"{KUBERNETES_DIR}/grafana-datasources.yaml",
                        datasources_config_map(ctx, to_yaml(provisioned)))
-    yield RenderedFile("grafana/kube-prometheus-stack-values.yaml", sidecar_values(ctx))
     yield RenderedFile(f"{PROVISIONING_DIR}/dashboards.yaml", dashboard_provider(ctx))
