@@ -61,6 +61,20 @@ def wait_for(what: str, probe: Callable[[], Any], attempts: int = 120, pause: fl
     pytest.fail(f"gave up waiting for {what}; last answer: {last!r}")
 
 
+
+def start_prometheus(started, prometheus_path: Path, files: dict[str, bytes], tmp_path: Path, port: int) -> None:
+    """A real Prometheus on 127.0.0.1:`port` evaluating the rendered rule files every second and
+    accepting remote writes (the gateway's prometheus_remote_write exporter)."""
+    rules = sorted(path for path in files if path.startswith("prometheus/rules/"))
+    for path in rules:
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(files[path])
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump({
+        "global": {"evaluation_interval": "1s"}, "rule_files": [str(tmp_path / path) for path in rules]}))
+    started([prometheus_path, f"--config.file={tmp_path / 'prometheus.yml'}",
+             f"--storage.tsdb.path={tmp_path / 'tsdb'}", f"--web.listen-address=127.0.0.1:{port}",
+             "--web.enable-remote-write-receiver"], tmp_path / "prometheus.log")
+
 def prom_api(port: int, path: str, **params: str) -> Any:
     url = f"http://127.0.0.1:{port}/api/v1/{path}?{urllib.parse.urlencode(params)}"
     with urllib.request.urlopen(url, timeout=5) as response:
@@ -131,15 +145,7 @@ def test_python_snippet_feeds_collector_and_prometheus(tmp_path, reference_bundl
     (app / "driver.py").write_text(DRIVER)
 
     prom_port, otlp_port = free_port(), free_port()
-    rules = sorted(path for path in files if path.startswith("prometheus/rules/"))
-    for path in rules:
-        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / path).write_bytes(files[path])
-    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump({
-        "global": {"evaluation_interval": "1s"}, "rule_files": [str(tmp_path / path) for path in rules]}))
-    started([prometheus_path, f"--config.file={tmp_path / 'prometheus.yml'}",
-             f"--storage.tsdb.path={tmp_path / 'tsdb'}", f"--web.listen-address=127.0.0.1:{prom_port}",
-             "--web.enable-remote-write-receiver"], tmp_path / "prometheus.log")
+    start_prometheus(started, prometheus_path, files, tmp_path, prom_port)
     wait_for("prometheus to be ready", lambda: prom_api(prom_port, "status/buildinfo"))
 
     out = tmp_path / "out"
