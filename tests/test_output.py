@@ -105,6 +105,7 @@ def test_check_reports_changed_missing_and_stale_files(tmp_path):
 def test_rendered_files_have_the_documented_layout():
     files = render(make_bundle())[0].files
     assert sorted(files) == [
+        "grafana/kube-prometheus-stack-values.yaml",  # the cluster label on the chart's series
         "kubernetes/prometheusrule-sample.yaml",
         "kustomization.yaml",
         "prometheus/rules/sample.yaml",

@@ -86,8 +86,9 @@ def test_a_panel_suppression_silences_that_panel_only():
 def slo(**extra) -> SLO:
     """An SLO whose SLI aggregates by job only: its generated rules drop the cluster label."""
     return SLO("api", "availability", 99.9, EventsSLI(
-        bad=obs.counter_rate("http_requests_total", 'code=~"5.."', by=("job",)),
-        total=obs.counter_rate("http_requests_total", by=("job",))), **extra)
+        bad=obs.counter_rate("http_server_request_duration_seconds_count", 'http_response_status_code=~"5.."',
+                             by=("job",)),
+        total=obs.counter_rate("http_server_request_duration_seconds_count", by=("job",))), **extra)
 
 
 def test_an_slo_suppression_covers_the_rules_generated_from_it():

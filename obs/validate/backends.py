@@ -84,26 +84,27 @@ def build_sdk(config: object) -> None:
 
 def check_python_instrumentation(folders: Sequence[Path]) -> str:
     """Every rendered otel_setup.py compiles; every otel-config.yaml loads with the SDK's loader."""
-    try:
-        from opentelemetry.configuration import load_config_file
-    except ImportError as exc:
-        raise ToolMissingError(f"opentelemetry-configuration is not installed (fix: pip install "
-                               f"'obs[test]'): {exc}") from None
-    count = 0
-    for folder in folders:
-        for module in sorted((folder / "instrumentation").glob("**/otel_setup.py")):
-            try:
-                compile(module.read_text(), str(module), "exec")
-            except SyntaxError as exc:
-                raise ValidationError(f"{module}: {exc}") from None
-            count += 1
-        for config in sorted((folder / "instrumentation").glob("**/otel-config.yaml")):
-            try:
-                build_sdk(load_config_file(str(config)))
-            except Exception as exc:  # the loader raises several types; all mean "invalid"
-                raise ValidationError(f"{config}: {exc}") from None
-            count += 1
-    return f"python instrumentation: {count} files OK"
+    modules = [m for folder in folders for m in sorted((folder / "instrumentation").glob("**/otel_setup.py"))]
+    configs = [c for folder in folders for c in sorted((folder / "instrumentation").glob("**/otel-config.yaml"))]
+    if not modules and not configs:
+        return "python instrumentation: none"
+    for module in modules:
+        try:
+            compile(module.read_text(), str(module), "exec")
+        except SyntaxError as exc:
+            raise ValidationError(f"{module}: {exc}") from None
+    if configs:
+        try:
+            from opentelemetry.configuration import load_config_file
+        except ImportError as exc:
+            raise ToolMissingError(f"opentelemetry-configuration is not installed (fix: pip install "
+                                   f"'opentelemetry-configuration'): {exc}") from None
+    for config in configs:
+        try:
+            build_sdk(load_config_file(str(config)))
+        except Exception as exc:  # the loader raises several types; all mean "invalid"
+            raise ValidationError(f"{config}: {exc}") from None
+    return f"python instrumentation: {len(modules) + len(configs)} files OK"
 
 
 __all__ = ["check_backend_files", "check_python_instrumentation", "lint_loki_rules"]
