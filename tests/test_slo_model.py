@@ -169,3 +169,15 @@ def test_slo_alerting_dashboard_must_be_a_dashboard():
     from obs import DefinitionError, SLOAlerting
     with pytest.raises(DefinitionError, match="field 'dashboard'"):
         SLOAlerting(dashboard="slo-board")
+
+
+def test_a_dropped_window_pair_is_a_build_warning():
+    """At 90% the 1h/5m page can never fire: the SLO keeps its other pairs and the build says so."""
+    import obs
+    from obs import Bundle, Definitions, Environment, EventsSLI, counter_rate
+    metric = "http_server_request_duration_seconds_count"
+    slo = SLO("api", "availability", 90, EventsSLI(bad=counter_rate(metric, 'http_response_status_code=~"5.."'),
+                                                    total=counter_rate(metric)))
+    bundle = Bundle("x", [Environment("prod", cluster="p")], lambda env: Definitions(slos=[slo]))
+    notes = [str(i) for i in obs.render(bundle)[0].issues if i.check == "slo-note"]
+    assert notes == [f"warning: SLO 'api/availability': [slo-note] {slo.notes[0]}"] and "1h/5m" in notes[0]

@@ -19,6 +19,14 @@ def lint_rule_packs(ctx: RenderContext) -> Iterable[LintIssue]:
         yield from lint.lint_pack(ctx.env, pack)
 
 
+def slo_notes(ctx: RenderContext) -> Iterable[LintIssue]:
+    """What the SLO model changed on its own (e.g. a window pair that could never fire, dropped),
+    as warnings, so a build says it."""
+    for slo in ctx.defs.slos:
+        for note in slo.notes:
+            yield LintIssue("warning", slo.definition, "slo-note", note)
+
+
 def lint_collectors(ctx: RenderContext) -> Iterable[LintIssue]:
     for collector in ctx.defs.collectors:
         for level, definition, check, message in safety_findings(collector):
@@ -43,7 +51,7 @@ def otelcol_validate(folders: Sequence[Path]) -> str:
     return f"otelcol validate: {count} collector configs OK"
 
 
-LINTERS: tuple[Linter, ...] = (lint_rule_packs, backends.lint_loki_rules, dashboards.lint_dashboards,
+LINTERS: tuple[Linter, ...] = (lint_rule_packs, slo_notes, backends.lint_loki_rules, dashboards.lint_dashboards,
                                lint_collectors, coherence.lint_coherence, runtime.lint_probes)
 # Run by `obs build` before the swap: cheap syntax/semantics checks.
 BUILD_CHECKS: tuple[ToolCheck, ...] = (promtool_check_rules, backends.check_backend_files, otelcol_validate,
