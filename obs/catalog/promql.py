@@ -6,7 +6,6 @@ a variable never counts as a metric or label name.
 """
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass, field
 
@@ -101,10 +100,8 @@ def _label_list(tokens: list[tuple[str, str]], start: int) -> tuple[set[str], in
     return names, index + 1
 
 
-@functools.lru_cache(maxsize=65536)
 def select(expr: str) -> Selection:
-    """The selectors, grouping labels and created labels of `expr` (cached: an expression is read by
-    the catalogue and by the check, once per environment; callers must not change the result)."""
+    """The selectors, grouping labels and created labels of `expr`."""
     tokens = _tokens(expr)
     result = Selection()
     calls: list[tuple[str | None, int]] = []  # open parens: (function name, argument index)
