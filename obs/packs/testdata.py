@@ -15,11 +15,10 @@ except ImportError:  # pragma: no cover - Python < 3.11
 from typing import Sequence
 
 from obs import Environment
+from obs.catalog.promql import select
 from obs.errors import DefinitionError
 from obs.model.checks import duration_seconds
 from obs.promql import series
-
-_MATCHER = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"')
 
 # What each scrape source puts on its series besides the metric's own labels.
 SOURCE_LABELS: dict[str, dict[str, str]] = {
@@ -38,9 +37,9 @@ SOURCE_LABELS: dict[str, dict[str, str]] = {
 
 
 def matchers(selector: str) -> list[tuple[str, str, str]]:
-    """(label, operator, value) of every matcher in a selector such as 'job="x", ns=~"a|b"'."""
-    return [(name, op, value.replace('\\"', '"').replace("\\\\", "\\"))
-            for name, op, value in _MATCHER.findall(selector)]
+    """(label, operator, value) of every matcher in a selector such as 'job="x", ns=~"a|b"' (read
+    by the coherence check's PromQL tokenizer)."""
+    return [m for found in select(f"{{{selector}}}").selectors for m in found.matchers]
 
 
 def _matches(op: str, pattern: str, value: str) -> bool:
