@@ -3,9 +3,15 @@ lists of by/without/on/ignoring/group_left/group_right, and labels label_replace
 count_values create. A focused tokenizer, not a parser: enough to check names against a
 catalogue. Grafana template variables ($var, ${var}, [[var]], [$__rate_interval]) are tolerated:
 a variable never counts as a metric or label name.
+
+Speed: expressions that differ only in their string literals (the SLO rules of a thousand
+services, one dashboard per service) share a shape. `select` parses each shape once (a small
+bounded cache) and puts the expression's own strings into the result, so the tokenizer runs per
+shape, not per expression.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -60,19 +66,41 @@ class Selection:
         return self.grouping.get("by")
 
 
-def _tokens(expr: str) -> list[tuple[str, str]]:
-    expr = _OLD_VARIABLE.sub("$obs_variable", expr)
-    out = []
+_STRING = re.compile(r""""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'""")
+_ESCAPE = re.compile(r"\\(.)")
+
+
+@dataclass(frozen=True)
+class _Literal:
+    """The `index`-th string literal of an expression, in a shape shared by expressions that
+    differ only in their strings."""
+
+    index: int
+
+
+Text = str | _Literal
+
+
+def _tokens(expr: str, shape: bool = False) -> list[tuple[str, Text]]:
+    """The tokens of `expr`; with `shape`, each string token is its `_Literal` ordinal."""
+    expr = _OLD_VARIABLE.sub("$obs_variable", expr) if "[[" in expr else expr
+    out: list[tuple[str, Text]] = []
+    strings = 0
     for match in _TOKEN.finditer(expr):
         kind = match.lastgroup or "other"
-        if kind not in ("space", "comment"):
+        if kind == "string" and shape:
+            out.append((kind, _Literal(strings)))
+            strings += 1
+        elif kind not in ("space", "comment"):
             out.append((kind, match.group()))
     return out
 
 
-def _unquote(text: str) -> str:
+def _unquote(text: Text) -> Text:
+    if isinstance(text, _Literal):
+        return text
     body = text[1:-1]
-    return body if text[0] == "`" else re.sub(r"\\(.)", r"\1", body)
+    return body if text[0] == "`" or "\\" not in body else _ESCAPE.sub(r"\1", body)
 
 
 def _matchers(tokens: list[tuple[str, str]], start: int) -> tuple[list[tuple[str, str, str]], int]:
@@ -101,8 +129,47 @@ def _label_list(tokens: list[tuple[str, str]], start: int) -> tuple[set[str], in
 
 
 def select(expr: str) -> Selection:
-    """The selectors, grouping labels and created labels of `expr`."""
-    tokens = _tokens(expr)
+    """The selectors, grouping labels and created labels of `expr` (the caller owns the result)."""
+    if "#" in expr or "`" in expr or "${" in expr:  # strings may hide in comments or variables
+        return _parse(_tokens(expr))
+    strings = _STRING.findall(expr)
+    template = _shape(_STRING.sub('""', expr) if strings else expr)
+    if template.strings != len(strings):  # not PromQL (e.g. a quote inside a range): read it as it is
+        return _parse(_tokens(expr))
+    return template.fill([_unquote(s) for s in strings])  # type: ignore[misc]
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """A parsed expression whose string values are `_Literal` ordinals."""
+
+    selection: Selection
+    strings: int
+
+    def fill(self, strings: list[str]) -> Selection:
+        """The selection of one expression of this shape, given its unquoted string literals."""
+        def text(value: Text) -> str:
+            return strings[value.index] if isinstance(value, _Literal) else value
+
+        result = Selection(grouping={k: set(v) for k, v in self.selection.grouping.items()})
+        for found in self.selection.selectors:
+            matchers = [(text(n), op, text(v)) for n, op, v in found.matchers]
+            metric = found.metric
+            if metric is None or isinstance(metric, _Literal):
+                metric = next((v for n, op, v in matchers if n == "__name__" and op == "="), None)
+            _add_selector(result, metric, matchers)
+        result.created = {text(v) for v in self.selection.created}
+        result.read = {value for value in map(text, self.selection.read) if value}
+        return result
+
+
+@functools.lru_cache(maxsize=4096)
+def _shape(key: str) -> _Shape:
+    tokens = _tokens(key, shape=True)
+    return _Shape(_parse(tokens), sum(1 for kind, _ in tokens if kind == "string"))
+
+
+def _parse(tokens: list[tuple[str, Text]]) -> Selection:
     result = Selection()
     calls: list[tuple[str | None, int]] = []  # open parens: (function name, argument index)
     index = 0
