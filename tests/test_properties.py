@@ -180,6 +180,8 @@ def test_obs_duration_check_agrees_with_promtool(promtool_bin, candidates):
 def test_the_yaml_and_json_writers_round_trip_any_data(data):
     assert yaml.safe_load(to_yaml(data)) == data
     assert json.loads(to_json(data)) == data
+    # the direct JSON emitter writes json's own indented bytes
+    assert to_json(data) == (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
 
 
 LIMITER = Processor("memory_limiter", {"check_interval": "1s", "limit_percentage": 80})
