@@ -23,6 +23,9 @@ def _common(parser: argparse.ArgumentParser, out_help: str) -> None:
     parser.add_argument("--env", action="append", metavar="NAME",
                         help="an environment to use (repeatable; default: all)")
     parser.add_argument("--out", type=Path, metavar="DIR", help=out_help)
+    parser.add_argument("-j", "--jobs", type=int, metavar="N", default=None,
+                        help="environments rendered side by side, in N processes (default: $OBS_JOBS, else one "
+                             "per core); the output is the same")
 
 
 def _no_cache(parser: argparse.ArgumentParser) -> None:
@@ -38,7 +41,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     bundle = _load(args)
     out = args.out or Path("build")
     if args.check:
-        stale = {env: problems for env, problems in pipeline.check(bundle, out, args.env).items() if problems}
+        stale = {env: problems for env, problems in pipeline.check(bundle, out, args.env, args.jobs).items()
+                 if problems}
         for env, problems in stale.items():
             print(f"{out / env}: out of date", file=sys.stderr)
             for problem in problems:
@@ -49,7 +53,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"{out}: up to date")
         return 0
     results, report = pipeline.build(bundle, out, args.env, check_with_tools=not args.no_validate,
-                                     otelcol=not args.no_otelcol)
+                                     otelcol=not args.no_otelcol, jobs=args.jobs)
     for line in report:
         print(line)
     for result in results:
@@ -65,7 +69,7 @@ def cmd_validate(args: argparse.Namespace, full: bool = True) -> int:
         names = args.env or [e.name for e in bundle.environments]
         report = pipeline.validate_folders([args.out / n for n in names], full=full, otelcol=not args.no_otelcol)
     else:
-        results = pipeline.render(_load(args), args.env)
+        results = pipeline.render(_load(args), args.env, args.jobs)
         for result in results:
             for issue in result.issues:
                 print(f"{result.env.name}: {issue}", file=sys.stderr)

@@ -21,6 +21,9 @@ class DefinitionError(ObsError):
             text += f" (fix: {fix})"
         super().__init__(text)
 
+    def __reduce__(self) -> tuple:  # rebuilt from its parts when it comes back from a worker process
+        return (type(self), (self.definition, self.field, self.problem, self.fix))
+
 
 class ValidationError(ObsError):
     """A generated artifact failed a check (structural or a real tool such as promtool)."""

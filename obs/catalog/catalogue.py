@@ -16,6 +16,17 @@ from obs.model.environment import Environment
 from obs.model.rules import AlertRule, RecordingRule
 
 ALERT_SERIES = ("ALERTS", "ALERTS_FOR_STATE")
+# What the catalogue needs of an expression: the labels it aggregates by (None: it does not), the
+# metrics it reads and the labels it creates.
+Reads = tuple[frozenset[str] | None, tuple[str, ...], frozenset[str]]
+
+
+def reads_of(expr: str) -> Reads:
+    selection = select(expr)
+    kept = selection.aggregates_by
+    return (None if kept is None else frozenset(kept), tuple(s.metric for s in selection.selectors if s.metric),
+            frozenset(selection.created))
+
 
 @dataclass
 class Catalogue:
@@ -34,23 +45,23 @@ class Catalogue:
                 known = self.values.setdefault(metric, {})
                 known[label] = known.get(label, frozenset()) | values
 
-    def _result_labels(self, expr: str) -> set[str]:
-        """Labels the result of `expr` can carry: the `by` labels when it aggregates, else its
-        inputs' labels; plus labels label_replace/label_join create."""
-        selection = select(expr)
-        kept = selection.aggregates_by
+    def _result_labels(self, reads: Reads) -> set[str]:
+        """Labels the result of an expression can carry: the `by` labels when it aggregates, else
+        its inputs' labels; plus labels label_replace/label_join create."""
+        kept, metrics, created = reads
         if kept is None:
-            kept = {label for s in selection.selectors if s.metric in self.labels for label in self.labels[s.metric]}
-        return set(kept) | selection.created
+            kept = {label for metric in metrics if metric in self.labels for label in self.labels[metric]}
+        return set(kept) | created
 
-    def add_recording_rule(self, rule: RecordingRule) -> None:
+    def add_recording_rule(self, rule: RecordingRule, reads: Reads | None = None) -> None:
         """A recording rule's series: what its expression keeps plus its static labels."""
-        self.labels.setdefault(rule.record, set()).update(self._result_labels(rule.expr), rule.labels)
+        found = self._result_labels(reads or reads_of(rule.expr))
+        self.labels.setdefault(rule.record, set()).update(found, rule.labels)
         self.origin.setdefault(rule.record, rule.definition)
 
     def add_alert_rule(self, rule: AlertRule) -> None:
         """ALERTS and ALERTS_FOR_STATE carry each alert's result labels and static labels."""
-        labels = self._result_labels(rule.expr) | set(rule.static_labels)
+        labels = self._result_labels(reads_of(rule.expr)) | set(rule.static_labels)
         for metric in ALERT_SERIES:
             self.labels.setdefault(metric, set()).update(labels)
 
@@ -105,9 +116,10 @@ def build_catalogue(env: Environment, defs: Definitions,
     for source in declared_sources(env, defs) if sources is None else sources:
         catalogue.add(source)
     rules = [r for p in defs.all_rule_packs() for g in p.groups for r in g.rules if isinstance(r, RecordingRule)]
+    reads = [reads_of(rule.expr) for rule in rules]  # each expression read once
     for _ in range(2):  # a rule may read a rule recorded later in the file
-        for rule in rules:
-            catalogue.add_recording_rule(rule)
+        for rule, found in zip(rules, reads):
+            catalogue.add_recording_rule(rule, found)
     for pack in defs.all_rule_packs():
         for group in pack.groups:
             for alert in (r for r in group.rules if isinstance(r, AlertRule)):

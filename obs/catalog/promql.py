@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 _TOKEN = re.compile(r"""
     (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)
@@ -37,8 +38,7 @@ _KEYWORDS = frozenset({"and", "or", "unless", "bool", "offset", "inf", "nan", "s
 _LABEL_ARGS = {"label_replace": ({1}, {3}), "label_join": ({1}, "rest3"), "count_values": ({0}, set())}
 
 
-@dataclass(frozen=True)
-class Selector:
+class Selector(NamedTuple):
     """One vector selector: its metric name (None for `{__name__=~...}` and friends) and the labels
     its matchers name, with equality/regex values for value checks."""
 
@@ -139,28 +139,45 @@ def select(expr: str) -> Selection:
     return template.fill([_unquote(s) for s in strings])  # type: ignore[misc]
 
 
-@dataclass(frozen=True)
 class _Shape:
-    """A parsed expression whose string values are `_Literal` ordinals."""
+    """A parsed expression whose string values are `_Literal` ordinals, with what `fill` needs
+    worked out once: selectors without literals are shared as they are."""
 
-    selection: Selection
-    strings: int
+    __slots__ = ("selection", "strings", "_selectors", "_created", "_read")
+
+    def __init__(self, selection: Selection, strings: int) -> None:
+        self.selection, self.strings = selection, strings
+        # (selector as it is, or None and then its metric (None: from the matchers), its
+        # matchers' templates, and its labels when no label name is a literal)
+        self._selectors = [(found, None, None, None) if not _has_literal(found.metric, found.matchers) else
+                           (None, found.metric if isinstance(found.metric, str) else None, found.matchers,
+                            found.labels if not any(isinstance(n, _Literal) for n, _, _ in found.matchers) else None)
+                           for found in selection.selectors]
+        self._created, self._read = tuple(selection.created), tuple(selection.read)
 
     def fill(self, strings: list[str]) -> Selection:
         """The selection of one expression of this shape, given its unquoted string literals."""
         def text(value: Text) -> str:
-            return strings[value.index] if isinstance(value, _Literal) else value
+            return strings[value.index] if value.__class__ is _Literal else value  # type: ignore[union-attr]
 
-        result = Selection(grouping={k: set(v) for k, v in self.selection.grouping.items()})
-        for found in self.selection.selectors:
-            matchers = [(text(n), op, text(v)) for n, op, v in found.matchers]
-            metric = found.metric
-            if metric is None or isinstance(metric, _Literal):
+        selectors = []
+        for static, metric, templates, labels in self._selectors:
+            if static is not None:
+                selectors.append(static)
+                continue
+            matchers = tuple((text(n), op, text(v)) for n, op, v in templates)
+            if metric is None:
                 metric = next((v for n, op, v in matchers if n == "__name__" and op == "="), None)
-            _add_selector(result, metric, matchers)
-        result.created = {text(v) for v in self.selection.created}
-        result.read = {value for value in map(text, self.selection.read) if value}
-        return result
+            if labels is None:
+                labels = tuple(dict.fromkeys(n for n, _, _ in matchers if n != "__name__"))
+            selectors.append(Selector(metric, labels, matchers))
+        return Selection(selectors, {k: set(v) for k, v in self.selection.grouping.items()},
+                         {text(v) for v in self._created}, {v for v in map(text, self._read) if v})
+
+
+def _has_literal(metric: Text | None, matchers: tuple[tuple[Text, str, Text], ...]) -> bool:
+    return metric is None or isinstance(metric, _Literal) or \
+        any(isinstance(n, _Literal) or isinstance(v, _Literal) for n, _, v in matchers)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -1,6 +1,7 @@
 """Field checks shared by the model classes; each raises DefinitionError naming the field."""
 from __future__ import annotations
 
+import functools
 import math
 import re
 from types import MappingProxyType
@@ -28,11 +29,13 @@ _UNIT_SECONDS = {"y": 365 * 86400, "w": 7 * 86400, "d": 86400, "h": 3600, "m": 6
 _DURATION_PART_RE = re.compile(r"([0-9]+)(ms|y|w|d|h|m|s)")
 
 
+@functools.lru_cache(maxsize=1024)  # a bundle uses a handful of durations, a thousand times each
 def duration_seconds(value: str) -> float:
     """Seconds in a Prometheus duration such as '1h30m' (the value must already be valid)."""
     return sum(int(n) * _UNIT_SECONDS[u] for n, u in _DURATION_PART_RE.findall(value))
 
 
+@functools.lru_cache(maxsize=1024)
 def format_duration(seconds: float) -> str:
     """The shortest Prometheus duration for a whole number of seconds (e.g. 3600 -> '1h')."""
     seconds = int(seconds)
@@ -49,6 +52,8 @@ def format_duration(seconds: float) -> str:
 
 def check_duration(definition: str, field: str, value: Any) -> None:
     """A Prometheus duration: digits and units, e.g. 30s, 5m, 1h30m."""
+    if value.__class__ is str and value in _VALID_DURATIONS:
+        return
     if not isinstance(value, str) or not DURATION_RE.match(value):
         raise DefinitionError(
             definition, field, f"{value!r} is not a Prometheus duration",
@@ -57,6 +62,15 @@ def check_duration(definition: str, field: str, value: Any) -> None:
     if duration_seconds(value) * 1000 > _MAX_DURATION_MS:
         raise DefinitionError(definition, field, f"{value!r} is longer than Prometheus can represent",
                               "use a shorter duration")
+    if len(_VALID_DURATIONS) < 4096:
+        _VALID_DURATIONS.add(value)
+
+
+# Values that passed a check, so the thousandth rule with the same value is not checked again
+# (bounded: past the bound, values are checked every time).
+_VALID_DURATIONS: set[str] = set()
+_VALID_LABEL_NAMES: set[str] = set()
+_VALID_TEMPLATES: set[str] = set()
 
 
 def check_number(definition: str, field: str, value: Any, minimum: float | None = None,
@@ -109,10 +123,14 @@ def check_cluster(definition: str, field: str, value: Any) -> None:
 
 def check_label_name(definition: str, field: str, name: Any) -> None:
     """A Prometheus label name, not reserved (no leading '__')."""
+    if name.__class__ is str and name in _VALID_LABEL_NAMES:
+        return
     if not isinstance(name, str) or not LABEL_NAME_RE.match(name) or name.startswith("__"):
         raise DefinitionError(
             definition, field, f"{name!r} is not a valid label name",
             "use letters, digits and '_' (not starting with a digit or '__')")
+    if len(_VALID_LABEL_NAMES) < 4096:
+        _VALID_LABEL_NAMES.add(name)
 
 
 def check_labels(definition: str, field: str, labels: Mapping[str, Any]) -> None:
@@ -134,6 +152,8 @@ TEMPLATE_VARIABLES = ("labels", "value", "externalLabels", "externalURL")
 def check_template(definition: str, field: str, value: str) -> None:
     """An alert template Prometheus can parse: actions closed, variables defined (a light check of
     Go's text/template; promtool checks the rest)."""
+    if value.__class__ is str and value in _VALID_TEMPLATES:
+        return
     if "{{" in _TEMPLATE_ACTION_RE.sub("", value):
         raise DefinitionError(definition, field, "has an unclosed '{{' template action",
                               "close every {{ with }}, or write a literal brace as {{ \"{{\" }}")
@@ -145,6 +165,8 @@ def check_template(definition: str, field: str, value: str) -> None:
             if name not in defined:
                 raise DefinitionError(definition, field, f"uses the undefined template variable ${name}",
                                       f"use ${', $'.join(TEMPLATE_VARIABLES)}, e.g. {{{{ $labels.job }}}}")
+    if len(_VALID_TEMPLATES) < 4096:
+        _VALID_TEMPLATES.add(value)
 
 
 def check_no_empty_values(definition: str, field: str, labels: Mapping[str, Any]) -> None:

@@ -15,6 +15,7 @@ and the SLO says so in `notes`. obs.slo turns an SLO into recording rules, alert
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
@@ -468,6 +469,7 @@ class SLO:
         return tuple(sorted({window_name(n) for n in names}, key=duration_seconds))
 
 
+@functools.lru_cache(maxsize=1024)
 def window_name(duration: str) -> str:
     """A duration in one unit, as rule names use it: '30d' stays '30d' (not '4w2d'), '1h30m' -> '90m'."""
     seconds = int(duration_seconds(duration))

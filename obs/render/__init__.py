@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from obs.errors import DefinitionError
+from obs.files import Files
 from obs.model.bundle import Bundle
 from obs.model.environment import Environment
 from obs.instrumentation import render as instrumentation
@@ -23,23 +24,23 @@ RENDERERS: tuple[Renderer, ...] = (
 )
 
 
-def render_environment(bundle: Bundle, env: Environment, ctx: RenderContext | None = None) -> dict[str, bytes]:
-    """All files of one environment, path -> bytes, sorted by path. Pass `ctx` to share what
-    was built with the linters that run on the same context."""
+def render_environment(bundle: Bundle, env: Environment, ctx: RenderContext | None = None) -> Files:
+    """All files of one environment, path -> bytes, sorted by path (held compressed, see
+    obs.files). Pass `ctx` to share what was built with the linters that run on the same context."""
     ctx = ctx or RenderContext(bundle=bundle, env=env, defs=bundle.definitions(env))
-    files: dict[str, bytes] = {}  # serialised as they come, so the rendered data can be freed
+    files = Files()  # serialised as they come, so the rendered data can be freed
     for renderer in RENDERERS:
         for rendered in renderer(ctx):
             if rendered.path in files:
                 raise DefinitionError(env.definition, "output", f"two definitions render {rendered.path}",
                                       "give them different names")
-            files[rendered.path] = rendered.to_bytes()
-    files["kustomization.yaml"] = kubernetes.kustomization(ctx, files).to_bytes()
+            files.add(rendered.path, rendered.to_bytes())
+    files.add("kustomization.yaml", kubernetes.kustomization(ctx, files).to_bytes())
     unused = env.unused_overrides()
     if unused:
         raise DefinitionError(env.definition, "overrides", f"no definition reads {', '.join(unused)}",
                               "fix the key's spelling or remove the override")
-    return {path: files[path] for path in sorted(files)}
+    return files
 
 
 __all__ = ["RENDERERS", "RenderContext", "RenderedFile", "render_environment"]

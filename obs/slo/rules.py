@@ -46,6 +46,7 @@ Sloth's Grafana dashboards read obs's rules unchanged.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from decimal import Decimal
 from typing import Iterable, Sequence
@@ -110,6 +111,7 @@ def sli_rules(slo: SLO, env: Environment) -> list[RecordingRule]:
     return [RecordingRule(TOTAL, total, ident), RecordingRule(BAD, bad, ident)]
 
 
+@functools.lru_cache(maxsize=1024)
 def tiles(window: str) -> str:
     """The range that holds exactly the window's most recent tiles, in Prometheus 2.x and 3.x
     alike: half a tile short of the window (1h -> 59m30s)."""

@@ -1,0 +1,60 @@
+"""Environments rendered side by side in forked workers (obs.workers) give the same files and
+the same errors as one after the other; rendered files are held compressed (obs.files)."""
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from bench.synthetic import synthetic_bundle
+from obs import Bundle, Definitions, Environment
+from obs.errors import DefinitionError, ObsError
+from obs.files import Files
+from obs.pipeline import render
+from obs.workers import run_each
+
+
+def test_parallel_render_gives_the_same_files_and_findings_as_sequential():
+    bundle = synthetic_bundle(3)
+    one, two = render(bundle, jobs=1), render(bundle, jobs=2)
+    assert [r.env.name for r in two] == [e.name for e in bundle.environments]
+    for a, b in zip(one, two):
+        assert a.env is b.env  # the parent's own environment objects, not copies
+        assert dict(a.files.items()) == dict(b.files.items()) and a.issues == b.issues
+
+
+def failing_bundle(error: Exception) -> Bundle:
+    def define(env: Environment) -> Definitions:
+        if env.name == "prod":
+            raise error
+        return Definitions()
+    return Bundle("t", [Environment("staging", cluster="s-1"), Environment("prod", cluster="p-1")], define)
+
+
+def test_a_definition_error_in_a_worker_comes_back_whole():
+    error = DefinitionError("SLO shop/availability", "objective", "is 101", "give 0 < objective < 100")
+    with pytest.raises(DefinitionError) as caught:
+        render(failing_bundle(error), jobs=2)
+    assert (caught.value.definition, caught.value.field, caught.value.fix) == \
+        ("SLO shop/availability", "objective", "give 0 < objective < 100")
+    assert str(caught.value) == str(error)
+
+
+def test_a_team_exception_in_a_worker_is_one_line_pointing_at_the_team_code():
+    with pytest.raises(ObsError, match=r"ZeroDivisionError: boom at .*test_workers\.py:\d+"):
+        render(failing_bundle(ZeroDivisionError("boom")), jobs=2)
+
+
+def test_run_each_keeps_order_and_runs_inline_for_one_job():
+    assert run_each(lambda n: n * n, [1, 2, 3], jobs=2) == [1, 4, 9]
+    seen = []
+    assert run_each(seen.append, [1, 2], jobs=1) == [None, None] and seen == [1, 2]
+
+
+def test_files_are_a_sorted_read_only_mapping_stored_compressed():
+    big = b"groups: []\n" * 1000
+    files = Files({"b.yaml": big, "a.yaml": b"x: 1\n"})
+    assert list(files) == ["a.yaml", "b.yaml"] and files["b.yaml"] == big
+    assert files == {"a.yaml": b"x: 1\n", "b.yaml": big}
+    assert files.stored_bytes < len(big) / 10
+    assert pickle.loads(pickle.dumps(files)) == files
