@@ -43,17 +43,47 @@ class Run:
         return f"{self.seconds:.1f} s, {self.peak_mib:.0f} MiB"
 
 
+def _tree_rss_mib(root: int) -> float:
+    """Resident memory of `root` and all its descendants (obs renders environments in forked
+    workers: their memory counts too), from /proc."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            rss[int(entry.name)] = int((entry / "statm").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        parents[int(entry.name)] = int(stat[stat.rindex(")") + 2:].split()[1])
+    tree, frontier = {root}, [root]
+    while frontier:
+        frontier = [pid for pid, parent in parents.items() if parent in frontier and pid not in tree]
+        tree.update(frontier)
+    return sum(rss.get(pid, 0) for pid in tree) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 def measure(command: list[str], env: dict[str, str] | None = None, cwd: Path = REPO) -> Run:
-    """Run a command to completion; its wall time and peak RSS (from wait4, this child only)."""
+    """Run a command to completion; its wall time and peak memory: the larger of its own peak RSS
+    (wait4) and the peak of its process tree's summed RSS (sampled every 50 ms), so work done in
+    worker processes is counted."""
     start = time.perf_counter()
-    proc = subprocess.Popen(command, cwd=cwd, env={**os.environ, **(env or {})},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    output = proc.stdout.read() if proc.stdout else b""
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"bench: {' '.join(command)} failed:\n{output.decode(errors='replace')[-3000:]}")
-    return Run(seconds, usage.ru_maxrss / 1024)
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(command, cwd=cwd, env={**os.environ, **(env or {})}, stdout=log,
+                                stderr=subprocess.STDOUT)
+        tree_peak = 0.0
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            tree_peak = max(tree_peak, _tree_rss_mib(proc.pid))
+            time.sleep(0.05)
+        seconds = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) != 0:
+            log.seek(0)
+            raise SystemExit(f"bench: {' '.join(command)} failed:\n{log.read().decode(errors='replace')[-3000:]}")
+    return Run(seconds, max(tree_peak, usage.ru_maxrss / 1024))
 
 
 def sloth_binary() -> Path | None:
