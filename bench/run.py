@@ -43,30 +43,35 @@ class Run:
         return f"{self.seconds:.1f} s, {self.peak_mib:.0f} MiB"
 
 
-def _tree_rss_mib(root: int) -> float:
-    """Resident memory of `root` and all its descendants (obs renders environments in forked
-    workers: their memory counts too), from /proc."""
+def _tree_pss_mib(root: int) -> float:
+    """Memory of `root` and all its descendants (obs renders environments in forked workers):
+    the sum of their proportional set sizes (PSS: pages shared after a fork counted once), from
+    /proc."""
     parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            rss[int(entry.name)] = int((entry / "statm").read_text().split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        parents[int(entry.name)] = int(stat[stat.rindex(")") + 2:].split()[1])
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+                parents[int(entry.name)] = int(stat[stat.rindex(")") + 2:].split()[1])
+            except (OSError, ValueError):
+                continue
     tree, frontier = {root}, [root]
     while frontier:
         frontier = [pid for pid, parent in parents.items() if parent in frontier and pid not in tree]
         tree.update(frontier)
-    return sum(rss.get(pid, 0) for pid in tree) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    total_kib = 0
+    for pid in tree:
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        total_kib += next((int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:")), 0)
+    return total_kib / 1024
 
 
 def measure(command: list[str], env: dict[str, str] | None = None, cwd: Path = REPO) -> Run:
     """Run a command to completion; its wall time and peak memory: the larger of its own peak RSS
-    (wait4) and the peak of its process tree's summed RSS (sampled every 50 ms), so work done in
+    (wait4) and the peak of its process tree's summed PSS (sampled every 50 ms), so the memory of
     worker processes is counted."""
     start = time.perf_counter()
     with tempfile.TemporaryFile() as log:
@@ -77,7 +82,7 @@ def measure(command: list[str], env: dict[str, str] | None = None, cwd: Path = R
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
-            tree_peak = max(tree_peak, _tree_rss_mib(proc.pid))
+            tree_peak = max(tree_peak, _tree_pss_mib(proc.pid))
             time.sleep(0.05)
         seconds = time.perf_counter() - start
         if os.waitstatus_to_exitcode(status) != 0:

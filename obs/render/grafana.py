@@ -3,6 +3,8 @@ ConfigMaps for the kube-prometheus-stack Grafana sidecars (one per dashboard, on
 datasources) and the chart values those sidecars need to honour them."""
 from __future__ import annotations
 
+import json
+
 from typing import Any, Iterable
 
 from obs.backends.loki import INDEX_ATTRIBUTES
@@ -64,13 +66,15 @@ def runbooks_for(ctx: RenderContext, dashboard: Dashboard) -> dict[str, str]:
 
 
 def dashboard_json(ctx: RenderContext, dashboard: Dashboard) -> dict[str, Any]:
-    """The dashboard's JSON model (built once per context; treat it as read-only)."""
-    return ctx.once(("dashboard-json", dashboard.name), lambda: dashboard.to_json(runbooks_for(ctx, dashboard)))
+    """The dashboard's JSON model, read back from its file content (a fresh copy: only the bytes
+    are kept per context, a thousand dashboards' objects would hold ~100 MB)."""
+    return json.loads(dashboard_bytes(ctx, dashboard))
 
 
 def dashboard_bytes(ctx: RenderContext, dashboard: Dashboard) -> bytes:
-    """The dashboard's JSON file content (serialised once per context)."""
-    return ctx.once(("dashboard-bytes", dashboard.name), lambda: to_json(dashboard_json(ctx, dashboard)))
+    """The dashboard's JSON file content (built and serialised once per context)."""
+    return ctx.once(("dashboard-bytes", dashboard.name),
+                    lambda: to_json(dashboard.to_json(runbooks_for(ctx, dashboard))))
 
 
 def _span_queries() -> list[dict[str, str]]:
