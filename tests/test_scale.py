@@ -145,3 +145,14 @@ def test_quiet_silences_progress(promtool_bin, tmp_path, empty_cache, capsys):
         assert "promtool" not in capsys.readouterr().err
     finally:
         progress.set_quiet(False)
+
+
+def test_the_block_scalar_check_agrees_with_its_regular_expression():
+    from hypothesis import given, settings, strategies as st
+    from obs.serialize import _NOT_IN_BLOCK, _not_in_block
+
+    @settings(max_examples=3000, deadline=None)
+    @given(st.text(alphabet=" \t\n\r\x85\u2028\u2029ab", max_size=12))
+    def agrees(value):
+        assert _not_in_block(value) == bool(_NOT_IN_BLOCK.search(value))
+    agrees()
