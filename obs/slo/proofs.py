@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 from obs.model.checks import duration_seconds
 from obs.model.environment import Environment
@@ -358,29 +358,48 @@ def selection_cases(slo: SLO, env: Environment, rule: AlertRule,
     fires, with this SLO's labels), a second cluster burns nothing, and one more cluster per
     severity burns just below that severity's lowest factor. It proves this SLO's rules read this
     SLO's series, keep clusters apart, and put each threshold between those burns."""
-    factors_all = factors(slo)
-    above = [burn for _, burn in burn_levels(slo) if burn > max(factors_all) * 1.02]
-    if not above:
+    plan = _selection_plan(slo, env)
+    if plan is None:
         return []
-    rate = max(RATE, slo.min_event_rate * 10)
-    minutes = SELECTION_SAMPLES - 1
-    clusters = [(cluster_labels(env), min(above)), (peer_labels(env), 0.0)]
-    clusters += [({env.cluster_label: f"{env.cluster}-below{i}"}, burn) for i, burn in enumerate(_below_lowest(slo), 1)]
-    series_in: dict[str, str] = {}
+    clusters, series_in = plan
     fires: list[FiringAlert] = []
     for labels, burn in clusters:
-        burns = (burn,) * SELECTION_SAMPLES
-        expected = fired(slo, env, rule, windows, burns, labels)
+        expected = fired(slo, env, rule, windows, (burn,) * SELECTION_SAMPLES, labels)
         if expected is None:
             return []
         fires += expected
-        # The first sample has no traffic: nothing may fire then (ratios need traffic), and
-        # since ratios weigh samples by traffic, every window later reads exactly `burn`.
-        series_in.update({name: ("_ " if name.startswith(RAW) else "0 ") + values for name, values in
-                          _cluster_series(slo, env, labels, burns[1:], rate, minutes - 1).items()})
     name = "own series: " + ", ".join(f"{labels[env.cluster_label]} at {burn:.4g}x" for labels, burn in clusters)
     return [AlertTest("no traffic yet", series_in, at="0m"),
-            AlertTest(name, series_in, at=f"{minutes}m", fires=fires)]
+            AlertTest(name, series_in, at=f"{SELECTION_SAMPLES - 1}m", fires=fires)]
+
+
+def _selection_plan(slo: SLO, env: Environment) -> tuple[list[tuple[dict[str, str], float]], dict[str, str]] | None:
+    """The clusters and burns of an SLO's selection case and their input series (the same for
+    every alert of the SLO: worked out once per SLO within `once_per_shape`)."""
+    proved = _proved.get()
+    key = ("selection", slo.service, slo.name, env.name)
+    if proved is not None and key in proved:
+        return proved[key]  # type: ignore[return-value]
+    factors_all = factors(slo)
+    above = [burn for _, burn in burn_levels(slo) if burn > max(factors_all) * 1.02]
+    plan = None
+    if above:
+        rate = max(RATE, slo.min_event_rate * 10)
+        minutes = SELECTION_SAMPLES - 1
+        clusters = [(cluster_labels(env), min(above)), (peer_labels(env), 0.0)]
+        clusters += [({env.cluster_label: f"{env.cluster}-below{i}"}, burn)
+                     for i, burn in enumerate(_below_lowest(slo), 1)]
+        series_in: dict[str, str] = {}
+        for labels, burn in clusters:
+            # The first sample has no traffic: nothing may fire then (ratios need traffic), and
+            # since ratios weigh samples by traffic, every window later reads exactly `burn`.
+            burns = (burn,) * SELECTION_SAMPLES
+            series_in.update({name: ("_ " if name.startswith(RAW) else "0 ") + values for name, values in
+                              _cluster_series(slo, env, labels, burns[1:], rate, minutes - 1).items()})
+        plan = (clusters, series_in)
+    if proved is not None:
+        proved[key] = plan  # type: ignore[assignment]
+    return plan
 
 
 def shape(slo: SLO, rule: AlertRule, windows: Sequence[BurnRateWindow]) -> tuple:
@@ -392,7 +411,7 @@ def shape(slo: SLO, rule: AlertRule, windows: Sequence[BurnRateWindow]) -> tuple
             tuple(sorted(slo.labels)), tuple(sorted(rule.labels)), rule.severity)
 
 
-_proved: ContextVar[dict[tuple, tuple[str, str]] | None] = ContextVar("obs_slo_proved_shapes", default=None)
+_proved: ContextVar[dict[tuple, Any] | None] = ContextVar("obs_slo_proved_shapes", default=None)
 
 
 @contextmanager
