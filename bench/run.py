@@ -43,24 +43,27 @@ class Run:
         return f"{self.seconds:.1f} s, {self.peak_mib:.0f} MiB"
 
 
-def _tree_pss_mib(root: int) -> float:
-    """Memory of `root` and all its descendants (obs renders environments in forked workers):
-    the sum of their proportional set sizes (PSS: pages shared after a fork counted once), from
-    /proc."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-                parents[int(entry.name)] = int(stat[stat.rindex(")") + 2:].split()[1])
-            except (OSError, ValueError):
-                continue
+def _descendants(root: int) -> set[int]:
+    """`root` and every process below it (from /proc/<pid>/task/<tid>/children)."""
     tree, frontier = {root}, [root]
     while frontier:
-        frontier = [pid for pid, parent in parents.items() if parent in frontier and pid not in tree]
+        found = []
+        for pid in frontier:
+            for task in Path(f"/proc/{pid}/task").glob("*/children"):
+                try:
+                    found += [int(child) for child in task.read_text().split()]
+                except (OSError, ValueError):
+                    continue
+        frontier = [pid for pid in found if pid not in tree]
         tree.update(frontier)
+    return tree
+
+
+def _tree_pss_mib(root: int) -> float:
+    """Memory of `root` and all its descendants (obs renders environments in forked workers):
+    the sum of their proportional set sizes (PSS: pages shared after a fork counted once)."""
     total_kib = 0
-    for pid in tree:
+    for pid in _descendants(root):
         try:
             rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
         except OSError:
@@ -71,7 +74,7 @@ def _tree_pss_mib(root: int) -> float:
 
 def measure(command: list[str], env: dict[str, str] | None = None, cwd: Path = REPO) -> Run:
     """Run a command to completion; its wall time and peak memory: the larger of its own peak RSS
-    (wait4) and the peak of its process tree's summed PSS (sampled every 50 ms), so the memory of
+    (wait4) and the peak of its process tree's summed PSS (sampled every 100 ms), so the memory of
     worker processes is counted."""
     start = time.perf_counter()
     with tempfile.TemporaryFile() as log:
@@ -83,7 +86,7 @@ def measure(command: list[str], env: dict[str, str] | None = None, cwd: Path = R
             if pid:
                 break
             tree_peak = max(tree_peak, _tree_pss_mib(proc.pid))
-            time.sleep(0.05)
+            time.sleep(0.1)
         seconds = time.perf_counter() - start
         if os.waitstatus_to_exitcode(status) != 0:
             log.seek(0)
