@@ -3,21 +3,26 @@ the same series (issue 10, "make bench side by side"). Part of `make bench`; als
 
     BENCH_EVAL_SERVICES=100 .venv/bin/python bench/evaluation.py
 
-For each size N (`BENCH_EVAL_SERVICES`, default 100,1000; empty skips the comparison) the Sloth
-specs of bench/synthetic.py (2 SLOs per service) are turned into rules twice: `obs build` of the
-imported specs (environment prod, only its rule files are used) and `sloth generate`. Three
-Prometheus servers (Debian's /usr/bin/prometheus) then run side by side, started together, scraping
-the same synthetic exporter (bench/series.py) every 15 s: one with obs's rules, one with Sloth's,
-one with no rules (the baseline: what scraping and storing the series costs). Each also scrapes
-itself. Two regimes, one after the other, all sizes of a regime at the same time:
+For each size N (`BENCH_EVAL_SERVICES`, default 100,1000; empty skips the comparison unless
+`BENCH_EVAL_BACKFILL_SERVICES` is set) the Sloth specs of bench/synthetic.py (2 SLOs per service)
+are turned into rules twice: `obs build` of the imported specs (environment prod, only its rule
+files are used) and `sloth generate`. Three Prometheus servers (Debian's /usr/bin/prometheus) then
+run side by side, started together, scraping the same synthetic exporter (bench/series.py) every
+15 s: one with obs's rules, one with Sloth's, one with no rules (the baseline: what scraping and
+storing the series costs). Each also scrapes itself. Two regimes, one after the other, all sizes
+of a regime at the same time:
 
 - fresh: empty storage; the servers run `BENCH_EVAL_MINUTES` (6) minutes;
-- backfilled (`BENCH_EVAL_BACKFILL_SERVICES`, default 100): every server holds one day of the raw
-  series at 15 s (promtool tsdb create-blocks-from openmetrics), and each rule set gets a day of
-  the recording rules whose history its own rules read through a range selector and that read
-  only raw series (promtool tsdb create-blocks-from rules against a server holding the raw day):
-  obs's 1m SLI tiles (`slo:sli_*_events:rate1m`, read by every window), Sloth's 5m error ratio (read
-  by its 30d window). Then the servers run like the fresh ones.
+- backfilled (`BENCH_EVAL_BACKFILL_SERVICES`, default 100 when the fresh sizes have it; e.g.
+  `BENCH_EVAL_SERVICES= BENCH_EVAL_BACKFILL_SERVICES=1000` for that alone): every server holds one
+  day of the raw series at 15 s (`promtool tsdb create-blocks-from openmetrics`), and each rule
+  set gets a day of the recording rules whose history its own rules read through a range selector
+  and that read only raw series: obs's 1m SLI tiles (`slo:sli_*_events:rate1m`, read by every
+  window), Sloth's 5m error ratio (read by its 30d window). Those are evaluated with the range
+  queries `promtool tsdb create-blocks-from rules` makes, against a server holding the raw day,
+  and written as blocks the same way as the raw series (promtool's rule importer writes a block
+  per rule and 2 h, thousands the server then compacts during the measurement). Then the servers
+  run like the fresh ones.
 
 Measured over the last `BENCH_EVAL_WINDOW` (4) minutes of each run: the sum over rule groups of
 `prometheus_rule_group_last_duration_seconds` averaged over the window (the issue's figure; also
@@ -437,8 +442,11 @@ def env_sizes(variable: str, default: str) -> list[int]:
 
 def compare(sloth: Path | None) -> list[tuple[str, str, str, str]]:
     """Run the comparison; Markdown rows (work, obs, Sloth, obs/Sloth). Cleans up on any exit."""
-    sizes = env_sizes("BENCH_EVAL_SERVICES", "100,1000")
-    backfill_sizes = [n for n in env_sizes("BENCH_EVAL_BACKFILL_SERVICES", "100") if n in sizes]
+    fresh_sizes = env_sizes("BENCH_EVAL_SERVICES", "100,1000")
+    # Backfilled: the sizes asked for, else 100 if the fresh run has it.
+    backfill_sizes = (env_sizes("BENCH_EVAL_BACKFILL_SERVICES", "") if "BENCH_EVAL_BACKFILL_SERVICES" in os.environ
+                      else [n for n in (100,) if n in fresh_sizes])
+    sizes = sorted(set(fresh_sizes) | set(backfill_sizes))
     if not sizes:
         return []
     if sloth is None:
@@ -463,9 +471,12 @@ def compare(sloth: Path | None) -> list[tuple[str, str, str, str]]:
         origin = time.time() - DAY - 3600  # the synthetic counters started 25 h ago
         with Exporter(origin, sizes) as exporter:
             fresh = [Setup(n, "fresh", {side: Prometheus(prometheus, work / f"fresh-{n}-{side}", rule_sets[n][side],
-                                                         exporter.address, n) for side in SIDES}) for n in sizes]
-            log(f"fresh regime: {', '.join(map(str, sizes))} services, {3 * len(sizes)} servers for {minutes:g} min")
-            measure(fresh, minutes, window)
+                                                         exporter.address, n) for side in SIDES})
+                     for n in fresh_sizes]
+            if fresh:
+                log(f"fresh regime: {', '.join(map(str, fresh_sizes))} services, {3 * len(fresh)} servers "
+                    f"for {minutes:g} min")
+                measure(fresh, minutes, window)
             backfilled = []
             for n in backfill_sizes:
                 backfilled.append(prepare_backfill(n, rule_sets[n], work, prometheus, promtool, exporter.address, origin))
