@@ -538,7 +538,7 @@ def row(setup: Setup, minutes: float, window: float) -> tuple[str, str, str, str
         "one backfilled day (raw series; obs: " + ", ".join(setup.backfilled["obs"]) + "; Sloth: "
         + ", ".join(setup.backfilled["sloth"]) + ")")
     work = (f"rule evaluation, {2 * setup.services:,} SLOs ({setup.services:,} services), {history}: "
-            f"eval s/round (s/min), CPU s in {window:g} min (net of rule-less), rules, output series")
+            f"eval s/round (s/min), CPU s in {window:g} min (net of rule-less), rules, output samples/round")
 
     def cell(side: str) -> str:
         f = figs[side]
