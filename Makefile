@@ -53,7 +53,9 @@ docs: install
 
 # Synthetic bundles of 10/100/1,000 services against Sloth v0.16 (built with go into the obs cache),
 # then the reference bundle's render/write targets. BENCH_SIZES / BENCH_VALIDATE_SIZES choose sizes.
-bench: install promtool
+# Also Prometheus rule-evaluation cost, obs vs Sloth (bench/evaluation.py, ~15 min; BENCH_EVAL_SERVICES=
+# empty skips it).
+bench: install promtool prometheus
 	$(BIN)/python bench/run.py
 	$(BIN)/python tests/bench_build.py
 

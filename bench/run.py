@@ -7,7 +7,10 @@ For each size (default 10, 100 and 1,000 services; `BENCH_SIZES=10,100` to choos
   `sloth generate` on the same specs, and the obs/Sloth ratio (Sloth v0.16 is built with `go
   install` into the obs cache on first use; skipped with a message where Go is missing);
 - `obs validate` (sizes in BENCH_VALIDATE_SIZES, default 100,1000): cold (empty check cache),
-  warm (nothing changed) and after changing one service.
+  warm (nothing changed) and after changing one service;
+- the Prometheus rule-evaluation cost of obs's SLO rules against Sloth's for the same SLOs over the
+  same series, fresh and over a backfilled day (bench/evaluation.py; BENCH_EVAL_SERVICES, default
+  100,1000, empty skips it; needs Debian's prometheus: `make prometheus`).
 Each command runs as its own process; peak memory is that process's maximum resident set.
 Prints a Markdown table. Targets are printed beside the figures; the run always exits 0 unless
 a command fails.
@@ -26,6 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench import evaluation  # noqa: E402
 from bench.synthetic import write_sloth_specs  # noqa: E402
 from obs.tools import CACHE_DIR  # noqa: E402
 
@@ -173,8 +177,16 @@ def main() -> int:
     print("|---|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
-    print(f"\n(machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f} at the end; "
-          "the Prometheus rule-evaluation comparison is not part of this run)")
+    print(f"\n(machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f} at the end)")
+    # Prometheus rule-evaluation cost of the same SLOs (bench/evaluation.py; BENCH_EVAL_SERVICES=
+    # empty skips it).
+    evaluation_rows = evaluation.compare(sloth)
+    if evaluation_rows:
+        print(f"\n| Prometheus rule evaluation | obs | Sloth {SLOTH_VERSION} | obs/Sloth |")
+        print("|---|---|---|---|")
+        for row in evaluation_rows:
+            print("| " + " | ".join(row) + " |")
+        print(f"\n(load {os.getloadavg()[0]:.1f} at the end of the rule-evaluation comparison)")
     return 0
 
 
