@@ -124,14 +124,14 @@ def test_tiles_from_raw_counters_add_up_to_exact_windows(promtool_bin, tmp_path)
 
 
 def test_without_the_tolerance_the_exact_threshold_flaps(promtool_bin, tmp_path):
-    """The same steady 1x burn against a bare `> 1`: some evaluations fire (float sums land above
-    1), which is the flapping the tolerance removes."""
+    """The same steady 1x burn against a bare `> 0.001` (1x of the 0.1% budget): some evaluations
+    fire (float sums land above it), which is the flapping the tolerance removes."""
     slo = SLO("checkout", "availability", 99.9, EVENTS,
               alerting=SLOAlerting(page_windows=(), ticket_windows=[BurnRateWindow("1h", "5m", 1)]))
     (pack,) = slo_rule_packs([slo], ENV)
     silent = with_tests(pack, lambda r: [AlertTest(f"exactly 1x at minute {m}", steady("1", 130), at=f"{m}m")
                                          for m in range(61, 131, 5)])
-    groups = [RuleGroup(g.name, [replace(r, expr=r.expr.replace("> 1.000001", "> 1")) if isinstance(r, AlertRule)
+    groups = [RuleGroup(g.name, [replace(r, expr=r.expr.replace("> 0.001000001", "> 0.001")) if isinstance(r, AlertRule)
                                  else r for r in g.rules], g.interval) for g in silent.groups]
     from obs.errors import ValidationError
     with pytest.raises(ValidationError, match="exactly 1x"):

@@ -21,7 +21,9 @@ counts: their windows average the per-tile ratio (approximate, like Sloth).
 
 Thresholds: an alert fires when the burn rate is above its factor; a burn within one part per
 million of the factor counts as at it (`> factor * 1.000001`), so a steady burn of exactly the
-factor, whose ratio of float sums lands a hair either side of it, never flaps.
+factor, whose ratio of float sums lands a hair either side of it, never flaps. The rule compares
+each window's ratio with `factor * 1.000001 * budget` (exact decimals) and divides by the budget
+only what passes, so a quiet SLO costs two series lookups per condition (like Sloth's rules).
 
 Cost: the SLI ratios and the alerts are evaluated every minute; the period's ratio and the
 metadata (constants, burn rates, budget remaining) only feed dashboards and are evaluated every
@@ -180,24 +182,27 @@ def metadata_rules(slo: SLO, env: Environment) -> list[RecordingRule]:
     return rules
 
 
-def threshold(factor: float) -> str:
-    """The value a burn rate must exceed to alert: the factor plus the 1 ppm tolerance."""
-    return number(Decimal(str(factor)) * (1 + TOLERANCE))
+def threshold(factor: float, budget: Decimal) -> str:
+    """The error ratio a window must exceed to alert: the factor plus the 1 ppm tolerance, times
+    the budget (exact decimals)."""
+    return number(Decimal(str(factor)) * (1 + TOLERANCE) * budget)
 
 
 def condition(slo: SLO, env: Environment, window: BurnRateWindow) -> str:
-    """One multi-window condition; its value is the burn rate over the long window."""
+    """One multi-window condition; its value is the burn rate over the long window. The ratios
+    are compared with the threshold first and only what passes is divided by the budget: when
+    nothing burns (nearly always) the rule reads two series and stops."""
     sel = matchers(series_labels(slo, env))  # outputs are read with their current labels
-    budget = number(slo.error_budget)
-    factor = threshold(window.factor_for(slo.period))
+    budget = slo.error_budget
+    limit = threshold(window.factor_for(slo.period), budget)
     long_, short = window_name(window.long), window_name(window.short)
-    expr = (f"({ratio_metric(long_)}{sel} / {budget} > {factor})\n"
-            f"  and ({ratio_metric(short)}{sel} / {budget} > {factor})")
+    expr = (f"(({ratio_metric(long_)}{sel} > {limit})\n"
+            f"  and ({ratio_metric(short)}{sel} > {limit})")
     if slo.min_event_rate:
         base = matchers(identity(slo, env))
         expr += (f"\n  and{ignoring_free_labels(slo)} (avg_over_time({TOTAL}{base}[{tiles(long_)}]) >= "
                  f"{number(slo.min_event_rate)})")
-    return (f'label_replace(label_replace(\n  {expr},\n'
+    return (f'label_replace(label_replace(\n  {expr}) / {number(budget)},\n'
             f'  "long_window", "{long_}", "", ""), "short_window", "{short}", "", "")')
 
 
