@@ -6,7 +6,6 @@ and a check that passed on the same bytes with the same promtool is not run agai
 """
 from __future__ import annotations
 
-import os
 import re
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from functools import lru_cache
@@ -17,6 +16,7 @@ from obs.errors import ValidationError
 from obs.progress import progress
 from obs.tools import promtool, run_tool
 from obs.validate import cache
+from obs.workers import default_jobs
 
 _RULE_REF = re.compile(r'group "(?P<group>[^"]*)", rule (?P<index>\d+), "(?P<rule>[^"]*)": (?P<msg>.*)')
 # The line promtool starts each file's report with, per command.
@@ -46,10 +46,7 @@ def _explain(output: str, root: Path) -> str:
 
 def jobs() -> int:
     """How many promtool processes run at once: $OBS_JOBS, else one per usable core."""
-    explicit = os.environ.get("OBS_JOBS", "")
-    if explicit.isdigit() and int(explicit) > 0:
-        return int(explicit)
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    return default_jobs()
 
 
 @lru_cache(maxsize=None)
