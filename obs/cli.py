@@ -24,9 +24,6 @@ def _common(parser: argparse.ArgumentParser, out_help: str) -> None:
     parser.add_argument("--env", action="append", metavar="NAME",
                         help="an environment to use (repeatable; default: all)")
     parser.add_argument("--out", type=Path, metavar="DIR", help=out_help)
-    parser.add_argument("-j", "--jobs", type=int, metavar="N", default=None,
-                        help="environments rendered side by side, in N processes (default: $OBS_JOBS, else one "
-                             "per core); the output is the same")
 
 
 def _no_cache(parser: argparse.ArgumentParser) -> None:
@@ -178,6 +175,9 @@ def parser() -> argparse.ArgumentParser:
     _no_cache(test)
     test.set_defaults(func=cmd_test)
     for command in (build, validate, test):
+        command.add_argument("-j", "--jobs", type=int, metavar="N", default=None,
+                             help="environments rendered side by side, in N processes (default: $OBS_JOBS, else "
+                                  "one per core); the output is the same")
         command.add_argument("--no-otelcol", action="store_true",
                              help="do not validate collector configs with otelcol (otherwise a missing otelcol "
                                   "is an error; `obs tools install` builds it)")

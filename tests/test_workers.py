@@ -3,6 +3,7 @@ the same errors as one after the other; rendered files are held compressed (obs.
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 
 import pytest
 
@@ -58,3 +59,15 @@ def test_files_are_a_sorted_read_only_mapping_stored_compressed():
     assert files == {"a.yaml": b"x: 1\n", "b.yaml": big}
     assert files.stored_bytes < len(big) / 10
     assert pickle.loads(pickle.dumps(files)) == files
+
+
+def test_obs_build_writes_the_same_tree_with_one_job_or_two(tmp_path, monkeypatch):
+    from obs.cli import main
+
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    for jobs in ("1", "2"):
+        assert main(["--quiet", "build", "--bundle", "bench.synthetic:bundle_10", "--no-validate",
+                     "--jobs", jobs, "--out", str(tmp_path / jobs)]) == 0
+    one = {p.relative_to(tmp_path / "1"): p.read_bytes() for p in (tmp_path / "1").rglob("*") if p.is_file()}
+    two = {p.relative_to(tmp_path / "2"): p.read_bytes() for p in (tmp_path / "2").rglob("*") if p.is_file()}
+    assert one and one == two
