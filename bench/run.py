@@ -18,6 +18,7 @@ a command fails.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,7 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench import evaluation  # noqa: E402
-from bench.synthetic import write_sloth_specs  # noqa: E402
+from bench.synthetic import service_name, write_sloth_specs  # noqa: E402
 from obs.tools import CACHE_DIR  # noqa: E402
 
 SLOTH_VERSION = "v0.16.0"
@@ -156,7 +157,35 @@ def validate_rows(services: int, work: Path) -> list[tuple[str, str, str, str]]:
     targets = {100: "cold < 60 s", 1000: "cold < 10 min, one changed < 30 s"}
     return [(f"obs validate, {services} services x 2 envs: cold", str(cold), "-", targets.get(services, "")),
             (f"obs validate, {services} services: warm (unchanged)", str(warm), "-", ""),
-            (f"obs validate, {services} services: one service changed", str(changed), "-", "")]
+            (f"obs validate, {services} services: one service changed", str(changed), "-", ""),
+            broken_row(services, work, env)]
+
+
+# The page threshold of one service's SLOs, raised from 14.4x to 20x of their budgets by hand.
+_PAGE_THRESHOLDS = {"0.0144000144": "0.02", "0.144000144": "0.2"}
+
+
+def broken_row(services: int, work: Path, env: dict[str, str]) -> tuple[str, str, str, str]:
+    """Build, raise one service's page thresholds in its written rule file, and validate the folder:
+    the proofs must fail on that service alone (its selection case), the rest coming from the cache."""
+    out = work / f"broken-{services}"
+    measure([*OBS, "build", "--bundle", "bench.synthetic:bundle", "--no-validate", "--out", str(out)], env)
+    victim = service_name(services // 3)
+    rules = out / "prod" / "prometheus" / "rules" / f"slo-{victim}.yaml"
+    text, count = re.subn(r"> (0\.0144000144|0\.144000144)\)", lambda m: f"> {_PAGE_THRESHOLDS[m[1]]})",
+                          rules.read_text())
+    if count == 0:
+        return (f"one SLO rule broken among {services} services", "threshold not found", "-", "")
+    rules.write_text(text)
+    start = time.perf_counter()
+    result = subprocess.run([*OBS, "validate", "--bundle", "bench.synthetic:bundle", "--out", str(out)],
+                            cwd=REPO, env={**os.environ, **env}, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    named = f"slo-{victim}.test.yaml" in result.stderr + result.stdout
+    verdict = f"fails naming slo-{victim} in {seconds:.1f} s" if result.returncode != 0 and named else \
+        f"NOT caught (exit {result.returncode})"
+    return (f"one SLO rule broken by hand among {services} services x 2 envs (obs validate --out)", verdict, "-",
+            "must fail, naming it")
 
 
 def sizes(variable: str, default: str) -> list[int]:
