@@ -272,3 +272,17 @@ def test_selector_on_a_label_the_pipeline_deletes_is_reported(reference_bundle):
     assert route and all("delete_key" in f for f in route), found
     assert any(f.startswith("error: alert 'WebHighErrorRate'") for f in route)
     assert any(f.startswith("error: dashboard 'service-overview'") for f in route)
+
+
+def test_a_check_passed_by_one_expression_of_a_shape_does_not_hide_another_ones_problem():
+    """Expressions of one shape share a passed check only when the literals that decide it are the
+    same: here a known-values label (the collector job), a metric named in a string, a label name."""
+    collector = small_collector("edge")
+    rules = [alert(f'sum by (cluster, job) (rate(otelcol_receiver_refused_spans{{job="{job}"}}[5m])) > 1', name)
+             for name, job in (("Good", "edge"), ("WrongJob", "edgy"))]
+    rules += [alert(f'sum by (cluster) (rate({{__name__="{metric}"}}[5m])) > 1', name)
+              for name, metric in (("GoodName", "up"), ("WrongName", "upp"))]
+    found = issues(Definitions(rule_packs=[RulePack("p", [RuleGroup("g", rules)])], collectors=[collector]))
+    assert any("alert 'WrongJob'" in f and "matches no job the bundle produces" in f for f in found), found
+    assert any("alert 'WrongName'" in f and "'upp'" in f for f in found), found
+    assert len(found) == 2, found  # nothing on Good and GoodName

@@ -9,7 +9,7 @@ from typing import Iterable
 
 from obs.catalog import cluster, otel
 from obs.catalog.tempo import tempo_source
-from obs.catalog.promql import select
+from obs.catalog.promql import Selection, select, shaped
 from obs.catalog.source import MetricSource
 from obs.model.bundle import Definitions
 from obs.model.environment import Environment
@@ -22,7 +22,26 @@ Reads = tuple[frozenset[str] | None, tuple[str, ...], frozenset[str]]
 
 
 def reads_of(expr: str) -> Reads:
-    selection = select(expr)
+    """What the catalogue needs of `expr` (the same for every expression of one shape whose metric
+    and created-label literals are the same: worked out once for them)."""
+    found = shaped(expr)
+    if found is None:
+        return _reads(select(expr))
+    key = (found.key, tuple(text for index, text in enumerate(found.strings)
+                            if found.shape.uses.get(index, ("",))[0] in ("metric", "created")))
+    reads = _READS.get(key)
+    if reads is None:
+        reads = _reads(found.shape.fill(list(found.strings)))
+        if len(_READS) >= 65536:
+            _READS.clear()
+        _READS[key] = reads
+    return reads
+
+
+_READS: dict[tuple[str, tuple[str, ...]], Reads] = {}
+
+
+def _reads(selection: Selection) -> Reads:
     kept = selection.aggregates_by
     return (None if kept is None else frozenset(kept), tuple(s.metric for s in selection.selectors if s.metric),
             frozenset(selection.created))

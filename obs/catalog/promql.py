@@ -130,20 +130,41 @@ def _label_list(tokens: list[tuple[str, str]], start: int) -> tuple[set[str], in
 
 def select(expr: str) -> Selection:
     """The selectors, grouping labels and created labels of `expr` (the caller owns the result)."""
-    if "#" in expr or "`" in expr or "${" in expr:  # strings may hide in comments or variables
+    found = shaped(expr)
+    if found is None:
         return _parse(_tokens(expr))
+    return found.shape.fill(list(found.strings))
+
+
+@dataclass(frozen=True)
+class Shaped:
+    """An expression as its shape (its text with string literals blanked: `key`) and its unquoted
+    string literals. What a check of the expression concludes depends only on the shape and the
+    literals at the positions `Shape.uses` names for it, so callers may reuse a conclusion."""
+
+    key: str
+    strings: tuple[str, ...]
+    shape: "Shape"
+
+
+def shaped(expr: str) -> Shaped | None:
+    """`expr` as a shape and its literals; None when literals may hide in comments or variables,
+    or the text is not PromQL the tokenizer reads alike with and without its literals."""
+    if "#" in expr or "`" in expr or "${" in expr:
+        return None
     strings = _STRING.findall(expr)
-    template = _shape(_STRING.sub('""', expr) if strings else expr)
-    if template.strings != len(strings):  # not PromQL (e.g. a quote inside a range): read it as it is
-        return _parse(_tokens(expr))
-    return template.fill([_unquote(s) for s in strings])  # type: ignore[misc]
+    key = _STRING.sub('""', expr) if strings else expr
+    template = _shape(key)
+    if template.strings != len(strings):  # e.g. a quote inside a range
+        return None
+    return Shaped(key, tuple(_unquote(s) for s in strings), template)  # type: ignore[misc]
 
 
-class _Shape:
+class Shape:
     """A parsed expression whose string values are `_Literal` ordinals, with what `fill` needs
     worked out once: selectors without literals are shared as they are."""
 
-    __slots__ = ("selection", "strings", "_selectors", "_created", "_read")
+    __slots__ = ("selection", "strings", "_selectors", "_created", "_read", "uses")
 
     def __init__(self, selection: Selection, strings: int) -> None:
         self.selection, self.strings = selection, strings
@@ -154,6 +175,26 @@ class _Shape:
                             found.labels if not any(isinstance(n, _Literal) for n, _, _ in found.matchers) else None)
                            for found in selection.selectors]
         self._created, self._read = tuple(selection.created), tuple(selection.read)
+        self.uses = self._uses()
+
+    def _uses(self) -> dict[int, tuple[str, ...]]:
+        """What each string literal is: ("metric",) for a literal that names or may name a metric,
+        ("label",) a matcher's label name, ("value", metric, label) a matcher value, ("created",)
+        and ("read",) label_replace/label_join/count_values label arguments."""
+        uses: dict[int, tuple[str, ...]] = {}
+        for found in self.selection.selectors:
+            named = isinstance(found.metric, str)
+            for name, _, value in found.matchers:
+                if isinstance(name, _Literal):
+                    uses[name.index] = ("label",)
+                if isinstance(value, _Literal):  # with no metric of its own, a value may be __name__'s
+                    uses[value.index] = ("value", found.metric, name) if named and isinstance(name, str) \
+                        else ("metric",)
+            if isinstance(found.metric, _Literal):
+                uses[found.metric.index] = ("metric",)
+        uses.update({v.index: ("created",) for v in self._created if isinstance(v, _Literal)})
+        uses.update({v.index: ("read",) for v in self._read if isinstance(v, _Literal)})
+        return uses
 
     def fill(self, strings: list[str]) -> Selection:
         """The selection of one expression of this shape, given its unquoted string literals."""
@@ -181,9 +222,9 @@ def _has_literal(metric: Text | None, matchers: tuple[tuple[Text, str, Text], ..
 
 
 @functools.lru_cache(maxsize=4096)
-def _shape(key: str) -> _Shape:
+def _shape(key: str) -> Shape:
     tokens = _tokens(key, shape=True)
-    return _Shape(_parse(tokens), sum(1 for kind, _ in tokens if kind == "string"))
+    return Shape(_parse(tokens), sum(1 for kind, _ in tokens if kind == "string"))
 
 
 def _parse(tokens: list[tuple[str, Text]]) -> Selection:
