@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable, Iterator, Literal
 
 from obs.model.environment import Environment
@@ -58,7 +59,13 @@ def aggregations(expr: str) -> Iterator[tuple[str, int, tuple[str, int] | None, 
 
 
 def aggregation_problems(expr: str, cluster_label: str) -> list[str]:
-    """Aggregations in `expr` that drop the cluster label (string literals are ignored)."""
+    """Aggregations in `expr` that drop the cluster label (string literals are ignored, so the
+    answer is worked out once for all expressions that differ only in them)."""
+    return list(_aggregation_problems(_STRING.sub('""', expr), cluster_label))
+
+
+@lru_cache(maxsize=4096)
+def _aggregation_problems(expr: str, cluster_label: str) -> tuple[str, ...]:
     problems = []
     for op, _, clause, names in aggregations(expr):
         if clause is None:
@@ -67,7 +74,7 @@ def aggregation_problems(expr: str, cluster_label: str) -> list[str]:
             problems.append(f"{op} by ({', '.join(sorted(names))}) drops '{cluster_label}'")
         elif clause[0] == "without" and cluster_label in names:
             problems.append(f"{op} without ({', '.join(sorted(names))}) drops '{cluster_label}'")
-    return problems
+    return tuple(problems)
 
 
 def lint_alert(env: Environment, alert: AlertRule) -> Iterable[LintIssue]:
