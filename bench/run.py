@@ -7,11 +7,13 @@ For each size (default 10, 100 and 1,000 services; `BENCH_SIZES=10,100` to choos
   `sloth generate` on the same specs, and the obs/Sloth ratio (Sloth v0.16 is built with `go
   install` into the obs cache on first use; skipped with a message where Go is missing);
 - `obs validate` (sizes in BENCH_VALIDATE_SIZES, default 100,1000): cold (empty check cache),
-  warm (nothing changed) and after changing one service;
+  warm (nothing changed) and after changing one service; then one SLO rule broken by hand in the
+  written folder, which `obs validate --out` must fail on, naming that service;
 - the Prometheus rule-evaluation cost of obs's SLO rules against Sloth's for the same SLOs over the
   same series, fresh and over a backfilled day (bench/evaluation.py; BENCH_EVAL_SERVICES, default
   100,1000, empty skips it; needs Debian's prometheus: `make prometheus`).
-Each command runs as its own process; peak memory is that process's maximum resident set.
+Each command runs as its own process; peak memory is the larger of its own peak resident set and
+the peak of its process tree's summed PSS (obs renders environments in worker processes).
 Prints a Markdown table. Targets are printed beside the figures; the run always exits 0 unless
 a command fails.
 """
@@ -202,7 +204,7 @@ def main() -> int:
         for services in sizes("BENCH_VALIDATE_SIZES", "100,1000"):
             rows += validate_rows(services, Path(tmp))
             print(f"bench: {services} services validated", file=sys.stderr)
-    print(f"| work | obs (wall, peak RSS) | Sloth {SLOTH_VERSION} | ratio / target |")
+    print(f"| work | obs (wall, peak memory) | Sloth {SLOTH_VERSION} | ratio / target |")
     print("|---|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
