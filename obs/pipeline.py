@@ -54,7 +54,8 @@ def render(bundle: Bundle, env_names: Sequence[str] | None = None, jobs: int | N
     def work(env: Environment) -> tuple[Mapping[str, bytes], tuple[LintIssue, ...], tuple[str, ...]]:
         result = render_one(bundle, env)  # a worker sends back all but the environment (the parent has it)
         return result.files, result.issues, result.extra_resources
-    return [Rendered(env, *parts) for env, parts in zip(envs, run_each(work, envs, jobs))]
+    parts = run_each(work, envs, jobs, names=[f"environment {env.name!r}" for env in envs])
+    return [Rendered(env, *found) for env, found in zip(envs, parts)]
 
 
 def raise_on_lint_errors(results: Sequence[Rendered]) -> None:

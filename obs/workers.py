@@ -1,16 +1,20 @@
 """One task per item in forked worker processes, so independent work (a bundle's environments)
 uses several cores.
 
-Workers are forked (Linux, macOS with fork available): they inherit the loaded bundle, so nothing
-but the item's index goes to them and only the result comes back (pickled). Without fork, with
-one job or one item, the work runs in this process. An exception in a worker comes back as the
-same error: obs's own errors and OS errors as they are, any other exception (from a team's
-definitions) as the one-line ObsError the CLI prints for it, pointing at the team's code.
+Each item gets its own forked process (Linux; wherever fork is available), which inherits the
+loaded bundle: nothing but the item's index goes to it, only the result comes back (pickled
+through a pipe), and the process exits after its task, so its memory is returned. Without fork,
+with one job or one item, the work runs in this process. An exception in a worker comes back as
+the same error: obs's own errors and OS errors as they are, any other exception (from a team's
+definitions) as the one-line ObsError the CLI prints for it, pointing at the team's code. A
+worker that dies without an answer (killed, out of memory) is an error naming the item; the other
+workers are stopped.
 """
 from __future__ import annotations
 
 import multiprocessing
 import os
+from multiprocessing.connection import Connection, wait
 from typing import Callable, Sequence, TypeVar
 
 from obs.errors import ObsError
@@ -18,7 +22,7 @@ from obs.errors import ObsError
 T = TypeVar("T")
 R = TypeVar("R")
 
-# What the forked workers run: set just before the pool forks, read by `_run` in the worker.
+# What the forked workers run: set just before forking, read by `_child` in the worker.
 _TASK: tuple[Callable, Sequence] | None = None
 
 
@@ -34,35 +38,62 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def run_each(work: Callable[[T], R], items: Sequence[T], jobs: int | None = None, doing: str = "") -> list[R]:
-    """`[work(item) for item in items]`, in up to `jobs` forked processes (default: default_jobs())."""
+def run_each(work: Callable[[T], R], items: Sequence[T], jobs: int | None = None, doing: str = "",
+             names: Sequence[str] | None = None) -> list[R]:
+    """`[work(item) for item in items]`, in up to `jobs` forked processes at a time (default:
+    default_jobs()); `names` name the items in errors."""
     jobs = default_jobs() if jobs is None else jobs
     if jobs <= 1 or len(items) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         return [work(item) for item in items]
     global _TASK
     _TASK = (work, items)
+    fork = multiprocessing.get_context("fork")
+    results: dict[int, R] = {}
+    waiting = list(range(len(items)))
+    running: dict[Connection, tuple[int, multiprocessing.process.BaseProcess]] = {}
     try:
-        fork = multiprocessing.get_context("fork")
-        with fork.Pool(min(jobs, len(items)), maxtasksperchild=1) as pool:  # a worker exits after its task
-            outcomes = pool.starmap(_run, [(index, doing) for index in range(len(items))], chunksize=1)
+        while waiting or running:
+            while waiting and len(running) < jobs:
+                index = waiting.pop(0)
+                receive, send = fork.Pipe(duplex=False)
+                process = fork.Process(target=_child, args=(index, send, doing), daemon=True)
+                process.start()
+                send.close()
+                running[receive] = (index, process)
+            for receive in wait(list(running)):
+                index, process = running.pop(receive)  # type: ignore[index]
+                try:
+                    ok, value = receive.recv()
+                except EOFError:
+                    process.join()
+                    name = names[index] if names else f"item {index}"
+                    raise ObsError(f"{doing or 'rendering'}: the worker process for {name} stopped without an "
+                                   f"answer (exit code {process.exitcode}; -9 is usually the kernel's "
+                                   "out-of-memory killer) (fix: free memory, or run with --jobs 1)") from None
+                finally:
+                    receive.close()
+                process.join()
+                if not ok:
+                    raise value
+                results[index] = value
     finally:
         _TASK = None
-    results = []
-    for ok, value in outcomes:
-        if not ok:
-            raise value
-        results.append(value)
-    return results
+        for _, process in running.values():
+            process.terminate()
+            process.join()
+    return [results[index] for index in range(len(items))]
 
 
-def _run(index: int, doing: str) -> tuple[bool, object]:
-    """In a worker: the item's result, or the error to raise in the parent."""
+def _child(index: int, send: Connection, doing: str) -> None:
+    """In a worker: send back (True, result) or (False, the error to raise in the parent)."""
     assert _TASK is not None
     work, items = _TASK
     try:
-        return True, work(items[index])
+        outcome: tuple[bool, object] = (True, work(items[index]))
     except (ObsError, OSError) as exc:
-        return False, exc
+        outcome = (False, exc)
     except Exception as exc:  # from a team's definitions: keep where it came from, as one line
         from obs.loader import user_code_error
-        return False, user_code_error(exc, doing or "while building the definitions")
+        outcome = (False, user_code_error(exc, doing or "while building the definitions"))
+    send.send(outcome)
+    send.close()

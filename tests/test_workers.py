@@ -71,3 +71,16 @@ def test_obs_build_writes_the_same_tree_with_one_job_or_two(tmp_path, monkeypatc
     one = {p.relative_to(tmp_path / "1"): p.read_bytes() for p in (tmp_path / "1").rglob("*") if p.is_file()}
     two = {p.relative_to(tmp_path / "2"): p.read_bytes() for p in (tmp_path / "2").rglob("*") if p.is_file()}
     assert one and one == two
+
+
+def test_a_worker_killed_without_an_answer_is_an_error_naming_the_environment():
+    import os
+    import signal
+
+    def define(env: Environment) -> Definitions:
+        if env.name == "prod":
+            os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's out-of-memory killer would
+        return Definitions()
+    bundle = Bundle("t", [Environment("staging", cluster="s-1"), Environment("prod", cluster="p-1")], define)
+    with pytest.raises(ObsError, match=r"environment 'prod' stopped without an answer \(exit code -9"):
+        render(bundle, jobs=2)
