@@ -27,8 +27,7 @@ def reads_of(expr: str) -> Reads:
     found = shaped(expr)
     if found is None:
         return _reads(select(expr))
-    key = (found.key, tuple(text for index, text in enumerate(found.strings)
-                            if found.shape.uses.get(index, ("",))[0] in ("metric", "created")))
+    key = found.deciding(lambda use: use is not None and use[0] in ("metric", "created"))
     reads = _READS.get(key)
     if reads is None:
         reads = _reads(found.shape.fill(list(found.strings)))

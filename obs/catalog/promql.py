@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 _TOKEN = re.compile(r"""
     (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)
@@ -145,6 +145,11 @@ class Shaped:
     key: str
     strings: tuple[str, ...]
     shape: "Shape"
+
+    def deciding(self, decides: Callable[[tuple[str, ...] | None], bool]) -> tuple[str, tuple[str, ...]]:
+        """The shape and the literals whose use (`Shape.uses`, None: unused) `decides` a check:
+        expressions with the same answer share that check's conclusion."""
+        return self.key, tuple(text for index, text in enumerate(self.strings) if decides(self.shape.uses.get(index)))
 
 
 def shaped(expr: str) -> Shaped | None:

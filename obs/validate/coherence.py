@@ -115,8 +115,7 @@ def _checked(catalogue: Catalogue, expr: str, cluster_label: str, clean: set[tup
     found = shaped(expr)
     if found is None:
         return check_expr(catalogue, expr, cluster_label)
-    key = (found.key, tuple(text for index, text in enumerate(found.strings)
-                            if _decides(found.shape.uses.get(index), catalogue)))
+    key = found.deciding(lambda use: _decides(use, catalogue))
     if key in clean:
         return []
     problems = check_expr(catalogue, expr, cluster_label, found.shape.fill(list(found.strings)))
