@@ -4,7 +4,6 @@ datasources) and the chart values those sidecars need to honour them."""
 from __future__ import annotations
 
 import json
-
 from typing import Any, Iterable
 
 from obs.backends.loki import INDEX_ATTRIBUTES
