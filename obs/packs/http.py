@@ -103,13 +103,17 @@ def _labels(env: Environment, keys: Sequence[str], group: str) -> dict[str, str]
     return labels
 
 
+def _tuned(env: Environment, name: str, threshold: float, for_: str, min_rate: float) -> tuple[float, str, float]:
+    """The alert's threshold, `for` and traffic floor, each overridable as `<name>.<key>`."""
+    return (env.param(f"{name}.threshold", threshold), env.param(f"{name}.for", for_),
+            env.param(f"{name}.min_rate", min_rate))
+
+
 def error_ratio_alert(env: Environment, name: str, keys: Sequence[str], severity: str, summary: str,
                       threshold: float, for_: str, min_rate: float) -> AlertRule:
     """5xx responses / all responses per group, above `threshold` with at least `min_rate` req/s."""
     keys = _routed(keys)
-    threshold = env.param(f"{name}.threshold", threshold)
-    for_ = env.param(f"{name}.for", for_)
-    min_rate = env.param(f"{name}.min_rate", min_rate)
+    threshold, for_, min_rate = _tuned(env, name, threshold, for_, min_rate)
     at = minutes(for_) + 10
     where, where_test = _where(keys)
 
@@ -151,9 +155,7 @@ def latency_alert(env: Environment, name: str, keys: Sequence[str], quantile: fl
                   summary: str, threshold: float, for_: str, min_rate: float) -> AlertRule:
     """The `quantile` of request duration per group above `threshold` seconds."""
     keys = _routed(keys)
-    threshold = env.param(f"{name}.threshold", threshold)
-    for_ = env.param(f"{name}.for", for_)
-    min_rate = env.param(f"{name}.min_rate", min_rate)
+    threshold, for_, min_rate = _tuned(env, name, threshold, for_, min_rate)
     at = minutes(for_) + 10
     where, where_test = _where(keys)
     edges = (0, *BUCKETS)
