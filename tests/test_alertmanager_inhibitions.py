@@ -4,7 +4,6 @@ the same release as amtool): alerts are posted through its API and read back wit
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import time
 import urllib.request
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from obs.tools import find_tool
-from tests.conftest import require_tool
+from tests.support import free_port, require_tool
 
 CLUSTER, OTHER = "prod-eu1", "staging-eu1"
 
@@ -21,12 +20,6 @@ CLUSTER, OTHER = "prod-eu1", "staging-eu1"
 def alertmanager_binary() -> Path:
     return find_tool("prometheus-alertmanager", "OBS_ALERTMANAGER",
                      "run `make tools`, or apt-get install prometheus-alertmanager")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _call(url: str, body: object | None = None) -> object:
@@ -42,7 +35,7 @@ def alertmanager(reference_folders, tmp_path_factory):
     """Base URL of an Alertmanager running the prod reference config (stopped after the module)."""
     binary = require_tool(alertmanager_binary)
     storage = tmp_path_factory.mktemp("alertmanager")
-    port = _free_port()
+    port = free_port()
     config = next(f for f in reference_folders if f.name == "prod") / "alertmanager" / "alertmanager.yaml"
     proc = subprocess.Popen([str(binary), f"--config.file={config}", f"--storage.path={storage}",
                              f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=",

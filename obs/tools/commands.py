@@ -35,7 +35,7 @@ def reference_needs() -> Needs:
 
 def print_status(rows: Sequence[Status], needs: Needs, out: IO[str] = sys.stdout) -> None:
     """A table: tool, state, version, path; then how to get each missing tool."""
-    print(f"tools for {needs.source} (cache: {find.CACHE_DIR})", file=out)
+    print(f"tools for {needs.source} (cache: {find.cache_dir()})", file=out)
     table = [("TOOL", "STATE", "VERSION", "PATH")]
     for row in rows:
         if not row.tool.needed(needs):
