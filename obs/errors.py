@@ -1,6 +1,8 @@
 """Errors obs raises for bad definitions and failed validations."""
 from __future__ import annotations
 
+from obs.secret_patterns import redact
+
 
 class ObsError(Exception):
     """Base class: every error obs reports to a user (the CLI prints these without a traceback)."""
@@ -10,8 +12,7 @@ class DefinitionError(ObsError):
     """A definition is invalid: says which definition, which field, what is wrong and the fix."""
 
     def __init__(self, definition: str, field: str, problem: str, fix: str = "") -> None:
-        from obs.secrets import redact  # a message never carries a secret, whoever built it
-
+        # a message never carries a secret, whoever built it
         self.definition = redact(definition)
         self.field = redact(field)
         self.problem = problem = redact(problem)

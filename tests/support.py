@@ -14,7 +14,7 @@ from typing import Any, Callable
 import pytest
 
 from obs.errors import ToolMissingError
-from obs.tools.find import in_ci
+from obs.tools.env import in_ci
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -13,7 +13,7 @@ from obs import DefinitionError, Environment, EventsSLI, RawSLI
 from obs.cli import main
 from obs.model.rules import AlertRule, AlertTest, FiringAlert, RuleGroup, RulePack
 from obs.slo.rules import description, series_labels, slo_rule_packs
-from obs.slo.sloth import load_sloth, parse_sloth
+from obs.slo.formats import load_sloth, parse_sloth
 from obs.validate.lint import lint_pack
 from tests.slo_support import run_promtool
 

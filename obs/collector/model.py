@@ -333,10 +333,12 @@ class Collector:
                                       "side only", "use it as an exporter of one pipeline and a receiver of another")
 
     def env_refs(self) -> set[str]:
-        """Names of every ${env:NAME} the rendered config references."""
-        from obs.collector.config import render_config
-        return {m.group(1) for _, v in walk(render_config(self)) if isinstance(v, str)
-                for m in ENV_REF_RE.finditer(v)}
+        """Names of every ${env:NAME} the rendered config references: the components' configs and the
+        telemetry settings are all the strings it holds besides ids (obs.collector.config renders them)."""
+        t = self.telemetry
+        held = [[thaw(c.config) for kind in self.components().values() for c in kind.values()],
+                [t.metrics_level, t.metrics_host, t.logs_level, thaw(t.extra)]]
+        return {m.group(1) for _, v in walk(held) if isinstance(v, str) for m in ENV_REF_RE.finditer(v)}
 
     def _check_env(self) -> None:
         provided = {*BUILTIN_ENV, *self.env, *self.secrets}

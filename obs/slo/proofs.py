@@ -36,7 +36,7 @@ from obs.model.environment import Environment
 from obs.model.rules import AlertRule, AlertTest, FiringAlert
 from obs.model.slo import BASE_WINDOW, SLO, BurnRateWindow, LatencySLI, RawSLI, le_values, window_name
 from obs.promql import series
-from obs.slo.rules import BAD, RAW, TOTAL, description, identity, series_labels
+from obs.slo.series import BAD, RAW, TOTAL, description, identity, series_labels, window_labels
 
 STEPS = 20  # minutes of 1m samples before a constant-burn case is evaluated
 RATE = 10.0  # events per second in the synthetic traffic
@@ -285,7 +285,7 @@ def fired(slo: SLO, env: Environment, rule: AlertRule, windows: Sequence[BurnRat
     out = []
     for window, burn in firing:
         long_, short = _name(window.long), _name(window.short)
-        labels = {**series_labels(slo, env), **carried, "long_window": long_, "short_window": short}
+        labels = {**series_labels(slo, env), **carried, **window_labels(long_, short)}
         labels = {k: v for k, v in labels.items() if k not in rule.static_labels}
         out.append(FiringAlert(labels, description(slo.service, slo.name, f"{burn:.1f}", long_, short)))
     return out

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from obs.errors import ToolMissingError
-from obs.tools.env import cache_dir, in_ci
+from obs.tools.env import cache_dir
 
 # The command that installs every tool, in this repo and in a platform team's own repo alike.
 INSTALL_COMMAND = "obs tools install"
