@@ -1,6 +1,7 @@
 """The reference inhibitions in a real Alertmanager on 127.0.0.1 (Debian's prometheus-alertmanager,
 the same release as amtool): alerts are posted through its API and read back with the
-`inhibitedBy` status it computes. amtool cannot test inhibitions; this does."""
+`inhibitedBy` status it computes, for alertmanager.yaml and for the AlertmanagerConfig as the
+Prometheus Operator converts it (tests/alertmanager_operator.py). amtool cannot test inhibitions; this does."""
 from __future__ import annotations
 
 import json
@@ -10,8 +11,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import yaml
 
+from obs.serialize import to_yaml
 from obs.tools import find_tool
+from tests import alertmanager_operator as operator
 from tests.support import free_port, require_tool
 
 CLUSTER, OTHER = "prod-eu1", "staging-eu1"
@@ -30,13 +34,19 @@ def _call(url: str, body: object | None = None) -> object:
     return json.loads(text) if text else None
 
 
-@pytest.fixture(scope="module")
-def alertmanager(reference_folders, tmp_path_factory):
-    """Base URL of an Alertmanager running the prod reference config (stopped after the module)."""
+@pytest.fixture(scope="module", params=["alertmanager.yaml", "AlertmanagerConfig"])
+def alertmanager(request, reference_folders, tmp_path_factory):
+    """Base URL of an Alertmanager running the prod reference config (stopped after the module):
+    alertmanager.yaml as written, and the AlertmanagerConfig as the Prometheus Operator converts it."""
     binary = require_tool(alertmanager_binary)
     storage = tmp_path_factory.mktemp("alertmanager")
     port = free_port()
-    config = next(f for f in reference_folders if f.name == "prod") / "alertmanager" / "alertmanager.yaml"
+    prod = next(f for f in reference_folders if f.name == "prod")
+    config = prod / "alertmanager" / "alertmanager.yaml"
+    if request.param == "AlertmanagerConfig":
+        crd = yaml.safe_load((prod / "kubernetes" / "alertmanagerconfig-obs.yaml").read_text())
+        config = storage / "converted.yaml"
+        config.write_bytes(to_yaml(operator.config(crd["spec"])))
     proc = subprocess.Popen([str(binary), f"--config.file={config}", f"--storage.path={storage}",
                              f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=",
                              "--log.level=warn"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
