@@ -55,7 +55,7 @@ def render(bundle: Bundle, env_names: Sequence[str] | None = None, jobs: int | N
         result = render_one(bundle, env)  # a worker sends back all but the environment (the parent has it)
         return result.files, result.issues, result.extra_resources
     parts = run_each(work, envs, jobs, names=[f"environment {env.name!r}" for env in envs])
-    return [Rendered(env, *found) for env, found in zip(envs, parts)]
+    return [Rendered(env, *found) for env, found in zip(envs, parts, strict=True)]
 
 
 def raise_on_lint_errors(results: Sequence[Rendered]) -> None:

@@ -354,8 +354,8 @@ class Collector:
             if secrets.secret_problem(name, value):
                 raise DefinitionError(self.definition, f"env[{name!r}]", secrets.secret_problem(name, value) or "",
                                       "put it in a Kubernetes Secret and list it in secrets={NAME: SecretEnv(...)}")
-        for name, value in self.secrets.items():
-            if not isinstance(value, SecretEnv):
+        for name, secret in self.secrets.items():
+            if not isinstance(secret, SecretEnv):
                 raise DefinitionError(self.definition, f"secrets[{name!r}]", "is not a SecretEnv",
                                       "write SecretEnv(secret='name', key='key')")
 

@@ -284,7 +284,7 @@ class SLOAlerting:
                 raise DefinitionError(what, name, f"sets {sorted(clash)}, which obs sets itself",
                                       "severity follows page (critical) / ticket (warning); drop these labels")
 
-    def windows(self) -> dict[str, tuple[BurnRateWindow, ...]]:
+    def windows(self) -> dict[str, Sequence[BurnRateWindow]]:
         """Severity ('page', 'ticket') -> its windows, for enabled severities."""
         return {s: w for s, w in (("page", self.page_windows), ("ticket", self.ticket_windows)) if w}
 
@@ -399,7 +399,7 @@ class SLO:
         designed = {window_name(w.period) for w in windows if duration_seconds(w.period) != period}
         google = google_windows(self.period)
         index = 0 if severity == "page" else 1
-        if google and all(google_windows(p) and google_windows(p)[index] == windows for p in designed):
+        if google and all((found := google_windows(p)) and found[index] == windows for p in designed):
             return google[index]
         if self.alerting.scale_windows:
             return tuple(w.scaled_to(self.period) for w in windows)

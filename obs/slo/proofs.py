@@ -379,7 +379,7 @@ def _selection_plan(slo: SLO, env: Environment) -> tuple[list[tuple[dict[str, st
     proved = _proved.get()
     key = ("selection", slo.service, slo.name, env.name)
     if proved is not None and key in proved:
-        return proved[key]  # type: ignore[return-value]
+        return proved[key]
     factors_all = factors(slo)
     above = [burn for _, burn in burn_levels(slo) if burn > max(factors_all) * 1.02]
     plan = None
@@ -398,7 +398,7 @@ def _selection_plan(slo: SLO, env: Environment) -> tuple[list[tuple[dict[str, st
                               _cluster_series(slo, env, labels, burns[1:], rate, minutes - 1).items()})
         plan = (clusters, series_in)
     if proved is not None:
-        proved[key] = plan  # type: ignore[assignment]
+        proved[key] = plan
     return plan
 
 

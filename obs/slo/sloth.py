@@ -163,7 +163,7 @@ class SlothImporter(Importer):
                     found["info_labels"] = {**found.get("info_labels", {}),
                                             **self.labels(config.get("labels"), where, f"{at}.config.labels")}
                 else:
-                    fix = NOT_REPRODUCED.get(plugin_id, "remove the plugin from the spec")
+                    fix = NOT_REPRODUCED.get(str(plugin_id), "remove the plugin from the spec")
                     if plugin_id == INFO_LABELS:
                         fix = "drop metricName: obs writes the labels on sloth_slo_info"
                     self.unsupported(where, at, f"plugin {plugin_id!r}", fix)
