@@ -207,9 +207,8 @@ def run(mutant: Mutant, source: Path, timeout: int) -> tuple[str, float, str]:
         if proc.returncode == 0:
             return "survived", seconds, proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
         failed = next((line for line in proc.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))), "")
-        if not failed:
-            failed = next((line.split(" ")[0] for line in proc.stdout.splitlines() if "::" in line), "") or \
-                f"exit {proc.returncode}"
+        if not failed:  # e.g. an error at collection: show the end of the output
+            failed = f"exit {proc.returncode}: " + " | ".join((proc.stdout + proc.stderr).strip().splitlines()[-3:])
         return "killed", seconds, failed
 
 

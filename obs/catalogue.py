@@ -12,8 +12,6 @@ from obs.model.rules import AlertRule
 from obs.model.suppress import Suppress
 from obs.render.prometheus import dashboard_url, runbook_url
 
-FORMATS = ("text", "json", "markdown")
-
 
 def _suppressions(items: object) -> list[dict[str, str]]:
     """A definition's `suppress` (Suppress objects once the definition is constructed)."""

@@ -51,12 +51,6 @@ def read_manifest(folder: Path) -> dict[str, str]:
     return owned
 
 
-def foreign_files(target: Path) -> list[str]:
-    """Files and links in `target` that obs did not write (not in its manifest)."""
-    tree, owned = safefs.scan(target), read_manifest(target)
-    return sorted(p for p in [*tree.files, *tree.links] if p != MANIFEST and p not in owned)
-
-
 def _check_target(target: Path) -> None:
     """OUT and OUT/<env> are real folders (or absent): never a symlink, never a user's file."""
     fixes = ("pass the link's target as --out", "remove the link; obs writes OUT/<env> as a real folder")

@@ -81,7 +81,6 @@ TOOLS: tuple[Tool, ...] = (
          lambda _: find.promtool3(), lambda setup: go_install(find.PROMTOOL3_MODULE, find.promtool3_path(), setup.step),
          optional=True),
 )
-TOOL_NAMES = tuple(t.name for t in TOOLS)
 
 
 def tool(name: str) -> Tool:
