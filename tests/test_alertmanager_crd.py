@@ -22,6 +22,7 @@ from obs.alertmanager import (
 )
 from obs.alertmanager.config_file import render_config
 from obs.alertmanager.crd import render_spec
+from obs.alertmanager.matchers import Matcher
 from obs.alertmanager.routing import Inhibition, TimeInterval, TimeRange
 from obs.serialize import to_yaml
 from obs.validate import amtool
@@ -134,3 +135,42 @@ def test_every_matcher_operator_and_field_is_the_same_in_both_renderings():
     ops = {m[1] for r in converted["inhibit_rules"] for m in r["source_matchers"] + r["target_matchers"]}
     ops |= {m[1] for r in converted["route"]["routes"] for m in r["matchers"]}
     assert ops == {"=", "!=", "=~", "!~"}
+
+
+# --- matchers evaluate as Alertmanager does (obs derives intents and routing cases from them) -----------
+
+@pytest.mark.parametrize("matcher, labels, matches", [
+    (Matcher("team", "shop", "=~"), {"team": "shop"}, True),
+    (Matcher("team", "shop", "=~"), {"team": "shopping"}, False),  # anchored, as Alertmanager anchors
+    (Matcher("team", "shop|web", "=~"), {"team": "web"}, True),
+    (Matcher("env", "prod.*", "!~"), {"env": "production"}, False),
+    (Matcher("env", "prod.*", "!~"), {"env": "dev-prod"}, True),
+    (Matcher("env", "prod.*", "!~"), {}, True),  # a missing label is the empty string
+    (Matcher("a", "x", "!="), {"a": "x"}, False),
+    (Matcher("a", "x", "!="), {"a": "y"}, True),
+    (Matcher("a", "x", "!="), {}, True),
+    (Matcher("a", "x", "="), {"a": "x"}, True),
+    (Matcher("a", "x", "="), {"a": "xx"}, False),
+    (Matcher("a", "", "="), {}, True),
+])
+def test_matchers_evaluate_as_alertmanager_does(matcher, labels, matches):
+    assert matcher.matches(labels) is matches
+
+
+@pytest.mark.tools
+def test_obs_and_amtool_route_the_same_label_sets(amtool_bin, tmp_path):
+    """Python's matcher evaluation (which decides the routing cases) against amtool's, per operator."""
+    routes = {"eq": 'a="x"', "neq": 'b!="x"', "re": 'c=~"x|y"', "nre": 'd!~"x.*"'}
+    config = Alertmanager(
+        name="ops", route=Route("default", group_wait="1s", group_interval="1m", repeat_interval="1h",
+                                routes=[Route(name, match=[m]) for name, m in routes.items()]),
+        receivers=[Receiver(name) for name in ("default", *routes)],
+        intents=intents_by_label("x", {"never": "default"}))
+    (tmp_path / amtool.CONFIG).parent.mkdir(parents=True)
+    (tmp_path / amtool.CONFIG).write_bytes(to_yaml(render_config(config)))
+    samples = [{"a": "x"}, {"a": "xx", "b": "x", "d": "xy"}, {"b": "x", "c": "y", "d": "x"},
+               {"b": "x", "c": "xy", "d": "x1"}, {"b": "x", "d": "ok"}, {"b": "x", "d": "x"}]
+    for labels in samples:
+        expected = next((r.receiver for r in config.route.routes if all(m.matches(labels) for m in r.match)),
+                        "default")
+        assert amtool.resolve(tmp_path / amtool.CONFIG, labels) == [expected], labels

@@ -19,7 +19,7 @@ import pytest
 from obs import SLO, AlertRule, AlertTest, Bundle, Definitions, Environment, EventsSLI, FiringAlert, RuleGroup
 from obs import RulePack, counter_rate
 from obs.alertmanager import Alertmanager, PagerDuty, Receiver, Route, SecretRef, intents_by_label
-from obs.alertmanager.routing import Inhibition
+from obs.alertmanager.routing import Inhibition, Intent, TimeInterval, TimeRange
 from obs.backends import LocalStorage, Loki, Tempo
 from obs.collector import Collector, Exporter, Pipeline, Processor, Receiver as CollectorReceiver
 from obs.grafana import Dashboard, timeseries
@@ -52,11 +52,18 @@ def define(env: Environment) -> Definitions:
     routing = Alertmanager(
         name="main",
         route=Route("default", group_by=("alertname", "cluster"), group_wait="30s", group_interval="5m",
-                    repeat_interval="4h", routes=[Route("pager", match=['severity="critical"', 'team!="infra"']),
-                                                  Route("null", match=['severity=~"info|none"'])]),
-        receivers=[Receiver("default"), Receiver("null"), Receiver("pager", [PagerDuty(SecretRef("pd", "key"))])],
-        intents=intents_by_label("severity", {"critical": "pager", "info": "null", "warning": "default"}),
-        inhibitions=[Inhibition(['alertname="ClusterDown"'], ['alertname!="ClusterDown"'], ("cluster",))])
+                    repeat_interval="4h", routes=[
+                        Route("audit", match=['severity="critical"'], continue_=True),
+                        Route("pager", match=['severity="critical"', 'team!="infra"'], group_wait="10s"),
+                        Route("null", match=['severity=~"info|none"'], muted_in=("nights",)),
+                        Route("tickets", match={"severity": "warning"}, active_in=("office",))]),
+        receivers=[Receiver("default"), Receiver("null"), Receiver("pager", [PagerDuty(SecretRef("pd", "key"))]),
+                   Receiver("audit"), Receiver("tickets")],
+        intents=[Intent({"severity": "critical"}, ["audit", "pager"]),
+                 *intents_by_label("severity", {"info": "null", "warning": "tickets"})],
+        inhibitions=[Inhibition(['alertname="ClusterDown"'], ['alertname!="ClusterDown"'], ("cluster",))],
+        time_intervals=[TimeInterval("office", [TimeRange(("monday:friday",), "09:00", "17:00")]),
+                        TimeInterval("nights", [TimeRange(start="00:00", end="06:00")])])
     return Definitions(
         rule_packs=[RulePack("api", [RuleGroup("api.rules", [alert])])], slos=[slo], dashboards=[board],
         collectors=[gateway], tempo=Tempo(storage=LocalStorage("/var/tempo/blocks")),
