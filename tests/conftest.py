@@ -8,6 +8,7 @@ are still found in the obs cache (~/.cache/obs, $OBS_CACHE_DIR)."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -22,7 +23,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from obs.validate import cache
     if not hasattr(config, "workerinput"):  # one folder per session, removed at exit
         folder = tempfile.mkdtemp(prefix="obs-test-check-cache-")
-        config.add_cleanup(lambda: subprocess.run(["rm", "-rf", folder], check=False))
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
         os.environ[cache.FOLDER_ENV] = folder
     os.environ.pop(cache.DISABLE_ENV, None)
 
