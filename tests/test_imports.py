@@ -103,3 +103,16 @@ def test_no_import_cycle_inside_obs():
     found = cycles(edges)
     assert found == [], "import cycles in obs/ (a lazy import inside a function counts too):\n" + "\n".join(
         describe(component, edges) for component in found)
+
+
+def test_test_modules_share_helpers_through_support_modules_only():
+    """A test module never imports another test module or conftest (lazily neither): shared
+    helpers live in tests/support.py and the harness modules."""
+    found = []
+    for path in sorted((REPO / "tests").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            found += [f"{path.name}:{node.lineno} imports {name}" for name in names
+                      if name.startswith(("tests.test_", "tests.conftest", "test_", "conftest"))]
+    assert found == []
