@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Go (for the collector builder) where Debian/the Go tarball put it, even in a minimal CI shell.
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: install build check test tools prometheus promtool amtool promtool3 otelcol docs bench clean
+.PHONY: install build check lint test tools prometheus promtool amtool promtool3 otelcol docs bench clean
 
 install: $(STAMP)
 
@@ -44,7 +44,12 @@ build: install
 check: install
 	$(BIN)/obs build --out $(OUT) --check
 
-test: install tools
+# ruff (lint) and mypy (types) over obs/, both configured and pinned in pyproject.toml.
+lint: install
+	$(BIN)/ruff check obs
+	$(BIN)/mypy
+
+test: install lint tools
 	$(BIN)/pytest -q
 
 # The API reference generated from the docstrings with pdoc, in docs/api/ (generated, not committed).

@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO))
 
 from bench import evaluation  # noqa: E402
 from bench.synthetic import service_name, write_sloth_specs  # noqa: E402
-from obs.tools import CACHE_DIR  # noqa: E402
+from obs.tools import cache_dir  # noqa: E402
 
 SLOTH_VERSION = "v0.16.0"
 SLOTH_MODULE = f"github.com/slok/sloth/cmd/sloth@{SLOTH_VERSION}"
@@ -103,7 +103,7 @@ def measure(command: list[str], env: dict[str, str] | None = None, cwd: Path = R
 
 def sloth_binary() -> Path | None:
     """Sloth v0.16 from the obs cache, built with `go install` on first use (None without Go)."""
-    folder = CACHE_DIR / f"sloth-{SLOTH_VERSION}"
+    folder = cache_dir() / f"sloth-{SLOTH_VERSION}"
     binary = folder / "sloth"
     if binary.is_file():
         return binary

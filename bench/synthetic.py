@@ -183,7 +183,7 @@ def write_sloth_specs(services: int, folder: Path) -> list[Path]:
 
 def sloth_bundle(folder: Path, environments: tuple[Environment, ...] = ENVIRONMENTS[1:]) -> Bundle:
     """The SLOs of every Sloth spec in `folder`, imported (obs.slo.sloth), and nothing else."""
-    from obs.slo.sloth import load_sloth
+    from obs.slo.formats import load_sloth
 
     def define(env: Environment) -> Definitions:
         return Definitions(slos=[slo for path in sorted(folder.glob("*.yaml")) for slo in load_sloth(path)])

@@ -17,11 +17,11 @@ __all__ = ["AlertRule", "AlertTest", "Bundle", "DEFAULT_SELECTORS", "DefinitionE
            "Environment", "FiringAlert", "ObsError", "RecordingRule", "RuleGroup", "RulePack", "Suppress",
            "Urls", "ValidationError", "build", "check", "render", "validate"]
 
-from obs.model.slo import (  # noqa: E402
+from obs.model.slo import (
     SLO, BurnRateWindow, EventsSLI, LatencySLI, RawSLI, SLOAlerting, counter_rate, counter_rates,
 )
 
-from obs.catalog import MetricSource  # noqa: E402
+from obs.catalog import MetricSource
 
 __all__ += ["MetricSource", "BurnRateWindow", "EventsSLI", "LatencySLI", "RawSLI", "SLO", "SLOAlerting", "counter_rate",
             "counter_rates"]

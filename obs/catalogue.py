@@ -4,7 +4,7 @@ deterministic: definition order, no timestamps."""
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, cast
 
 from obs.model.bundle import Bundle
 from obs.model.environment import Environment
@@ -12,11 +12,11 @@ from obs.model.rules import AlertRule
 from obs.model.suppress import Suppress
 from obs.render.prometheus import dashboard_url, runbook_url
 
-FORMATS = ("text", "json", "markdown")
 
-
-def _suppressions(items: Sequence[Suppress]) -> list[dict[str, str]]:
-    return [{"rule": s.rule, "reason": s.reason, **({"panel": s.panel} if s.panel else {})} for s in items]
+def _suppressions(items: object) -> list[dict[str, str]]:
+    """A definition's `suppress` (Suppress objects once the definition is constructed)."""
+    return [{"rule": s.rule, "reason": s.reason, **({"panel": s.panel} if s.panel else {})}
+            for s in cast(Sequence[Suppress], items)]
 
 
 def _alert(env: Environment, pack: str, group: str, alert: AlertRule) -> dict[str, Any]:

@@ -5,7 +5,7 @@ import argparse
 import gc
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from obs import pipeline
 from obs.errors import DefinitionError, ObsError, os_error
@@ -117,7 +117,7 @@ def cmd_tools(args: argparse.Namespace) -> int:
 def _tool_options(parser: argparse.ArgumentParser, inherited: bool = False) -> None:
     """--bundle and --all-components, accepted before or after `install` (`inherited`: keep the value
     given before)."""
-    default: dict[str, object] = {"default": argparse.SUPPRESS} if inherited else {}
+    default: dict[str, Any] = {"default": argparse.SUPPRESS} if inherited else {}
     parser.add_argument("--bundle", metavar="MODULE:ATTR", **default,
                         help="the bundle whose validation needs the tools (default: $OBS_BUNDLE, else [tool.obs] "
                              "bundle in ./pyproject.toml, else none: otelcol with every component)")

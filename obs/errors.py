@@ -1,21 +1,27 @@
 """Errors obs raises for bad definitions and failed validations."""
 from __future__ import annotations
 
+from obs.secret_patterns import redact
+
 
 class ObsError(Exception):
-    """Base class: every error obs reports to a user (the CLI prints these without a traceback)."""
+    """Base class: every error obs reports to a user (the CLI prints these without a traceback).
+    Its text passes through `redact`: a message never carries a secret, whoever built it and
+    whatever it quotes (a user's value, a tool's output, a path)."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(redact(arg) if isinstance(arg, str) else arg for arg in args))
 
 
 class DefinitionError(ObsError):
     """A definition is invalid: says which definition, which field, what is wrong and the fix."""
 
     def __init__(self, definition: str, field: str, problem: str, fix: str = "") -> None:
-        from obs.secrets import redact  # a message never carries a secret, whoever built it
-
+        # each part redacted too: callers read them (a message never carries a secret)
         self.definition = redact(definition)
         self.field = redact(field)
         self.problem = problem = redact(problem)
-        self.fix = fix
+        self.fix = redact(fix)
         text = f"{self.definition}: field '{self.field}': {problem}"
         if fix:
             text += f" (fix: {fix})"

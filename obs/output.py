@@ -51,16 +51,10 @@ def read_manifest(folder: Path) -> dict[str, str]:
     return owned
 
 
-def foreign_files(target: Path) -> list[str]:
-    """Files and links in `target` that obs did not write (not in its manifest)."""
-    tree, owned = safefs.scan(target), read_manifest(target)
-    return sorted(p for p in [*tree.files, *tree.links] if p != MANIFEST and p not in owned)
-
-
 def _check_target(target: Path) -> None:
     """OUT and OUT/<env> are real folders (or absent): never a symlink, never a user's file."""
     fixes = ("pass the link's target as --out", "remove the link; obs writes OUT/<env> as a real folder")
-    for path, fix in zip((target.parent, target), fixes):
+    for path, fix in zip((target.parent, target), fixes, strict=True):
         safefs.refuse_link(path, fix)
         if os.path.lexists(path) and not path.is_dir():
             raise ObsError(f"{path} exists and is not a folder; obs does not move or delete it "

@@ -1,7 +1,6 @@
 """The whole flow for library users and the CLI: render, lint, check with tools, write."""
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from obs.model.bundle import Bundle
 from obs.model.environment import Environment
 from obs.output import copy_for_reading, drift, write_tree
 from obs.render import RenderContext, render_environment
+from obs.tools.env import in_ci
 from obs.validate import BUILD_CHECKS, LINTERS, REQUIRED_CHECKS, TEST_CHECKS, ToolCheck, otelcol_validate
 from obs.validate.lint import LintIssue
 from obs.validate.suppress import apply_suppressions
@@ -55,7 +55,7 @@ def render(bundle: Bundle, env_names: Sequence[str] | None = None, jobs: int | N
         result = render_one(bundle, env)  # a worker sends back all but the environment (the parent has it)
         return result.files, result.issues, result.extra_resources
     parts = run_each(work, envs, jobs, names=[f"environment {env.name!r}" for env in envs])
-    return [Rendered(env, *found) for env, found in zip(envs, parts)]
+    return [Rendered(env, *found) for env, found in zip(envs, parts, strict=True)]
 
 
 def raise_on_lint_errors(results: Sequence[Rendered]) -> None:
@@ -65,7 +65,7 @@ def raise_on_lint_errors(results: Sequence[Rendered]) -> None:
 
 
 def run_tool_checks(checks: Sequence[ToolCheck], folders: Sequence[Path], otelcol: bool = True) -> list[str]:
-    """Run tool checks (`otelcol validate` only if `otelcol`). A missing tool fails in CI (CI set) and for
+    """Run tool checks (`otelcol validate` only if `otelcol`). A missing tool fails in CI (obs.tools.in_ci) and for
     REQUIRED_CHECKS; elsewhere it is a loud skip."""
     report = []
     for check in checks:
@@ -75,7 +75,7 @@ def run_tool_checks(checks: Sequence[ToolCheck], folders: Sequence[Path], otelco
         try:
             report.append(check(folders))
         except ToolMissingError as exc:
-            if os.environ.get("CI") or check in REQUIRED_CHECKS:
+            if in_ci() or check in REQUIRED_CHECKS:
                 raise
             message = f"SKIPPED {check.__name__}: {exc}"
             print(f"obs: warning: {message}", file=sys.stderr)

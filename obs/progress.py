@@ -23,10 +23,6 @@ def set_quiet(quiet: bool) -> None:
     _quiet = quiet
 
 
-def is_quiet() -> bool:
-    return _quiet
-
-
 class Progress:
     """Counts steps of one piece of work. On a terminal it redraws one bar line; elsewhere it
     prints a line at most every `every` seconds, and the summary at the end, so logs stay short."""

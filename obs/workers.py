@@ -15,7 +15,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from multiprocessing.connection import Connection, wait
-from typing import Callable, Sequence, TypeVar
+from typing import Callable, Sequence, TypeVar, cast
 
 from obs.errors import ObsError
 
@@ -56,12 +56,13 @@ def run_each(work: Callable[[T], R], items: Sequence[T], jobs: int | None = None
             while waiting and len(running) < jobs:
                 index = waiting.pop(0)
                 receive, send = fork.Pipe(duplex=False)
-                process = fork.Process(target=_child, args=(index, send, doing), daemon=True)
+                process: multiprocessing.process.BaseProcess = fork.Process(target=_child, args=(index, send, doing),
+                                                                            daemon=True)
                 process.start()
                 send.close()
                 running[receive] = (index, process)
-            for receive in wait(list(running)):
-                index, process = running.pop(receive)  # type: ignore[index]
+            for receive in cast(list[Connection], wait(list(running))):  # wait() returns what it was given
+                index, process = running.pop(receive)
                 try:
                     ok, value = receive.recv()
                 except EOFError:

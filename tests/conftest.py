@@ -1,27 +1,31 @@
-"""Shared fixtures: the reference bundle, real-tool lookups (a missing tool fails in CI)."""
+"""Shared fixtures: the reference bundle, real-tool lookups (a missing tool fails in CI), processes
+stopped after each test, and a check cache of this run's own.
+
+The check cache (obs.validate.cache) records passed tool checks on the machine; a test served from
+it would not run the tool at all. Every test session therefore gets an empty check cache of its own
+through OBS_CHECK_CACHE_DIR (inherited by the `obs` processes tests start), while the tool binaries
+are still found in the obs cache (~/.cache/obs, $OBS_CACHE_DIR)."""
 from __future__ import annotations
 
 import os
-import sys
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
+from typing import Any, Callable, Iterator
 
 import pytest
 
-from obs.errors import ToolMissingError
-
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+from tests.support import require_tool
 
 
-def require_tool(find) -> Path:
-    """The tool's path; in CI a missing tool fails the test, elsewhere it is a loud skip."""
-    try:
-        return find()
-    except ToolMissingError as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"required tool missing in CI: {exc}")
-        pytest.skip(f"TOOL MISSING (run `make tools`): {exc}")
+def pytest_configure(config: pytest.Config) -> None:
+    from obs.validate import cache
+    if not hasattr(config, "workerinput"):  # one folder per session, removed at exit
+        folder = tempfile.mkdtemp(prefix="obs-test-check-cache-")
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+        os.environ[cache.FOLDER_ENV] = folder
+    os.environ.pop(cache.DISABLE_ENV, None)
 
 
 @pytest.fixture(scope="session")
@@ -37,19 +41,53 @@ def otelcol_bin() -> Path:
 
 
 @pytest.fixture(scope="session")
+def amtool_bin() -> Path:
+    from obs.tools import amtool
+    return require_tool(amtool)
+
+
+@pytest.fixture(scope="module")
+def prometheus_path() -> Path:
+    from obs.tools import find_tool
+    return require_tool(lambda: find_tool("prometheus", "OBS_PROMETHEUS", "apt-get install prometheus"))
+
+
+@pytest.fixture(scope="session")
 def reference_bundle():
     from rules.bundle import bundle
     return bundle
 
 
 @pytest.fixture(scope="session")
-def amtool_bin() -> Path:
-    from obs.tools import amtool
-    return require_tool(amtool)
-
-
-@pytest.fixture(scope="session")
 def reference_folders(reference_bundle, tmp_path_factory) -> list[Path]:
     """The reference bundle rendered (no tool checks) into one folder per environment."""
-    from obs.pipeline import _staged, render
-    return _staged(render(reference_bundle), tmp_path_factory.mktemp("reference-build"))
+    from obs.pipeline import render
+    root = tmp_path_factory.mktemp("reference-build")
+    folders = []
+    for result in render(reference_bundle):
+        folders.append(root / result.env.name)
+        for path, content in result.files.items():
+            (folders[-1] / path).parent.mkdir(parents=True, exist_ok=True)
+            (folders[-1] / path).write_bytes(content)
+    return folders
+
+
+@pytest.fixture
+def started() -> Iterator[Callable[..., subprocess.Popen]]:
+    """Start processes that are all terminated (then killed) when the test ends."""
+    procs: list[subprocess.Popen] = []
+
+    def start(args: list[str | Path], log: Path, **kwargs: Any) -> subprocess.Popen:
+        proc = subprocess.Popen([str(a) for a in args], stdout=log.open("w"), stderr=subprocess.STDOUT, **kwargs)
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from obs import AlertRule, AlertTest, Bundle, Definitions, Environment, FiringAlert, RuleGroup, RulePack
+from obs.backends import LokiRulePack
 
 
 def up_alert(expr: str = 'max by (cluster, job) (up{job="api"}) == 0', name: str = "ApiDown") -> AlertRule:
@@ -26,3 +27,12 @@ def make_bundle(expr: str | None = None, pack_name: str = "sample", overrides: d
 
 
 bundle = make_bundle()
+
+
+LOKI_EXPR = 'sum by (cluster, app) (rate({app="api"} |= "error" [5m])) > 1'
+
+
+def loki_pack(expr: str = LOKI_EXPR, tenant: str | None = None) -> LokiRulePack:
+    """A one-alert LogQL rule pack for the Loki ruler."""
+    return LokiRulePack("api-logs", tenant=tenant, groups=[RuleGroup("api", [AlertRule(
+        name="ApiErrors", expr=expr, severity="warning", summary="Errors", description="{{ $value }}")])])

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
+
+import yaml
 
 from obs.model.environment import Environment
 from obs.model.rules import RulePack
@@ -30,3 +32,22 @@ def run_promtool(env: Environment, packs: Sequence[RulePack], root: Path) -> int
     written = [write_pack(env, pack, root) for pack in packs]
     promtool.check_rules([r for r, _ in written], root)
     return promtool.test_rules([t for _, t in written if t is not None], root)
+
+
+DEV = Environment("dev", cluster="dev-1")
+
+
+def expr_test(tmp_path: Path, pack: Any, series: dict[str, str], checks: list[tuple[str, str, list]],
+              env: Environment = DEV) -> None:
+    """A promtool promql_expr_test on the rules of `pack` (or a sequence of packs): (expr,
+    eval_time, expected samples)."""
+    packs = pack if isinstance(pack, (list, tuple)) else [pack]
+    rules = [str(write_pack(env, p, tmp_path)[0]) for p in packs]
+    spec = {"rule_files": rules, "evaluation_interval": "1m", "tests": [{
+        "interval": "1m",
+        "input_series": [{"series": s, "values": v} for s, v in series.items()],
+        "promql_expr_test": [{"expr": e, "eval_time": t, "exp_samples": samples} for e, t, samples in checks],
+    }]}
+    path = tmp_path / "expr.test.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    promtool.test_rules([path], tmp_path)

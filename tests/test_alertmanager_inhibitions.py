@@ -1,19 +1,22 @@
 """The reference inhibitions in a real Alertmanager on 127.0.0.1 (Debian's prometheus-alertmanager,
 the same release as amtool): alerts are posted through its API and read back with the
-`inhibitedBy` status it computes. amtool cannot test inhibitions; this does."""
+`inhibitedBy` status it computes, for alertmanager.yaml and for the AlertmanagerConfig as the
+Prometheus Operator converts it (tests/alertmanager_operator.py). amtool cannot test inhibitions; this does."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+import yaml
 
+from obs.serialize import to_yaml
 from obs.tools import find_tool
-from tests.conftest import require_tool
+from tests import alertmanager_operator as operator
+from tests.support import free_port, require_tool
 
 CLUSTER, OTHER = "prod-eu1", "staging-eu1"
 
@@ -21,12 +24,6 @@ CLUSTER, OTHER = "prod-eu1", "staging-eu1"
 def alertmanager_binary() -> Path:
     return find_tool("prometheus-alertmanager", "OBS_ALERTMANAGER",
                      "run `make tools`, or apt-get install prometheus-alertmanager")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _call(url: str, body: object | None = None) -> object:
@@ -37,13 +34,19 @@ def _call(url: str, body: object | None = None) -> object:
     return json.loads(text) if text else None
 
 
-@pytest.fixture(scope="module")
-def alertmanager(reference_folders, tmp_path_factory):
-    """Base URL of an Alertmanager running the prod reference config (stopped after the module)."""
+@pytest.fixture(scope="module", params=["alertmanager.yaml", "AlertmanagerConfig"])
+def alertmanager(request, reference_folders, tmp_path_factory):
+    """Base URL of an Alertmanager running the prod reference config (stopped after the module):
+    alertmanager.yaml as written, and the AlertmanagerConfig as the Prometheus Operator converts it."""
     binary = require_tool(alertmanager_binary)
     storage = tmp_path_factory.mktemp("alertmanager")
-    port = _free_port()
-    config = next(f for f in reference_folders if f.name == "prod") / "alertmanager" / "alertmanager.yaml"
+    port = free_port()
+    prod = next(f for f in reference_folders if f.name == "prod")
+    config = prod / "alertmanager" / "alertmanager.yaml"
+    if request.param == "AlertmanagerConfig":
+        crd = yaml.safe_load((prod / "kubernetes" / "alertmanagerconfig-obs.yaml").read_text())
+        config = storage / "converted.yaml"
+        config.write_bytes(to_yaml(operator.config(crd["spec"])))
     proc = subprocess.Popen([str(binary), f"--config.file={config}", f"--storage.path={storage}",
                              f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=",
                              "--log.level=warn"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import textwrap
 
-from tests.test_cli import obs
+from tests.support import obs
 
 TEAM = '''
 from obs import SLO, Bundle, Definitions, Environment, EventsSLI, RuleGroup, RulePack, Urls, counter_rate

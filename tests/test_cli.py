@@ -1,23 +1,11 @@
 """The `obs` CLI: help, clear one-line errors (never a traceback), build --check exit codes."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
-
-
-def obs(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
-    """Run `python -m obs` as a user would (the repo importable, no $OBS_BUNDLE)."""
-    env = {k: v for k, v in os.environ.items() if k != "OBS_BUNDLE"}
-    env["PYTHONPATH"] = str(REPO)
-    return subprocess.run([sys.executable, "-m", "obs", *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=300)
+from tests.support import assert_one_clear_error, obs
 
 
 @pytest.mark.parametrize("command", ["build", "validate", "test", "list"])
@@ -26,14 +14,6 @@ def test_every_command_has_help_with_the_common_options(command):
     assert result.returncode == 0
     for option in ("--bundle", "--env", "--out"):
         assert option in result.stdout
-
-
-def assert_one_clear_error(result: subprocess.CompletedProcess, *words: str) -> None:
-    assert result.returncode == 2, result.stderr
-    assert "Traceback" not in result.stderr
-    assert result.stderr.startswith("obs: error: ")
-    for word in words:
-        assert word in result.stderr
 
 
 def test_unknown_bundle_module_is_one_clear_error(tmp_path):

@@ -12,13 +12,14 @@ cluster fires HighErrorRate and the checkout availability SLO's page alert with 
 
 The test environments differ from the reference ones only by overrides (`HighErrorRate.for`,
 `WebHighErrorRate.for` = 0m; the SLO alerts have no `for`). Each collector gets its own loopback
-address as MY_POD_IP (127.0.0.x), so the generated ports need no change. Bounded: every wait is a
-loop with a limit, every process is stopped.
+address as MY_POD_IP, drawn at random from 127.0.0.0/8 and checked free, so the generated (fixed)
+ports need no change and two runs do not collide. Bounded: every wait is a loop with a limit, every
+process is stopped.
 """
 from __future__ import annotations
 
+import random
 import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,23 +31,22 @@ from obs import Bundle, Environment
 from obs.render import render_environment
 from obs.slo.rules import TOTAL
 from obs.topologies import AGENT, GATEWAY
-from tests.collector_harness import DRIVER, free_port, pod_env, runnable_config
-from tests.test_instrumentation_roundtrip import (  # noqa: F401 - fixtures
-    SERVICE_DIR, prom_api, prometheus_path, start_prometheus, started, wait_for,
-)
+from tests.collector_harness import DRIVER, pod_env, runnable_config
+from tests.prometheus_harness import SERVICE_DIR, prom_api, start_prometheus
+from tests.support import free_port, wait_for
 
 pytestmark = pytest.mark.tools
 
-# cluster name -> (agent IP, gateway IP, OTEL_RESOURCE_ATTRIBUTES of the service). Cluster b's pod
-# has k8s.namespace.name, as the OpenTelemetry Operator's injection sets it: it wins over
-# service.namespace ("shop"), which is cluster a's namespace label.
-CLUSTERS = {"e2e-a": ("127.0.0.11", "127.0.0.12", ""),
-            "e2e-b": ("127.0.0.21", "127.0.0.22", "k8s.namespace.name=shop-b")}
+# cluster name -> OTEL_RESOURCE_ATTRIBUTES of the service. Cluster b's pod has k8s.namespace.name,
+# as the OpenTelemetry Operator's injection sets it: it wins over service.namespace ("shop"), which
+# is cluster a's namespace label.
+CLUSTERS = {"e2e-a": "", "e2e-b": "k8s.namespace.name=shop-b"}
 NAMESPACE = {"e2e-a": "shop", "e2e-b": "shop-b"}
 BURST = "e2e-a"
 OVERRIDES = {"HighErrorRate.for": "0m", "WebHighErrorRate.for": "0m"}
 SERVICE_ALERTS = {"HighErrorRate", "CheckoutAvailabilityErrorBudgetBurnPage"}
-LISTEN_PORTS = (4317, 4318, 8888, 13133, 1777, 55679)
+LISTEN_PORTS = (4317, 4318, 8888, 13133, 1777, 55679)  # what the generated collector configs listen on
+
 
 def environment(cluster: str) -> Environment:
     return Environment(cluster, cluster=cluster, overrides=OVERRIDES)
@@ -69,14 +69,31 @@ def alerts(port: int, state: str = "firing") -> list[dict]:
     return [a for a in prom_api(port, "alerts")["alerts"] if a["state"] == state]
 
 
-def require_free(ip: str) -> None:
-    for port in LISTEN_PORTS:
-        with socket.socket() as sock:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Go listens: TIME_WAIT is no clash
-            try:
-                sock.bind((ip, port))
-            except OSError:
-                pytest.fail(f"{ip}:{port} is taken; the e2e collectors listen there (another test still running?)")
+def bindable(ip: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Go listens: TIME_WAIT is no clash
+        try:
+            sock.bind((ip, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_loopback_ips(count: int) -> list[str]:
+    """`count` distinct random addresses of 127.0.0.0/8 on which every collector port is free now."""
+    rng, found = random.SystemRandom(), []
+    for _ in range(200):
+        ip = f"127.{rng.randrange(1, 255)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+        if ip not in found and all(bindable(ip, port) for port in LISTEN_PORTS):
+            found.append(ip)
+            if len(found) == count:
+                return found
+    pytest.fail(f"no {count} loopback addresses with {LISTEN_PORTS} free")
+
+
+def alert_group_evaluations(port: int) -> dict[str, str]:
+    """Each alerting rule group's last evaluation time, as Prometheus reports it."""
+    return {f"{g['file']}:{g['name']}": g["lastEvaluation"] for g in prom_api(port, "rules", type="alert")["groups"]}
 
 
 def test_two_clusters_through_generated_agent_and_gateway(tmp_path, reference_bundle, otelcol_bin, prometheus_path,
@@ -88,9 +105,9 @@ def test_two_clusters_through_generated_agent_and_gateway(tmp_path, reference_bu
     start_prometheus(started, prometheus_path, files, tmp_path, prom_port)
 
     drivers = {}
-    for cluster, (agent_ip, gateway_ip, resource) in CLUSTERS.items():
-        require_free(agent_ip)
-        require_free(gateway_ip)
+    ips = iter(free_loopback_ips(2 * len(CLUSTERS)))
+    for cluster, resource in CLUSTERS.items():
+        agent_ip, gateway_ip = next(ips), next(ips)
         gateway = write_collector(tmp_path, rendered[cluster], GATEWAY, gateway_ip, {
             "prometheus_remote_write/mimir": f"http://127.0.0.1:{prom_port}/api/v1/write",
             "otlp_grpc/tempo": f"127.0.0.1:{dead}", "otlp_http/loki": f"http://127.0.0.1:{dead}/otlp"})
@@ -127,7 +144,10 @@ def test_two_clusters_through_generated_agent_and_gateway(tmp_path, reference_bu
     # Healthy traffic, evaluated by every rule (the SLO's base series exist for both clusters): nothing fires.
     wait_for("the SLO's per-minute series for both clusters", lambda: len(prom_api(
         prom_port, "query", query=f'{TOTAL}{{slo_name="availability"}} > 1')["result"]) == 2)
-    time.sleep(3)
+    # Every alerting group evaluates once more after that (the SLO groups once a minute), then judge.
+    before = alert_group_evaluations(prom_port)
+    wait_for("every alerting rule group to evaluate the healthy series", lambda: all(
+        when != before.get(group) for group, when in alert_group_evaluations(prom_port).items()), attempts=150)
     quiet = alerts(prom_port, "firing") + alerts(prom_port, "pending")
     assert quiet == [], f"healthy traffic fired: {[a['labels'] for a in quiet]}"
 

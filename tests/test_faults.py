@@ -20,7 +20,7 @@ from typing import Iterator
 import pytest
 
 from obs.output import MANIFEST, digest, read_manifest
-from tests.conftest import REPO
+from tests.support import REPO, missing_capability
 
 PACKS = 40  # rule packs per version: enough files that a kill often lands mid-write
 
@@ -158,7 +158,8 @@ def test_kill_9_at_random_moments_leaves_the_old_or_the_new_tree(tmp_path, fault
             while not any(p.name.startswith(".dev.obs-tmp-") for p in out.iterdir()) and proc.poll() is None \
                     and time.monotonic() < deadline:
                 time.sleep(0.0005)
-            time.sleep(rng.uniform(0, 0.05))
+            time.sleep(rng.uniform(0, 0.02))
+        writing = proc.poll() is None and any(p.name.startswith(".dev.obs-tmp-") for p in out.iterdir())
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
         outcomes.append(tree(out / "dev") == versions[version])
@@ -166,12 +167,13 @@ def test_kill_9_at_random_moments_leaves_the_old_or_the_new_tree(tmp_path, fault
         current = version if outcomes[-1] else current
         leftovers = sorted(p.name for p in out.iterdir() if p.name != "dev")
         assert all(name.startswith(".dev.obs-") for name in leftovers), leftovers
-        mid_write += bool(leftovers)
+        mid_write += writing and bool(leftovers)
     code, err = finish(run_build(fault_bundle, out, "old"))  # the next build recovers and cleans up
     assert code == 0, err
     assert_complete(out / "dev", versions["old"])
     assert sorted(p.name for p in out.iterdir()) == ["dev"]
     assert outside_fingerprint(tmp_path, out) == before
+    assert mid_write >= 1, "no kill landed while the temp tree was being written: the test proved nothing about it"
     print(f"kill -9 outcomes (True: the new tree was already in place): {outcomes}; "
           f"{mid_write} kills left temp folders behind (killed mid-write)")
 
@@ -199,10 +201,10 @@ def mount_point(tmp_path: Path) -> Iterator[Path]:
 
 def mount(*args: str) -> None:
     if os.geteuid() != 0 or not shutil.which("mount"):
-        pytest.skip("mounting a tmpfs needs root and mount(8); this run has neither")
+        missing_capability("mounting a tmpfs needs root and mount(8); this run has neither")
     result = subprocess.run(["mount", *args], capture_output=True, text=True)
     if result.returncode != 0:
-        pytest.skip(f"cannot mount here (a container without CAP_SYS_ADMIN?): {result.stderr.strip()}")
+        missing_capability(f"cannot mount here (a container without CAP_SYS_ADMIN?): {result.stderr.strip()}")
 
 
 def pages(files: dict[str, bytes]) -> int:

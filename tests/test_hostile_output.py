@@ -17,7 +17,7 @@ from obs.errors import ObsError
 from obs.output import MANIFEST, read_manifest
 from obs.pipeline import build, check, render, validate_folders
 from tests.sample_bundle import make_bundle
-from tests.test_cli import assert_one_clear_error, obs
+from tests.support import assert_one_clear_error, missing_capability, obs
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -168,8 +168,9 @@ def test_modes_of_existing_folders_and_files_are_kept(built):
     assert stat.S_IMODE((env / "prometheus/rules/sample.yaml").stat().st_mode) == 0o600
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="changing owners needs root")
 def test_owners_of_existing_folders_and_foreign_files_are_kept(built):
+    if os.geteuid() != 0:
+        missing_capability("changing owners needs root")
     env = built / "dev"
     os.chown(env, 1234, 1234)
     (env / "theirs").mkdir()
@@ -206,7 +207,7 @@ def test_exchange_swaps_two_folders_atomically(tmp_path):
     (tmp_path / "b").mkdir()
     (tmp_path / "b/x").write_text("b")
     if not safefs.exchange(tmp_path / "a", tmp_path / "b"):
-        pytest.skip("renameat2(RENAME_EXCHANGE) is not available on this platform or file system")
+        missing_capability("renameat2(RENAME_EXCHANGE) is not available on this platform or file system")
     assert (tmp_path / "a/x").read_text() == "b" and (tmp_path / "b/x").read_text() == "a"
 
 

@@ -178,7 +178,7 @@ def test_derived_kubernetes_names_fit_in_63_characters():
 
 
 def test_loki_tenants_that_are_not_kubernetes_names_are_rejected():
-    from tests.test_loki import _pack
+    from tests.sample_bundle import loki_pack as _pack
 
     def loki(*tenants: str) -> Loki:
         packs = [_pack(tenant=t) for t in tenants]

@@ -116,7 +116,7 @@ def test_env_vars_per_language(files):
 
 def test_snippets_parse(tmp_path, files):
     from obs.tools import find_tool
-    from tests.conftest import require_tool
+    from tests.support import require_tool
     node = require_tool(lambda: find_tool("node", "OBS_NODE", "install Node.js (apt-get install nodejs)"))
     gofmt = require_tool(lambda: find_tool("gofmt", "OBS_GOFMT", "install Go (gofmt ships with it)"))
     (tmp_path / "otel.js").write_bytes(files[f"{SERVICE_DIR}/storefront/otel.js"])

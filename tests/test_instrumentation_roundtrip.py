@@ -14,92 +14,22 @@ import re
 import socket
 import subprocess
 import sys
-import time
-import urllib.parse
-import urllib.request
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 import yaml
 
 from obs import Bundle, Environment
 from obs.render import render_environment
-from obs.tools import find_tool
 from tests.collector_harness import DRIVER
-from tests.conftest import require_tool
+from tests.prometheus_harness import SERVICE_DIR, prom_api, start_prometheus
+from tests.support import free_port, wait_for
 
 pytestmark = pytest.mark.tools
 
-SERVICE_DIR = "instrumentation/default/shop/checkout"
 HTTP_METRIC = re.compile(r"\bhttp_server_request_duration_seconds(?:_bucket|_count|_sum)?\b")
 STABLE_LABELS = {"http_request_method", "http_route", "http_response_status_code", "url_scheme"}
-
-
-@pytest.fixture(scope="module")
-def prometheus_path() -> Path:
-    return require_tool(lambda: find_tool("prometheus", "OBS_PROMETHEUS", "apt-get install prometheus"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(what: str, probe: Callable[[], Any], attempts: int = 120, pause: float = 0.5) -> Any:
-    """Call `probe` until it returns something truthy, at most `attempts` times."""
-    last: Any = None
-    for _ in range(attempts):
-        try:
-            last = probe()
-        except OSError as exc:  # not listening yet
-            last = exc
-        if last and not isinstance(last, Exception):
-            return last
-        time.sleep(pause)
-    pytest.fail(f"gave up waiting for {what}; last answer: {last!r}")
-
-
-
-def start_prometheus(started, prometheus_path: Path, files: dict[str, bytes], tmp_path: Path, port: int) -> None:
-    """A real Prometheus on 127.0.0.1:`port` evaluating the rendered rule files every second and
-    accepting remote writes (the gateway's prometheus_remote_write exporter)."""
-    rules = sorted(path for path in files if path.startswith("prometheus/rules/"))
-    for path in rules:
-        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / path).write_bytes(files[path])
-    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump({
-        "global": {"evaluation_interval": "1s"}, "rule_files": [str(tmp_path / path) for path in rules]}))
-    started([prometheus_path, f"--config.file={tmp_path / 'prometheus.yml'}",
-             f"--storage.tsdb.path={tmp_path / 'tsdb'}", f"--web.listen-address=127.0.0.1:{port}",
-             "--web.enable-remote-write-receiver"], tmp_path / "prometheus.log")
-
-def prom_api(port: int, path: str, **params: str) -> Any:
-    url = f"http://127.0.0.1:{port}/api/v1/{path}?{urllib.parse.urlencode(params)}"
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return json.load(response)["data"]
-
-
-@pytest.fixture
-def started() -> Iterator[Callable[..., subprocess.Popen]]:
-    """Start processes that are all terminated (then killed) when the test ends."""
-    procs: list[subprocess.Popen] = []
-
-    def start(args: list[str | Path], log: Path, **kwargs: Any) -> subprocess.Popen:
-        proc = subprocess.Popen([str(a) for a in args], stdout=log.open("w"), stderr=subprocess.STDOUT, **kwargs)
-        procs.append(proc)
-        return proc
-
-    yield start
-    for proc in procs:
-        proc.terminate()
-    for proc in procs:
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
 
 
 def collector_config(otlp_port: int, prom_port: int, out: Path) -> dict[str, Any]:

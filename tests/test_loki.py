@@ -7,7 +7,7 @@ import copy
 import pytest
 import yaml
 
-from obs import AlertRule, DefinitionError, RecordingRule, RuleGroup
+from obs import DefinitionError, RecordingRule, RuleGroup
 from obs.backends import LocalStorage, Loki, LokiLimits, LokiRulePack, S3Storage
 from obs.backends import loki as model
 from obs.backends import schema as s
@@ -16,8 +16,8 @@ from obs.errors import ValidationError
 from obs.render import render_environment
 from obs.render.base import RenderContext
 from obs.validate.backends import check_backend_files, lint_loki_rules
+from tests.sample_bundle import LOKI_EXPR as GOOD_EXPR, loki_pack as _pack
 
-GOOD_EXPR = 'sum by (cluster, app) (rate({app="api"} |= "error" [5m])) > 1'
 
 
 @pytest.fixture(scope="module")
@@ -90,11 +90,6 @@ def test_model_rejects_broken_configs(reference_bundle, mutate, words):
 def test_logql_structure(expr, words):
     problems = logql_problems(expr)
     assert (not problems) if words is None else any(words in p for p in problems), problems
-
-
-def _pack(expr: str = GOOD_EXPR, tenant: str | None = None) -> LokiRulePack:
-    return LokiRulePack("api-logs", tenant=tenant, groups=[RuleGroup("api", [AlertRule(
-        name="ApiErrors", expr=expr, severity="warning", summary="Errors", description="{{ $value }}")])])
 
 
 def test_rule_pack_rejects_broken_logql_naming_the_rule():

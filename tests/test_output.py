@@ -10,10 +10,7 @@ from obs.errors import ObsError
 from obs.output import MANIFEST, drift, read_manifest, write_tree
 from obs.pipeline import build, check, render
 from tests.sample_bundle import make_bundle
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+from tests.support import snapshot
 
 
 def test_two_builds_are_byte_identical(tmp_path):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from obs.pipeline import render
 from obs.tools import promtool3, run_tool
-from tests.conftest import require_tool
+from tests.support import require_tool
 
 
 def test_reference_rules_and_unit_tests_pass_on_prometheus_3(reference_bundle, tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from obs.pipeline import build, check, render
-from tests.test_output import snapshot
+from tests.support import snapshot
 
 
 def test_reference_build_is_deterministic_and_up_to_date(reference_bundle, tmp_path, promtool_bin, otelcol_bin):

@@ -81,7 +81,7 @@ def test_each_rule_shape_gets_the_full_proof_once():
 
 @pytest.fixture
 def empty_cache(tmp_path, monkeypatch):
-    monkeypatch.setattr("obs.tools.CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setenv(cache.FOLDER_ENV, str(tmp_path / "cache"))
     monkeypatch.delenv(cache.DISABLE_ENV, raising=False)
     return tmp_path / "cache"
 

@@ -251,7 +251,7 @@ def test_a_hostile_file_name_cannot_run_code_in_the_module(name, tmp_path, promt
 
 
 def test_errors_name_file_document_slo_and_field():
-    from obs.slo.sloth import parse_sloth
+    from obs.slo.formats import parse_sloth
     text = (EXAMPLES / "getting-started.yml").read_text().replace("objective: 99.95", "objective: 100")
     with pytest.raises(DefinitionError) as caught:
         parse_sloth(text, source="getting-started.yml")

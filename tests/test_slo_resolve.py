@@ -11,7 +11,7 @@ from obs import SLO, BurnRateWindow, Environment, EventsSLI, SLOAlerting, counte
 from obs.model.rules import AlertRule, AlertTest, FiringAlert, RuleGroup, RulePack
 from obs.slo.resolve_proofs import checks, resolve_proofs
 from obs.slo.rules import description, series_labels, slo_rule_packs
-from tests.slo_support import run_promtool
+from tests.slo_support import expr_test, run_promtool
 
 ENV = Environment("dev", cluster="dev-1")
 EVENTS = EventsSLI(bad=counter_rate("http_requests_total", 'code="500"'), total=counter_rate("http_requests_total"))
@@ -110,7 +110,6 @@ def test_tiles_from_raw_counters_add_up_to_exact_windows(promtool_bin, tmp_path)
     """Through the SLI queries: 30 minutes of 6% errors then clean traffic. At minute 65 the 1h
     window holds exactly minutes 6-65: 25 bad minutes of 60 (2.5%); the 5m window none. A 5m rate
     summed over the window would have counted 30 bad minutes of 65."""
-    from tests.test_slo_rules import expr_test
     slo = SLO("checkout", "availability", 99.9, EVENTS)
     (pack,) = slo_rule_packs([slo], ENV)
     sel = 'http_requests_total{cluster="dev-1", code="%s"}'

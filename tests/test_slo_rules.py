@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
-import yaml
 
 from obs import SLO, Environment, EventsSLI, LatencySLI, SLOAlerting, BurnRateWindow, counter_rate
 from obs.errors import ValidationError
 from obs.model.rules import RecordingRule
 from obs.slo.rules import BAD, TOTAL, slo_rule_packs
 from obs.validate import promtool
-from tests.slo_support import run_promtool, write_pack
+from tests.slo_support import expr_test, run_promtool, write_pack
 
 ENV = Environment("dev", cluster="dev-1")
 CONTRACT = {"slo:objective:ratio", "slo:error_budget:ratio", "slo:time_period:days", "slo:current_burn_rate:ratio",
@@ -131,21 +129,6 @@ def test_an_slo_cannot_pin_the_cluster(field):
     with pytest.raises(DefinitionError) as caught:
         slo_rule_packs([slo], ENV)
     assert caught.value.field == field and "comes from the data" in caught.value.fix
-
-
-def expr_test(tmp_path: Path, pack, series: dict[str, str], checks: list[tuple[str, str, list]]) -> None:
-    """A promtool promql_expr_test on the rules of `pack` (or a sequence of packs): (expr,
-    eval_time, expected samples)."""
-    packs = pack if isinstance(pack, (list, tuple)) else [pack]
-    rules = [str(write_pack(ENV, p, tmp_path)[0]) for p in packs]
-    spec = {"rule_files": rules, "evaluation_interval": "1m", "tests": [{
-        "interval": "1m",
-        "input_series": [{"series": s, "values": v} for s, v in series.items()],
-        "promql_expr_test": [{"expr": e, "eval_time": t, "exp_samples": samples} for e, t, samples in checks],
-    }]}
-    path = tmp_path / "expr.test.yaml"
-    path.write_text(yaml.safe_dump(spec))
-    promtool.test_rules([path], tmp_path)
 
 
 IDENT = '{cluster="dev-1", slo_name="availability", slo_service="checkout"}'

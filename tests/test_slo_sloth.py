@@ -13,9 +13,9 @@ from obs import DefinitionError, Environment, EventsSLI, RawSLI
 from obs.cli import main
 from obs.model.rules import AlertRule, AlertTest, FiringAlert, RuleGroup, RulePack
 from obs.slo.rules import description, series_labels, slo_rule_packs
-from obs.slo.sloth import load_sloth, parse_sloth
+from obs.slo.formats import load_sloth, parse_sloth
 from obs.validate.lint import lint_pack
-from tests.slo_support import run_promtool
+from tests.slo_support import expr_test, run_promtool
 
 DATA = Path(__file__).parent / "data" / "sloth"
 ENV = Environment("dev", cluster="dev-1")
@@ -163,7 +163,6 @@ def test_sloth_labels_feed_sloths_dashboards(promtool_bin, tmp_path):
     """With --sloth-labels every series Sloth's Grafana dashboards query exists with sloth_id,
     sloth_service and sloth_slo (as Sloth writes them: id = <service>-<slo>), and the info series
     with Sloth's info labels."""
-    from tests.test_slo_rules import expr_test
     (slo,), _ = parse_sloth((DATA / "myservice.yaml").read_text(), sloth_labels=True)
     (pack,) = slo_rule_packs([slo], ENV)
     ident = 'sloth_id="myservice-requests-availability", sloth_service="myservice", sloth_slo="requests-availability"'
@@ -180,7 +179,6 @@ def test_denominator_corrected_divides_by_the_periods_traffic(promtool_bin, tmp_
     50 minutes at 100 req/s without errors, then 10 minutes at 10 req/s with 1% errors (0.1/s):
     at 60m the period's traffic averages (50 x 100 + 10 x 10) / 60 = 85 req/s, so the 5m SLI is
     0.1 / 85 and the 1h one (0.1 x 10/60) / 85, where the plain ratio says 1% and 0.1/60 x 10 / 85."""
-    from tests.test_slo_rules import expr_test
     text = (DATA / "myservice.yaml").read_text().replace("slos:", "slo_plugins:\n  chain:\n    - id: "
                                                          "sloth.dev/contrib/denominator_corrected_rules/v1\nslos:", 1)
     (slo,), notes = parse_sloth(text)

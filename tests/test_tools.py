@@ -18,7 +18,7 @@ from obs.render import render_environment
 from obs.render.collector import BUILDER_MANIFEST
 from obs.tools import find
 from obs.tools.commands import bundle_needs
-from tests.conftest import REPO
+from tests.support import REPO, missing_capability
 
 TEAM_BUNDLE = '''
 from obs import Bundle, Definitions, Environment
@@ -88,7 +88,7 @@ def test_install_builds_amtool_with_go_into_an_empty_cache(tmp_path):
     afterwards `obs tools` finds that binary. (Cold: ~1-4 min; with Go's build cache warm: seconds.)"""
     go = shutil.which("go") or shutil.which("go", path="/usr/local/go/bin")
     if go is None:
-        pytest.skip("go is not installed")
+        missing_capability("go is not installed (the non-root install path needs it)")
     cache, bin_dir = tmp_path / "cache", tmp_path / "bin"
     bin_dir.mkdir()
     (bin_dir / "go").symlink_to(go)

@@ -36,5 +36,5 @@ def routing_cases(config: Alertmanager, packs: Iterable[RulePack]) -> list[dict[
                 cases.setdefault(key, {"alert": alert.name, "pack": pack.name, "case": case,
                                        "labels": dict(sorted(labels.items())),
                                        "receivers": list(intent.receivers),
-                                       "intent": intent.why or " ".join(m.text() for m in intent.match)})
+                                       "intent": intent.why or " ".join(m.text() for m in intent.match)})  # type: ignore[union-attr]
     return sorted(cases.values(), key=lambda c: (c["pack"], c["alert"], sorted(c["labels"].items())))

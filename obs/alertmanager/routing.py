@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterator, Mapping, Sequence
 
+from obs.labels import SLO_NAME, SLO_SERVICE, SLO_SEVERITY
 from obs.alertmanager.matchers import Matcher, MatcherSpec, all_match, parse_matchers
 from obs.errors import DefinitionError
 from obs.model.checks import check_duration, check_label_name, check_slug
@@ -93,7 +94,7 @@ def critical_inhibits_warning(scope: Sequence[str]) -> Inhibition:
 
 def slo_page_inhibits_ticket(scope: Sequence[str]) -> Inhibition:
     """An SLO's page alert mutes its ticket alert (they differ in name, so match on the SLO)."""
-    return Inhibition({"slo_severity": "page"}, {"slo_severity": "ticket"}, ("slo_service", "slo_name", *scope))
+    return Inhibition({SLO_SEVERITY: "page"}, {SLO_SEVERITY: "ticket"}, (SLO_SERVICE, SLO_NAME, *scope))
 
 
 def source_inhibits_scope(source: MatcherSpec, scope: Sequence[str], alertname: str) -> Inhibition:

@@ -12,7 +12,7 @@ from typing import Sequence
 
 from obs.backends.storage import check_tenant
 from obs.errors import DefinitionError
-from obs.model.rules import AlertRule, RecordingRule, RuleGroup, RulePack
+from obs.model.rules import AlertRule, RuleGroup, RulePack
 
 RANGE_AGGREGATIONS = (
     "rate", "rate_counter", "count_over_time", "bytes_rate", "bytes_over_time", "absent_over_time",
@@ -112,7 +112,3 @@ class LokiRulePack:
     @property
     def alerts(self) -> tuple[AlertRule, ...]:
         return tuple(a for g in self.groups for a in g.alerts)
-
-    @property
-    def records(self) -> tuple[RecordingRule, ...]:
-        return tuple(r for g in self.groups for r in g.rules if isinstance(r, RecordingRule))

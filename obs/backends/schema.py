@@ -51,7 +51,7 @@ class Scalar(Spec):
             return f"{value!r} is not one of {', '.join(map(repr, self.choices))}"
         if self.pattern is not None and not self.pattern.match(str(value)):
             return f"{value!r} is not {self.what}"
-        if self.minimum is not None and value < self.minimum:
+        if self.minimum is not None and isinstance(value, (int, float)) and value < self.minimum:
             return f"{value!r} is below the minimum {self.minimum:g}"
         return None
 

@@ -56,19 +56,19 @@ class Catalogue:
     dropped: frozenset[str] = frozenset()  # labels the collectors delete from data points
 
     def add(self, source: MetricSource) -> None:
-        for metric in source.series:  # type: ignore[attr-defined]
+        for metric in source.series:
             self.labels.setdefault(metric, set()).update(source.labels_of(metric))
             self.origin.setdefault(metric, source.name)
             for label, values in source.values.items():
                 known = self.values.setdefault(metric, {})
-                known[label] = known.get(label, frozenset()) | values
+                known[label] = known.get(label, frozenset()) | frozenset(values)
 
     def _result_labels(self, reads: Reads) -> set[str]:
         """Labels the result of an expression can carry: the `by` labels when it aggregates, else
         its inputs' labels; plus labels label_replace/label_join create."""
         kept, metrics, created = reads
         if kept is None:
-            kept = {label for metric in metrics if metric in self.labels for label in self.labels[metric]}
+            return {label for metric in metrics if metric in self.labels for label in self.labels[metric]} | created
         return set(kept) | created
 
     def add_recording_rule(self, rule: RecordingRule, reads: Reads | None = None) -> None:
@@ -136,7 +136,7 @@ def build_catalogue(env: Environment, defs: Definitions,
     rules = [r for p in defs.all_rule_packs() for g in p.groups for r in g.rules if isinstance(r, RecordingRule)]
     reads = [reads_of(rule.expr) for rule in rules]  # each expression read once
     for _ in range(2):  # a rule may read a rule recorded later in the file
-        for rule, found in zip(rules, reads):
+        for rule, found in zip(rules, reads, strict=True):
             catalogue.add_recording_rule(rule, found)
     for pack in defs.all_rule_packs():
         for group in pack.groups:

@@ -155,7 +155,7 @@ def without(source: MetricSource, dropped: frozenset[str]) -> MetricSource:
     if not dropped:
         return source
     return MetricSource(source.name, {m: set(labels) - dropped for m, labels in source.series.items()},
-                        labels=set(source.labels) - dropped, values=source.values)  # type: ignore[arg-type]
+                        labels=set(source.labels) - dropped, values=source.values)
 
 
 def service_sources(instrumentations: Sequence[Instrumentation], promoted: frozenset[str]) -> list[MetricSource]:

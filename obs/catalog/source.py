@@ -56,7 +56,7 @@ class MetricSource:
 
     def labels_of(self, metric: str) -> frozenset[str]:
         """Every label a series of `metric` can carry."""
-        return self.series[metric] | self.labels  # type: ignore[index,operator]
+        return self.series[metric] | self.labels  # type: ignore[operator]
 
 
 # The Prometheus translation of UCUM units (OpenTelemetry's prometheus translator), the common ones.

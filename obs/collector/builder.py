@@ -2,7 +2,7 @@
 
 `obs tools install` builds (or reuses) the binary for a bundle's own components (`merge_manifests` of
 its environments' manifests); `--all-components` and `python -m obs.collector` build the reference
-manifest (every registered component). The binary lives in CACHE_DIR/otelcol-<manifest hash>/, so
+manifest (every registered component). The binary lives in the obs cache (`obs.tools.env.cache_dir()`) in otelcol-<manifest hash>/, so
 any clone on the machine reuses it, and a cached binary with more components serves a bundle that
 needs fewer (`cached_binary`); a build happens in a temp folder renamed into place.
 
@@ -25,7 +25,7 @@ import yaml
 from obs.collector.registry import COLLECTOR_VERSION, KINDS, STABLE_MODULES_VERSION, ComponentSpec, specs
 from obs.errors import ToolMissingError, ValidationError
 from obs.serialize import to_yaml
-from obs.tools.find import CACHE_DIR
+from obs.tools.env import cache_dir as default_cache_dir
 from obs.tools.install import Step, go, go_install, run_logged
 
 DIST_NAME = "otelcol-obs"
@@ -83,9 +83,10 @@ def covers(built: dict[str, Any], needed: dict[str, Any]) -> bool:
             and _gomods(needed) <= _gomods(built))
 
 
-def cached_binary(data: dict[str, Any], cache_dir: Path = CACHE_DIR) -> Path | None:
+def cached_binary(data: dict[str, Any], cache_dir: Path | None = None) -> Path | None:
     """The cached binary for `data`, else a cached one built from a manifest that covers it (e.g. the
-    reference binary of every registered component), else None."""
+    reference binary of every registered component), else None. `cache_dir`: the obs cache by default."""
+    cache_dir = cache_dir or default_cache_dir()
     exact = binary_path(data, cache_dir)
     if exact.is_file():
         return exact
@@ -106,20 +107,21 @@ def manifest_hash(data: dict[str, Any]) -> str:
     return hashlib.sha256(to_yaml(clean)).hexdigest()[:16]
 
 
-def binary_path(data: dict[str, Any], cache_dir: Path = CACHE_DIR) -> Path:
+def binary_path(data: dict[str, Any], cache_dir: Path | None = None) -> Path:
     """Where the binary for this manifest is (or will be) cached."""
-    return cache_dir / f"otelcol-{manifest_hash(data)}" / "otelcol"
+    return (cache_dir or default_cache_dir()) / f"otelcol-{manifest_hash(data)}" / "otelcol"
 
 
-def builder(cache_dir: Path = CACHE_DIR, step: Step = lambda _: None) -> Path:
+def builder(cache_dir: Path | None = None, step: Step = lambda _: None) -> Path:
     """The pinned builder binary, installed with `go install` into the cache on first use."""
-    return go_install(f"{BUILDER_MODULE}@{COLLECTOR_VERSION}", cache_dir / f"builder-{COLLECTOR_VERSION}" / "builder",
+    return go_install(f"{BUILDER_MODULE}@{COLLECTOR_VERSION}", (cache_dir or default_cache_dir()) / f"builder-{COLLECTOR_VERSION}" / "builder",
                       step)
 
 
-def build(data: dict[str, Any], cache_dir: Path = CACHE_DIR, step: Step = lambda _: None) -> Path:
+def build(data: dict[str, Any], cache_dir: Path | None = None, step: Step = lambda _: None) -> Path:
     """The binary for the manifest `data`: the cached one, or built now and moved into place.
     `step` hears each stage once (the builder, sources, modules, compilation)."""
+    cache_dir = cache_dir or default_cache_dir()
     target = binary_path(data, cache_dir)
     if target.is_file():
         return target

@@ -4,12 +4,13 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from obs.collector.model import (
-    COMPONENT_CLASSES, Collector, Component, Connector, Pipeline, Telemetry, thaw,
+    COMPONENT_CLASSES, Collector, Component, Connector, Kind, Pipeline, Telemetry, thaw,
 )
 from obs.errors import DefinitionError
 
-_SECTIONS = (("receiver", "receivers"), ("processor", "processors"), ("exporter", "exporters"),
-             ("connector", "connectors"), ("extension", "extensions"))
+_SECTIONS: tuple[tuple[Kind, str], ...] = (
+    ("receiver", "receivers"), ("processor", "processors"), ("exporter", "exporters"),
+    ("connector", "connectors"), ("extension", "extensions"))
 
 
 def render_telemetry(telemetry: Telemetry) -> dict[str, Any]:
@@ -61,7 +62,7 @@ def from_config(name: str, config: Mapping[str, Any], **collector_fields: Any) -
         defined[section] = {cid: cls(cid, dict(body or {})) for cid, body in raw.items()}
     service = config.get("service") or {}
 
-    def lookup(pipeline: str, role: str, cid: str, sections: tuple[str, ...]) -> Component:
+    def lookup(pipeline: str, role: str, cid: str, sections: tuple[str, ...]) -> Any:  # Pipeline checks roles
         for section in sections:
             if cid in defined[section]:
                 return defined[section][cid]
@@ -81,7 +82,7 @@ def from_config(name: str, config: Mapping[str, Any], **collector_fields: Any) -
     extensions = [lookup("extensions", "extensions", e, ("extensions",)) for e in service.get("extensions", ())]
     telemetry = Telemetry(extra=service.get("telemetry") or {})
     _check_all_used(what, defined, pipelines, extensions)
-    return Collector(name, pipelines=pipelines, extensions=extensions,  # type: ignore[arg-type]
+    return Collector(name, pipelines=pipelines, extensions=extensions,
                      telemetry=telemetry, **{"workload": "deployment", **collector_fields})
 
 

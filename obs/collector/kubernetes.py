@@ -195,7 +195,7 @@ def _workload(ctx: RenderContext, collector: Collector) -> dict[str, Any]:
     volumes, _ = _volumes(collector, with_config=True)
     # A changed config changes this annotation, so the workload rolls its pods.
     checksum = hashlib.sha256(_config_text(collector).encode()).hexdigest()
-    pod = {"metadata": {"labels": labels, "annotations": {"checksum/config": checksum}},
+    pod: dict[str, Any] = {"metadata": {"labels": labels, "annotations": {"checksum/config": checksum}},
            "spec": {"serviceAccountName": collector.name, "containers": [_container(collector)],
                     "volumes": volumes, "terminationGracePeriodSeconds": 30}}
     if collector.tolerations:

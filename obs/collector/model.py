@@ -333,10 +333,12 @@ class Collector:
                                       "side only", "use it as an exporter of one pipeline and a receiver of another")
 
     def env_refs(self) -> set[str]:
-        """Names of every ${env:NAME} the rendered config references."""
-        from obs.collector.config import render_config
-        return {m.group(1) for _, v in walk(render_config(self)) if isinstance(v, str)
-                for m in ENV_REF_RE.finditer(v)}
+        """Names of every ${env:NAME} the rendered config references: the components' configs and the
+        telemetry settings are all the strings it holds besides ids (obs.collector.config renders them)."""
+        t = self.telemetry
+        held = [[thaw(c.config) for kind in self.components().values() for c in kind.values()],
+                [t.metrics_level, t.metrics_host, t.logs_level, thaw(t.extra)]]
+        return {m.group(1) for _, v in walk(held) if isinstance(v, str) for m in ENV_REF_RE.finditer(v)}
 
     def _check_env(self) -> None:
         provided = {*BUILTIN_ENV, *self.env, *self.secrets}
@@ -352,8 +354,8 @@ class Collector:
             if secrets.secret_problem(name, value):
                 raise DefinitionError(self.definition, f"env[{name!r}]", secrets.secret_problem(name, value) or "",
                                       "put it in a Kubernetes Secret and list it in secrets={NAME: SecretEnv(...)}")
-        for name, value in self.secrets.items():
-            if not isinstance(value, SecretEnv):
+        for name, secret in self.secrets.items():
+            if not isinstance(secret, SecretEnv):
                 raise DefinitionError(self.definition, f"secrets[{name!r}]", "is not a SecretEnv",
                                       "write SecretEnv(secret='name', key='key')")
 

@@ -102,7 +102,7 @@ REMOVED: Mapping[tuple[Kind, str], str] = MappingProxyType({
     ("extension", "memory_ballast"): "the memory_ballast extension was removed; use the memory_limiter "
                                      "processor (first in every pipeline) and set GOMEMLIMIT",
     ("processor", "spanmetrics"): "the spanmetrics processor was removed; use the span_metrics connector",
-    **{key: f"the type {key[1]!r} was renamed; use {new!r}" for key, new in {
+    **{key: f"the type {key[1]!r} was renamed; use {new!r}" for key, new in {  # type: ignore[misc]
         ("receiver", "filelog"): "file_log", ("receiver", "hostmetrics"): "host_metrics",
         ("receiver", "kubeletstats"): "kubelet_stats", ("processor", "k8sattributes"): "k8s_attributes",
         ("processor", "resourcedetection"): "resource_detection",

@@ -3,12 +3,13 @@ the SLO metadata rules obs generates (`slo:*` series with `slo_service` and `slo
 from __future__ import annotations
 
 from obs import Environment
+from obs.labels import SLO_NAME, SLO_SERVICE
 from obs.grafana import Dashboard, Query, Row, stat, table, timeseries, variables
 from obs.model.checks import duration_seconds
 from obs.model.slo import BASE_WINDOW, PAGE_WINDOWS, TICKET_WINDOWS, window_name
 
-SLO = 'slo_service=~"$service", slo_name=~"$slo"'
-BY_SLO = "by (slo_service, slo_name)"
+SLO = f'{SLO_SERVICE}=~"$service", {SLO_NAME}=~"$slo"'
+BY_SLO = f"by ({SLO_SERVICE}, {SLO_NAME})"
 
 
 def windows() -> list[str]:
@@ -24,13 +25,13 @@ def _s(env: Environment, metric: str) -> str:
 def dashboard(env: Environment, bundle: str) -> Dashboard:
     """One dashboard for every SLO: pick services and SLOs with the variables."""
     objective = "slo:objective:ratio"
-    service = variables.label_values("service", f'{objective}{{{env.cluster_label}=~"$cluster"}}', "slo_service",
+    service = variables.label_values("service", f'{objective}{{{env.cluster_label}=~"$cluster"}}', SLO_SERVICE,
                                      "Service")
-    slo = variables.label_values("slo", f'{objective}{{{env.cluster_label}=~"$cluster", slo_service=~"$service"}}',
-                                 "slo_name", "SLO")
-    legend = "{{slo_service}}/{{slo_name}}"
+    slo = variables.label_values("slo", f'{objective}{{{env.cluster_label}=~"$cluster", {SLO_SERVICE}=~"$service"}}',
+                                 SLO_NAME, "SLO")
+    legend = f"{{{{{SLO_SERVICE}}}}}/{{{{{SLO_NAME}}}}}"
     budget = _s(env, "slo:error_budget:ratio")
-    burn = [Query(f"max {BY_SLO} ({_s(env, 'slo:sli_error:ratio_rate' + w)})\n/ on (slo_service, slo_name) "
+    burn = [Query(f"max {BY_SLO} ({_s(env, 'slo:sli_error:ratio_rate' + w)})\n/ on ({SLO_SERVICE}, {SLO_NAME}) "
                   f"group_left max {BY_SLO} ({budget})", legend=f"{legend} {w}") for w in windows()]
     return Dashboard(
         name="slo", title="SLOs", bundle=bundle,

@@ -61,7 +61,8 @@ def _targets(title: str, queries: Sequence[Query | str], datasource: dict[str, s
         q = Query(query) if isinstance(query, str) else query
         if not isinstance(q, Query):
             raise DefinitionError(f"panel {title!r}", "queries", f"{query!r} is not a Query or string")
-        targets.append(_Target(expr=q.expr.strip(), legendFormat=q.legend, instant=q.instant,
+        targets.append(_Target(  # type: ignore[call-arg]  # mypy sees only the attrs fields obs adds
+            expr=q.expr.strip(), legendFormat=q.legend, instant=q.instant,
                                exemplar=q.exemplar, format=q.format, refId=chr(ord("A") + index),
                                intervalFactor=1, datasource=datasource))
     return targets

@@ -58,7 +58,7 @@ def env_vars(ctx: RenderContext, inst: Instrumentation, service: Service) -> dic
     return out
 
 
-def annotations(ctx: RenderContext, inst: Instrumentation, service: Service) -> dict[str, str]:
+def pod_annotations(ctx: RenderContext, inst: Instrumentation, service: Service) -> dict[str, str]:
     """Pod-template annotations that opt a workload into the operator's injection."""
     ref = f"{ctx.env.namespace}/{inst.name}"
     out = {f"instrumentation.opentelemetry.io/inject-{service.language}": ref}
@@ -87,7 +87,7 @@ def python_module(ctx: RenderContext, inst: Instrumentation, service: Service) -
 
 def _sampler(inst: Instrumentation) -> dict[str, Any]:
     ratio = {"trace_id_ratio_based": {"ratio": float(inst.sampler_ratio)}}
-    simple = {"always_on": {"always_on": None}, "always_off": {"always_off": None}, "traceidratio": ratio}
+    simple: dict[str, dict[str, Any]] = {"always_on": {"always_on": None}, "always_off": {"always_off": None}, "traceidratio": ratio}
     if inst.sampler in simple:
         return simple[inst.sampler]
     root = simple[inst.sampler.removeprefix("parentbased_")]
@@ -154,7 +154,7 @@ def service_files(ctx: RenderContext, inst: Instrumentation, service: Service) -
     env = env_vars(ctx, inst, service)
     yield RenderedFile(f"{folder}/env.yaml", [{"name": k, "value": v} for k, v in env.items()])
     yield RenderedFile(f"{folder}/workload-patch.yaml", {
-        "spec": {"template": {"metadata": {"annotations": annotations(ctx, inst, service)}}}})
+        "spec": {"template": {"metadata": {"annotations": pod_annotations(ctx, inst, service)}}}})
     if service.language == "python":
         yield RenderedFile(f"{folder}/otel_setup.py", python_module(ctx, inst, service), "text")
         yield RenderedFile(f"{folder}/otel-config.yaml", declarative_config(ctx, inst, service))

@@ -108,7 +108,7 @@ class Environment:
             check_duration(self.definition, field_name, value)
         if isinstance(default, (int, float)) and not isinstance(default, bool):
             check_number(self.definition, field_name, value, 0 if default >= 0 else None)
-        return value  # type: ignore[return-value]
+        return value
 
     def unused_overrides(self) -> list[str]:
         """Override keys no definition asked for (call after the definitions were built)."""

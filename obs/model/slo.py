@@ -22,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import Any, Mapping, Sequence, Union
 
+from obs import labels
 from obs.errors import DefinitionError
 from obs.model.suppress import Suppress, suppressions
 from obs.model.checks import (
@@ -34,8 +35,9 @@ BASE_WINDOW = "5m"  # the window of the current burn rate (and the shortest defa
 TILE = "1m"  # the SLI is measured per tile; every window is a whole number of tiles
 DEFAULT_PERIOD = "30d"
 # Labels obs sets on SLO series and alerts; an SLO's own labels must not reuse them.
-RESERVED_LABELS = ("slo_service", "slo_name", "slo_severity", "severity", "long_window", "short_window",
-                   "sloth_service", "sloth_slo", "sloth_id", "sloth_window", "sloth_severity")
+RESERVED_LABELS = (labels.SLO_SERVICE, labels.SLO_NAME, labels.SLO_SEVERITY, labels.SEVERITY, labels.LONG_WINDOW,
+                   labels.SHORT_WINDOW, labels.SLOTH_SERVICE, labels.SLOTH_SLO, labels.SLOTH_ID, labels.SLOTH_WINDOW,
+                   labels.SLOTH_SEVERITY)
 SEVERITY_OF = MappingProxyType({"page": "critical", "ticket": "warning"})
 _NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 
@@ -282,7 +284,7 @@ class SLOAlerting:
                 raise DefinitionError(what, name, f"sets {sorted(clash)}, which obs sets itself",
                                       "severity follows page (critical) / ticket (warning); drop these labels")
 
-    def windows(self) -> dict[str, tuple[BurnRateWindow, ...]]:
+    def windows(self) -> dict[str, Sequence[BurnRateWindow]]:
         """Severity ('page', 'ticket') -> its windows, for enabled severities."""
         return {s: w for s, w in (("page", self.page_windows), ("ticket", self.ticket_windows)) if w}
 
@@ -397,7 +399,7 @@ class SLO:
         designed = {window_name(w.period) for w in windows if duration_seconds(w.period) != period}
         google = google_windows(self.period)
         index = 0 if severity == "page" else 1
-        if google and all(google_windows(p) and google_windows(p)[index] == windows for p in designed):
+        if google and all((found := google_windows(p)) and found[index] == windows for p in designed):
             return google[index]
         if self.alerting.scale_windows:
             return tuple(w.scaled_to(self.period) for w in windows)

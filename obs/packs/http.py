@@ -79,8 +79,8 @@ def _series(env: Environment, streams: Sequence[Stream], at: int) -> dict[str, s
         out[source_series(env, "otel_services", METRIC + "_sum", **labels)] = \
             counter(per_minute * sum(s.bucket) / 2, at)
         for le in (*BUCKETS, "+Inf"):
-            inside = le == "+Inf" or le >= s.bucket[1]
-            out[source_series(env, "otel_services", METRIC + "_bucket", **labels, le=fmt(le) if le != "+Inf" else le)] = \
+            inside = isinstance(le, str) or le >= s.bucket[1]  # "+Inf" holds every request
+            out[source_series(env, "otel_services", METRIC + "_bucket", **labels, le=le if isinstance(le, str) else fmt(le))] = \
                 counter(per_minute if inside else 0, at)
     return out
 
@@ -159,8 +159,8 @@ def latency_alert(env: Environment, name: str, keys: Sequence[str], quantile: fl
     at = minutes(for_) + 10
     where, where_test = _where(keys)
     edges = (0, *BUCKETS)
-    slow = next((lo, hi) for lo, hi in zip(edges, edges[1:]) if lo >= threshold)
-    fast = next((lo, hi) for lo, hi in reversed(list(zip(edges, edges[1:]))) if hi <= threshold)
+    slow = next((lo, hi) for lo, hi in zip(edges, edges[1:], strict=False) if lo >= threshold)
+    fast = next((lo, hi) for lo, hi in reversed(list(zip(edges, edges[1:], strict=False))) if hi <= threshold)
     percentile = f"{quantile * 100:g}th percentile"
 
     def case(test: str, streams: list[Stream]) -> AlertTest:
@@ -195,7 +195,7 @@ def _histogram_quantile(q: float, streams: Sequence[Stream]) -> float:
     """Prometheus' histogram_quantile over the streams' buckets (linear within a bucket)."""
     total = sum(s.rate for s in streams)
     rank, below = q * total, 0.0
-    for lo, hi in zip((0, *BUCKETS), BUCKETS):
+    for lo, hi in zip((0, *BUCKETS), BUCKETS, strict=False):  # each bucket with its lower edge
         count = sum(s.rate for s in streams if s.bucket == (lo, hi))
         if below + count >= rank and count:
             return lo + (hi - lo) * (rank - below) / count

@@ -18,7 +18,7 @@ from obs.collector import Collector
 from obs.collector.kubernetes import collector_scope
 from obs.promql import by, selector
 from obs.packs.http import error_ratio_alert, latency_alert
-from obs.packs.assemble import assemble
+from obs.packs.assemble import AlertMaker, assemble
 from obs.packs.testdata import counter, flat, fmt, humanize_percentage, minutes, selector_labels, source_series
 
 SERVICE = ("job",)
@@ -163,8 +163,13 @@ def pack(env: Environment, dashboard: object | None = None, service_dashboard: o
     scoped = collector_scope(env, collectors)
     return assemble(env, dashboard, "opentelemetry", "OpenTelemetry services and collector", {
         "opentelemetry.services": [high_error_rate, high_latency],
-        "opentelemetry.collector": [lambda _, make=make: make(scoped) for make in COLLECTOR_ALERTS],
+        "opentelemetry.collector": [_with_env(make, scoped) for make in COLLECTOR_ALERTS],
     }, group_dashboards={"opentelemetry.services": service_dashboard})
+
+
+def _with_env(make: AlertMaker, env: Environment) -> AlertMaker:
+    """`make` called with `env` whatever environment it is given (the collectors' scoped copy)."""
+    return lambda _: make(env)
 
 
 COLLECTOR_ALERTS = (queue_full, export_failing, receiver_refusing, low_trace_sampling)

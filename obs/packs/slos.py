@@ -31,18 +31,18 @@ def http_slos(env: Environment, service: str = "checkout", job: str = "shop/chec
     job = f'job="{env.param(f"{key}.job", job)}"'
     by = (env.cluster_label, *ROUTING)  # burn alerts keep `namespace` for Alertmanager routes
     labels = dict(labels if labels is not None else {"team": "shop", "tier": "1"})
-    availability = SLO(
+    available = SLO(
         service=service, name="availability", objective=env.param(f"{key}.availability", availability),
         description="Requests answered without a server error (5xx).",
         sli=EventsSLI(bad=counter_rate(f"{METRIC}_count", job, SERVER_ERRORS, by=by),
                       total=counter_rate(f"{METRIC}_count", job, by=by)),
         labels=labels, min_event_rate=0.05, alerting=alerting)
-    latency = SLO(
+    fast = SLO(
         service=service, name="latency", objective=env.param(f"{key}.latency", latency),
         description=f"Requests answered within {latency_threshold:g} second(s).",
         sli=LatencySLI(METRIC, latency_threshold, selector=job, buckets=BUCKETS, by=by),
         labels=labels, min_event_rate=0.05, alerting=alerting)
-    return [availability, latency]
+    return [available, fast]
 
 
 def collector_slo(env: Environment, alerting: SLOAlerting = SLOAlerting(),

@@ -10,8 +10,8 @@ try:  # the stdlib's regex parser, to write an example a matcher selects
     import re._constants as _c
     import re._parser as _regex_parser
 except ImportError:  # pragma: no cover - Python < 3.11
-    import sre_constants as _c  # type: ignore[no-redef]
-    import sre_parse as _regex_parser  # type: ignore[no-redef]
+    import sre_constants as _c
+    import sre_parse as _regex_parser
 from typing import Sequence
 
 from obs import Environment
@@ -59,7 +59,7 @@ def _candidates(pattern: str) -> list[str]:
     -> ['team-a/x']); empty when the pattern is beyond this small generator."""
     try:
         tree = _regex_parser.parse(pattern)
-    except Exception:  # noqa: BLE001 - an RE2 construct Python cannot parse: no candidate
+    except Exception:  # an RE2 construct Python cannot parse: no candidate
         return []
     branches = tree.data[0][1][1] if len(tree.data) == 1 and tree.data[0][0] == _c.BRANCH else [tree]
     out = []

@@ -24,7 +24,7 @@ def check_collectors(collectors: Sequence[object], namespace: str) -> tuple[Coll
         if not isinstance(item, Collector):
             raise DefinitionError("definitions", "collectors", f"{item!r} is not a Collector",
                                   "pass obs.collector.Collector objects")
-    found = tuple(collectors)  # type: ignore[arg-type]
+    found = tuple(c for c in collectors if isinstance(c, Collector))  # all are, checked above
     names = [c.name for c in found]
     if len(set(names)) != len(names):
         raise DefinitionError("definitions", "collectors", "two collectors share a name", "rename one")

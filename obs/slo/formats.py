@@ -147,3 +147,17 @@ def import_command(files: Sequence[Path], out: Path | None, options: ImportOptio
         extra += [f"{len(result.dropped)} dropped"] if result.dropped else []
         print(f"wrote {out} ({len(result.slos)} SLOs{', ' if extra else ''}{', '.join(extra)})")
     return 0
+
+
+def load_sloth(path: str | Path, period: str = "30d", cluster_label: str = "cluster", **options: Any) -> list[SLO]:
+    """The SLOs of a Sloth spec file, for use in a bundle: Definitions(slos=load_sloth(...))."""
+    opts = ImportOptions(period=period, cluster_label=cluster_label, check_build=False, **options)
+    return read_file(Path(path), opts).slos
+
+
+def parse_sloth(text: str, period: str = "30d", source: str = "<text>", cluster_label: str = "cluster",
+                **options: Any) -> tuple[list[SLO], list[str]]:
+    """SLOs from Sloth YAML text, and notes on what was changed or dropped."""
+    opts = ImportOptions(period=period, cluster_label=cluster_label, check_build=False, **options)
+    result = read_text(text, source, opts)
+    return result.slos, result.notes + result.dropped

@@ -36,7 +36,7 @@ from obs.model.environment import Environment
 from obs.model.rules import AlertRule, AlertTest, FiringAlert
 from obs.model.slo import BASE_WINDOW, SLO, BurnRateWindow, LatencySLI, RawSLI, le_values, window_name
 from obs.promql import series
-from obs.slo.rules import BAD, RAW, TOTAL, description, identity, series_labels
+from obs.slo.series import BAD, RAW, TOTAL, description, identity, series_labels, window_labels
 
 STEPS = 20  # minutes of 1m samples before a constant-burn case is evaluated
 RATE = 10.0  # events per second in the synthetic traffic
@@ -285,7 +285,7 @@ def fired(slo: SLO, env: Environment, rule: AlertRule, windows: Sequence[BurnRat
     out = []
     for window, burn in firing:
         long_, short = _name(window.long), _name(window.short)
-        labels = {**series_labels(slo, env), **carried, "long_window": long_, "short_window": short}
+        labels = {**series_labels(slo, env), **carried, **window_labels(long_, short)}
         labels = {k: v for k, v in labels.items() if k not in rule.static_labels}
         out.append(FiringAlert(labels, description(slo.service, slo.name, f"{burn:.1f}", long_, short)))
     return out
@@ -379,7 +379,7 @@ def _selection_plan(slo: SLO, env: Environment) -> tuple[list[tuple[dict[str, st
     proved = _proved.get()
     key = ("selection", slo.service, slo.name, env.name)
     if proved is not None and key in proved:
-        return proved[key]  # type: ignore[return-value]
+        return proved[key]
     factors_all = factors(slo)
     above = [burn for _, burn in burn_levels(slo) if burn > max(factors_all) * 1.02]
     plan = None
@@ -398,7 +398,7 @@ def _selection_plan(slo: SLO, env: Environment) -> tuple[list[tuple[dict[str, st
                               _cluster_series(slo, env, labels, burns[1:], rate, minutes - 1).items()})
         plan = (clusters, series_in)
     if proved is not None:
-        proved[key] = plan  # type: ignore[assignment]
+        proved[key] = plan
     return plan
 
 

@@ -26,7 +26,7 @@ from obs.model.environment import Environment
 from obs.model.rules import AlertRule, AlertTest, FiringAlert
 from obs.model.slo import SLO, BurnRateWindow, RawSLI, window_name
 from obs.promql import series
-from obs.slo.rules import BAD, RAW, TOTAL, description, identity, series_labels
+from obs.slo.series import BAD, RAW, TOTAL, description, identity, series_labels, window_labels
 
 RATE = 10.0  # events per second
 MARGIN = 1e-4  # a checked burn stays this far (relative) from every factor
@@ -183,7 +183,7 @@ def resolve_proofs(slo: SLO, env: Environment, rule: AlertRule, windows: Sequenc
             if fires(check.burn, check.minute, window, window.factor_for(slo.period)):
                 long_, short = window_name(window.long), window_name(window.short)
                 burn = check.burn.window(check.minute, window.long)
-                labels = {**series_labels(slo, env), **cluster, "long_window": long_, "short_window": short}
+                labels = {**series_labels(slo, env), **cluster, **window_labels(long_, short)}
                 expected.append(FiringAlert({k: v for k, v in labels.items() if k not in rule.static_labels},
                                             description(slo.service, slo.name, f"{burn:.1f}", long_, short)))
         tests.append(AlertTest(check.name, tile_series(slo, env, check.burn, cluster), at=f"{check.minute}m",

@@ -54,16 +54,16 @@ from decimal import Decimal
 from typing import Iterable, Sequence
 
 from obs.errors import DefinitionError
+from obs.labels import LONG_WINDOW, SHORT_WINDOW, SLO_NAME, SLO_SERVICE, SLO_SEVERITY, SLOTH_SEVERITY
 from obs.model.environment import Environment
 from obs.model.rules import AlertRule, RecordingRule, RuleGroup, RulePack
 from obs.model.checks import duration_seconds, format_duration
 from obs.model.slo import (
     BASE_WINDOW, SEVERITY_OF, SLO, TILE, BurnRateWindow, EventsSLI, RawSLI, window_name, with_window,
 )
+from obs.slo.proofs import once_per_shape, proofs
+from obs.slo.series import BAD, RAW, TOTAL, description, identity, series_labels
 
-BAD = f"slo:sli_bad_events:rate{TILE}"
-TOTAL = f"slo:sli_total_events:rate{TILE}"
-RAW = f"slo:sli_error_raw:ratio_rate{TILE}"
 META_INTERVAL = "2m"
 TOLERANCE = Decimal("0.000001")  # a burn within 1 ppm of a factor is at it (and does not alert)
 SLOTH_INFO = "sloth_slo_info"
@@ -77,21 +77,6 @@ def ratio_metric(window: str) -> str:
 def number(value: Decimal | float) -> str:
     """A constant as PromQL text, without float noise (Decimal('0.0010') -> '0.001')."""
     return format(Decimal(str(value)).normalize(), "f")
-
-
-def identity(slo: SLO, env: Environment) -> dict[str, str]:
-    """The labels that identify an SLO's series; they never change for an SLO. (The cluster
-    label comes from the data, so one rule set serves every cluster.) With `sloth_labels`,
-    Sloth's identity labels too."""
-    ident = {"slo_service": slo.service, "slo_name": slo.name}
-    if slo.sloth_labels:
-        ident.update(sloth_id=slo.sloth_id, sloth_service=slo.service, sloth_slo=slo.name)
-    return ident
-
-
-def series_labels(slo: SLO, env: Environment) -> dict[str, str]:
-    """Labels every SLO output series carries: the SLO's labels plus its identity."""
-    return {**slo.labels, **identity(slo, env)}
 
 
 def matchers(labels: dict[str, str]) -> str:
@@ -203,17 +188,12 @@ def condition(slo: SLO, env: Environment, window: BurnRateWindow) -> str:
         expr += (f"\n  and{ignoring_free_labels(slo)} (avg_over_time({TOTAL}{base}[{tiles(long_)}]) >= "
                  f"{number(slo.min_event_rate)})")
     return (f'label_replace(label_replace(\n  {expr}) / {number(budget)},\n'
-            f'  "long_window", "{long_}", "", ""), "short_window", "{short}", "", "")')
+            f'  "{LONG_WINDOW}", "{long_}", "", ""), "{SHORT_WINDOW}", "{short}", "", "")')
 
 
-def description(service: str, name: str, burn: str, long: str, short: str) -> str:
-    """The alert description; called with template snippets for the rule, values for tests."""
-    return (f"{service}/{name} is burning its error budget {burn}x as fast as the objective allows "
-            f"over the last {long} (and still over the last {short}).")
-
-
-DESCRIPTION = description("{{ $labels.slo_service }}", "{{ $labels.slo_name }}", '{{ printf "%.1f" $value }}',
-                          "{{ $labels.long_window }}", "{{ $labels.short_window }}")
+DESCRIPTION = description(f"{{{{ $labels.{SLO_SERVICE} }}}}", f"{{{{ $labels.{SLO_NAME} }}}}",
+                          '{{ printf "%.1f" $value }}', f"{{{{ $labels.{LONG_WINDOW} }}}}",
+                          f"{{{{ $labels.{SHORT_WINDOW} }}}}")
 SUMMARY = {"page": "SLO error budget is burning fast", "ticket": "SLO error budget is burning steadily"}
 
 
@@ -223,14 +203,12 @@ def alert_name(slo: SLO, severity: str) -> str:
 
 def alert_labels(slo: SLO, severity: str) -> dict[str, str]:
     extra = slo.alerting.page_labels if severity == "page" else slo.alerting.ticket_labels
-    sloth = {"sloth_severity": severity} if slo.sloth_labels else {}
-    return {**slo.alerting.labels, **extra, "slo_severity": severity, **sloth}
+    sloth = {SLOTH_SEVERITY: severity} if slo.sloth_labels else {}
+    return {**slo.alerting.labels, **extra, SLO_SEVERITY: severity, **sloth}
 
 
 def alert_rules(slo: SLO, env: Environment, with_tests: bool = True) -> list[AlertRule]:
     """The page and ticket alerts (each an `or` of its windows), with generated proofs."""
-    from obs.slo.proofs import proofs  # proofs build on this module
-
     rules = []
     for severity, windows in slo.alerting.windows().items():
         rule = AlertRule(
@@ -279,14 +257,13 @@ def slo_rule_packs(slos: Sequence[SLO], env: Environment, with_tests: bool = Tru
     for slo in slos:
         if not isinstance(slo, SLO):
             raise DefinitionError("definitions", "slos", f"{slo!r} is not an SLO",
-                                  "list obs.SLO objects (see obs.slo.sloth.load_sloth for Sloth specs)")
+                                  "list obs.SLO objects (see obs.slo.formats.load_sloth for Sloth specs)")
         _check_cluster_not_pinned(slo, env)
         if (slo.service, slo.name) in seen:
             raise DefinitionError("definitions", "slos", f"duplicate {slo.definition}",
                                   "give each SLO of a service a unique name")
         seen.add((slo.service, slo.name))
         by_pack.setdefault(pack_name(slo.service), []).append(slo)
-    from obs.slo.proofs import once_per_shape  # proofs build on this module
     with once_per_shape():  # the full burn-rate proof once per rule shape, see obs.slo.proofs
         return tuple(RulePack(name, _groups(members, env, with_tests), description=f"SLOs of {members[0].service}")
                      for name, members in by_pack.items())

@@ -24,14 +24,13 @@ so the importer adds the cluster label to each aggregation's `by` and drops a pi
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Mapping
 
 from obs.errors import DefinitionError
 from obs.model.checks import duration_seconds
 from obs.model.rules import RESERVED_ANNOTATIONS
 from obs.model.slo import RESERVED_LABELS, SLO, BurnRateWindow, EventsSLI, RawSLI, SLOAlerting
-from obs.slo.importer import AlertWindowSet, Importer, ImportOptions
+from obs.slo.importer import AlertWindowSet, Importer
 from obs.validate.lint import aggregations
 
 SPEC_VERSION = "prometheus/v1"
@@ -164,7 +163,7 @@ class SlothImporter(Importer):
                     found["info_labels"] = {**found.get("info_labels", {}),
                                             **self.labels(config.get("labels"), where, f"{at}.config.labels")}
                 else:
-                    fix = NOT_REPRODUCED.get(plugin_id, "remove the plugin from the spec")
+                    fix = NOT_REPRODUCED.get(str(plugin_id), "remove the plugin from the spec")
                     if plugin_id == INFO_LABELS:
                         fix = "drop metricName: obs writes the labels on sloth_slo_info"
                     self.unsupported(where, at, f"plugin {plugin_id!r}", fix)
@@ -295,19 +294,3 @@ def parse_windows(doc: Any, source: str) -> AlertWindowSet:
 
 def is_windows(doc: Any) -> bool:
     return isinstance(doc, dict) and doc.get("apiVersion") == K8S_API and doc.get("kind") == "AlertWindows"
-
-
-def load_sloth(path: str | Path, period: str = "30d", cluster_label: str = "cluster", **options: Any) -> list[SLO]:
-    """The SLOs of a Sloth spec file, for use in a bundle: Definitions(slos=load_sloth(...))."""
-    from obs.slo.formats import read_file
-    opts = ImportOptions(period=period, cluster_label=cluster_label, check_build=False, **options)
-    return read_file(Path(path), opts).slos
-
-
-def parse_sloth(text: str, period: str = "30d", source: str = "<text>", cluster_label: str = "cluster",
-                **options: Any) -> tuple[list[SLO], list[str]]:
-    """SLOs from Sloth YAML text, and notes on what was changed or dropped."""
-    from obs.slo.formats import read_text
-    opts = ImportOptions(period=period, cluster_label=cluster_label, check_build=False, **options)
-    result = read_text(text, source, opts)
-    return result.slos, result.notes + result.dropped

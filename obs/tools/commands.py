@@ -35,7 +35,7 @@ def reference_needs() -> Needs:
 
 def print_status(rows: Sequence[Status], needs: Needs, out: IO[str] = sys.stdout) -> None:
     """A table: tool, state, version, path; then how to get each missing tool."""
-    print(f"tools for {needs.source} (cache: {find.CACHE_DIR})", file=out)
+    print(f"tools for {needs.source} (cache: {find.cache_dir()})", file=out)
     table = [("TOOL", "STATE", "VERSION", "PATH")]
     for row in rows:
         if not row.tool.needed(needs):
@@ -45,7 +45,7 @@ def print_status(rows: Sequence[Status], needs: Needs, out: IO[str] = sys.stdout
         table.append((row.tool.name, state, row.version or "-", str(row.path or "-")))
     widths = [max(len(line[i]) for line in table) for i in range(3)]
     for line in table:
-        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)) + "  " + line[3], file=out)
+        print("  ".join(cell.ljust(width) for cell, width in zip(line[:3], widths, strict=True)) + "  " + line[3], file=out)
     for row in rows:
         if not row.path:
             print(f"\n{row.tool.name}: {row.tool.purpose}\n  {row.problem}\n  by hand: {row.tool.by_hand}",
@@ -83,7 +83,9 @@ def install(tools: Sequence[Tool], needs: Needs, apt: bool = True, out: IO[str] 
                 path, outcome = item.locate(needs), "present"
             except ToolMissingError:
                 bar.message(f"{item.name}: installing ({item.purpose})")
-                step = (lambda text, name=item.name: bar.message(f"{name}: {text}"))
+
+                def step(text: str, name: str = item.name) -> None:
+                    bar.message(f"{name}: {text}")
                 path, outcome = item.install(Setup(needs, step, apt)), "installed"
             bar.advance(note=item.name, outcome=outcome)
             lines.append(f"{item.name} {find.tool_version(path)}: {path}" + (" (present)" if outcome == "present" else ""))

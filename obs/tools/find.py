@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from obs.errors import ToolMissingError
+from obs.tools.env import cache_dir
 
-CACHE_DIR = Path(os.environ.get("OBS_CACHE_DIR", Path.home() / ".cache" / "obs"))
 # The command that installs every tool, in this repo and in a platform team's own repo alike.
 INSTALL_COMMAND = "obs tools install"
 
@@ -40,12 +40,12 @@ def find_tool(name: str, env_var: str, hint: str, cached: Sequence[Path] = (),
     for path in candidates:
         if _executable(path):
             return path
-    raise ToolMissingError(f"{name} not found on PATH or in {CACHE_DIR} (fix: {hint})")
+    raise ToolMissingError(f"{name} not found on PATH or in {cache_dir()} (fix: {hint})")
 
 
 def go_cache_path(module: str, binary: str) -> Path:
-    """Where `obs tools install` puts a `go install`ed binary: CACHE_DIR/<binary>-<version>/<binary>."""
-    return CACHE_DIR / f"{binary}-{module.rsplit('@', 1)[1]}" / binary
+    """Where `obs tools install` puts a `go install`ed binary: cache_dir()/<binary>-<version>/<binary>."""
+    return cache_dir() / f"{binary}-{module.rsplit('@', 1)[1]}" / binary
 
 
 def promtool3_path() -> Path:
@@ -80,9 +80,9 @@ def otelcol(manifest: dict[str, Any] | None = None) -> Path:
     every registered component), or any cached build that has all of its components; else `otelcol`
     on PATH."""
     from obs.collector.builder import cached_binary, reference_manifest
-    cached = cached_binary(manifest or reference_manifest(), CACHE_DIR)
+    cached = cached_binary(manifest or reference_manifest(), cache_dir())
     hint = (f"run `{INSTALL_COMMAND}`, which builds otelcol from the bundle's own collector components "
-            f"(~10 min the first time, then cached in {CACHE_DIR}); or pass --no-otelcol to skip validating "
+            f"(~10 min the first time, then cached in {cache_dir()}); or pass --no-otelcol to skip validating "
             "collector configs")
     return find_tool("otelcol", "OBS_OTELCOL", hint, [cached] if cached else [])
 
@@ -100,7 +100,7 @@ def tool_version(path: Path) -> str:
     if match:
         return match.group(1).lstrip("v")
     cached = re.fullmatch(rf"{re.escape(path.name)}-(v\d.*)", path.parent.name)
-    return cached.group(1).lstrip("v") if cached and path.parent.parent == CACHE_DIR else "?"
+    return cached.group(1).lstrip("v") if cached and path.parent.parent == cache_dir() else "?"
 
 
 @dataclass(frozen=True)

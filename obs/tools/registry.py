@@ -48,7 +48,7 @@ def _debian_or_go(package: str, binary: str, module: str, cached: Path) -> Calla
     """Install with Debian's `package` where apt-get runs as root (and is allowed), else `go install module`."""
     def install(setup: Setup) -> Path:
         if setup.apt and can_use_apt():
-            apt_install(package, find.CACHE_DIR / "apt.log", setup.step)
+            apt_install(package, find.cache_dir() / "apt.log", setup.step)
             found = shutil.which(binary)
             if found:
                 return Path(found)
@@ -61,7 +61,7 @@ def _build_otelcol(setup: Setup) -> Path:
     from obs.collector.builder import build, cached_binary
     manifest = setup.needs.otelcol_manifest
     assert manifest is not None  # only called when needed
-    return cached_binary(manifest, find.CACHE_DIR) or build(manifest, find.CACHE_DIR, setup.step)
+    return cached_binary(manifest, find.cache_dir()) or build(manifest, find.cache_dir(), setup.step)
 
 
 TOOLS: tuple[Tool, ...] = (
@@ -81,7 +81,6 @@ TOOLS: tuple[Tool, ...] = (
          lambda _: find.promtool3(), lambda setup: go_install(find.PROMTOOL3_MODULE, find.promtool3_path(), setup.step),
          optional=True),
 )
-TOOL_NAMES = tuple(t.name for t in TOOLS)
 
 
 def tool(name: str) -> Tool:

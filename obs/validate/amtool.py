@@ -64,7 +64,7 @@ def check_routes(folders: Sequence[Path]) -> str:
         return "amtool routes test: no routing cases"
     with ThreadPoolExecutor(max_workers=4) as pool:
         got = list(pool.map(lambda job: resolve(job[0] / CONFIG, job[1]["labels"]), jobs))
-    problems = [p for (folder, case, default), receivers in zip(jobs, got)
+    problems = [p for (folder, case, default), receivers in zip(jobs, got, strict=True)
                 if (p := _mismatch(folder, case, receivers, default))]
     if problems:
         raise ValidationError("alerts do not reach their intended receivers:\n" + "\n".join(problems))

@@ -7,7 +7,7 @@ instrumentation (module compiles; declarative config loads with opentelemetry-co
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import yaml
 
@@ -40,7 +40,7 @@ def lint_loki_rules(ctx: RenderContext) -> Iterable[LintIssue]:
                         yield LintIssue("error", rule.definition, "cluster-label", problem)
 
 
-def _load(path: Path) -> object:
+def _load(path: Path) -> Any:
     with path.open() as handle:
         return yaml.safe_load(handle)
 

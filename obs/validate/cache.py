@@ -3,8 +3,10 @@
 A key is the SHA-256 of the check's kind, the tool's identity (its version output) and the bytes
 of every input file (e.g. a promtool test file and the rule files it loads). Only passes are
 recorded: a failure is re-run every time and reported afresh. Entries are empty files under
-`<obs cache>/checks/` (obs.tools.CACHE_DIR: ~/.cache/obs or $OBS_CACHE_DIR); deleting the folder
-is always safe. Set OBS_NO_CHECK_CACHE=1 (or `obs validate --no-cache`) to check everything.
+`$OBS_CHECK_CACHE_DIR`, by default `<obs cache>/checks/` (obs.tools.cache_dir(): ~/.cache/obs or
+$OBS_CACHE_DIR); deleting the folder is always safe. Set OBS_NO_CHECK_CACHE=1 (or `obs validate
+--no-cache`) to check everything. The tests point OBS_CHECK_CACHE_DIR at a folder of their own run,
+so a check that passed on this machine before (or under another obs) never stands in for a tool run.
 """
 from __future__ import annotations
 
@@ -13,13 +15,16 @@ import os
 from pathlib import Path
 from typing import Iterable
 
-from obs import tools
+from obs.tools.env import cache_dir
 
 DISABLE_ENV = "OBS_NO_CHECK_CACHE"
+FOLDER_ENV = "OBS_CHECK_CACHE_DIR"
 
 
 def folder() -> Path:
-    return tools.CACHE_DIR / "checks"
+    """Where passes are recorded: $OBS_CHECK_CACHE_DIR, else <obs cache>/checks (read on every call)."""
+    explicit = os.environ.get(FOLDER_ENV)
+    return Path(explicit) if explicit else cache_dir() / "checks"
 
 
 def enabled() -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Iterator
 
+from obs.labels import SLO_NAME, SLO_SERVICE
 from obs.catalog.catalogue import Catalogue, build_catalogue, value_matches
 from obs.catalog.otel import RESOURCE_ATTRIBUTES
 from obs.catalog.promql import Selection, select, shaped
@@ -83,7 +84,7 @@ def _rule_queries(ctx: RenderContext) -> Iterator[tuple[str, str, str]]:
             for rule in group.rules:
                 name = rule.definition
                 if pack.name not in own:
-                    slo = dict(rule.labels).get("slo_service"), dict(rule.labels).get("slo_name")
+                    slo = dict(rule.labels).get(SLO_SERVICE), dict(rule.labels).get(SLO_NAME)
                     owner = f"SLO {slo[0]}/{slo[1]}" if all(slo) else f"SLO rule pack {pack.name!r}"
                     yield owner, f"{name} in group {group.name!r}", rule.expr
                 else:

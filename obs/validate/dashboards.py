@@ -287,7 +287,7 @@ def lint_dashboards(ctx: RenderContext) -> Iterator[LintIssue]:
 
 def promtool_check_dashboards(folders: Sequence[Path]) -> str:
     """Tier 2: every PromQL query in the written dashboards parses with promtool."""
-    queries = []
+    queries: list[q.QueryRef] = []
     root = folders[0].parent if folders else Path(".")
     for folder in folders:
         for path in sorted((folder / DASHBOARDS_DIR).glob("*.json")):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Iterator, Literal
 
+from obs.secret_patterns import redact
 from obs.model.environment import Environment
 from obs.model.rules import AlertRule, RulePack
 
@@ -27,8 +28,8 @@ class LintIssue:
     check: str
     message: str
 
-    def __str__(self) -> str:
-        return f"{self.level}: {self.definition}: [{self.check}] {self.message}"
+    def __str__(self) -> str:  # printed as it is: a quoted expression never shows a secret
+        return redact(f"{self.level}: {self.definition}: [{self.check}] {self.message}")
 
 
 def _closing_paren(text: str, open_index: int) -> int:

@@ -105,7 +105,7 @@ def _split_report(output: str, kind: str, batch: Sequence[Path]) -> dict[Path, t
             reports[current] = [line]
         elif current is not None:
             reports[current].append(line)
-    return {file: (any(l.strip().startswith("SUCCESS") for l in lines), "\n".join(lines))
+    return {file: (any(text.strip().startswith("SUCCESS") for text in lines), "\n".join(lines))
             for file, lines in reports.items()}
 
 

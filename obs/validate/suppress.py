@@ -6,7 +6,7 @@ rules generated from it). A suppression that matches nothing becomes an `unused-
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence, cast
 
 from obs.model.suppress import Suppress
 from obs.render.base import RenderContext
@@ -36,18 +36,19 @@ def targets(ctx: RenderContext) -> Iterator[Target]:
     """Every suppression of the environment's definitions, in definition order."""
     from obs.slo.rules import slo_rule_packs  # obs.slo builds on the model
     loki_packs = ctx.defs.loki.rule_packs if ctx.defs.loki is not None else ()
-    for pack in (*ctx.defs.all_rule_packs(), *loki_packs):
+    packs: list[Any] = [*ctx.defs.all_rule_packs(), *loki_packs]  # Prometheus and Loki rule packs alike
+    for pack in packs:
         for alert in (alert for group in pack.groups for alert in group.alerts):
-            for item in alert.suppress:
+            for item in cast(Sequence[Suppress], alert.suppress):  # normalised on construction
                 yield Target(alert.definition, frozenset({alert.definition}), item)
     for slo in ctx.defs.slos:
         if slo.suppress:
             generated = {rule.definition for pack in slo_rule_packs([slo], ctx.env) for group in pack.groups
                          for rule in group.rules}
-            for item in slo.suppress:
+            for item in cast(Sequence[Suppress], slo.suppress):
                 yield Target(slo.definition, frozenset({slo.definition, *generated}), item)
     for board in ctx.defs.dashboards:
-        for item in board.suppress:
+        for item in cast(Sequence[Suppress], board.suppress):
             yield Target(board.definition, frozenset({board.definition}), item)
 
 

@@ -1,0 +1,82 @@
+"""Helpers the test modules share (test modules never import from each other): the repo root, the
+CI switch, capability checks that fail in CI instead of skipping, the `obs` CLI as a user runs it,
+free loopback ports and bounded waits."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from obs.errors import ToolMissingError
+from obs.tools.env import in_ci
+
+REPO = Path(__file__).resolve().parent.parent
+
+__all__ = ["REPO", "in_ci", "missing_capability", "require_tool", "obs", "assert_one_clear_error", "snapshot",
+           "free_port", "wait_for"]
+
+
+def missing_capability(reason: str) -> None:
+    """A capability this run lacks (a tool, root, a mount, a package): a failure in CI, where every
+    test must run, else a loud skip."""
+    if in_ci():
+        pytest.fail(f"missing in CI (CI={os.environ.get('CI')!r}): {reason}")
+    pytest.skip(f"MISSING CAPABILITY: {reason}")
+
+
+def require_tool(find: Callable[[], Path]) -> Path:
+    """The tool's path; in CI a missing tool fails the test, elsewhere it is a loud skip."""
+    try:
+        return find()
+    except ToolMissingError as exc:
+        missing_capability(f"tool missing (run `make tools`): {exc}")
+        raise  # unreachable: missing_capability fails or skips
+
+
+def obs(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run `python -m obs` as a user would (the repo importable, no $OBS_BUNDLE)."""
+    base = {k: v for k, v in (os.environ if env is None else env).items() if k != "OBS_BUNDLE"}
+    base["PYTHONPATH"] = str(REPO)
+    return subprocess.run([sys.executable, "-m", "obs", *args], cwd=cwd, env=base, capture_output=True, text=True,
+                          timeout=300)
+
+
+def assert_one_clear_error(result: subprocess.CompletedProcess, *words: str) -> None:
+    """Exit code 2 and one `obs: error:` message (no traceback) holding every word."""
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("obs: error: ")
+    for word in words:
+        assert word in result.stderr
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder`, by relative path."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port the OS says is free on `host` now (never a fixed one: parallel runs would collide)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(what: str, probe: Callable[[], Any], attempts: int = 120, pause: float = 0.5) -> Any:
+    """Call `probe` until it returns something truthy, at most `attempts` times."""
+    last: Any = None
+    for _ in range(attempts):
+        try:
+            last = probe()
+        except OSError as exc:  # not listening yet
+            last = exc
+        if last and not isinstance(last, Exception):
+            return last
+        time.sleep(pause)
+    pytest.fail(f"gave up waiting for {what}; last answer: {last!r}")
