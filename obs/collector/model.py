@@ -19,8 +19,8 @@ from obs.model.checks import check_items, check_k8s_name, check_number, check_po
 
 Workload = Literal["daemonset", "statefulset", "deployment"]
 Output = Literal["manifests", "operator"]
-_ID_RE = re.compile(r"^[a-z][a-z0-9_]*(/[A-Za-z0-9_.-]+)?$")
-_PIPELINE_RE = re.compile(r"^(traces|metrics|logs)(/[A-Za-z0-9_.-]+)?$")
+_ID_RE = re.compile(r"^[a-z][a-z0-9_]*(/[A-Za-z0-9_.-]+)?\Z")
+_PIPELINE_RE = re.compile(r"^(traces|metrics|logs)(/[A-Za-z0-9_.-]+)?\Z")
 _LEVELS = ("none", "basic", "normal", "detailed")
 # Environment variables every obs-rendered collector pod provides.
 BUILTIN_ENV = ("MY_POD_IP", "K8S_NODE_NAME", "K8S_POD_NAME", "K8S_NAMESPACE", "GOMEMLIMIT")

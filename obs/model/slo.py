@@ -37,7 +37,7 @@ DEFAULT_PERIOD = "30d"
 RESERVED_LABELS = ("slo_service", "slo_name", "slo_severity", "severity", "long_window", "short_window",
                    "sloth_service", "sloth_slo", "sloth_id", "sloth_window", "sloth_severity")
 SEVERITY_OF = MappingProxyType({"page": "critical", "ticket": "warning"})
-_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*\Z")
 
 
 def with_window(query: str, window: str) -> str:
