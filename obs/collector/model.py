@@ -15,7 +15,7 @@ from obs.collector.checks import ENV_REF_RE, check_config, check_env_refs, check
 from obs.collector.registry import SIGNALS, ComponentSpec, Kind, Signal, spec
 from obs.errors import DefinitionError
 from obs import secrets
-from obs.model.checks import check_items, check_k8s_name, check_number, check_port, check_slug, frozen_mapping
+from obs.model.checks import check_items, check_k8s_name, check_number, check_port, check_port_name, check_slug, frozen_mapping
 
 Workload = Literal["daemonset", "statefulset", "deployment"]
 Output = Literal["manifests", "operator"]
@@ -267,6 +267,7 @@ class Collector:
         for name in ("ports", "env", "secrets", "host_paths", "state_paths"):
             object.__setattr__(self, name, frozen_mapping(getattr(self, name)))
         for port_name, port in self.ports.items():
+            check_port_name(self.definition, f"ports[{port_name!r}]", port_name)
             check_port(self.definition, f"ports[{port_name!r}]", port)
         if not self.pipelines:
             raise DefinitionError(self.definition, "pipelines", "is empty", "add at least one Pipeline")

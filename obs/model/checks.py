@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 import re
 from types import MappingProxyType
@@ -24,7 +25,14 @@ CLUSTER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,252}\Z")
 HTTP_URL_RE = re.compile(r"^https?://[^\s/?#@]+[^\s]*\Z")
 LABEL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*\Z")
 METRIC_NAME_RE = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*\Z")
+SLUG_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?\Z")
+# A port name (IANA_SVC_NAME, Kubernetes' IsValidPortName): 1-15 of a-z 0-9 '-', a letter among
+# them, no '-' at either end or twice in a row.
+PORT_NAME_RE = re.compile(r"^(?=.{1,15}\Z)(?=[a-z0-9-]*[a-z])[a-z0-9](?:-?[a-z0-9])*\Z")
+# A Kubernetes label key (optional DNS-subdomain prefix, '/', a name of at most 63) and value.
+K8S_LABEL_KEY_RE = re.compile(r"^(?:(?=[^/]{1,253}/)[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*/)?"
+                              r"(?=[^/]{1,63}\Z)[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?\Z")
+K8S_LABEL_VALUE_RE = re.compile(r"^(?:(?=.{1,63}\Z)[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?)?\Z")
 
 _UNIT_SECONDS = {"y": 365 * 86400, "w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
 _DURATION_PART_RE = re.compile(r"([0-9]+)(ms|y|w|d|h|m|s)")
@@ -102,6 +110,38 @@ def check_k8s_name(definition: str, field: str, value: str, what: str = "Kuberne
                               "which Kubernetes refuses",
                               f"use at most {253 if subdomain else 63} lower-case letters, digits and '-'"
                               f"{' and dots' if subdomain else ''} in total")
+
+
+def fit_k8s_name(name: str, limit: int = 63) -> str:
+    """`name` if it fits in `limit` characters, else cut and made unique by a hash of the whole
+    name (`<first 54>-<8 hex>`), so two long names never collide after truncation."""
+    if len(name) <= limit:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[:limit - 9].rstrip('-.')}-{digest}"
+
+
+def check_port_name(definition: str, field: str, value: Any) -> None:
+    """A Kubernetes port name (IANA_SVC_NAME): what a container port, Service port and a
+    ServiceMonitor's `port` may be called."""
+    if not isinstance(value, str) or not PORT_NAME_RE.match(value):
+        raise DefinitionError(definition, field, f"{value!r} is not a port name Kubernetes accepts",
+                              "use at most 15 lower-case letters, digits and single '-' (not at either end), "
+                              "with at least one letter, e.g. 'http-metrics'")
+
+
+def check_k8s_labels(definition: str, field: str, labels: Mapping[str, Any]) -> None:
+    """Kubernetes metadata labels: keys such as 'app.kubernetes.io/name' or 'release', values of at
+    most 63 letters, digits, '-', '_' and '.' (alphanumeric at both ends) or empty."""
+    for key, value in labels.items():
+        if not isinstance(key, str) or not K8S_LABEL_KEY_RE.match(key):
+            raise DefinitionError(definition, f"{field}[{key!r}]", "is not a Kubernetes label key",
+                                  "write name or prefix/name: a DNS subdomain prefix (at most 253), '/', and a "
+                                  "name of at most 63 letters, digits, '-', '_' and '.', e.g. 'app.kubernetes.io/x'")
+        if not isinstance(value, str) or not K8S_LABEL_VALUE_RE.match(value):
+            raise DefinitionError(definition, f"{field}[{key!r}]", f"value {value!r} is not a Kubernetes label value",
+                                  "use at most 63 letters, digits, '-', '_' and '.', starting and ending with a "
+                                  "letter or digit (no spaces or '/')")
 
 
 def check_http_url(definition: str, field: str, value: Any) -> None:

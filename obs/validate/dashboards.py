@@ -19,6 +19,8 @@ from obs.validate.lint import LintIssue
 
 # kubectl's client-side apply keeps the whole object in an annotation limited to 256 KiB.
 CONFIGMAP_APPLY_LIMIT = 256 * 1024
+# The API server refuses a ConfigMap whose data (keys and values) exceeds 1 MiB.
+CONFIGMAP_LIMIT = 1024 * 1024
 STANDARD_VARIABLES = (DATASOURCE_VARIABLE, "cluster", "namespace")
 UNIT_PANELS = ("timeseries", "stat", "bargauge", "heatmap")
 
@@ -279,7 +281,11 @@ def lint_dashboards(ctx: RenderContext) -> Iterator[LintIssue]:
         content = dashboard_bytes(ctx, board)
         yield from lint_board(dashboard_json(ctx, board), board.name, provisioned, b"null" in content)
         size = len(content)
-        if size > CONFIGMAP_APPLY_LIMIT:
+        if size + len(f"{board.name}.json") > CONFIGMAP_LIMIT:
+            yield LintIssue("error", board.definition, "configmap-size",
+                            f"{size} bytes of JSON exceed the {CONFIGMAP_LIMIT} bytes (1 MiB) Kubernetes allows in "
+                            "a ConfigMap, so the dashboard could not be applied (fix: split the dashboard)")
+        elif size > CONFIGMAP_APPLY_LIMIT:
             yield LintIssue("warning", board.definition, "configmap-size",
                             f"{size} bytes of JSON exceed the {CONFIGMAP_APPLY_LIMIT} bytes `kubectl apply` can "
                             "keep in its last-applied annotation (fix: split the dashboard, or apply server-side)")
