@@ -5,11 +5,12 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from obs.errors import ToolMissingError
+from obs.errors import ObsError, ToolMissingError
 
 CACHE_DIR = Path(os.environ.get("OBS_CACHE_DIR", Path.home() / ".cache" / "obs"))
 # The command that installs every tool, in this repo and in a platform team's own repo alike.
@@ -109,7 +110,18 @@ class ToolResult:
     output: str
 
 
+_NO_SPACE = re.compile(r"(?i)no space left on device|disk quota exceeded")
+
+
 def run_tool(args: list[str | Path], cwd: Path | None = None, timeout: float = 300) -> ToolResult:
-    """Run a tool, capturing stdout and stderr together."""
-    proc = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
-    return ToolResult(proc.returncode, (proc.stdout + proc.stderr).strip())
+    """Run a tool, capturing stdout and stderr together. A tool that failed for want of disk space
+    (promtool's test storage in $TMPDIR panics then) is one ENOSPC line, not the tool's trace."""
+    proc = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                          errors="replace")
+    output = (proc.stdout + proc.stderr).strip()
+    if proc.returncode != 0 and _NO_SPACE.search(output):
+        tmp = tempfile.gettempdir()
+        raise ObsError(f"{Path(str(args[0])).name}: no space left on device (in {tmp}, where it keeps temporary "
+                       f"files, or in {cwd or Path.cwd()}) [ENOSPC] (fix: free space there, or set TMPDIR to a "
+                       "folder with room)")
+    return ToolResult(proc.returncode, output)
