@@ -22,7 +22,7 @@ K8S_NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\Z")
 K8S_SUBDOMAIN_RE = re.compile(r"^(?=.{1,253}\Z)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\Z")
 # A cluster name safe in PromQL selectors and promtool series notation without escaping.
 CLUSTER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,252}\Z")
-HTTP_URL_RE = re.compile(r"^https?://[^\s/?#@]+[^\s]*\Z")
+HTTP_URL_RE = re.compile(r"^https?://[^\s\x00-\x1f\x7f/?#@]+[^\s\x00-\x1f\x7f]*\Z")
 LABEL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*\Z")
 METRIC_NAME_RE = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
 SLUG_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?\Z")

@@ -9,6 +9,7 @@ service.name), so one rule selects a service whichever way its metrics arrive.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal, Mapping
 
@@ -31,7 +32,7 @@ class Scrape:
 
     def check(self, what: str) -> None:
         check_port_name(what, "scrape.port", self.port)
-        if not isinstance(self.path, str) or not self.path.startswith("/"):
+        if not isinstance(self.path, str) or not re.fullmatch(r"/[^\s\x00-\x1f\x7f?#]*", self.path):
             raise DefinitionError(what, "scrape.path", f"{self.path!r} is not an absolute path", "e.g. '/metrics'")
         check_duration(what, "scrape.interval", self.interval)
         if self.via not in ("service", "pod"):

@@ -35,7 +35,7 @@ COUNTER_SUFFIXES = ("_total", "_count", "_sum", "_bucket")
 # endpoint (v0.160) exposes them, e.g. otelcol_receiver_accepted_spans.
 UNSUFFIXED_COUNTERS = re.compile(r"^otelcol_(?:receiver_(?:accepted|refused|failed)_|exporter_(?:sent|send_failed|"
                                  r"enqueue_failed)_|processor_(?:incoming|outgoing)_items\Z|process_cpu_seconds\Z)")
-_LABEL_VALUES = re.compile(r"^\s*label_values\((.*),\s*\w+\s*\)\s*$", re.S)
+_LABEL_VALUES = re.compile(r"^\s*label_values\((.*),\s*\w+\s*\)\s*\Z", re.S)
 
 
 def variable_refs(text: str) -> set[str]:
