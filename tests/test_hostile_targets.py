@@ -22,11 +22,11 @@ import obs
 from obs import AlertRule, Environment, RulePack
 from obs.model.service import Service
 from obs.alertmanager import Email, PagerDuty, Receiver, SecretRef, Slack, Webhook
-from obs.alertmanager.matchers import Matcher, parse_matchers, quote, unquote
+from obs.alertmanager import matchers
+from obs.alertmanager.matchers import Matcher, parse_matchers
 from obs.collector import Exporter
 from obs.errors import DefinitionError, ObsError, ValidationError
 from obs.model import checks
-from obs.model.gotemplate import ALERTMANAGER_FUNCTIONS, template_problem
 from obs.model.service import Scrape  # noqa: E402
 from tests.conftest import REPO, require_tool
 
@@ -48,13 +48,13 @@ def rejected(make: Callable[[], Any], *words: str) -> DefinitionError:
 def test_matchers_are_written_as_alertmanager_reads_them(value):
     text = Matcher("team", value).text()
     assert "\\u" not in text  # Alertmanager 0.25 would read a JSON \u escape as six characters
-    assert unquote(text.split("=", 1)[1]) == value
+    assert matchers.unquote(text.split("=", 1)[1]) == value
     assert parse_matchers("d", "f", [text]) == (Matcher("team", value),)
 
 
 def test_non_ascii_is_written_raw_and_alertmanager_escapes_keep_their_meaning():
     assert Matcher("team", "café").text() == 'team="café"'
-    assert quote('a"b\\c\nd') == '"a\\"b\\\\c\\nd"'
+    assert matchers.quote('a"b\\c\nd') == '"a\\"b\\\\c\\nd"'
     # Alertmanager keeps the backslash of an escape it does not know (a regex's \.), as obs does.
     assert parse_matchers("d", "f", ['host=~"api\\.example"'])[0].value == "api\\.example"
     rejected(lambda: Matcher("team", "bad \ud800 surrogate"), "UTF-8")
@@ -114,6 +114,7 @@ GO_TEMPLATES = [
 
 def test_the_template_check_agrees_with_amtool_template_render(amtool_bin, tmp_path):
     """Go's own parser (amtool template render, Alertmanager 0.25) refuses exactly what obs refuses."""
+    from obs.model.gotemplate import ALERTMANAGER_FUNCTIONS, template_problem
     (tmp_path / "empty.tmpl").write_text("")
     for text in GO_TEMPLATES:
         result = subprocess.run([str(amtool_bin), "template", "render", f"--template.glob={tmp_path}/empty.tmpl",
