@@ -23,9 +23,11 @@ SECRET_NAME_RE = re.compile(
     r"x[-_]auth|x[-_]licen[cs]e|licen[cs]e[-_]?key|x[-_]session)")
 # Words that make a header name a credential wherever they stand (`X-Partner-Key`, `My-Auth`):
 # headers carry no configuration, so any of these means the value opens something.
-CREDENTIAL_HEADER_WORDS = frozenset(
-    "key apikey token secret password passwd pwd auth authorization authentication cookie license licence "
-    "credential credentials session signature sig bearer jwt sas passphrase dsn".split())
+CREDENTIAL_HEADER_WORDS = frozenset((
+    "key", "apikey", "token", "secret", "password", "passwd", "pwd", "auth", "authorization", "authentication",
+    "cookie", "license", "licence", "credential", "credentials", "session", "signature", "sig", "bearer", "jwt",
+    "sas", "passphrase", "dsn",
+))
 # Names that hold where a secret is (a file, a variable name), not the secret itself.
 HARMLESS_NAME_RE = re.compile(r"(?i)([-_](file|path|dir|env|name|ref|type|header|headers|id)|_?file)\Z")
 # Authorization schemes that may precede a reference: "Bearer ${env:TOKEN}".

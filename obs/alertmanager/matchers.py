@@ -17,7 +17,7 @@ from obs.model.checks import check_label_name
 
 OPERATORS = ("=", "!=", "=~", "!~")
 # Alertmanager's pkg/labels matcher shape: name, operator, the raw value (quotes handled below).
-_MATCHER_RE = re.compile(r"\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(=~|=|!=|!~)\s*(.*?)\s*", re.S)
+_MATCHER_RE = re.compile(r"\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(=~|=|!=|!~)\s*(.*?)\s*", re.DOTALL)
 _ESCAPES = {"n": "\n", '"': '"', "\\": "\\"}
 
 

@@ -10,8 +10,8 @@ from typing import Any, Sequence
 from urllib.parse import urlsplit
 
 from obs.errors import DefinitionError
-from obs.secrets import capability_problem
 from obs.model.checks import check_alertmanager_template, check_slug
+from obs.secrets import capability_problem
 
 # The Prometheus Operator mounts each Secret listed in the Alertmanager's spec.secrets here.
 OPERATOR_SECRETS_DIR = "/etc/alertmanager/secrets"

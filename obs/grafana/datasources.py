@@ -26,4 +26,4 @@ def prometheus() -> dict[str, str]:
 def loki() -> dict[str, str]:
     """The Loki datasource chosen in the dashboard's `loki_datasource` variable
     (obs.grafana.variables.loki_datasource), never a fixed uid."""
-    return ref("loki", "${%s}" % LOKI_VARIABLE)
+    return ref("loki", f"${{{LOKI_VARIABLE}}}")

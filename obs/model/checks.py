@@ -9,7 +9,11 @@ from types import MappingProxyType
 from typing import Any, Iterable, Mapping
 
 from obs.errors import DefinitionError
-from obs.model.gotemplate import ALERTMANAGER_FUNCTIONS, PROMETHEUS_FUNCTIONS, template_problem
+from obs.model.gotemplate import (
+    ALERTMANAGER_FUNCTIONS,
+    PROMETHEUS_FUNCTIONS,
+    template_problem,
+)
 
 # Exactly what Prometheus' model.ParseDuration (promtool, rule files) accepts: "0", or whole numbers
 # with units in descending order, each at most once ('1h30m'; not '1.5h', not '30m1h').

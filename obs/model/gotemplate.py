@@ -15,22 +15,28 @@ import re
 from dataclasses import dataclass, field
 
 # Go's text/template builtins.
-BUILTINS = frozenset("and call html index slice js len not or print printf println urlquery eq ge gt le lt ne".split())
+BUILTINS = frozenset((
+    "and", "call", "html", "index", "slice", "js", "len", "not", "or", "print", "printf", "println", "urlquery",
+    "eq", "ge", "gt", "le", "lt", "ne",
+))
 # Alertmanager 0.25's template functions (template/template.go DefaultFuncs).
-ALERTMANAGER_FUNCTIONS = BUILTINS | frozenset(
-    "toUpper toLower title join match safeHtml reReplaceAll stringSlice".split())
+ALERTMANAGER_FUNCTIONS = BUILTINS | frozenset((
+    "toUpper", "toLower", "title", "join", "match", "safeHtml", "reReplaceAll", "stringSlice",
+))
 # Prometheus' alert template functions (template/template.go), across 2.x and 3.x.
-PROMETHEUS_FUNCTIONS = BUILTINS | frozenset(
-    "query first label value strvalue args reReplaceAll safeHtml match title toUpper toLower graphLink "
-    "tableLink sortByLabel humanize humanize1024 humanizeDuration humanizePercentage humanizeTimestamp "
-    "toTime toDuration now pathPrefix externalURL parseDuration stripPort stripDomain urlQueryEscape".split())
+PROMETHEUS_FUNCTIONS = BUILTINS | frozenset((
+    "query", "first", "label", "value", "strvalue", "args", "reReplaceAll", "safeHtml", "match", "title",
+    "toUpper", "toLower", "graphLink", "tableLink", "sortByLabel", "humanize", "humanize1024",
+    "humanizeDuration", "humanizePercentage", "humanizeTimestamp", "toTime", "toDuration", "now", "pathPrefix",
+    "externalURL", "parseDuration", "stripPort", "stripDomain", "urlQueryEscape",
+))
 
 _SPACE = " \t\r\n"
 _NUMBER = re.compile(r"[+-]?(?:0[xX][0-9a-fA-F_]+(?:\.[0-9a-fA-F_]*)?(?:[pP][+-]?[0-9_]+)?|0[bB][01_]+|0[oO][0-7_]+|"
                      r"(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][+-]?[0-9_]+)?)i?")
 _WORD = re.compile(r"[^\W\d]\w*")
 _ESCAPE = re.compile(r"\\(?:[abfnrtv\\]|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{3})")
-_KEYWORDS = frozenset("if else end range with define template block break continue".split())
+_KEYWORDS = frozenset(("if", "else", "end", "range", "with", "define", "template", "block", "break", "continue"))
 
 
 class TemplateError(ValueError):

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-
 from obs.errors import DefinitionError
 from obs.model.checks import duration_seconds
 from obs.model.slo import SLO
