@@ -87,9 +87,13 @@ def cached_binary(data: dict[str, Any], cache_dir: Path = CACHE_DIR) -> Path | N
     """The cached binary for `data`, else a cached one built from a manifest that covers it (e.g. the
     reference binary of every registered component), else None."""
     exact = binary_path(data, cache_dir)
-    if exact.is_file():
-        return exact
-    for path in sorted(cache_dir.glob("otelcol-*/manifest.yaml")):
+    try:
+        if exact.is_file():
+            return exact
+        manifests = sorted(cache_dir.glob("otelcol-*/manifest.yaml"))
+    except OSError:  # an unreadable cache folder: the cache is best effort
+        return None
+    for path in manifests:
         try:
             built = yaml.safe_load(path.read_text()) or {}
         except (OSError, yaml.YAMLError):

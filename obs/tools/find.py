@@ -24,7 +24,11 @@ AMTOOL_MODULE = "github.com/prometheus/alertmanager/cmd/amtool@v0.28.1"
 
 
 def _executable(path: Path) -> bool:
-    return path.is_file() and os.access(path, os.X_OK)
+    """An executable file; a path obs may not look at (an unreadable cache folder) is not one."""
+    try:
+        return path.is_file() and os.access(path, os.X_OK)
+    except OSError:
+        return False
 
 
 def find_tool(name: str, env_var: str, hint: str, cached: Sequence[Path] = (),
