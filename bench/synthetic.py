@@ -117,14 +117,18 @@ def dashboard(env: Environment, service: str) -> Dashboard:
         description=f"Rate, errors and duration of {service}.", tags=["synthetic"],
         variables=[*variables.standard(env, f"{METRIC}_count"), service_job],
         panels=[
-            stat("Requests", f"sum({rate})", unit="reqps", width=8),
-            stat("Error ratio", f"(sum({errors}) or sum({rate}) * 0) / sum({rate})", unit="percentunit", width=8),
+            stat("Requests", f"sum({rate})", unit="reqps", width=8, description="Requests per second."),
+            stat("Error ratio", f"(sum({errors}) or sum({rate}) * 0) / sum({rate})", unit="percentunit", width=8,
+                 description="Share of requests answered with a 5xx status."),
             stat("p99 latency", f"histogram_quantile(0.99, sum by (le) (rate({METRIC}_bucket{{{scope}}}"
-                                "[$__rate_interval])))", unit="s", width=8),
+                                "[$__rate_interval])))", unit="s", width=8,
+                 description="99th percentile of request duration."),
             timeseries("Requests by status", Query(f"sum by (http_response_status_code) ({rate})",
-                                                   legend="{{http_response_status_code}}"), unit="reqps"),
+                                                   legend="{{http_response_status_code}}"), unit="reqps",
+                       description="Requests per second by HTTP status code."),
             timeseries("Latency", Query(f"histogram_quantile(0.9, sum by (le) (rate({METRIC}_bucket{{{scope}}}"
-                                        "[$__rate_interval])))", legend="p90"), unit="s"),
+                                        "[$__rate_interval])))", legend="p90"), unit="s",
+                       description="90th percentile of request duration."),
         ])
 
 

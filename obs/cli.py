@@ -263,6 +263,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ObsError as exc:
         print(f"obs: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: one line, the shell's exit status for SIGINT, no traceback
+        print(f"obs: interrupted (obs {args.command} stopped)", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # `obs list | head`: the reader has gone, nothing to report
         sys.stderr.close()
         return 0

@@ -10,6 +10,7 @@ import ctypes
 import ctypes.util
 import errno
 import fcntl
+import math
 import os
 import stat
 import time
@@ -157,10 +158,19 @@ def exchange(first: Path, second: Path) -> bool:
 
 
 def lock_timeout() -> float:
-    try:
-        return float(os.environ.get(LOCK_TIMEOUT_ENV, DEFAULT_LOCK_TIMEOUT))
-    except ValueError:
+    """Seconds to wait for another build's lock: $OBS_LOCK_TIMEOUT, a finite number >= 0 (anything
+    else, such as 'nan' or 'abc', is an error rather than a silent default or an endless wait)."""
+    text = os.environ.get(LOCK_TIMEOUT_ENV, "").strip()
+    if not text:
         return DEFAULT_LOCK_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise ObsError(f"${LOCK_TIMEOUT_ENV} is {text[:40]!r}, not a number of seconds "
+                       f"(fix: set it to a number such as {DEFAULT_LOCK_TIMEOUT:g}, or unset it)")
+    return value
 
 
 @contextmanager

@@ -14,15 +14,23 @@ REFERENCE_RE = re.compile(r"\$\{env:[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}|\$\{[A-
 SECRET_NAME_RE = re.compile(
     r"(?i)(passw(or)?d|passwd|pwd|secret|token|api[-_]?key|apikey|access[-_]?key|private[-_]?key|key[-_]?pem|"
     r"authorization|credential|auth[-_]?key|session[-_]?key|signature|honeycomb[-_]team|license[-_]?key|"
-    r"dsn|sas[-_]?key|x[-_]amz[-_]security)")
+    r"dsn|sas[-_]?key|x[-_]amz[-_]security|insert[-_]?key|subscription[-_]?key|instana[-_]?key|cookie|"
+    r"x[-_]auth|x[-_]licen[cs]e|licen[cs]e[-_]?key|x[-_]session)")
+# Words that make a header name a credential wherever they stand (`X-Partner-Key`, `My-Auth`):
+# headers carry no configuration, so any of these means the value opens something.
+CREDENTIAL_HEADER_WORDS = frozenset((
+    "key", "apikey", "token", "secret", "password", "passwd", "pwd", "auth", "authorization", "authentication",
+    "cookie", "license", "licence", "credential", "credentials", "session", "signature", "sig", "bearer", "jwt",
+    "sas", "passphrase", "dsn",
+))
 # Names that hold where a secret is (a file, a variable name), not the secret itself.
-HARMLESS_NAME_RE = re.compile(r"(?i)([-_](file|path|dir|env|name|ref|type|header|headers|id)|_?file)$")
+HARMLESS_NAME_RE = re.compile(r"(?i)([-_](file|path|dir|env|name|ref|type|header|headers|id)|_?file)\Z")
 # Authorization schemes that may precede a reference: "Bearer ${env:TOKEN}".
 SCHEMES = {"", "bearer", "basic", "token", "apikey", "api-key", "splunk", "genieKey".lower(), "sso-key", "dsn"}
 PEM_PRIVATE = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
 URL_USERINFO = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://([^/\s?#@]*)@")
 QUERY_PARAM = re.compile(r"[?&;]([^=&#\s]+)=([^&#\s]*)")
-QUERY_SECRET_NAMES = re.compile(r"(?i)^(key|sig|sv?sig|code|auth|x-amz-credential|x-amz-signature|x-goog-signature)$")
+QUERY_SECRET_NAMES = re.compile(r"(?i)^(key|sig|sv?sig|code|auth|x-amz-credential|x-amz-signature|x-goog-signature)\Z")
 # Token formats vendors document (prefixes make them recognisable without guessing at entropy).
 TOKEN_PATTERNS: Mapping[str, re.Pattern[str]] = {
     "an AWS access key id": re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
@@ -33,6 +41,23 @@ TOKEN_PATTERNS: Mapping[str, re.Pattern[str]] = {
     "a Stripe key": re.compile(r"\b[rs]k_live_[A-Za-z0-9]{16,}"),
     "a JSON web token": re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
 }
+
+# Webhook URLs whose path is the credential (capability URLs): anyone holding the URL can post.
+CAPABILITY_URLS: Mapping[str, re.Pattern[str]] = {
+    "a Slack webhook": re.compile(r"(?i)^https?://hooks\.slack\.com/(?:services|workflows|triggers)/"),
+    "a Discord webhook": re.compile(r"(?i)^https?://(?:[a-z]+\.)?discord(?:app)?\.com/api/(?:v\d+/)?webhooks/"),
+    "a PagerDuty integration URL": re.compile(r"(?i)^https?://events\.(?:eu\.)?pagerduty\.com/(?:integration|x-ere)/"),
+    "a Sumo Logic HTTP source": re.compile(r"(?i)^https?://[^/]*sumologic\.(?:com|net)(?::\d+)?/receiver/v1/"),
+    "a Microsoft Teams webhook": re.compile(r"(?i)^https?://[^/]*(?:webhook\.office\.com|outlook\.office(?:365)?"
+                                            r"\.com)/webhook"),
+    "a Mattermost or Rocket.Chat webhook": re.compile(r"(?i)^https?://[^/]+/hooks/[A-Za-z0-9]{20,}"),
+    "a Telegram bot token": re.compile(r"(?i)^https?://api\.telegram\.org/bot[0-9]+:"),
+    "a Zapier or IFTTT hook": re.compile(r"(?i)^https?://(?:hooks\.zapier\.com/hooks/|maker\.ifttt\.com/trigger/)"),
+}
+# A path segment that reads as a random token: long, and mixing cases and digits (or long hex).
+_TOKEN_SEGMENT = re.compile(r"(?=[A-Za-z0-9_-]*[a-z])(?=[A-Za-z0-9_-]*[A-Z])(?=[A-Za-z0-9_-]*[0-9])[A-Za-z0-9_-]{24,}|"
+                            r"[0-9a-fA-F]{32,}")
+_URL = re.compile(r"\bhttps?://[^\s\"'<>]+")
 
 
 def literal(value: str) -> str:
@@ -57,5 +82,29 @@ def redact(text: str) -> str:
     """`text` with anything that looks like a credential replaced by <redacted>."""
     for pattern, replacement in _REDACTIONS:
         text = pattern.sub(replacement, text)
+    # A capability URL keeps its scheme and host only.
+    text = _URL.sub(lambda m: "/".join(m[0].split("/", 3)[:3]) + "/<redacted>" if capability_problem(m[0]) else m[0],
+                    text)
     return QUERY_PARAM.sub(lambda m: m[0][:len(m[0]) - len(m[2])] + "<redacted>"
                             if m[2] and (is_secret_name(m[1]) or QUERY_SECRET_NAMES.match(m[1])) else m[0], text)
+
+
+def is_credential_header(name: str) -> bool:
+    """Whether an HTTP header name says its value opens something (any credential word in it)."""
+    words = re.split(r"[-_.\s]+|(?<=[a-z])(?=[A-Z])", name)
+    return is_secret_name(name) or any(word.lower() in CREDENTIAL_HEADER_WORDS for word in words)
+
+
+def capability_problem(value: str) -> str | None:
+    """What capability URL `value` holds (a webhook whose path is its token), or None."""
+    for match in _URL.finditer(value):
+        url = match[0]
+        if REFERENCE_RE.search(url):  # the token comes from a reference: nothing written in clear
+            continue
+        for kind, pattern in CAPABILITY_URLS.items():
+            if pattern.search(url):
+                return f"the URL is {kind}, whose path is its credential"
+        path = url.split("://", 1)[1].partition("/")[2].split("?")[0]
+        if any(_TOKEN_SEGMENT.fullmatch(part) for part in literal(path).split("/")):
+            return "the URL's path carries what looks like a token (a capability URL)"
+    return None

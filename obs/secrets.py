@@ -13,18 +13,19 @@ from typing import Any, Iterator, Mapping
 
 from obs.errors import DefinitionError
 from obs.secret_patterns import (
-    PEM_PRIVATE, QUERY_PARAM, QUERY_SECRET_NAMES, REFERENCE_RE, SCHEMES, TOKEN_PATTERNS, URL_USERINFO, is_secret_name,
-    literal, redact,
+    PEM_PRIVATE, QUERY_PARAM, QUERY_SECRET_NAMES, REFERENCE_RE, SCHEMES, TOKEN_PATTERNS, URL_USERINFO, capability_problem,
+    is_credential_header, is_secret_name, literal, redact,
 )
 
-__all__ = ["FIX", "Finding", "check_tree", "check_value", "is_secret_name", "last_key", "literal", "redact",
+__all__ = ["FIX", "Finding", "capability_problem", "check_tree", "check_value", "is_credential_header", "is_header_path", "is_secret_name", "last_key", "literal", "redact",
            "scan_text", "secret_problem", "value_problem", "walk"]
 
 FIX = "reference it as ${env:NAME} (collector) or ${NAME} (Tempo, Loki) and fill NAME from a Kubernetes Secret"
 
 
 def value_problem(value: str) -> str | None:
-    """What secret a value carries whatever its key (PEM key, URL credentials, a known token), or None."""
+    """What secret a value carries whatever its key (PEM key, URL credentials, a capability URL, a
+    known token), or None."""
     if PEM_PRIVATE.search(value):
         return "holds an inline PEM private key"
     for match in URL_USERINFO.finditer(value):
@@ -39,26 +40,27 @@ def value_problem(value: str) -> str | None:
     for kind, pattern in TOKEN_PATTERNS.items():
         if pattern.search(value):
             return f"holds {kind}"
-    return None
+    return capability_problem(value)
 
 
-def secret_problem(name: str, value: Any) -> str | None:
-    """What is secret about `value` stored under key `name` (never the value itself), or None."""
+def secret_problem(name: str, value: Any, header: bool = False) -> str | None:
+    """What is secret about `value` stored under key `name` (an HTTP header's when `header`),
+    never the value itself, or None."""
     if not isinstance(value, str):
         return None
     problem = value_problem(value)
     if problem:
         return problem
-    if is_secret_name(name):
+    if is_secret_name(name) or (header and is_credential_header(name)):
         words = literal(value).strip().lower().split()
         if len(words) > 1 or (words and words[0] not in SCHEMES):
             return f"secret-looking value {name!r} is written literally"
     return None
 
 
-def check_value(definition: str, field: str, value: Any, name: str | None = None) -> None:
+def check_value(definition: str, field: str, value: Any, name: str | None = None, header: bool = False) -> None:
     """Raise DefinitionError (without the value) when `value` holds an inline secret."""
-    problem = secret_problem(name if name is not None else field.rsplit(".", 1)[-1], value)
+    problem = secret_problem(name if name is not None else field.rsplit(".", 1)[-1], value, header)
     if problem:
         raise DefinitionError(definition, field, problem, FIX)
 
@@ -79,11 +81,17 @@ def last_key(path: str) -> str:
     return re.split(r"[.\[]", path)[-1] if path else ""
 
 
+def is_header_path(path: str) -> bool:
+    """Whether a dotted config path names an HTTP header (`exporters.otlp.headers.X-Key`)."""
+    parent = re.split(r"[.\[]", path)[-2:-1]
+    return bool(parent) and parent[0].lower() in ("headers", "http_headers")
+
+
 def check_tree(definition: str, field: str, config: Any) -> None:
     """Every scalar of a nested config: no inline secret (keys and values both looked at)."""
     for path, value in walk(config):
         where = f"{field}.{path}" if path else field
-        check_value(definition, where, value, last_key(path) or field)
+        check_value(definition, where, value, last_key(path) or field, header=is_header_path(where))
 
 
 @dataclass(frozen=True)

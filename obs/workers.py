@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from multiprocessing.connection import Connection, wait
 from typing import Callable, Sequence, TypeVar, cast
 
@@ -88,6 +89,7 @@ def run_each(work: Callable[[T], R], items: Sequence[T], jobs: int | None = None
 def _child(index: int, send: Connection, doing: str) -> None:
     """In a worker: send back (True, result) or (False, the error to raise in the parent)."""
     assert _TASK is not None
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to report (it stops the workers)
     work, items = _TASK
     try:
         outcome: tuple[bool, object] = (True, work(items[index]))

@@ -63,7 +63,7 @@ def test_modern_output_fixes_grafanalib_defaults():
     assert by_title["Rate"]["options"]["legend"]["showLegend"] is True
     assert by_title["Now"]["fieldConfig"]["defaults"]["thresholds"]["steps"][1] == {"color": "red", "value": 10}
     assert "fieldOptions" not in by_title["Bars"]["options"]
-    assert by_title["Logs"]["datasource"] == {"type": "loki", "uid": "loki"}
+    assert by_title["Logs"]["datasource"] == {"type": "loki", "uid": "${loki_datasource}"}  # a variable (issue 21)
     for variable in data["templating"]["list"]:
         assert None not in variable.values()
         assert variable["type"] != "query" or variable["refresh"] == 2

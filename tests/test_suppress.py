@@ -66,8 +66,11 @@ def test_suppress_needs_a_reason():
 
 def board(suppress=()) -> Dashboard:
     """Two panels without a unit: lint reports [panel-units] on each."""
-    return Dashboard("api", "API", "team", [timeseries("Pods", "sum by (cluster) (kube_pod_info)", unit=""),
-                                           timeseries("Nodes", "sum by (cluster) (kube_node_info)", unit="")],
+    scope = '{cluster=~"$cluster", namespace=~"$namespace"}'
+    return Dashboard("api", "API", "team", [timeseries("Pods", f"sum by (cluster) (kube_pod_info{scope})", unit="",
+                                                       description="Pods per cluster."),
+                                            timeseries("Nodes", f"sum by (cluster) (kube_node_info{scope})", unit="",
+                                                       description="Nodes per cluster.")],
                      variables=variables.standard(ENV, "kube_pod_info"), suppress=suppress)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from obs.alertmanager.config import Alertmanager
-from obs.alertmanager.shape import YAML, matchers, route_tree, time_interval
+from obs.alertmanager.shape import YAML, matchers, route_tree, set_fields, time_interval
 from obs.alertmanager.receivers import Email, Integration, PagerDuty, Receiver, Slack, Webhook
 from obs.alertmanager.routing import Inhibition
 
@@ -13,10 +13,10 @@ from obs.alertmanager.routing import Inhibition
 def _integration(item: Integration, secrets_dir: str) -> tuple[str, dict[str, Any]]:
     if isinstance(item, PagerDuty):
         return "pagerduty_configs", {"routing_key_file": item.routing_key.path(secrets_dir),
-                                     "send_resolved": item.send_resolved}
+                                     "send_resolved": item.send_resolved, **set_fields(description=item.description)}
     if isinstance(item, Slack):
         return "slack_configs", {"api_url_file": item.api_url.path(secrets_dir), "channel": item.channel,
-                                 "send_resolved": item.send_resolved}
+                                 "send_resolved": item.send_resolved, **set_fields(title=item.title, text=item.text)}
     if isinstance(item, Webhook):
         out: dict[str, Any] = {"url": item.url, "send_resolved": item.send_resolved, "max_alerts": item.max_alerts}
         if item.bearer_token:
@@ -24,7 +24,9 @@ def _integration(item: Integration, secrets_dir: str) -> tuple[str, dict[str, An
         return "webhook_configs", out
     assert isinstance(item, Email)
     out = {"to": item.to, "from": item.sender, "smarthost": item.smarthost, "require_tls": item.require_tls,
-           "send_resolved": item.send_resolved}
+           "send_resolved": item.send_resolved, **set_fields(html=item.html)}
+    if item.subject:
+        out["headers"] = {"Subject": item.subject}
     if item.auth_password:
         out.update(auth_username=item.auth_username, auth_password_file=item.auth_password.path(secrets_dir))
     return "email_configs", out

@@ -7,16 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 from obs.alertmanager.config import Alertmanager
-from obs.alertmanager.shape import CRD, matchers, route_tree, time_interval
+from obs.alertmanager.shape import CRD, matchers, route_tree, set_fields, time_interval
 from obs.alertmanager.receivers import Email, Integration, PagerDuty, Receiver, Slack, Webhook
 
 
 def _integration(item: Integration) -> tuple[str, dict[str, Any]]:
     if isinstance(item, PagerDuty):
-        return "pagerdutyConfigs", {"routingKey": item.routing_key.selector(), "sendResolved": item.send_resolved}
+        return "pagerdutyConfigs", {"routingKey": item.routing_key.selector(), "sendResolved": item.send_resolved,
+                                    **set_fields(description=item.description)}
     if isinstance(item, Slack):
         return "slackConfigs", {"apiURL": item.api_url.selector(), "channel": item.channel,
-                                "sendResolved": item.send_resolved}
+                                "sendResolved": item.send_resolved, **set_fields(title=item.title, text=item.text)}
     if isinstance(item, Webhook):
         out: dict[str, Any] = {"url": item.url, "sendResolved": item.send_resolved, "maxAlerts": item.max_alerts}
         if item.bearer_token:
@@ -24,7 +25,9 @@ def _integration(item: Integration) -> tuple[str, dict[str, Any]]:
         return "webhookConfigs", out
     assert isinstance(item, Email)
     out = {"to": item.to, "from": item.sender, "smarthost": item.smarthost, "requireTLS": item.require_tls,
-           "sendResolved": item.send_resolved}
+           "sendResolved": item.send_resolved, **set_fields(html=item.html)}
+    if item.subject:
+        out["headers"] = [{"key": "Subject", "value": item.subject}]
     if item.auth_password:
         out.update(authUsername=item.auth_username, authPassword=item.auth_password.selector())
     return "emailConfigs", out

@@ -1,8 +1,13 @@
-"""Label matchers as Alertmanager reads them (`name="value"`, `!=`, `=~`, `!~`), evaluated in
-Python too so obs can say which routing intent an alert's labels meet."""
+r"""Label matchers as Alertmanager reads them (`name="value"`, `!=`, `=~`, `!~`), evaluated in
+Python too so obs can say which routing intent an alert's labels meet.
+
+Matcher strings are written and read exactly as Alertmanager's matcher parser (0.22 and later, and
+amtool's `config routes test` labels) reads them: inside the double quotes only `\\`, `\"` and
+`\n` are escapes; every other character, non-ASCII included, stands for itself (a JSON escape
+such as `\u00e9` would reach Alertmanager as six literal characters, issue 21).
+"""
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence, Union
@@ -11,7 +16,45 @@ from obs.errors import DefinitionError
 from obs.model.checks import check_label_name
 
 OPERATORS = ("=", "!=", "=~", "!~")
-_MATCHER_RE = re.compile(r'^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*$')
+# Alertmanager's pkg/labels matcher shape: name, operator, the raw value (quotes handled below).
+_MATCHER_RE = re.compile(r"\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(=~|=|!=|!~)\s*(.*?)\s*", re.DOTALL)
+_ESCAPES = {"n": "\n", '"': '"', "\\": "\\"}
+
+
+def quote(value: str) -> str:
+    r"""`value` double-quoted the way Alertmanager's parser unquotes it (only \\, \" and \n escaped)."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def unquote(raw: str) -> str | None:
+    """The value Alertmanager reads from a matcher's raw value (quoted or not), or None where its
+    parser refuses it (an unescaped double quote, a missing closing quote)."""
+    quoted = raw.startswith('"')
+    text = raw[1:] if quoted else raw
+    out: list[str] = []
+    escaped = closed = False
+    for index, char in enumerate(text):
+        if escaped:
+            escaped = False
+            out.append(_ESCAPES.get(char, "\\" + char))  # a spurious escape keeps its backslash
+        elif char == "\\" and index < len(text) - 1:
+            escaped = True
+        elif char == '"':
+            if not quoted or index < len(text) - 1:
+                return None
+            closed = True
+        else:
+            out.append(char)
+    return "".join(out) if closed or not quoted else None
+
+
+def utf8_problem(value: str) -> str | None:
+    """Why Alertmanager (which needs valid UTF-8) cannot hold `value`, or None."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid UTF-8 (it holds a lone surrogate)"
+    return None
 
 
 @dataclass(frozen=True)
@@ -29,6 +72,9 @@ class Matcher:
             raise DefinitionError(what, "op", f"{self.op!r} is not a matcher operator", f"use one of {OPERATORS}")
         if not isinstance(self.value, str):
             raise DefinitionError(what, "value", f"{self.value!r} is not a string")
+        problem = utf8_problem(self.value)
+        if problem:
+            raise DefinitionError(what, "value", problem, "write the text as Unicode characters")
         if self.op in ("=~", "!~"):
             try:
                 re.compile(self.value)
@@ -44,8 +90,8 @@ class Matcher:
         return bool(re.fullmatch(self.value, value)) == (self.op == "=~")
 
     def text(self) -> str:
-        """Alertmanager's matcher syntax, the value double-quoted and escaped."""
-        return f"{self.name}{self.op}{json.dumps(self.value)}"
+        """Alertmanager's matcher syntax, the value double-quoted as its parser reads it."""
+        return f"{self.name}{self.op}{quote(self.value)}"
 
     def crd(self) -> dict[str, str]:
         """The AlertmanagerConfig (v1alpha1) form."""
@@ -70,11 +116,13 @@ def parse_matchers(definition: str, field: str, spec: Any) -> tuple[Matcher, ...
     found = []
     for item in items:
         if isinstance(item, str):
-            match = _MATCHER_RE.match(item)
-            if not match:
+            match = _MATCHER_RE.fullmatch(item)
+            value = unquote(match[3]) if match and match[3].startswith('"') else None
+            if match is None or value is None:
                 raise DefinitionError(definition, field, f"{item!r} is not a matcher",
-                                      "write label=\"value\" (or !=, =~, !~), the value in double quotes")
-            item = Matcher(match[1], json.loads(f'"{match[3]}"'), match[2])
+                                      "write label=\"value\" (or !=, =~, !~), the value in double quotes "
+                                      "with \\\\, \\\" and \\n as the only escapes")
+            item = Matcher(match[1], value, match[2])
         if not isinstance(item, Matcher):
             raise DefinitionError(definition, field, f"{item!r} is not a matcher")
         found.append(item)

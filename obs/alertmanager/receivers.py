@@ -10,12 +10,13 @@ from typing import Any, Sequence
 from urllib.parse import urlsplit
 
 from obs.errors import DefinitionError
-from obs.model.checks import check_nonempty, check_slug
+from obs.model.checks import check_alertmanager_template, check_slug
+from obs.secrets import capability_problem
 
 # The Prometheus Operator mounts each Secret listed in the Alertmanager's spec.secrets here.
 OPERATOR_SECRETS_DIR = "/etc/alertmanager/secrets"
-_SECRET_KEY_RE = re.compile(r"^[-._a-zA-Z0-9]+$")
-_SMARTHOST_RE = re.compile(r"^[A-Za-z0-9.\-\[\]:]+:[0-9]+$")
+_SECRET_KEY_RE = re.compile(r"^[-._a-zA-Z0-9]+\Z")
+_SMARTHOST_RE = re.compile(r"^[A-Za-z0-9.\-\[\]:]+:[0-9]+\Z")
 
 
 @dataclass(frozen=True)
@@ -57,28 +58,42 @@ class _Checked:
         self.check(f"{type(self).__name__} integration")  # type: ignore[attr-defined]
 
 
+def check_templates(what: str, kind: str, item: Any, names: Sequence[str]) -> None:
+    """The fields Alertmanager renders as Go templates parse (left empty: Alertmanager's default)."""
+    for name in names:
+        value = getattr(item, name)
+        if value != "" or name in ("channel", "to", "sender"):
+            check_alertmanager_template(what, f"{kind}.{name}", value)
+
+
 @dataclass(frozen=True)
 class PagerDuty(_Checked):
-    """Events API v2: `routing_key` is the integration key."""
+    """Events API v2: `routing_key` is the integration key; `description` (a template) the
+    incident's title ('' for Alertmanager's default)."""
 
     routing_key: SecretRef
     send_resolved: bool = True
+    description: str = ""
 
     def check(self, what: str) -> None:
         check_secret(what, "pagerduty.routing_key", self.routing_key)
+        check_templates(what, "pagerduty", self, ("description",))
 
 
 @dataclass(frozen=True)
 class Slack(_Checked):
-    """An incoming webhook (`api_url`, which embeds its token) posting to `channel`."""
+    """An incoming webhook (`api_url`, which embeds its token) posting to `channel`; `channel`,
+    `title` and `text` are templates ('' title/text: Alertmanager's defaults)."""
 
     api_url: SecretRef
     channel: str
     send_resolved: bool = True
+    title: str = ""
+    text: str = ""
 
     def check(self, what: str) -> None:
         check_secret(what, "slack.api_url", self.api_url)
-        check_nonempty(what, "slack.channel", self.channel)
+        check_templates(what, "slack", self, ("channel", "title", "text"))
 
 
 @dataclass(frozen=True)
@@ -99,6 +114,12 @@ class Webhook(_Checked):
         if parts.username or parts.password or parts.query:
             raise DefinitionError(what, "webhook.url", "carries credentials (user info or a query string)",
                                   "drop them from the URL and pass bearer_token=SecretRef(...)")
+        capability = capability_problem(self.url)
+        if capability:
+            raise DefinitionError(what, "webhook.url", capability,
+                                  "reference it: Slack(api_url=SecretRef(...)) for a Slack webhook, "
+                                  "PagerDuty(routing_key=SecretRef(...)) for PagerDuty, else a Webhook whose "
+                                  "URL carries no token and bearer_token=SecretRef(...)")
         check_secret(what, "webhook.bearer_token", self.bearer_token, required=False)
         if isinstance(self.max_alerts, bool) or not isinstance(self.max_alerts, int) or self.max_alerts < 0:
             raise DefinitionError(what, "webhook.max_alerts", f"{self.max_alerts!r} is not a count >= 0",
@@ -107,7 +128,8 @@ class Webhook(_Checked):
 
 @dataclass(frozen=True)
 class Email(_Checked):
-    """Mail through `smarthost` (host:port); `auth_password` only with `auth_username`."""
+    """Mail through `smarthost` (host:port); `auth_password` only with `auth_username`. `to`,
+    `sender`, `subject` and `html` are templates ('' subject/html: Alertmanager's defaults)."""
 
     to: str
     sender: str
@@ -116,12 +138,15 @@ class Email(_Checked):
     auth_password: SecretRef | None = None
     require_tls: bool = True
     send_resolved: bool = False
+    subject: str = ""
+    html: str = ""
 
     def check(self, what: str) -> None:
         for name in ("to", "sender"):
             value = getattr(self, name)
             if not isinstance(value, str) or "@" not in value:
                 raise DefinitionError(what, f"email.{name}", f"{value!r} is not an email address")
+        check_templates(what, "email", self, ("to", "sender", "subject", "html"))
         if not isinstance(self.smarthost, str) or not _SMARTHOST_RE.match(self.smarthost):
             raise DefinitionError(what, "email.smarthost", f"{self.smarthost!r} is not host:port",
                                   "write e.g. 'smtp.example.com:587'")

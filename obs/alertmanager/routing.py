@@ -11,7 +11,7 @@ from obs.errors import DefinitionError
 from obs.model.checks import check_duration, check_label_name, check_slug
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_TIME_RE = re.compile(r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")
+_TIME_RE = re.compile(r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]\Z|^24:00\Z")
 
 
 @dataclass(frozen=True)

@@ -58,3 +58,8 @@ def time_interval(interval: TimeInterval, style: Style) -> dict[str, Any]:
 
 def matchers(items: Any, style: Style) -> list[Any]:
     return [style.matcher(m) for m in items]
+
+
+def set_fields(**fields: str) -> dict[str, str]:
+    """The optional template fields that are set (the others keep Alertmanager's defaults)."""
+    return {name: value for name, value in fields.items() if value}

@@ -263,7 +263,7 @@ CONFIG_MODEL = s.Obj({
                          required=("type", "local")),
         "wal": s.Obj({"dir": s.PATH}),
         "remote_write": s.Obj({"enabled": s.BOOL, "clients": s.Obj(
-            values=s.Obj({"url": s.URL}, required=("url",)), key_pattern=re.compile(r"^[a-z0-9_-]+$"))}),
+            values=s.Obj({"url": s.URL}, required=("url",)), key_pattern=re.compile(r"^[a-z0-9_-]+\Z"))}),
     }, required=("alertmanager_url", "storage"), rules=(
         (lambda d: "alertmanager_url" not in d or d.get("enable_alertmanager_v2") is True,
          "enable_alertmanager_v2 must be true: Alertmanager 0.27+ only serves the v2 API"),)),

@@ -14,11 +14,11 @@ from typing import Any, Callable, Mapping
 from obs.errors import DefinitionError
 
 # Go durations as Tempo and Loki parse them (time.ParseDuration, plus d/w/y in Prometheus-style fields).
-GO_DURATION_RE = re.compile(r"^(?:0|(?:[0-9]+(?:\.[0-9]+)?(?:ns|us|µs|ms|s|m|h|d|w|y))+)$")
-ENV_REF_RE = re.compile(r"^\$\{[A-Z_][A-Z0-9_]*\}$")
-URL_RE = re.compile(r"^https?://[^\s/$.?#].[^\s]*$")
-HOST_PORT_RE = re.compile(r"^[A-Za-z0-9_.\-\[\]:]*:[0-9]{1,5}$")
-DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+GO_DURATION_RE = re.compile(r"^(?:0|(?:[0-9]+(?:\.[0-9]+)?(?:ns|us|µs|ms|s|m|h|d|w|y))+)\Z")
+ENV_REF_RE = re.compile(r"^\$\{[A-Z_][A-Z0-9_]*\}\Z")
+URL_RE = re.compile(r"^https?://[^\s/$.?#].[^\s]*\Z")
+HOST_PORT_RE = re.compile(r"^[A-Za-z0-9_.\-\[\]:]*:[0-9]{1,5}\Z")
+DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 
 
 class Spec:
@@ -64,7 +64,7 @@ INT = Scalar(int, "a non-negative integer", minimum=0)
 PORT = Scalar(int, "a port number", minimum=1)
 FLOAT = Scalar((int, float), "a non-negative number", minimum=0)
 STR = Scalar(str, "a string", pattern=re.compile(r"^\S"))
-PATH = Scalar(str, "an absolute path", pattern=re.compile(r"^/\S*$"))
+PATH = Scalar(str, "an absolute path", pattern=re.compile(r"^/\S*\Z"))
 URL = Scalar(str, "an http(s) URL", pattern=URL_RE)
 DURATION = Scalar(str, "a duration such as '5m' or '168h'", pattern=GO_DURATION_RE)
 HOST_PORT = Scalar(str, "a host:port listen address", pattern=HOST_PORT_RE)

@@ -11,9 +11,9 @@ from obs import secrets
 from obs.errors import DefinitionError
 from obs.model.checks import check_nonempty
 
-_ENV_NAME_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+_ENV_NAME_RE = re.compile(r"^[A-Z_][A-Z0-9_]*\Z")
 # Tenant IDs (X-Scope-OrgID) as Tempo and Loki accept them.
-TENANT_RE = re.compile(r"^[A-Za-z0-9!._*'()-]{1,150}$")
+TENANT_RE = re.compile(r"^[A-Za-z0-9!._*'()-]{1,150}\Z")
 
 
 def check_tenant(definition: str, field: str, value: object) -> None:

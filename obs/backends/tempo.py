@@ -277,7 +277,7 @@ CONFIG_MODEL = s.Obj({
     "memberlist": s.Obj({"join_members": s.ListOf(s.HOST_PORT)}, required=("join_members",)),
     "live_store": s.Obj({"wal": s.Obj({"path": s.PATH}, required=("path",))}),
     "metrics_generator": s.Obj({
-        "registry": s.Obj({"external_labels": s.Obj(values=s.STR, key_pattern=re.compile(r"^[a-zA-Z_]\w*$"))}),
+        "registry": s.Obj({"external_labels": s.Obj(values=s.STR, key_pattern=re.compile(r"^[a-zA-Z_]\w*\Z"))}),
         "storage": s.Obj({
             "path": s.PATH,
             "remote_write": s.ListOf(s.Obj({"url": s.URL, "send_exemplars": s.BOOL}, required=("url",))),

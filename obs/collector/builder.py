@@ -88,9 +88,13 @@ def cached_binary(data: dict[str, Any], cache_dir: Path | None = None) -> Path |
     reference binary of every registered component), else None. `cache_dir`: the obs cache by default."""
     cache_dir = cache_dir or default_cache_dir()
     exact = binary_path(data, cache_dir)
-    if exact.is_file():
-        return exact
-    for path in sorted(cache_dir.glob("otelcol-*/manifest.yaml")):
+    try:
+        if exact.is_file():
+            return exact
+        manifests = sorted(cache_dir.glob("otelcol-*/manifest.yaml"))
+    except OSError:  # an unreadable cache folder: the cache is best effort
+        return None
+    for path in manifests:
         try:
             built = yaml.safe_load(path.read_text()) or {}
         except (OSError, yaml.YAMLError):

@@ -15,7 +15,7 @@ ENV_REF_RE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}")
 _BARE_REF_RE = re.compile(r"\$\{(?!env:)([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 _LOCAL_HOSTS = ("localhost:", "127.0.0.1:", "[::1]:")
 # Keys whose value is a count, size or port: a number, never a bool, NaN, infinity or negative.
-_NUMERIC_KEY_RE = re.compile(r"(?i)(^|_)(size|count|consumers|port|limit|mib|percentage|replicas|workers|capacity)(_|$)")
+_NUMERIC_KEY_RE = re.compile(r"(?i)(^|_)(size|count|consumers|port|limit|mib|percentage|replicas|workers|capacity)(_|\Z)")
 _LOCAL_ONLY = {"pprof": "endpoint", "zpages": "endpoint"}
 
 
@@ -42,7 +42,7 @@ def check_env_refs(definition: str, field: str, config: Mapping[str, Any]) -> No
         where = f"{field}.{path}" if path else field
         if not isinstance(value, str):
             continue
-        secrets.check_value(definition, where, value, last_key(path) or field)
+        secrets.check_value(definition, where, value, last_key(path) or field, header=secrets.is_header_path(where))
         bare = _BARE_REF_RE.search(value)
         if bare:  # the value is not echoed: it may be a credential with a '$' in it
             name = (bare.group(1) or bare.group(2) or "").strip()

@@ -15,12 +15,12 @@ from obs.collector.checks import ENV_REF_RE, check_config, check_env_refs, check
 from obs.collector.registry import SIGNALS, ComponentSpec, Kind, Signal, spec
 from obs.errors import DefinitionError
 from obs import secrets
-from obs.model.checks import check_items, check_k8s_name, check_number, check_port, check_slug, frozen_mapping
+from obs.model.checks import check_items, check_k8s_name, check_number, check_port, check_port_name, check_slug, frozen_mapping
 
 Workload = Literal["daemonset", "statefulset", "deployment"]
 Output = Literal["manifests", "operator"]
-_ID_RE = re.compile(r"^[a-z][a-z0-9_]*(/[A-Za-z0-9_.-]+)?$")
-_PIPELINE_RE = re.compile(r"^(traces|metrics|logs)(/[A-Za-z0-9_.-]+)?$")
+_ID_RE = re.compile(r"^[a-z][a-z0-9_]*(/[A-Za-z0-9_.-]+)?\Z")
+_PIPELINE_RE = re.compile(r"^(traces|metrics|logs)(/[A-Za-z0-9_.-]+)?\Z")
 _LEVELS = ("none", "basic", "normal", "detailed")
 # Environment variables every obs-rendered collector pod provides.
 BUILTIN_ENV = ("MY_POD_IP", "K8S_NODE_NAME", "K8S_POD_NAME", "K8S_NAMESPACE", "GOMEMLIMIT")
@@ -267,6 +267,7 @@ class Collector:
         for name in ("ports", "env", "secrets", "host_paths", "state_paths"):
             object.__setattr__(self, name, frozen_mapping(getattr(self, name)))
         for port_name, port in self.ports.items():
+            check_port_name(self.definition, f"ports[{port_name!r}]", port_name)
             check_port(self.definition, f"ports[{port_name!r}]", port)
         if not self.pipelines:
             raise DefinitionError(self.definition, "pipelines", "is empty", "add at least one Pipeline")

@@ -17,10 +17,10 @@ Level = Literal["error", "warning"]
 Finding = tuple[Level, str, str, str]  # level, definition, check, message
 
 _ALL_INTERFACES = {"", "0.0.0.0", "::", "[::]", "*"}
-_LOOPBACK = re.compile(r"^(localhost|127(\.[0-9]+){3}|\[?::1\]?)$")
-_IN_CLUSTER = re.compile(r"(^[A-Za-z0-9-]+$)|\.svc$|\.svc\.cluster\.local$|\.cluster\.local$|^\$\{env:")
+_LOOPBACK = re.compile(r"^(localhost|127(\.[0-9]+){3}|\[?::1\]?)\Z")
+_IN_CLUSTER = re.compile(r"(^[A-Za-z0-9-]+\Z)|\.svc\Z|\.svc\.cluster\.local\Z|\.cluster\.local\Z|^\$\{env:")
 # A CORS origin with a wildcard is narrow enough only as a subdomain of a registered domain.
-_NARROW_WILDCARD = re.compile(r"^https?://\*\.[a-z0-9-]+(\.[a-z0-9-]+)+(:[0-9]+)?$")
+_NARROW_WILDCARD = re.compile(r"^https?://\*\.[a-z0-9-]+(\.[a-z0-9-]+)+(:[0-9]+)?\Z")
 # Host folders a root container must not write to (the node's system, the kubelet, the runtimes).
 SYSTEM_FOLDERS = ("/", "/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/root", "/run", "/sbin",
                   "/sys", "/usr", "/var", "/var/lib", "/var/lib/kubelet", "/var/lib/docker",

@@ -35,12 +35,17 @@ def _signal_row(env: Environment, signal: str) -> Row:
         timeseries(f"{title}: received {items} per second",
                    *[Query(_sum(env, table[signal], *RECEIVER), legend=f"{what} {{{{receiver}}}}/{{{{transport}}}}")
                      for what, table in (("accepted", m.RECEIVER_ACCEPTED), ("refused", m.RECEIVER_REFUSED),
-                                         ("failed", m.RECEIVER_FAILED))], unit="short"),
+                                         ("failed", m.RECEIVER_FAILED))], unit="short",
+                                         description=f"{items.capitalize()} per second the receivers accept, refuse "
+                                                     "(back-pressure, e.g. from the memory limiter) and fail, by "
+                                                     "receiver and transport."),
         timeseries(f"{title}: exported {items} per second",
                    Query(_sum(env, m.EXPORTER_SENT[signal], "exporter"), legend="sent {{exporter}}"),
                    Query(_sum(env, m.EXPORTER_SEND_FAILED[signal], "exporter"), legend="send failed {{exporter}}"),
                    Query(_sum(env, m.EXPORTER_ENQUEUE_FAILED[signal], "exporter"),
-                         legend="enqueue failed {{exporter}}"), unit="short"),
+                         legend="enqueue failed {{exporter}}"), unit="short",
+                         description=f"{items.capitalize()} per second the exporters send, fail to send and fail to "
+                                     "enqueue (queue full), by exporter."),
     ])
 
 
@@ -66,28 +71,37 @@ def dashboard(env: Environment, bundle: str, collectors: Sequence[Collector] | N
         panels=[
             Row("Overview", [
                 *[stat(f"Export failure ratio: {title.lower()}", _failure_ratio(env, signal), unit="percentunit",
-                       decimals=2, width=6, thresholds=[(0.001, "orange"), (0.01, "red")])
+                       decimals=2, width=6, thresholds=[(0.001, "orange"), (0.01, "red")],
+                       description=f"Share of {title.lower()} data the exporters failed to send: failed / (failed + "
+                                   "sent). Orange from 0.1%, red from 1%.")
                   for signal, (title, _) in SIGNALS.items()],
                 stat("Max queue fill", f"max({size}\n/ {capacity})", unit="percentunit", width=6,
-                     thresholds=[(0.5, "orange"), (0.8, "red")]),
+                     thresholds=[(0.5, "orange"), (0.8, "red")],
+                     description="The fullest exporter sending queue (size / capacity); a full queue drops data. "
+                                 "Orange from 50%, red from 80%."),
             ]),
             *[_signal_row(env, signal) for signal in SIGNALS],
             Row("Queues and resources", [
                 timeseries("Exporter queue size vs capacity",
                            Query(f"max by (exporter, data_type) ({size})", legend="{{exporter}} {{data_type}} size"),
                            Query(f"max by (exporter, data_type) ({capacity})",
-                                 legend="{{exporter}} {{data_type}} capacity"), unit="short"),
+                                 legend="{{exporter}} {{data_type}} capacity"), unit="short",
+                                 description="Items waiting in each exporter's sending queue against its capacity."),
                 timeseries("Memory",
                            Query(f"max by (instance) ({m.PROCESS_MEMORY_RSS}{{{scope}}})", legend="{{instance}} RSS"),
                            Query(f"max by (instance) ({m.PROCESS_HEAP_ALLOC}{{{scope}}})",
-                                 legend="{{instance}} Go heap"), unit="bytes"),
+                                 legend="{{instance}} Go heap"), unit="bytes",
+                                 description="Resident memory (RSS) and Go heap of each collector instance; compare "
+                                             "with the memory limiter's limit."),
                 timeseries("CPU", Query(_sum(env, m.PROCESS_CPU_SECONDS, "instance"), legend="{{instance}}"),
-                           unit="short"),
+                           unit="short", description="CPU cores each collector instance uses."),
                 timeseries("Processor items in vs out",
                            Query(_sum(env, m.PROCESSOR_INCOMING, "processor", "otel_signal"),
                                  legend="{{processor}} {{otel_signal}} in"),
                            Query(_sum(env, m.PROCESSOR_OUTGOING, "processor", "otel_signal"),
-                                 legend="{{processor}} {{otel_signal}} out"), unit="short"),
+                                 legend="{{processor}} {{otel_signal}} out"), unit="short",
+                                 description="Items entering and leaving each processor by signal; a gap is data a "
+                                             "processor filtered, sampled or dropped."),
             ]),
         ],
     )

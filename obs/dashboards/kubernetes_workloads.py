@@ -30,10 +30,14 @@ def _usage_vs(env: Environment, resource: str, usage: str, unit: str, title: str
         timeseries(f"{title}: usage vs requests and limits",
                    Query(f"sum {ns} ({usage})", legend="{{namespace}} usage"),
                    Query(f"sum {ns} ({requests})", legend="{{namespace}} requests"),
-                   Query(f"sum {ns} ({limits})", legend="{{namespace}} limits"), unit=unit),
+                   Query(f"sum {ns} ({limits})", legend="{{namespace}} limits"), unit=unit,
+                   description=f"{title} used per namespace against the sum of its requests and limits: usage above "
+                               "requests is borrowed, usage at the limit is throttled (CPU) or killed (memory)."),
         timeseries(f"{title}: usage / limit, top 10 pods",
                    Query(f"topk(10, sum {pod} ({usage})\n/ sum {pod} ({limits}))", legend="{{namespace}}/{{pod}}"),
-                   unit="percentunit", thresholds=[(0.8, "orange"), (0.9, "red")]),
+                   unit="percentunit", thresholds=[(0.8, "orange"), (0.9, "red")],
+                   description=f"The 10 pods closest to their limit ({title.lower()} used divided by the limit). "
+                               "Orange from 80%, red from 90%."),
     ]
 
 
@@ -57,23 +61,35 @@ def dashboard(env: Environment, bundle: str) -> Dashboard:
             Row("Overview", [
                 stat("Deployments missing replicas",
                      f"count(sum {deployment} ({spec})\n> sum {deployment} ({available}))", unit="none",
-                     width=6, thresholds=[(1, "orange")]),
-                stat("Pending pods", f"sum({pending})", unit="none", width=6, thresholds=[(1, "orange"), (5, "red")]),
-                stat("Containers last OOM-killed", f"sum({oom})", unit="none", width=6, thresholds=[(1, "red")]),
+                     width=6, thresholds=[(1, "orange")],
+                     description="Deployments with fewer available replicas than desired."),
+                stat("Pending pods", f"sum({pending})", unit="none", width=6, thresholds=[(1, "orange"), (5, "red")],
+                     description="Pods waiting to be scheduled or started (phase Pending). Orange from 1, red from "
+                                 "5."),
+                stat("Containers last OOM-killed", f"sum({oom})", unit="none", width=6, thresholds=[(1, "red")],
+                     description="Containers whose last termination was an out-of-memory kill: raise their memory "
+                                 "limit or find the leak."),
                 stat("Restarts in range", Query(f"sum(increase({restarts}[$__range]))", instant=True), unit="none",
-                     width=6, thresholds=[(1, "orange"), (10, "red")]),
+                     width=6, thresholds=[(1, "orange"), (10, "red")],
+                     description="Container restarts over the selected time range."),
             ]),
             Row("Replicas and rollouts", [
                 timeseries("Desired vs available replicas",
                            Query(f"sum {deployment} ({spec})", legend="{{namespace}}/{{deployment}} desired"),
                            Query(f"sum {deployment} ({available})", legend="{{namespace}}/{{deployment}} available"),
-                           unit="none"),
+                           unit="none",
+                           description="Replicas each deployment asks for against those available; a gap that stays "
+                                       "means a stuck rollout or pods that cannot be scheduled."),
                 bargauge("Rollout progress (updated / desired)",
                          f"sum {deployment} ({_s(env, 'kube_deployment_status_replicas_updated')})\n"
                          f"/ sum {deployment} ({spec} > 0)", unit="percentunit", max=1,
-                         thresholds=[(0.5, "orange"), (1, "green")]),
+                         thresholds=[(0.5, "orange"), (1, "green")],
+                         description="Share of each deployment's replicas on its newest version; below 100% while a "
+                                     "rollout runs."),
                 table("Deployments not progressing",
-                      f"max {deployment} ({_s(env, 'kube_deployment_status_condition', *NOT_PROGRESSING)}) == 1"),
+                      f"max {deployment} ({_s(env, 'kube_deployment_status_condition', *NOT_PROGRESSING)}) == 1",
+                      unit="none", description="Deployments whose rollout exceeded its progress deadline "
+                                               "(Progressing condition false); 1 per deployment."),
             ]),
             Row("CPU and memory", [
                 *_usage_vs(env, "cpu", cpu, "short", "CPU cores"),
@@ -83,15 +99,22 @@ def dashboard(env: Environment, bundle: str) -> Dashboard:
                 timeseries("Container restarts",
                            Query(f"sum {_by('namespace', 'pod', 'container')} "
                                  f"(increase({restarts}[$__rate_interval])) > 0",
-                                 legend="{{namespace}}/{{pod}}/{{container}}"), unit="none", draw_style="bars"),
+                                 legend="{{namespace}}/{{pod}}/{{container}}"), unit="none", draw_style="bars",
+                                 description="Container restarts per interval by pod and container; only containers "
+                                             "that restarted are shown."),
                 table("OOM-killed containers (last termination)",
-                      f"max {_by('namespace', 'pod', 'container')} ({oom}) == 1"),
+                      f"max {_by('namespace', 'pod', 'container')} ({oom}) == 1",
+                      unit="none", description="Containers whose last termination reason is OOMKilled; 1 per "
+                                               "container."),
                 timeseries("Pending pods by namespace",
-                           Query(f"sum {_by('namespace')} ({pending})", legend="{{namespace}}"), unit="none"),
+                           Query(f"sum {_by('namespace')} ({pending})", legend="{{namespace}}"),
+                           unit="none", description="Pods in phase Pending per namespace."),
                 timeseries("Failed probes",
                            Query(f"sum {_by('namespace', 'pod', 'probe_type')} "
                                  f"(rate({_s(env, 'prober_probe_total', PROBE_FAILED)}[$__rate_interval]))",
-                                 legend="{{namespace}}/{{pod}} {{probe_type}}"), unit="ops"),
+                                 legend="{{namespace}}/{{pod}} {{probe_type}}"), unit="ops",
+                                 description="Failed liveness, readiness and startup probes per second by pod and "
+                                             "probe type (the kubelet's prober metrics)."),
             ]),
         ],
     )

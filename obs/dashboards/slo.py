@@ -38,36 +38,50 @@ def dashboard(env: Environment, bundle: str) -> Dashboard:
         description="Service level objectives: objective, error budget left in the period, burn rate per "
                     "alert window, and which burn-rate alerts fire.",
         tags=["slo"],
-        variables=[*variables.standard(env, objective), service, slo],
+        variables=[variables.datasource(), variables.cluster(env, objective), service, slo],  # SLO series have no namespace
         panels=[
             Row("Budget", [
                 stat("Objective", f"min({_s(env, objective)})", unit="percentunit", decimals=3, width=6,
-                     base="blue"),
+                     base="blue",
+                     description="The lowest objective among the selected SLOs: the share of good events they "
+                                 "promise."),
                 stat("Error budget remaining (period)",
                      f"min({_s(env, 'slo:period_error_budget_remaining:ratio')})", unit="percentunit",
-                     decimals=1, width=6, base="red", thresholds=[(0.25, "orange"), (0.5, "green")]),
+                     decimals=1, width=6, base="red", thresholds=[(0.25, "orange"), (0.5, "green")],
+                     description="The least error budget left over the period among the selected SLOs: 100% "
+                                 "untouched, 0% spent, below 0 overspent."),
                 stat("Current burn rate", f"max({_s(env, 'slo:current_burn_rate:ratio')})", unit="none",
-                     decimals=2, width=6, thresholds=[(1, "orange"), (6, "red")]),
+                     decimals=2, width=6, thresholds=[(1, "orange"), (6, "red")],
+                     description="The highest current burn rate: how many times faster than sustainable the budget "
+                                 "is spent (1 uses it up exactly at the period's end). Orange from 1, red from 6."),
                 stat("Period burn rate", f"max({_s(env, 'slo:period_burn_rate:ratio')})", unit="none",
-                     decimals=2, width=6, thresholds=[(1, "red")]),
+                     decimals=2, width=6, thresholds=[(1, "red")],
+                     description="The highest burn rate over the whole period; above 1 the objective is being "
+                                 "missed."),
                 timeseries("Error budget remaining",
                            Query(f"max {BY_SLO} ({_s(env, 'slo:period_error_budget_remaining:ratio')})",
-                                 legend=legend), unit="percentunit"),
+                                 legend=legend), unit="percentunit",
+                                 description="Error budget left over the period, per SLO."),
                 table("SLO periods",
                       Query(f"max {BY_SLO} ({_s(env, 'slo:time_period:days')})", instant=True, format="table"),
-                      unit="d"),
+                      unit="d", description="The period of each SLO, in days."),
             ]),
             Row("Burn rates", [
                 timeseries("Burn rate per window", *burn, unit="none", width=24, height=10,
-                           thresholds=[(1, "orange"), (6, "red"), (14.4, "dark-red")]),
+                           thresholds=[(1, "orange"), (6, "red"), (14.4, "dark-red")],
+                           description="Burn rate of each SLO over every alert window; a page or ticket alert fires "
+                                       "when both windows of its pair pass its factor (lines at 1, 6 and 14.4)."),
             ]),
             Row("Alerts", [
                 table("Firing SLO alerts",
                       Query(f'max by (alertname, slo_service, slo_name, severity, alertstate) '
-                            f'(ALERTS{{{env.cluster_label}=~"$cluster", {SLO}}})', instant=True, format="table")),
+                            f'(ALERTS{{{env.cluster_label}=~"$cluster", {SLO}}})', instant=True, format="table"),
+                            unit="none", description="SLO burn-rate alerts pending or firing now, per SLO and "
+                                                     "severity; 1 per alert."),
                 timeseries("Burn-rate alerts over time",
                            Query(f'count by (alertname, alertstate) (ALERTS{{{env.cluster_label}=~"$cluster", {SLO}}})',
-                                 legend="{{alertname}} {{alertstate}}"), unit="none", draw_style="bars"),
+                                 legend="{{alertname}} {{alertstate}}"), unit="none", draw_style="bars",
+                                 description="Number of SLO burn-rate alerts pending or firing, by alert and state."),
             ]),
         ],
     )

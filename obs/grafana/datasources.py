@@ -10,6 +10,7 @@ PROVISIONED: dict[str, str] = {PROMETHEUS_UID: "prometheus", TEMPO_UID: "tempo",
 GRAFANA_BUILTIN = {"type": "grafana", "uid": "-- Grafana --"}
 
 DATASOURCE_VARIABLE = "datasource"
+LOKI_VARIABLE = "loki_datasource"
 
 
 def ref(kind: str, uid: str) -> dict[str, str]:
@@ -23,4 +24,6 @@ def prometheus() -> dict[str, str]:
 
 
 def loki() -> dict[str, str]:
-    return ref("loki", LOKI_UID)
+    """The Loki datasource chosen in the dashboard's `loki_datasource` variable
+    (obs.grafana.variables.loki_datasource), never a fixed uid."""
+    return ref("loki", f"${{{LOKI_VARIABLE}}}")

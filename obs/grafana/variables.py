@@ -16,6 +16,12 @@ def datasource() -> g.Template:
                       refresh=g.REFRESH_ON_DASHBOARD_LOAD)
 
 
+def loki_datasource() -> g.Template:
+    """`$loki_datasource`: a picker over Loki datasources for logs panels, defaulting to the provisioned one."""
+    return g.Template(name=datasources.LOKI_VARIABLE, label="Logs data source", query="loki", type="datasource",
+                      default=datasources.LOKI_UID, refresh=g.REFRESH_ON_DASHBOARD_LOAD)
+
+
 def label_values(name: str, metric: str, label: str, label_text: str | None = None, multi: bool = True,
                  include_all: bool = True, all_value: str = ".+", regex: str | None = None,
                  hidden: bool = False) -> g.Template:
@@ -45,7 +51,8 @@ def namespace(env: Environment, metric: str) -> g.Template:
 
 
 def standard(env: Environment, metric: str) -> list[g.Template]:
-    """The variables every obs dashboard has: datasource, cluster, namespace (values from `metric`)."""
+    """The variables of a dashboard over namespaced data: datasource, cluster, namespace (values from
+    `metric`). Data without namespaces (SLO series) takes datasource() and cluster() alone."""
     return [datasource(), cluster(env, metric), namespace(env, metric)]
 
 

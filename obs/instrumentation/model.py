@@ -12,7 +12,7 @@ LANGUAGES = ("python", "java", "nodejs", "go")
 PROPAGATORS = ("tracecontext", "baggage", "b3", "b3multi", "jaeger", "xray", "ottrace", "none")
 SAMPLERS = ("always_on", "always_off", "traceidratio", "parentbased_always_on", "parentbased_always_off",
             "parentbased_traceidratio")
-_URL_RE = re.compile(r"^https?://[A-Za-z0-9.\-]+$")
+_URL_RE = re.compile(r"^https?://[A-Za-z0-9.\-]+\Z")
 
 
 @dataclass(frozen=True)

@@ -2,28 +2,41 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 import re
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping
 
 from obs.errors import DefinitionError
+from obs.model.gotemplate import (
+    ALERTMANAGER_FUNCTIONS,
+    PROMETHEUS_FUNCTIONS,
+    template_problem,
+)
 
 # Exactly what Prometheus' model.ParseDuration (promtool, rule files) accepts: "0", or whole numbers
 # with units in descending order, each at most once ('1h30m'; not '1.5h', not '30m1h').
 DURATION_RE = re.compile(r"^(?:0|(?=[0-9])(?:[0-9]+y)?(?:[0-9]+w)?(?:[0-9]+d)?(?:[0-9]+h)?(?:[0-9]+m)?(?:[0-9]+s)?"
-                         r"(?:[0-9]+ms)?)$")
+                         r"(?:[0-9]+ms)?)\Z")
 _MAX_DURATION_MS = 2**63 - 1
 # A Kubernetes object name (RFC 1123 label): what Services, ConfigMaps and most objects need.
-K8S_NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+K8S_NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\Z")
 # A DNS subdomain (ConfigMaps, Secrets): up to 253 characters, dots allowed.
-K8S_SUBDOMAIN_RE = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
+K8S_SUBDOMAIN_RE = re.compile(r"^(?=.{1,253}\Z)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\Z")
 # A cluster name safe in PromQL selectors and promtool series notation without escaping.
-CLUSTER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,252}$")
-HTTP_URL_RE = re.compile(r"^https?://[^\s/?#@]+[^\s]*$")
-LABEL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-METRIC_NAME_RE = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+CLUSTER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,252}\Z")
+HTTP_URL_RE = re.compile(r"^https?://[^\s\x00-\x1f\x7f/?#@]+[^\s\x00-\x1f\x7f]*\Z")
+LABEL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*\Z")
+METRIC_NAME_RE = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
+SLUG_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?\Z")
+# A port name (IANA_SVC_NAME, Kubernetes' IsValidPortName): 1-15 of a-z 0-9 '-', a letter among
+# them, no '-' at either end or twice in a row.
+PORT_NAME_RE = re.compile(r"^(?=.{1,15}\Z)(?=[a-z0-9-]*[a-z])[a-z0-9](?:-?[a-z0-9])*\Z")
+# A Kubernetes label key (optional DNS-subdomain prefix, '/', a name of at most 63) and value.
+K8S_LABEL_KEY_RE = re.compile(r"^(?:(?=[^/]{1,253}/)[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*/)?"
+                              r"(?=[^/]{1,63}\Z)[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?\Z")
+K8S_LABEL_VALUE_RE = re.compile(r"^(?:(?=.{1,63}\Z)[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?)?\Z")
 
 _UNIT_SECONDS = {"y": 365 * 86400, "w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
 _DURATION_PART_RE = re.compile(r"([0-9]+)(ms|y|w|d|h|m|s)")
@@ -103,6 +116,38 @@ def check_k8s_name(definition: str, field: str, value: str, what: str = "Kuberne
                               f"{' and dots' if subdomain else ''} in total")
 
 
+def fit_k8s_name(name: str, limit: int = 63) -> str:
+    """`name` if it fits in `limit` characters, else cut and made unique by a hash of the whole
+    name (`<first 54>-<8 hex>`), so two long names never collide after truncation."""
+    if len(name) <= limit:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[:limit - 9].rstrip('-.')}-{digest}"
+
+
+def check_port_name(definition: str, field: str, value: Any) -> None:
+    """A Kubernetes port name (IANA_SVC_NAME): what a container port, Service port and a
+    ServiceMonitor's `port` may be called."""
+    if not isinstance(value, str) or not PORT_NAME_RE.match(value):
+        raise DefinitionError(definition, field, f"{value!r} is not a port name Kubernetes accepts",
+                              "use at most 15 lower-case letters, digits and single '-' (not at either end), "
+                              "with at least one letter, e.g. 'http-metrics'")
+
+
+def check_k8s_labels(definition: str, field: str, labels: Mapping[str, Any]) -> None:
+    """Kubernetes metadata labels: keys such as 'app.kubernetes.io/name' or 'release', values of at
+    most 63 letters, digits, '-', '_' and '.' (alphanumeric at both ends) or empty."""
+    for key, value in labels.items():
+        if not isinstance(key, str) or not K8S_LABEL_KEY_RE.match(key):
+            raise DefinitionError(definition, f"{field}[{key!r}]", "is not a Kubernetes label key",
+                                  "write name or prefix/name: a DNS subdomain prefix (at most 253), '/', and a "
+                                  "name of at most 63 letters, digits, '-', '_' and '.', e.g. 'app.kubernetes.io/x'")
+        if not isinstance(value, str) or not K8S_LABEL_VALUE_RE.match(value):
+            raise DefinitionError(definition, f"{field}[{key!r}]", f"value {value!r} is not a Kubernetes label value",
+                                  "use at most 63 letters, digits, '-', '_' and '.', starting and ending with a "
+                                  "letter or digit (no spaces or '/')")
+
+
 def check_http_url(definition: str, field: str, value: Any) -> None:
     """An absolute http(s) URL (never javascript:, data: or another scheme), without credentials."""
     if not isinstance(value, str) or not HTTP_URL_RE.match(value):
@@ -142,31 +187,36 @@ def check_labels(definition: str, field: str, labels: Mapping[str, Any]) -> None
                                   f"value {value!r} is a {type(value).__name__}", "label values are strings")
 
 
-_TEMPLATE_ACTION_RE = re.compile(r"\{\{(.*?)\}\}", re.S)
-_TEMPLATE_VAR_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
-_TEMPLATE_ASSIGN_RE = re.compile(r"((?:\$[A-Za-z_][A-Za-z0-9_]*\s*,\s*)?\$[A-Za-z_][A-Za-z0-9_]*)\s*:?=")
 # The variables Prometheus defines for alert templates.
 TEMPLATE_VARIABLES = ("labels", "value", "externalLabels", "externalURL")
 
 
 def check_template(definition: str, field: str, value: str) -> None:
-    """An alert template Prometheus can parse: actions closed, variables defined (a light check of
-    Go's text/template; promtool checks the rest)."""
+    """An alert template Prometheus can parse (Go's text/template grammar, Prometheus' functions
+    and variables), so no alert loses its annotations at run time."""
     if value.__class__ is str and value in _VALID_TEMPLATES:
         return
-    if "{{" in _TEMPLATE_ACTION_RE.sub("", value):
-        raise DefinitionError(definition, field, "has an unclosed '{{' template action",
-                              "close every {{ with }}, or write a literal brace as {{ \"{{\" }}")
-    actions = _TEMPLATE_ACTION_RE.findall(value)
-    defined = set(TEMPLATE_VARIABLES) | {name for action in actions for assigned in _TEMPLATE_ASSIGN_RE.findall(action)
-                                         for name in _TEMPLATE_VAR_RE.findall(assigned)}
-    for action in actions:
-        for name in _TEMPLATE_VAR_RE.findall(action):
-            if name not in defined:
-                raise DefinitionError(definition, field, f"uses the undefined template variable ${name}",
-                                      f"use ${', $'.join(TEMPLATE_VARIABLES)}, e.g. {{{{ $labels.job }}}}")
+    problem = template_problem(value, PROMETHEUS_FUNCTIONS, TEMPLATE_VARIABLES)
+    if problem:
+        raise DefinitionError(definition, field, f"is not a template Prometheus can parse ({problem})",
+                              "close every {{ with }} (a literal brace is {{ \"{{\" }}) and use only "
+                              f"${', $'.join(TEMPLATE_VARIABLES)}, variables the template assigns and Prometheus' "
+                              "template functions, e.g. {{ $labels.job }}")
     if len(_VALID_TEMPLATES) < 4096:
         _VALID_TEMPLATES.add(value)
+
+
+def check_alertmanager_template(definition: str, field: str, value: Any) -> None:
+    """A receiver field Alertmanager renders as a Go template (Slack channel, title and text; e-mail
+    to, from, subject and html; ...): a non-empty string its template parser accepts."""
+    check_nonempty(definition, field, value)
+    problem = template_problem(value, ALERTMANAGER_FUNCTIONS)
+    if problem:
+        raise DefinitionError(definition, field, f"is not a template Alertmanager can parse ({problem}), so "
+                              "every notification through it would fail",
+                              "close every {{ with }} (a literal brace is {{ \"{{\" }}), balance if/range/with with "
+                              "end and use Alertmanager's functions (toUpper, toLower, title, join, match, "
+                              "safeHtml, reReplaceAll, stringSlice and Go's builtins)")
 
 
 def check_no_empty_values(definition: str, field: str, labels: Mapping[str, Any]) -> None:

@@ -7,7 +7,7 @@ from typing import Any, Mapping, TypeVar
 
 from obs.errors import DefinitionError
 from obs.model.checks import (
-    DURATION_RE, check_cluster, check_duration, check_http_url, check_label_name, check_labels, check_number,
+    DURATION_RE, check_cluster, check_duration, check_http_url, check_k8s_labels, check_label_name, check_number,
     check_slug, frozen_mapping,
 )
 
@@ -65,7 +65,7 @@ class Environment:
         check_slug(self.definition, "namespace", self.namespace)
         check_cluster(self.definition, "cluster", self.cluster)
         check_label_name(self.definition, "cluster_label", self.cluster_label)
-        check_labels(self.definition, "rule_labels", self.rule_labels)
+        check_k8s_labels(self.definition, "rule_labels", self.rule_labels)  # metadata of every object obs makes
         merged = {**DEFAULT_SELECTORS, **self.selectors}
         object.__setattr__(self, "selectors", MappingProxyType(merged))
         object.__setattr__(self, "overrides", frozen_mapping(self.overrides))

@@ -9,13 +9,13 @@ service.name), so one rule selects a service whichever way its metrics arrive.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal, Mapping
 
 from obs.errors import DefinitionError
-from obs.model.checks import check_duration, check_slug, duration_seconds, frozen_mapping
+from obs.model.checks import check_duration, check_port_name, check_slug, duration_seconds, frozen_mapping
 
-_PORT_NAME_LIMIT = 15
 
 
 @dataclass(frozen=True)
@@ -31,11 +31,8 @@ class Scrape:
     scheme: Literal["http", "https"] = "http"
 
     def check(self, what: str) -> None:
-        if not isinstance(self.port, str) or not self.port or len(self.port) > _PORT_NAME_LIMIT \
-                or not self.port.replace("-", "").isalnum():
-            raise DefinitionError(what, "scrape.port", f"{self.port!r} is not a port name",
-                                  "name the container/Service port, e.g. 'http-metrics' (at most 15 characters)")
-        if not isinstance(self.path, str) or not self.path.startswith("/"):
+        check_port_name(what, "scrape.port", self.port)
+        if not isinstance(self.path, str) or not re.fullmatch(r"/[^\s\x00-\x1f\x7f?#]*", self.path):
             raise DefinitionError(what, "scrape.path", f"{self.path!r} is not an absolute path", "e.g. '/metrics'")
         check_duration(what, "scrape.interval", self.interval)
         if self.via not in ("service", "pod"):

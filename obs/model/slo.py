@@ -39,7 +39,7 @@ RESERVED_LABELS = (labels.SLO_SERVICE, labels.SLO_NAME, labels.SLO_SEVERITY, lab
                    labels.SHORT_WINDOW, labels.SLOTH_SERVICE, labels.SLOTH_SLO, labels.SLOTH_ID, labels.SLOTH_WINDOW,
                    labels.SLOTH_SEVERITY)
 SEVERITY_OF = MappingProxyType({"page": "critical", "ticket": "warning"})
-_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*\Z")
 
 
 def with_window(query: str, window: str) -> str:

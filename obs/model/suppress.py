@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from obs.errors import DefinitionError
 
-_RULE_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_RULE_RE = re.compile(r"^[a-z0-9][a-z0-9-]*\Z")
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ FILES = {
     "ci.yml.tmpl": ".github/workflows/obs.yml",
     "README.md.tmpl": "README.md",
 }
-_NAME = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
+_NAME = re.compile(r"^[a-z][a-z0-9-]{0,40}\Z")
 
 
 def obs_version() -> str:

@@ -10,14 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-import yaml
-
 from obs.errors import DefinitionError
 from obs.model.checks import duration_seconds
 from obs.model.slo import SLO
 from obs.slo.importer import AlertWindowSet, ImportOptions, check_builds, to_module
 from obs.slo.openslo import OpenSLOImporter, is_openslo
 from obs.slo.sloth import SlothImporter, is_sloth, is_windows, parse_windows
+from obs.slo.yamlload import decode, load_documents
 
 FORMATS_HELP = """\
 formats (recognised per YAML document, several per file):
@@ -52,11 +51,7 @@ class ImportResult:
 
 
 def _documents(text: str, source: str) -> list[tuple[int, Any]]:
-    try:
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
-        docs = [(i, d) for i, d in enumerate(yaml.load_all(text, Loader=loader)) if d is not None]
-    except yaml.YAMLError as exc:
-        raise DefinitionError(source, "yaml", f"is not valid YAML: {exc}", "fix the file's syntax") from None
+    docs = [(i, d) for i, d in enumerate(load_documents(text, source)) if d is not None]
     if not docs:
         raise DefinitionError(source, "yaml", "is empty", "give a Sloth or OpenSLO spec")
     return docs
@@ -98,7 +93,7 @@ def read_text(text: str, source: str, options: ImportOptions) -> ImportResult:
 def read_file(path: Path, options: ImportOptions) -> ImportResult:
     if not path.is_file():
         raise DefinitionError("obs import", "FILE", f"{path} is not a file", "give a Sloth or OpenSLO YAML file")
-    return read_text(path.read_text(), path.name, options)
+    return read_text(decode(path.read_bytes(), path.name), path.name, options)
 
 
 def load_windows(paths: Sequence[Path], options: ImportOptions) -> None:
@@ -109,7 +104,7 @@ def load_windows(paths: Sequence[Path], options: ImportOptions) -> None:
             raise DefinitionError("obs import", "--windows", f"{path} does not exist",
                                   "give an AlertWindows file or a folder of them")
         for file in files:
-            for index, doc in _documents(file.read_text(), file.name):
+            for index, doc in _documents(decode(file.read_bytes(), file.name), file.name):
                 if not is_windows(doc):
                     raise DefinitionError(f"{file.name} document {index}", "kind", "is not an AlertWindows spec",
                                           "give apiVersion: sloth.slok.dev/v1, kind: AlertWindows")

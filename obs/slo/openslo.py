@@ -28,7 +28,7 @@ from obs.slo.sloth import by_cluster
 
 V1ALPHA = "openslo/v1alpha"
 V1 = "openslo/v1"
-_SELECTOR = re.compile(r"^\s*[a-zA-Z_:][a-zA-Z0-9_:]*\s*(\{[^{}]*\})?\s*$")
+_SELECTOR = re.compile(r"^\s*[a-zA-Z_:][a-zA-Z0-9_:]*\s*(\{[^{}]*\})?\s*\Z")
 _UNITS = {"minute": "m", "hour": "h", "day": "d", "week": "w"}
 
 

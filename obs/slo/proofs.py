@@ -41,7 +41,7 @@ from obs.slo.series import BAD, RAW, TOTAL, description, identity, series_labels
 STEPS = 20  # minutes of 1m samples before a constant-burn case is evaluated
 RATE = 10.0  # events per second in the synthetic traffic
 MARGIN = 0.2  # window cases keep every window's burn 20% away from its factor
-_EQ_MATCHER = re.compile(r'^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"([^"\\]*)"\s*$')
+_EQ_MATCHER = re.compile(r'^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"([^"\\]*)"\s*\Z')
 
 
 @dataclass(frozen=True)

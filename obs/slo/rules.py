@@ -49,6 +49,7 @@ Sloth's Grafana dashboards read obs's rules unchanged.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import replace
 from decimal import Decimal
 from typing import Iterable, Sequence
@@ -57,7 +58,7 @@ from obs.errors import DefinitionError
 from obs.labels import LONG_WINDOW, SHORT_WINDOW, SLO_NAME, SLO_SERVICE, SLO_SEVERITY, SLOTH_SEVERITY
 from obs.model.environment import Environment
 from obs.model.rules import AlertRule, RecordingRule, RuleGroup, RulePack
-from obs.model.checks import duration_seconds, format_duration
+from obs.model.checks import duration_seconds, fit_k8s_name, format_duration
 from obs.model.slo import (
     BASE_WINDOW, SEVERITY_OF, SLO, TILE, BurnRateWindow, EventsSLI, RawSLI, window_name, with_window,
 )
@@ -245,8 +246,10 @@ def slo_groups(slo: SLO, env: Environment, with_tests: bool = True) -> list[Rule
 
 
 def pack_name(service: str) -> str:
-    slug = "".join(c if c.isalnum() else "-" for c in service.lower()).strip("-")
-    return f"slo-{slug}"[:63]
+    """`slo-<service>` as a file and Kubernetes name: lower case, '-' for anything else, at most
+    63 characters (a hash suffix when cut); services that merge are refused by slo_rule_packs."""
+    slug = "-".join(part for part in re.split(r"[^a-z0-9]+", service.lower()) if part)
+    return fit_k8s_name(f"slo-{slug}")
 
 
 def slo_rule_packs(slos: Sequence[SLO], env: Environment, with_tests: bool = True) -> tuple[RulePack, ...]:
@@ -254,6 +257,7 @@ def slo_rule_packs(slos: Sequence[SLO], env: Environment, with_tests: bool = Tru
     generates the alerts' proofs."""
     seen: set[tuple[str, str]] = set()
     by_pack: dict[str, list[SLO]] = {}
+    services: dict[str, str] = {}
     for slo in slos:
         if not isinstance(slo, SLO):
             raise DefinitionError("definitions", "slos", f"{slo!r} is not an SLO",
@@ -263,7 +267,13 @@ def slo_rule_packs(slos: Sequence[SLO], env: Environment, with_tests: bool = Tru
             raise DefinitionError("definitions", "slos", f"duplicate {slo.definition}",
                                   "give each SLO of a service a unique name")
         seen.add((slo.service, slo.name))
-        by_pack.setdefault(pack_name(slo.service), []).append(slo)
+        name = pack_name(slo.service)
+        other = services.setdefault(name, slo.service)
+        if other != slo.service:
+            raise DefinitionError(slo.definition, "service", f"services {other!r} and {slo.service!r} both give the "
+                                  f"rule pack name {name!r} (file and PrometheusRule names are lower case, '-' for "
+                                  "other characters)", "name the services so they differ in letters or digits")
+        by_pack.setdefault(name, []).append(slo)
     with once_per_shape():  # the full burn-rate proof once per rule shape, see obs.slo.proofs
         return tuple(RulePack(name, _groups(members, env, with_tests), description=f"SLOs of {members[0].service}")
                      for name, members in by_pack.items())

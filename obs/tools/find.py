@@ -1,15 +1,17 @@
 """Find the external binaries obs validates with (promtool, otelcol, amtool) and run them."""
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from obs.errors import ToolMissingError
+from obs.errors import ObsError, ToolMissingError
 from obs.tools.env import cache_dir
 
 # The command that installs every tool, in this repo and in a platform team's own repo alike.
@@ -22,7 +24,11 @@ AMTOOL_MODULE = "github.com/prometheus/alertmanager/cmd/amtool@v0.28.1"
 
 
 def _executable(path: Path) -> bool:
-    return path.is_file() and os.access(path, os.X_OK)
+    """An executable file; a path obs may not look at (an unreadable cache folder) is not one."""
+    try:
+        return path.is_file() and os.access(path, os.X_OK)
+    except OSError:
+        return False
 
 
 def find_tool(name: str, env_var: str, hint: str, cached: Sequence[Path] = (),
@@ -109,7 +115,35 @@ class ToolResult:
     output: str
 
 
+_NO_SPACE = re.compile(r"(?i)no space left on device|disk quota exceeded")
+_CRASH = re.compile(r"^(panic: |fatal error: |goroutine \d+ \[)", re.MULTILINE)
+
+
+def _tool_tmpdir() -> str:
+    """Where the tools keep temporary files: $TMPDIR, else /tmp (Go's os.TempDir)."""
+    return os.environ.get("TMPDIR") or "/tmp"
+
+
+def _tmpdir_is_full() -> bool:
+    """Whether the tools' temporary folder cannot take a 1 MiB file (asked only after a tool crashed)."""
+    try:
+        with tempfile.TemporaryFile(dir=_tool_tmpdir()) as probe:
+            probe.write(b"\0" * (1 << 20))
+            probe.flush()
+            os.fsync(probe.fileno())
+    except OSError as exc:
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    return False
+
+
 def run_tool(args: list[str | Path], cwd: Path | None = None, timeout: float = 300) -> ToolResult:
-    """Run a tool, capturing stdout and stderr together."""
-    proc = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
-    return ToolResult(proc.returncode, (proc.stdout + proc.stderr).strip())
+    """Run a tool, capturing stdout and stderr together. A tool that failed for want of disk space
+    (promtool's test storage in a full $TMPDIR ends in a Go panic) is one ENOSPC line instead."""
+    proc = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                          errors="replace")
+    output = (proc.stdout + proc.stderr).strip()
+    if proc.returncode != 0 and (_NO_SPACE.search(output) or (_CRASH.search(output) and _tmpdir_is_full())):
+        raise ObsError(f"{Path(str(args[0])).name}: no space left on device in {_tool_tmpdir()} (TMPDIR, "
+                       f"where it keeps temporary files) or {cwd or Path.cwd()} [ENOSPC] (fix: free space there, "
+                       "or set TMPDIR to a folder with room)")
+    return ToolResult(proc.returncode, output)

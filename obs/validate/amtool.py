@@ -3,13 +3,13 @@
 its intent names; reaching the default receiver is an error unless an intent names it)."""
 from __future__ import annotations
 
-import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Sequence
 
 import yaml
 
+from obs.alertmanager.matchers import quote
 from obs.errors import ValidationError
 from obs.tools import amtool, run_tool
 
@@ -34,7 +34,8 @@ def check_configs(folders: Sequence[Path]) -> str:
 
 def resolve(config: Path, labels: dict[str, str]) -> list[str]:
     """The receivers amtool routes `labels` to, in routing order."""
-    args = [f"{k}={json.dumps(v)}" for k, v in sorted(labels.items())]  # quoted: values may hold , = "
+    # Quoted as amtool's matcher parser reads them (values may hold , = " and non-ASCII text).
+    args = [f"{k}={quote(v)}" for k, v in sorted(labels.items())]
     result = run_tool([amtool(), "config", "routes", "test", f"--config.file={config}", "--", *args], timeout=60)
     if result.returncode != 0:
         raise ValidationError(f"amtool config routes test failed on {config}: {result.output}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from pathlib import Path
 from typing import Iterable
 
@@ -49,9 +50,26 @@ def _entry(entry: str) -> Path:
     return folder() / entry[:2] / entry
 
 
+_warned: list[str] = []
+
+
+def _warn_once(exc: OSError) -> None:
+    """One line on stderr the first time the cache cannot be used: it only saves time."""
+    if not _warned:
+        _warned.append(str(exc))
+        print(f"obs: warning: the check cache {folder()} cannot be read ({exc.strerror or exc}); checking "
+              "everything afresh (fix: make it readable, or delete it)", file=sys.stderr)
+
+
 def passed(entry: str) -> bool:
-    """Whether this exact check passed before."""
-    return enabled() and _entry(entry).is_file()
+    """Whether this exact check passed before (an unreadable cache: no, with one warning)."""
+    if not enabled():
+        return False
+    try:
+        return _entry(entry).is_file()
+    except OSError as exc:
+        _warn_once(exc)
+        return False
 
 
 def record(entry: str) -> None:

@@ -91,7 +91,7 @@ def _rule_queries(ctx: RenderContext) -> Iterator[tuple[str, str, str]]:
                     yield name, f"rule pack {pack.name!r}, group {group.name!r}", rule.expr
 
 
-_LABEL_VALUES = re.compile(r"^\s*label_values\((.*),\s*(\w+)\s*\)\s*$", re.S)
+_LABEL_VALUES = re.compile(r"^\s*label_values\((.*),\s*(\w+)\s*\)\s*\Z", re.S)
 
 
 def _dashboard_queries(ctx: RenderContext) -> Iterator[tuple[str, str, str]]:

@@ -34,8 +34,8 @@ COUNTER_SUFFIXES = ("_total", "_count", "_sum", "_bucket")
 # Counters without a _total suffix: the OpenTelemetry Collector's own metrics as its Prometheus
 # endpoint (v0.160) exposes them, e.g. otelcol_receiver_accepted_spans.
 UNSUFFIXED_COUNTERS = re.compile(r"^otelcol_(?:receiver_(?:accepted|refused|failed)_|exporter_(?:sent|send_failed|"
-                                 r"enqueue_failed)_|processor_(?:incoming|outgoing)_items$|process_cpu_seconds$)")
-_LABEL_VALUES = re.compile(r"^\s*label_values\((.*),\s*\w+\s*\)\s*$", re.S)
+                                 r"enqueue_failed)_|processor_(?:incoming|outgoing)_items\Z|process_cpu_seconds\Z)")
+_LABEL_VALUES = re.compile(r"^\s*label_values\((.*),\s*\w+\s*\)\s*\Z", re.S)
 
 
 def variable_refs(text: str) -> set[str]:

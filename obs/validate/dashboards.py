@@ -19,8 +19,10 @@ from obs.validate.lint import LintIssue
 
 # kubectl's client-side apply keeps the whole object in an annotation limited to 256 KiB.
 CONFIGMAP_APPLY_LIMIT = 256 * 1024
-STANDARD_VARIABLES = (DATASOURCE_VARIABLE, "cluster", "namespace")
-UNIT_PANELS = ("timeseries", "stat", "bargauge", "heatmap")
+# The API server refuses a ConfigMap whose data (keys and values) exceeds 1 MiB.
+CONFIGMAP_LIMIT = 1024 * 1024
+STANDARD_VARIABLES = (DATASOURCE_VARIABLE, "cluster")
+UNIT_PANELS = ("timeseries", "stat", "bargauge", "heatmap", "table")
 
 
 class _Findings:
@@ -112,6 +114,11 @@ def check_variables(board: dict[str, Any], out: _Findings) -> None:
         more = f" and {len(places) - 1} more place(s)" if len(places) > 1 else ""
         out.error("undefined-variable", places[0], f"uses ${ref}{more}, which is not defined",
                   f"define a '{ref}' variable or fix the name")
+    used = {ref for where, text in _used_text(board) for ref in q.variable_refs(text)}
+    for name in variables:
+        if name not in used:
+            out.error("unused-variable", f"variable {name!r}", "is not used by any panel, query or other variable",
+                      "use it in a query (e.g. a matcher on its label) or remove it")
 
 
 def _datasource_refs(board: dict[str, Any]) -> Iterator[tuple[str, Any]]:
@@ -156,6 +163,10 @@ def check_datasources(board: dict[str, Any], provisioned: dict[str, str], out: _
         elif kind == "prometheus":
             out.error("datasource-variable", where, f"hard-codes Prometheus uid {uid!r}",
                       "use the $datasource variable (obs.grafana.datasources.prometheus())")
+        elif where.startswith("panel"):
+            out.error("datasource-variable", where, f"hard-codes {kind or 'datasource'} uid {uid!r}",
+                      "use a datasource variable of that type, e.g. obs.grafana.datasources.loki() with "
+                      "obs.grafana.variables.loki_datasource()")
 
 
 def check_panels(board: dict[str, Any], out: _Findings) -> None:
@@ -166,6 +177,10 @@ def check_panels(board: dict[str, Any], out: _Findings) -> None:
             out.error("panel-title", name, "has no title", "say what the panel shows")
         if panel.get("type") == "row":
             continue
+        if not str(panel.get("description", "")).strip():
+            out.error("panel-description", name, "has no description",
+                      "pass description= saying what the panel shows and how to read it (shown in the panel's "
+                      "info tooltip)")
         if panel.get("type") not in PANEL_TYPES:
             out.error("panel-type", name, f"has the legacy or unknown type {panel.get('type')!r}",
                       f"use a current panel type: {', '.join(PANEL_TYPES)}")
@@ -279,7 +294,11 @@ def lint_dashboards(ctx: RenderContext) -> Iterator[LintIssue]:
         content = dashboard_bytes(ctx, board)
         yield from lint_board(dashboard_json(ctx, board), board.name, provisioned, b"null" in content)
         size = len(content)
-        if size > CONFIGMAP_APPLY_LIMIT:
+        if size + len(f"{board.name}.json") > CONFIGMAP_LIMIT:
+            yield LintIssue("error", board.definition, "configmap-size",
+                            f"{size} bytes of JSON exceed the {CONFIGMAP_LIMIT} bytes (1 MiB) Kubernetes allows in "
+                            "a ConfigMap, so the dashboard could not be applied (fix: split the dashboard)")
+        elif size > CONFIGMAP_APPLY_LIMIT:
             yield LintIssue("warning", board.definition, "configmap-size",
                             f"{size} bytes of JSON exceed the {CONFIGMAP_APPLY_LIMIT} bytes `kubectl apply` can "
                             "keep in its last-applied annotation (fix: split the dashboard, or apply server-side)")

@@ -11,7 +11,7 @@ from obs.model.environment import Environment
 from obs.model.rules import AlertRule, RulePack
 
 MAX_GROUP_RULES = 30
-_CAMEL = re.compile(r"^[A-Z][a-zA-Z0-9]*$")
+_CAMEL = re.compile(r"^[A-Z][a-zA-Z0-9]*\Z")
 _AGGREGATION = re.compile(
     r"\b(sum|avg|min|max|count|group|stddev|stdvar|topk|bottomk|quantile|count_values)\s*"
     r"(?:(by|without)\s*\(([^)]*)\)\s*)?\(")

@@ -6,11 +6,14 @@ and a check that passed on the same bytes with the same promtool is not run agai
 """
 from __future__ import annotations
 
+import os
 import re
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
+
+import yaml
 
 from obs.errors import ValidationError
 from obs.progress import progress
@@ -23,7 +26,6 @@ _RULE_REF = re.compile(r'group "(?P<group>[^"]*)", rule (?P<index>\d+), "(?P<rul
 _FILE_HEADER = {"check": re.compile(r"^Checking (?P<file>.+)$"),
                 "test": re.compile(r"^Unit Testing:\s+(?P<file>.+)$")}
 MAX_BATCH = 40  # files per promtool process: few processes, and progress between batches
-_RULE_FILES = re.compile(r"^rule_files:\s*\n((?:[ \t]+-.*\n)+)", re.MULTILINE)
 
 
 def _explain(output: str, root: Path) -> str:
@@ -55,29 +57,38 @@ def tool_identity(binary: Path) -> str:
     return f"{binary}\n{run_tool([binary, '--version']).output}"
 
 
-def referenced_rule_files(test_file: Path) -> list[Path]:
-    """The rule files a promtool test file loads (relative to the test file; globs expanded)."""
-    text = test_file.read_text(errors="replace")
-    match = _RULE_FILES.search(text)
-    if match:
-        names = [line.strip()[1:].strip().strip("'\"") for line in match[1].splitlines() if line.strip()]
-    else:  # an unusual layout: parse it
-        import yaml
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        names = [str(n) for n in ((yaml.load(text, Loader=loader) or {}).get("rule_files") or [])]
+def referenced_rule_files(test_file: Path, root: Path) -> list[Path]:
+    """The rule files a promtool test file loads (relative to the test file; globs expanded), read
+    with a YAML parser as promtool reads them. An entry outside `root` (`/dev/zero`, `../../etc/x`)
+    is an error: promtool would read it."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        doc = yaml.load(test_file.read_bytes(), Loader=loader)
+    except yaml.YAMLError as exc:
+        raise ValidationError(f"{test_file.name}: is not valid YAML ({str(exc).splitlines()[0]})") from None
+    names = doc.get("rule_files") if isinstance(doc, dict) else None
+    if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+        return []  # promtool reports the malformed file itself
+    inside = os.path.normpath(root.absolute())
     found: list[Path] = []
     for name in names:
-        pattern = test_file.parent / name
+        target = os.path.normpath(os.path.join(test_file.parent.absolute(), name))
+        if os.path.commonpath([inside, target]) != inside:
+            raise ValidationError(f"{test_file.name}: rule_files entry {name!r} is outside the folder being tested "
+                                  "(fix: name rule files by paths relative to the test file, inside the output "
+                                  "folder, e.g. ../rules/pack.yaml)")
+        pattern = Path(target)
         found += sorted(pattern.parent.glob(pattern.name)) if any(c in name for c in "*?[") else [pattern]
     return found
 
 
-def _inputs(kind: str, file: Path) -> list[bytes]:
+def _inputs(kind: str, file: Path, root: Path) -> list[bytes]:
     """The bytes a check of `file` depends on (a test file also depends on its rule files)."""
     contents = [file.read_bytes()]
     if kind == "test":
-        for rule_file in referenced_rule_files(file):
-            contents += [str(rule_file.name).encode(), rule_file.read_bytes() if rule_file.is_file() else b"\0missing"]
+        for rule_file in referenced_rule_files(file, root):
+            regular = rule_file.is_file() and not rule_file.is_symlink()
+            contents += [str(rule_file.name).encode(), rule_file.read_bytes() if regular else b"\0missing"]
     return contents
 
 
@@ -131,7 +142,7 @@ def run_checks(kind: str, files: Iterable[Path], root: Path, timeout: float = 90
     label = f"promtool {'check' if kind == 'check' else 'test'} rules"
     failures: list[str] = []
     with progress(label, total=len(files)) as step:
-        keys = {file: cache.key(f"promtool-{kind}", identity, _inputs(kind, file)) for file in files}
+        keys = {file: cache.key(f"promtool-{kind}", identity, _inputs(kind, file, root)) for file in files}
         todo = [file for file in files if not cache.passed(keys[file])]
         if len(todo) < len(files):
             step.advance(len(files) - len(todo), outcome="cached")
