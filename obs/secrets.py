@@ -17,8 +17,9 @@ from obs.secret_patterns import (
     is_credential_header, is_secret_name, literal, redact,
 )
 
-__all__ = ["FIX", "Finding", "capability_problem", "check_tree", "check_value", "is_credential_header", "is_header_path", "is_secret_name", "last_key", "literal", "redact",
-           "scan_text", "secret_problem", "value_problem", "walk"]
+__all__ = ["FIX", "Finding", "capability_problem", "check_tree", "check_value", "is_credential_header",
+           "is_header_path", "is_secret_name", "last_key", "literal", "redact", "scan_text",
+           "secret_problem", "value_problem", "walk"]
 
 FIX = "reference it as ${env:NAME} (collector) or ${NAME} (Tempo, Loki) and fill NAME from a Kubernetes Secret"
 
