@@ -33,12 +33,7 @@ class DefinitionError(ObsError):
 
 class ValidationError(ObsError):
     """A generated artifact failed a check (structural or a real tool such as promtool); the
-    message (often a tool's output, which may quote a file) is redacted like a DefinitionError's."""
-
-    def __init__(self, *args: object) -> None:
-        from obs.secrets import redact
-
-        super().__init__(*(redact(a) if isinstance(a, str) else a for a in args))
+    message (often a tool's output, which may quote a file) is redacted like every ObsError's."""
 
 
 class ToolMissingError(ObsError):

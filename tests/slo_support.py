@@ -7,6 +7,7 @@ from typing import Any, Sequence
 import yaml
 
 from obs.model.environment import Environment
+from obs.model.slo import SLO, EventsSLI, counter_rate
 from obs.model.rules import RulePack
 from obs.render.prometheus import render_rule_groups, render_tests
 from obs.serialize import to_yaml
@@ -51,3 +52,10 @@ def expr_test(tmp_path: Path, pack: Any, series: dict[str, str], checks: list[tu
     path = tmp_path / "expr.test.yaml"
     path.write_text(yaml.safe_dump(spec))
     promtool.test_rules([path], tmp_path)
+
+
+# An availability SLO the SLO rule tests and the hostile-name tests share.
+AVAILABILITY = SLO("checkout", "availability", 99.9,
+                   EventsSLI(bad=counter_rate("http_requests_total", 'code=~"5.."'),
+                             total=counter_rate("http_requests_total")),
+                   labels={"team": "shop"}, min_event_rate=0.1)

@@ -80,3 +80,21 @@ def wait_for(what: str, probe: Callable[[], Any], attempts: int = 120, pause: fl
             return last
         time.sleep(pause)
     pytest.fail(f"gave up waiting for {what}; last answer: {last!r}")
+
+
+def alertmanager_binary() -> Path:
+    """Debian's Alertmanager server (the tests run it on loopback)."""
+    from obs.tools import find_tool
+    return find_tool("prometheus-alertmanager", "OBS_ALERTMANAGER",
+                     "run `make tools`, or apt-get install prometheus-alertmanager")
+
+
+def mount(*args: str) -> None:
+    """mount(8) with `args`; a missing capability (no root, no CAP_SYS_ADMIN) skips, or fails in CI."""
+    import os
+    import shutil
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        missing_capability("mounting a tmpfs needs root and mount(8); this run has neither")
+    result = subprocess.run(["mount", *args], capture_output=True, text=True)
+    if result.returncode != 0:
+        missing_capability(f"cannot mount here (a container without CAP_SYS_ADMIN?): {result.stderr.strip()}")

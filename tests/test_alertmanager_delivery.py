@@ -22,8 +22,7 @@ from obs.alertmanager import Alertmanager, Email, Intent, PagerDuty, Receiver, R
 from obs.alertmanager.config_file import render_config
 from obs.serialize import to_yaml
 from obs.validate import amtool
-from tests.conftest import require_tool
-from tests.test_alertmanager_inhibitions import alertmanager_binary
+from tests.support import alertmanager_binary, require_tool
 
 CITY = "Zürich-東京 café"  # routes by this value: non-ASCII, a space, written as Alertmanager reads it
 TIMINGS = {"group_wait": "0s", "group_interval": "1s", "repeat_interval": "1h"}

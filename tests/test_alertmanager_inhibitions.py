@@ -8,22 +8,15 @@ import json
 import subprocess
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 import yaml
 
 from obs.serialize import to_yaml
-from obs.tools import find_tool
 from tests import alertmanager_operator as operator
-from tests.support import free_port, require_tool
+from tests.support import alertmanager_binary, free_port, require_tool
 
 CLUSTER, OTHER = "prod-eu1", "staging-eu1"
-
-
-def alertmanager_binary() -> Path:
-    return find_tool("prometheus-alertmanager", "OBS_ALERTMANAGER",
-                     "run `make tools`, or apt-get install prometheus-alertmanager")
 
 
 def _call(url: str, body: object | None = None) -> object:

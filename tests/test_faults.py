@@ -20,7 +20,7 @@ from typing import Iterator
 import pytest
 
 from obs.output import MANIFEST, digest, read_manifest
-from tests.support import REPO, missing_capability
+from tests.support import REPO, mount
 
 PACKS = 40  # rule packs per version: enough files that a kill often lands mid-write
 
@@ -197,14 +197,6 @@ def mount_point(tmp_path: Path) -> Iterator[Path]:
         if not os.path.ismount(point):
             break
         subprocess.run(["umount", "-l", str(point)], capture_output=True)
-
-
-def mount(*args: str) -> None:
-    if os.geteuid() != 0 or not shutil.which("mount"):
-        missing_capability("mounting a tmpfs needs root and mount(8); this run has neither")
-    result = subprocess.run(["mount", *args], capture_output=True, text=True)
-    if result.returncode != 0:
-        missing_capability(f"cannot mount here (a container without CAP_SYS_ADMIN?): {result.stderr.strip()}")
 
 
 def pages(files: dict[str, bytes]) -> int:

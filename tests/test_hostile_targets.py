@@ -28,7 +28,7 @@ from obs.collector import Exporter
 from obs.errors import DefinitionError, ObsError, ValidationError
 from obs.model import checks
 from obs.model.service import Scrape  # noqa: E402
-from tests.conftest import REPO, require_tool
+from tests.support import REPO, require_tool
 
 TOKEN = "T0AAAAAAA/B0BBBBBBB/XyZ12abCDef34GHij56KLmno"
 
@@ -229,7 +229,7 @@ def test_long_monitor_names_stay_unique_and_merging_ones_are_an_error(tmp_path):
 
 def test_slo_services_that_merge_after_slugging_are_an_error():
     from obs.slo.rules import pack_name, slo_rule_packs
-    from tests.test_slo_rules import AVAILABILITY, ENV
+    from tests.slo_support import AVAILABILITY, DEV as ENV
     from dataclasses import replace
     assert pack_name("API.v2") == pack_name("api_v2") == "slo-api-v2"
     assert len(pack_name("x" * 100)) <= 63 and not pack_name("x" * 61 + "-y").endswith("-")
@@ -270,9 +270,8 @@ TEST = ("rule_files:\n  - ../rules/a.yaml   # the pack's rules\nevaluation_inter
 
 
 def test_a_comment_after_a_rule_file_keeps_it_in_the_cache_key(promtool_bin, tmp_path, monkeypatch):
-    from obs import tools
     from obs.validate import promtool
-    monkeypatch.setattr(tools, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setenv("OBS_CHECK_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("OBS_NO_CHECK_CACHE", raising=False)
     (tmp_path / "env/prometheus/rules").mkdir(parents=True)
     (tmp_path / "env/prometheus/tests").mkdir()
@@ -345,9 +344,8 @@ def test_a_bad_lock_timeout_is_a_clear_error(monkeypatch, value):
 
 
 def test_an_unusable_check_cache_warns_and_checks_afresh(promtool_bin, tmp_path, monkeypatch, capsys):
-    from obs import tools
     from obs.validate import promtool
-    monkeypatch.setattr(tools, "CACHE_DIR", tmp_path / ("x" * 300))  # every lookup fails: ENAMETOOLONG
+    monkeypatch.setenv("OBS_CHECK_CACHE_DIR", str(tmp_path / ("x" * 300)))  # every lookup fails: ENAMETOOLONG
     monkeypatch.delenv("OBS_NO_CHECK_CACHE", raising=False)
     (tmp_path / "rules.yaml").write_text(RULES)
     assert promtool.check_rules([tmp_path / "rules.yaml"], tmp_path) == 1
@@ -359,16 +357,18 @@ def test_ctrl_c_prints_one_line_and_exits_130(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "obs", "build", "--bundle", "rules.bundle:bundle", "--out",
                              str(tmp_path / "out")], cwd=REPO, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
-    time.sleep(3)
+    assert proc.stderr is not None
+    first = proc.stderr.readline()  # the build's first progress line: obs is running its own code now
     assert proc.poll() is None, "the build finished before Ctrl-C"
     os.killpg(proc.pid, signal.SIGINT)  # as a terminal does: the whole foreground group
     _, err = proc.communicate(timeout=60)
+    err = first + err
     assert proc.returncode == 130, err
     assert "Traceback" not in err and err.strip().splitlines()[-1] == "obs: interrupted (obs build stopped)", err
 
 
 def test_a_full_tmpdir_is_one_enospc_line(promtool_bin, tmp_path, monkeypatch):
-    from tests.test_faults import mount
+    from tests.support import mount
     from obs.validate import promtool
     point = tmp_path / "tmp"
     point.mkdir()

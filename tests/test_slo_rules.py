@@ -8,20 +8,16 @@ from dataclasses import replace
 
 import pytest
 
-from obs import SLO, Environment, EventsSLI, LatencySLI, SLOAlerting, BurnRateWindow, counter_rate
+from obs import SLO, Environment, LatencySLI, SLOAlerting, BurnRateWindow
 from obs.errors import ValidationError
 from obs.model.rules import RecordingRule
 from obs.slo.rules import BAD, TOTAL, slo_rule_packs
 from obs.validate import promtool
-from tests.slo_support import expr_test, run_promtool, write_pack
+from tests.slo_support import AVAILABILITY, expr_test, run_promtool, write_pack
 
 ENV = Environment("dev", cluster="dev-1")
 CONTRACT = {"slo:objective:ratio", "slo:error_budget:ratio", "slo:time_period:days", "slo:current_burn_rate:ratio",
             "slo:period_burn_rate:ratio", "slo:period_error_budget_remaining:ratio"}
-AVAILABILITY = SLO("checkout", "availability", 99.9,
-                   EventsSLI(bad=counter_rate("http_requests_total", 'code=~"5.."'),
-                             total=counter_rate("http_requests_total")),
-                   labels={"team": "shop"}, min_event_rate=0.1)
 
 
 def records(pack) -> dict[str, RecordingRule]:
