@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 from obs.errors import ToolMissingError
 from obs.tools import find
-from obs.tools.install import Step, apt_install, can_use_apt, go_install
+from obs.tools.install import Step, apt_install, can_use_apt, go_install, go_tool_build
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,10 @@ TOOLS: tuple[Tool, ...] = (
     Tool("promtool3", "proves rules also load on Prometheus 3 (for obs's own tests)",
          f"go install {find.PROMTOOL3_MODULE}",
          lambda _: find.promtool3(), lambda setup: go_install(find.PROMTOOL3_MODULE, find.promtool3_path(), setup.step),
+         optional=True),
+    Tool("jaeger", "runs the generated Jaeger v2 configs (validation and obs's own end-to-end tests)",
+         f"go get -tool {find.JAEGER_MODULE} in a module, then go build",
+         lambda _: find.jaeger(), lambda setup: go_tool_build(find.JAEGER_MODULE, find.jaeger_path(), setup.step),
          optional=True),
 )
 TOOL_NAMES = tuple(t.name for t in TOOLS)
