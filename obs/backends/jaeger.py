@@ -58,7 +58,8 @@ class BadgerStore:
     def __post_init__(self) -> None:
         what = "jaeger badger storage"
         if not isinstance(self.path, str) or not re.match(r"^/\S+$", self.path):
-            raise DefinitionError(what, "path", f"{self.path!r} is not an absolute path", "write e.g. '/var/lib/jaeger'")
+            raise DefinitionError(what, "path", f"{self.path!r} is not an absolute path",
+                                  "write e.g. '/var/lib/jaeger'")
         check_duration(what, "retention", self.retention)
         if not isinstance(self.volume_size, str) or not re.match(r"^[1-9][0-9]*(Mi|Gi|Ti)$", self.volume_size):
             raise DefinitionError(what, "volume_size", f"{self.volume_size!r} is not a volume size",

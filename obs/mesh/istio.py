@@ -65,7 +65,8 @@ class Provider:
                                   "use 'opentelemetry', 'zipkin' or 'envoy_otel_als'")
         if not isinstance(self.service, str) or not _HOST_RE.match(self.service):
             raise DefinitionError(self.definition, "service", f"{self.service!r} is not a Service host name",
-                                  "write the Service's DNS name, e.g. otel-collector-agent.monitoring.svc.cluster.local")
+                                  "write the Service's DNS name, e.g. "
+                                  "otel-collector-agent.monitoring.svc.cluster.local")
         check_port(self.definition, "port", self.port)
         if isinstance(self.max_tag_length, bool) or not isinstance(self.max_tag_length, int) \
                 or not 1 <= self.max_tag_length <= 65535:

@@ -18,6 +18,8 @@ class Needs:
 
     otelcol_manifest: dict[str, Any] | None
     source: str
+    optional: frozenset[str] = frozenset()
+    """Optional tools the bundle's validation needs too (jaeger, when it defines Jaeger)."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class Tool:
     optional: bool = False
 
     def needed(self, needs: Needs) -> bool:
+        if self.optional:
+            return self.name in needs.optional
         return self.name != "otelcol" or needs.otelcol_manifest is not None
 
 
@@ -111,7 +115,7 @@ def status(needs: Needs) -> list[Status]:
     """Where each tool is and which version, without installing anything."""
     rows = []
     for item in TOOLS:
-        needed = item.needed(needs) and not item.optional
+        needed = item.needed(needs)
         try:
             path = item.locate(needs)
         except ToolMissingError as exc:
