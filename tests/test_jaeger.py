@@ -260,3 +260,13 @@ def test_jaeger_runs_the_generated_config_and_answers_health(tmp_path, jaeger_bi
     assert status.status == 200 and proc.poll() is None
     probe = manifests(ctx_for(Jaeger(MemoryStore())), Jaeger(MemoryStore()), {})[1]
     assert probe["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGet"]["path"] == "/status"
+
+
+def test_a_bundle_with_jaeger_needs_the_jaeger_tool(reference_bundle):
+    from obs.tools.commands import bundle_needs, reference_needs, selected_tools
+    needs = bundle_needs(reference_bundle)
+    assert needs.optional == {"jaeger"}
+    assert "jaeger" in [t.name for t in selected_tools([], [], needs)]
+    # Without Jaeger (or a bundle) it stays optional: installed only with --with-jaeger.
+    assert "jaeger" not in [t.name for t in selected_tools([], [], reference_needs())]
+    assert "jaeger" in [t.name for t in selected_tools([], ["jaeger"], reference_needs())]
