@@ -19,7 +19,7 @@ from obs.backends.jaeger import BadgerStore, ElasticsearchStore, Jaeger, MemoryS
 from obs.errors import DefinitionError
 from obs.render import render_environment
 from obs.render.base import RenderContext
-from obs.render.jaeger import manifests
+from obs.render.jaeger import STATIC_ENV, manifests
 from obs.serialize import to_yaml
 from obs.topologies import AGENT, GATEWAY, agent_and_gateway
 from obs.validate.jaeger import check_configs, validate_file
@@ -207,7 +207,7 @@ def test_every_protocol_reaches_jaeger_through_the_generated_agent_and_gateway(
     jaeger_config = tmp_path / "jaeger.yaml"
     jaeger_config.write_bytes(files["jaeger/jaeger.yaml"])
     started([jaeger_bin, f"--config=file:{jaeger_config}"], tmp_path / "jaeger.log",
-            env={"PATH": "/usr/bin:/bin", "MY_POD_IP": JAEGER_IP})
+            env={"PATH": "/usr/bin:/bin", "MY_POD_IP": JAEGER_IP, **STATIC_ENV})
     dead = free_port()
     for name, ip, exporters in (
             (GATEWAY, GATEWAY_IP, {"otlp_grpc/jaeger": f"{JAEGER_IP}:4317", "otlp_grpc/tempo": f"127.0.0.1:{dead}",
@@ -255,7 +255,7 @@ def test_jaeger_runs_the_generated_config_and_answers_health(tmp_path, jaeger_bi
     ip = "127.0.0.64"
     _require_free(ip, (4317, 4318, 8888, 13133, 16685, 16686))
     proc = started([jaeger_bin, f"--config=file:{config}"], tmp_path / "jaeger.log",
-                   env={"PATH": "/usr/bin:/bin", "MY_POD_IP": ip})
+                   env={"PATH": "/usr/bin:/bin", "MY_POD_IP": ip, **STATIC_ENV})
     status = wait_for("Jaeger's health check", lambda: urllib.request.urlopen(f"http://{ip}:13133/status", timeout=2))
     assert status.status == 200 and proc.poll() is None
     probe = manifests(ctx_for(Jaeger(MemoryStore())), Jaeger(MemoryStore()), {})[1]

@@ -11,6 +11,9 @@ from obs.render.kubernetes import KUBERNETES_DIR, object_metadata
 from obs.serialize import to_yaml
 
 CONFIG_FILE = "jaeger/jaeger.yaml"
+# Jaeger traces its own query service to localhost:4317 by default, where nothing listens in the pod
+# (its receiver binds the pod IP): every export would fail and log. Self-tracing is off.
+STATIC_ENV = {"OTEL_TRACES_SAMPLER": "always_off"}
 _SECURITY = {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "runAsNonRoot": True,
              "runAsUser": 10001, "capabilities": {"drop": ["ALL"]}}
 
@@ -37,7 +40,8 @@ def _deployment(ctx: RenderContext, jaeger: model.Jaeger, config_text: str) -> d
     container = {
         "name": "jaeger", "image": model.IMAGE, "args": [f"--config=file:{model.CONFIG_PATH}"],
         "env": [{"name": "MY_POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
-                {"name": "GOMEMLIMIT", "value": f"{jaeger.memory_limit_mib * 80 // 100}MiB"}, *_secret_env(jaeger)],
+                {"name": "GOMEMLIMIT", "value": f"{jaeger.memory_limit_mib * 80 // 100}MiB"},
+                *({"name": k, "value": v} for k, v in STATIC_ENV.items()), *_secret_env(jaeger)],
         "ports": [{"name": n, "containerPort": p, "protocol": "TCP"} for n, p in ports.items()],
         "resources": {"limits": {"cpu": "1", "memory": f"{jaeger.memory_limit_mib}Mi"},
                       "requests": {"cpu": "100m", "memory": f"{jaeger.memory_limit_mib}Mi"}},
