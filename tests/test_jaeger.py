@@ -248,18 +248,26 @@ def test_every_protocol_reaches_jaeger_through_the_generated_agent_and_gateway(
 
 
 @pytest.mark.tools
-def test_jaeger_runs_the_generated_config_and_answers_health(tmp_path, jaeger_bin, started):  # noqa: F811
-    """The generated memory config starts and reports healthy where the kubelet probes it."""
+@pytest.mark.parametrize("storage", ["memory", "badger"])
+def test_jaeger_runs_the_generated_config_and_answers_health(tmp_path, jaeger_bin, started, storage):  # noqa: F811
+    """The generated config starts (Badger opening its directories) and reports healthy where the
+    kubelet probes it."""
+    jaeger = Jaeger(MemoryStore() if storage == "memory" else BadgerStore(path=str(tmp_path / "badger")))
     config = tmp_path / "jaeger.yaml"
-    config.write_bytes(to_yaml(render_config(Jaeger(MemoryStore()))))
+    config.write_bytes(to_yaml(render_config(jaeger)))
     ip = "127.0.0.64"
     _require_free(ip, (4317, 4318, 8888, 13133, 16685, 16686))
     proc = started([jaeger_bin, f"--config=file:{config}"], tmp_path / "jaeger.log",
                    env={"PATH": "/usr/bin:/bin", "MY_POD_IP": ip, **STATIC_ENV})
     status = wait_for("Jaeger's health check", lambda: urllib.request.urlopen(f"http://{ip}:13133/status", timeout=2))
     assert status.status == 200 and proc.poll() is None
-    probe = manifests(ctx_for(Jaeger(MemoryStore())), Jaeger(MemoryStore()), {})[1]
-    assert probe["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGet"]["path"] == "/status"
+    deployment = manifests(ctx_for(jaeger), jaeger, {})[2 if storage == "badger" else 1]
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGet"] == {
+        "path": "/status", "port": 13133}
+    if storage == "badger":
+        assert (tmp_path / "badger" / "keys").is_dir() and (tmp_path / "badger" / "values").is_dir()
+    proc.terminate()
+    proc.wait(timeout=30)
 
 
 def test_a_bundle_with_jaeger_needs_the_jaeger_tool(reference_bundle):
