@@ -1,7 +1,8 @@
-"""The reference bundle's Tempo and Loki (seed 004 sections 4.4 and 5.5, made current), with
-LogQL alerts for the Loki ruler."""
+"""The reference bundle's Tempo, Jaeger and Loki (seed 004 sections 4.4 and 5.5, seed 002's Jaeger,
+made current), with LogQL alerts for the Loki ruler."""
 from obs import AlertRule, Environment, RecordingRule, RuleGroup
 from obs.backends import Kafka, LocalStorage, Loki, LokiLimits, LokiRulePack, S3Storage, Tempo, TempoLimits
+from obs.backends.jaeger import BadgerStore, ElasticsearchStore, Jaeger
 
 
 def _prod(env: Environment) -> bool:
@@ -35,6 +36,18 @@ def tempo(env: Environment) -> Tempo:
                                       max_traces_per_user=50_000, block_retention="72h"),
         },
     )
+
+
+def jaeger(env: Environment) -> Jaeger:
+    """Jaeger beside Tempo (seed 004 sends traces to both). Staging: Badger on a volume, 7 days.
+    Prod: seed 002's production strategy: Elasticsearch with the `jaeger` index prefix, daily
+    indices deleted after 7 days at 23:55, credentials from the Secret `jaeger-elasticsearch`."""
+    days = env.param("Jaeger.retention_days", 7)
+    if not _prod(env):
+        return Jaeger(storage=BadgerStore(retention=f"{days * 24}h"))
+    return Jaeger(storage=ElasticsearchStore(
+        server_urls=["http://elasticsearch.logging.svc:9200"], index_prefix="jaeger", secret="jaeger-elasticsearch",
+        retention_days=days, cleaner_schedule="55 23 * * *"), replicas=2)
 
 
 def log_rules(env: Environment, tenant: str | None) -> LokiRulePack:

@@ -47,7 +47,7 @@ def environment_catalogue(bundle: Bundle, env: Environment) -> dict[str, Any]:
                         "suppressed": _suppressions(d.suppress)} for d in defs.dashboards],
         "collectors": [c.name for c in defs.collectors],
         "instrumentation": [i.name for i in defs.instrumentation],
-        "backends": [name for name in ("tempo", "loki") if getattr(defs, name) is not None],
+        "backends": [name for name in ("tempo", "loki", "jaeger") if getattr(defs, name) is not None],
     }
 
 

@@ -1,6 +1,6 @@
 """The reference bundle, composed from the library's packs, dashboards and topologies (obs.packs,
 obs.dashboards, obs.topologies) for staging and prod: the first example to copy."""
-from collector import backends, instrumentation, topologies
+from collector import backends, instrumentation, mesh, topologies
 from dashboards import standard_dashboards
 from obs import Bundle, Definitions, Environment
 from obs.packs import cluster, opentelemetry, slos, web, workloads
@@ -21,6 +21,8 @@ def define(env: Environment) -> Definitions:
         collectors=collectors,
         tempo=backends.tempo(env),
         loki=backends.loki(env),
+        jaeger=backends.jaeger(env),
+        mesh=mesh.mesh(env),
         instrumentation=[instrumentation.instrumentation(env)],
         alertmanager=alerting.alertmanager(env),
         services=alerting.services(env),

@@ -9,7 +9,7 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
-from obs.grafana.datasources import PROVISIONED
+from obs.grafana.datasources import JAEGER_UID, PROVISIONED
 from obs.render import render_environment
 from obs.render.grafana import escape_env
 from rules.environments import ENVIRONMENTS
@@ -57,7 +57,7 @@ def test_datasources_are_linked_and_escaped(env_files):
     text = files["grafana/provisioning/datasources.yaml"].decode()
     doc = yaml.safe_load(text)
     by_uid = {ds["uid"]: ds for ds in doc["datasources"]}
-    assert {uid: ds["type"] for uid, ds in by_uid.items()} == PROVISIONED
+    assert {uid: ds["type"] for uid, ds in by_uid.items()} == {**PROVISIONED, JAEGER_UID: "jaeger"}
     assert by_uid["prometheus"]["url"] == env.urls.prometheus
     prom, tempo, loki = by_uid["prometheus"]["jsonData"], by_uid["tempo"]["jsonData"], by_uid["loki"]["jsonData"]
     assert prom["exemplarTraceIdDestinations"][0]["datasourceUid"] == "tempo"
@@ -65,6 +65,11 @@ def test_datasources_are_linked_and_escaped(env_files):
     assert tempo["tracesToMetrics"]["datasourceUid"] == tempo["serviceMap"]["datasourceUid"] == "prometheus"
     assert tempo["nodeGraph"] == {"enabled": True}
     assert {f["datasourceUid"] for f in loki["derivedFields"]} == {"tempo"}
+    # Jaeger (the reference has it beside Tempo) gets the same span -> logs and span -> metrics links.
+    jaeger = by_uid[JAEGER_UID]
+    assert jaeger["url"] == f"http://jaeger-query.{env.namespace}.svc.cluster.local:16686"
+    for link in ("tracesToLogsV2", "tracesToMetrics"):
+        assert jaeger["jsonData"][link] == tempo[link]
     assert "tracesToLogs" not in tempo  # deprecated by tracesToLogsV2
     assert "lokiSearch" not in tempo  # the Loki tab it configured left Tempo in Grafana 11 (grafana#84346)
     # Grafana expands $NAME / ${NAME} in provisioning files: every literal $ is doubled.

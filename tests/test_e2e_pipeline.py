@@ -45,7 +45,7 @@ NAMESPACE = {"e2e-a": "shop", "e2e-b": "shop-b"}
 BURST = "e2e-a"
 OVERRIDES = {"HighErrorRate.for": "0m", "WebHighErrorRate.for": "0m"}
 SERVICE_ALERTS = {"HighErrorRate", "CheckoutAvailabilityErrorBudgetBurnPage"}
-LISTEN_PORTS = (4317, 4318, 8888, 13133, 1777, 55679)  # what the generated collector configs listen on
+LISTEN_PORTS = (4317, 4318, 8888, 13133, 1777, 55679, 9411, 14250, 14268)  # what the generated collector configs listen on
 
 
 def environment(cluster: str) -> Environment:
@@ -110,7 +110,8 @@ def test_two_clusters_through_generated_agent_and_gateway(tmp_path, reference_bu
         agent_ip, gateway_ip = next(ips), next(ips)
         gateway = write_collector(tmp_path, rendered[cluster], GATEWAY, gateway_ip, {
             "prometheus_remote_write/mimir": f"http://127.0.0.1:{prom_port}/api/v1/write",
-            "otlp_grpc/tempo": f"127.0.0.1:{dead}", "otlp_http/loki": f"http://127.0.0.1:{dead}/otlp"})
+            "otlp_grpc/tempo": f"127.0.0.1:{dead}", "otlp_grpc/jaeger": f"127.0.0.1:{dead}",
+            "otlp_http/loki": f"http://127.0.0.1:{dead}/otlp"})
         agent = write_collector(tmp_path, rendered[cluster], AGENT, agent_ip, {
             "load_balancing/gateway": f"{gateway_ip}:4317", "otlp_grpc/gateway": f"{gateway_ip}:4317"})
         for name, path, ip in ((GATEWAY, gateway, gateway_ip), (AGENT, agent, agent_ip)):

@@ -13,7 +13,7 @@ from obs.validate.schemas import KUBERNETES_VERSION, CRDSchemas, check_manifests
 
 CRD_DIR = Path(__file__).parent / "schemas" / "crds"
 CUSTOM_KINDS = {"PrometheusRule", "ServiceMonitor", "PodMonitor", "AlertmanagerConfig", "OpenTelemetryCollector",
-                "Instrumentation", "AnalysisTemplate"}
+                "Instrumentation", "AnalysisTemplate", "Telemetry"}
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,8 @@ def test_the_reference_bundle_covers_every_custom_kind_and_core_workloads(object
     # Each custom kind the issue names is generated (else its schema check would prove nothing),
     # except the v1alpha1 OpenTelemetryCollector, which obs does not emit.
     assert CUSTOM_KINDS - {"OpenTelemetryCollector"} <= set(objects)
-    assert {"StatefulSet", "DaemonSet", "Service", "ConfigMap", "PodDisruptionBudget", "ClusterRole"} <= set(objects)
+    assert {"StatefulSet", "DaemonSet", "Service", "ConfigMap", "PodDisruptionBudget", "ClusterRole",
+            "Deployment", "PersistentVolumeClaim", "CronJob"} <= set(objects)
     for kind in CUSTOM_KINDS & set(objects):
         assert crds.get(objects[kind]["apiVersion"], kind) is not None, kind
 
@@ -97,6 +98,11 @@ def test_an_unknown_field_in_a_custom_resource_fails(objects, crds, kind):
      "imagePullPolcy"),
     ("Service", lambda o: o["spec"]["ports"][0].update(port="http"), "http"),
     ("ConfigMap", lambda o: o["metadata"].update(lables={}), "lables"),
+    ("Telemetry", lambda o: o["spec"]["tracing"][0].update(randomSamplingPercentage=150.0), "150"),
+    ("Telemetry", lambda o: o["spec"]["tracing"][0]["customTags"]["user_agent"].update(literal={"value": "x"}),
+     "user_agent"),
+    ("Telemetry", lambda o: o["spec"]["accessLogging"][0].update(filter={"expresion": "true"}), "expresion"),
+    ("CronJob", lambda o: o["spec"].update(schedul="* * * * *"), "schedul"),
     ("AnalysisTemplate", lambda o: o["metadata"].update(lables={}), "lables"),
 ])
 def test_a_broken_field_fails_naming_it(every_object, crds, kind, mutate, expected):

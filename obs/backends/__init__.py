@@ -1,7 +1,9 @@
-"""Backends obs configures but cannot run here (Tempo, Loki): definitions, renderers, strict models."""
+"""Backends obs configures (Tempo, Loki, Jaeger v2): definitions, renderers, strict models."""
+from obs.backends.jaeger import BadgerStore, ElasticsearchStore, Jaeger, MemoryStore
 from obs.backends.logql import LokiRulePack
 from obs.backends.loki import Loki, LokiLimits
 from obs.backends.storage import LocalStorage, S3Storage
 from obs.backends.tempo import Kafka, Tempo, TempoLimits
 
-__all__ = ["Kafka", "LocalStorage", "Loki", "LokiLimits", "LokiRulePack", "S3Storage", "Tempo", "TempoLimits"]
+__all__ = ["BadgerStore", "ElasticsearchStore", "Jaeger", "Kafka", "LocalStorage", "Loki", "LokiLimits",
+           "LokiRulePack", "MemoryStore", "S3Storage", "Tempo", "TempoLimits"]

@@ -64,6 +64,9 @@ _SPECS: tuple[ComponentSpec, ...] = (
     _spec("receiver", "otlp", f"{_CORE}/receiver/otlpreceiver", ALL, "stable"),
     _spec("receiver", "file_log", f"{_CONTRIB}/receiver/filelogreceiver", ("logs",)),
     _spec("receiver", "host_metrics", f"{_CONTRIB}/receiver/hostmetricsreceiver", ("metrics",)),
+    # Spans from clients that do not speak OTLP: Envoy/Istio's Zipkin tracer, Jaeger SDKs and agents.
+    _spec("receiver", "zipkin", f"{_CONTRIB}/receiver/zipkinreceiver", ("traces",)),
+    _spec("receiver", "jaeger", f"{_CONTRIB}/receiver/jaegerreceiver", ("traces",)),
     _spec("receiver", "kubelet_stats", f"{_CONTRIB}/receiver/kubeletstatsreceiver", ("metrics",),
           version="v0.159.0"),
     _spec("processor", "batch", f"{_CORE}/processor/batchprocessor", ALL),

@@ -4,7 +4,9 @@ from __future__ import annotations
 PROMETHEUS_UID = "prometheus"
 TEMPO_UID = "tempo"
 LOKI_UID = "loki"
-# The uids obs provisions, by datasource type.
+JAEGER_UID = "jaeger"
+"""Provisioned only when the environment defines Jaeger (obs.backends.jaeger)."""
+# The uids obs always provisions, by datasource type.
 PROVISIONED: dict[str, str] = {PROMETHEUS_UID: "prometheus", TEMPO_UID: "tempo", LOKI_UID: "loki"}
 # Grafana's built-in annotation datasource (always present, never provisioned).
 GRAFANA_BUILTIN = {"type": "grafana", "uid": "-- Grafana --"}

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Callable, Sequence
 
+from obs.backends.jaeger import Jaeger
 from obs.backends.loki import Loki
 from obs.backends.tempo import Tempo
 from obs.catalog.source import MetricSource
@@ -17,6 +18,7 @@ from obs.model.environment import Environment
 from obs.model.rules import RulePack
 from obs.model.service import Service
 from obs.model.slo import SLO
+from obs.mesh.istio import MeshTelemetry
 
 
 if TYPE_CHECKING:  # obs.collector imports obs.model: no runtime import here
@@ -34,6 +36,9 @@ class Definitions:
     collectors: Sequence["Collector"] = ()
     tempo: Tempo | None = None
     loki: Loki | None = None
+    # Jaeger v2 beside (or instead of) Tempo: the gateway topology exports traces to both.
+    jaeger: Jaeger | None = None
+    mesh: "MeshTelemetry | None" = None
     instrumentation: Sequence[Instrumentation] = ()
     # Manifests the team keeps in the environment's folder (obs keeps files it did not write), listed in
     # kustomization.yaml after obs's own: paths relative to the folder, e.g. 'kubernetes/sealed-secret.yaml'.
@@ -58,7 +63,7 @@ class Definitions:
         check_unique("definitions", "extra_resources", self.extra_resources, "extra resource")
         check_items("definitions", "rule_packs", self.rule_packs, RulePack)
         check_unique("definitions", "rule_packs", (p.name for p in self.rule_packs), "rule pack")
-        for name, kind in (("tempo", Tempo), ("loki", Loki)):
+        for name, kind in (("tempo", Tempo), ("loki", Loki), ("jaeger", Jaeger), ("mesh", MeshTelemetry)):
             if getattr(self, name) is not None and not isinstance(getattr(self, name), kind):
                 raise DefinitionError("definitions", name, f"{getattr(self, name)!r} is not a {kind.__name__}")
         check_items("definitions", "instrumentation", self.instrumentation, Instrumentation)

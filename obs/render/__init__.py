@@ -6,7 +6,9 @@ from obs.files import Files
 from obs.model.bundle import Bundle
 from obs.model.environment import Environment
 from obs.instrumentation import render as instrumentation
-from obs.render import alertmanager, backends, collector, grafana, kubernetes, monitors, prometheus, rollouts
+from obs.render import (
+    alertmanager, backends, collector, grafana, jaeger, kubernetes, mesh, monitors, prometheus, rollouts,
+)
 from obs.render.base import RenderContext, RenderedFile, Renderer
 
 # Each renderer owns a part of the output folder; add new ones here.
@@ -16,6 +18,8 @@ RENDERERS: tuple[Renderer, ...] = (
     grafana.render,
     backends.render_tempo,
     backends.render_loki,
+    jaeger.render,
+    mesh.render,
     instrumentation.render,
     collector.render,
     alertmanager.render,

@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable
 
+from obs.backends.jaeger import Jaeger
 from obs.backends.loki import INDEX_ATTRIBUTES
 from obs.grafana import Dashboard
-from obs.grafana.datasources import LOKI_UID, PROMETHEUS_UID, TEMPO_UID
+from obs.grafana.datasources import JAEGER_UID, LOKI_UID, PROMETHEUS_UID, TEMPO_UID
 from obs.model.environment import Environment
 from obs.render.base import RenderContext, RenderedFile
 from obs.render.kubernetes import KUBERNETES_DIR, object_metadata
@@ -88,9 +89,31 @@ def _span_queries() -> list[dict[str, str]]:
     ]
 
 
-def datasources(env: Environment) -> dict[str, Any]:
-    """datasources.yaml: Prometheus, Tempo and Loki with stable uids, linked to each other."""
+def trace_links() -> dict[str, Any]:
+    """From a span to its logs (Loki) and its service's metrics (Prometheus): the same links on every
+    trace datasource (Tempo, Jaeger)."""
     start, end = TIME_SHIFT
+    return {
+        "tracesToLogsV2": {
+            "datasourceUid": LOKI_UID, "spanStartTimeShift": start, "spanEndTimeShift": end,
+            "filterByTraceID": True, "filterBySpanID": False,
+            "tags": [{"key": a, "value": loki_label(a)} for a in LOG_TAGS if a in INDEX_ATTRIBUTES]},
+        "tracesToMetrics": {
+            "datasourceUid": PROMETHEUS_UID, "spanStartTimeShift": start, "spanEndTimeShift": end,
+            "tags": [{"key": "service.name", "value": "job"}], "queries": _span_queries()},
+    }
+
+
+def jaeger_datasource(env: Environment, jaeger: Jaeger) -> dict[str, Any]:
+    """Jaeger's query service, with Tempo's links to logs and metrics."""
+    return {"name": "Jaeger", "uid": JAEGER_UID, "type": "jaeger", "access": "proxy",
+            "url": jaeger.query_url(env.namespace), "editable": False,
+            "jsonData": {**trace_links(), "nodeGraph": {"enabled": True}}}
+
+
+def datasources(env: Environment, jaeger: Jaeger | None = None) -> dict[str, Any]:
+    """datasources.yaml: Prometheus, Tempo and Loki with stable uids, linked to each other; Jaeger
+    too when the environment defines it."""
     prometheus = {
         "name": "Prometheus", "uid": PROMETHEUS_UID, "type": "prometheus", "access": "proxy",
         "url": env.urls.prometheus, "isDefault": True, "editable": False,
@@ -105,13 +128,7 @@ def datasources(env: Environment) -> dict[str, Any]:
         "name": "Tempo", "uid": TEMPO_UID, "type": "tempo", "access": "proxy", "url": env.urls.tempo,
         "editable": False,
         "jsonData": {
-            "tracesToLogsV2": {
-                "datasourceUid": LOKI_UID, "spanStartTimeShift": start, "spanEndTimeShift": end,
-                "filterByTraceID": True, "filterBySpanID": False,
-                "tags": [{"key": a, "value": loki_label(a)} for a in LOG_TAGS if a in INDEX_ATTRIBUTES]},
-            "tracesToMetrics": {
-                "datasourceUid": PROMETHEUS_UID, "spanStartTimeShift": start, "spanEndTimeShift": end,
-                "tags": [{"key": "service.name", "value": "job"}], "queries": _span_queries()},
+            **trace_links(),
             "serviceMap": {"datasourceUid": PROMETHEUS_UID},
             "nodeGraph": {"enabled": True},
             "search": {"hide": False},
@@ -133,7 +150,8 @@ def datasources(env: Environment) -> dict[str, Any]:
             ],
         },
     }
-    return escape_env({"apiVersion": 1, "datasources": [prometheus, tempo, loki]})
+    extra = [jaeger_datasource(env, jaeger)] if jaeger is not None else []
+    return escape_env({"apiVersion": 1, "datasources": [prometheus, tempo, loki, *extra]})
 
 
 def dashboard_provider(ctx: RenderContext) -> dict[str, Any]:
@@ -196,7 +214,7 @@ def render(ctx: RenderContext) -> Iterable[RenderedFile]:
         yield RenderedFile(f"{DASHBOARDS_DIR}/{dashboard.name}.json", content, "bytes")
         yield RenderedFile(f"{KUBERNETES_DIR}/grafana-dashboard-{dashboard.name}.yaml",
                            config_map(ctx, dashboard, content))
-    provisioned = datasources(ctx.env)
+    provisioned = datasources(ctx.env, ctx.defs.jaeger)
     yield RenderedFile(f"{PROVISIONING_DIR}/datasources.yaml", provisioned)
     yield RenderedFile(f"{KUBERNETES_DIR}/grafana-datasources.yaml",
                        datasources_config_map(ctx, to_yaml(provisioned)))

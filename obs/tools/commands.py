@@ -19,12 +19,15 @@ def bundle_needs(bundle: Bundle) -> Needs:
     from obs.collector.builder import merge_manifests
     from obs.render import render_environment
     from obs.render.collector import BUILDER_MANIFEST
-    manifests = []
+    from obs.render.jaeger import CONFIG_FILE as JAEGER_CONFIG
+    manifests, optional = [], set()
     for env in bundle.environments:
         files = render_environment(bundle, env)
         if BUILDER_MANIFEST in files:
             manifests.append(yaml.safe_load(files[BUILDER_MANIFEST]))
-    return Needs(merge_manifests(manifests), f"bundle {bundle.name!r}")
+        if JAEGER_CONFIG in files:
+            optional.add("jaeger")
+    return Needs(merge_manifests(manifests), f"bundle {bundle.name!r}", frozenset(optional))
 
 
 def reference_needs() -> Needs:
@@ -38,7 +41,7 @@ def print_status(rows: Sequence[Status], needs: Needs, out: IO[str] = sys.stdout
     print(f"tools for {needs.source} (cache: {find.cache_dir()})", file=out)
     table = [("TOOL", "STATE", "VERSION", "PATH")]
     for row in rows:
-        if not row.tool.needed(needs):
+        if not row.tool.needed(needs) and not row.tool.optional:
             state = f"{'present' if row.path else 'missing'}, not needed (no collectors)"
         else:
             state = "present" if row.path else ("MISSING" if row.needed else "missing (optional)")
@@ -70,7 +73,7 @@ def selected_tools(names: Sequence[str], with_optional: Sequence[str], needs: Ne
             raise ObsError(f"{needs.source} has no collectors, so there is no otelcol to build "
                            "(fix: pass --all-components to build the collector with every component)")
         return chosen
-    return [t for t in TOOLS if t.needed(needs) and (not t.optional or t.name in with_optional)]
+    return [t for t in TOOLS if t.needed(needs) or t.name in with_optional]
 
 
 def install(tools: Sequence[Tool], needs: Needs, apt: bool = True, out: IO[str] = sys.stdout) -> int:

@@ -21,6 +21,9 @@ INSTALL_COMMAND = "obs tools install"
 # Where Debian's package cannot be installed, it is also the promtool obs validates with.
 PROMTOOL3_MODULE = "github.com/prometheus/prometheus/cmd/promtool@v0.316.0"
 AMTOOL_MODULE = "github.com/prometheus/alertmanager/cmd/amtool@v0.28.1"
+# Jaeger v2 (built on the collector; the v1.x tags of the module carry the v2 binary), added with
+# `go get -tool` to a small module: its go.mod replaces modules, which `go install mod@v` refuses.
+JAEGER_MODULE = "github.com/jaegertracing/jaeger/cmd/jaeger@v1.75.0"
 
 
 def _executable(path: Path) -> bool:
@@ -62,6 +65,17 @@ def promtool3_path() -> Path:
 def amtool_path() -> Path:
     """Where `obs tools install` puts amtool when Debian's package cannot be installed."""
     return go_cache_path(AMTOOL_MODULE, "amtool")
+
+
+def jaeger_path() -> Path:
+    """Where `obs tools install --with-jaeger` builds Jaeger (beside the module that pins it)."""
+    return go_cache_path(JAEGER_MODULE, "jaeger")
+
+
+def jaeger() -> Path:
+    """OBS_JAEGER if set, else the cached build, else `jaeger` on PATH."""
+    return find_tool("jaeger", "OBS_JAEGER", f"run `{INSTALL_COMMAND} --with-jaeger` "
+                                             f"(go get -tool {JAEGER_MODULE}, ~10 min)", [jaeger_path()])
 
 
 def promtool() -> Path:

@@ -53,6 +53,30 @@ def go_install(module: str, target: Path, step: Step) -> Path:
     return target
 
 
+def go_tool_build(module: str, target: Path, step: Step) -> Path:
+    """Build `module@version` as a tool of a small module in `target`'s folder (`go get -tool`, then
+    `go build`): for programs whose go.mod has replace directives, which `go install mod@v` refuses.
+    The go.mod/go.sum stay beside the binary as the record of every version it was built from."""
+    if target.is_file():
+        return target
+    folder = target.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=folder))
+    log, package = folder / "install.log", module.rsplit("@", 1)[0]
+    try:
+        step(f"go get -tool {module} and go build (the first build takes minutes; log {log})")
+        run_logged([go(), "mod", "init", f"obs.local/tools/{target.name}"], work, log)
+        run_logged([go(), "get", "-tool", module], work, log)
+        run_logged([go(), "build", "-trimpath", "-ldflags=-s -w", "-o", str(work / target.name), package],
+                   work, log)
+        for name in ("go.mod", "go.sum"):
+            os.replace(work / name, folder / name)
+        os.replace(work / target.name, target)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return target
+
+
 def can_use_apt() -> bool:
     """apt-get is there and we are root: Debian packages can be installed."""
     return shutil.which("apt-get") is not None and hasattr(os, "geteuid") and os.geteuid() == 0

@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 from obs.errors import ToolMissingError
 from obs.tools import find
-from obs.tools.install import Step, apt_install, can_use_apt, go_install
+from obs.tools.install import Step, apt_install, can_use_apt, go_install, go_tool_build
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,8 @@ class Needs:
 
     otelcol_manifest: dict[str, Any] | None
     source: str
+    optional: frozenset[str] = frozenset()
+    """Optional tools the bundle's validation needs too (jaeger, when it defines Jaeger)."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class Tool:
     optional: bool = False
 
     def needed(self, needs: Needs) -> bool:
+        if self.optional:
+            return self.name in needs.optional
         return self.name != "otelcol" or needs.otelcol_manifest is not None
 
 
@@ -80,6 +84,10 @@ TOOLS: tuple[Tool, ...] = (
          f"go install {find.PROMTOOL3_MODULE}",
          lambda _: find.promtool3(), lambda setup: go_install(find.PROMTOOL3_MODULE, find.promtool3_path(), setup.step),
          optional=True),
+    Tool("jaeger", "runs the generated Jaeger v2 configs (validation and obs's own end-to-end tests)",
+         f"go get -tool {find.JAEGER_MODULE} in a module, then go build",
+         lambda _: find.jaeger(), lambda setup: go_tool_build(find.JAEGER_MODULE, find.jaeger_path(), setup.step),
+         optional=True),
 )
 
 
@@ -106,7 +114,7 @@ def status(needs: Needs) -> list[Status]:
     """Where each tool is and which version, without installing anything."""
     rows = []
     for item in TOOLS:
-        needed = item.needed(needs) and not item.optional
+        needed = item.needed(needs)
         try:
             path = item.locate(needs)
         except ToolMissingError as exc:

@@ -10,7 +10,10 @@ for teams that compose their own topology.
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 from obs import Environment
+from obs.backends.jaeger import Jaeger
 from obs.collector import Collector
 from obs.topologies import agent as _agent
 from obs.topologies import gateway as _gateway
@@ -20,11 +23,14 @@ GATEWAY = _gateway.NAME
 
 
 def agent_and_gateway(env: Environment, agent_name: str = AGENT, gateway_name: str = GATEWAY,
-                      tenant: str | None = None) -> list[Collector]:
+                      tenant: str | None = None, jaeger: Jaeger | None = None,
+                      trace_protocols: Sequence[str] = ()) -> list[Collector]:
     """A node agent and the gateway it forwards to (traces by trace ID, so tail sampling sees whole
-    traces); `tenant` is the X-Scope-OrgID the gateway sends to a multi-tenant Tempo and Loki."""
-    gw = _gateway.gateway(env, gateway_name, tenant)
-    return [_agent.agent(env, gw, agent_name), gw]
+    traces); `tenant` is the X-Scope-OrgID the gateway sends to a multi-tenant Tempo and Loki;
+    with `jaeger` the gateway exports traces to it beside Tempo; `trace_protocols` ('zipkin',
+    'jaeger') are the non-OTLP protocols the agent also receives (e.g. from Istio's Zipkin tracer)."""
+    gw = _gateway.gateway(env, gateway_name, tenant, jaeger)
+    return [_agent.agent(env, gw, agent_name, trace_protocols), gw]
 
 
 __all__ = ["AGENT", "GATEWAY", "agent_and_gateway"]

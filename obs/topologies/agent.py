@@ -4,12 +4,14 @@ forwards to the gateway: traces through the load_balancing exporter keyed by tra
 trace reaches one gateway replica), metrics and logs over OTLP to the gateway Service."""
 from __future__ import annotations
 
+from typing import Sequence
+
 from obs import Environment
 from obs.collector import Collector, Exporter, Extension, Pipeline, Processor, Receiver
 from obs.collector.kubernetes import headless_host, service_host
 from obs.topologies.common import (
     OTLP_GRPC_PORT, OTLP_PORTS, batch, cluster_resource, extensions, k8s_attributes, memory_limiter, otlp_grpc,
-    otlp_receiver, queue_and_retry,
+    otlp_receiver, queue_and_retry, trace_receivers,
 )
 
 NAME = "otel-collector-agent"
@@ -63,9 +65,12 @@ def to_gateway_by_trace(gateway: Collector, env: Environment, name: str = NAME) 
     })
 
 
-def agent(env: Environment, gateway: Collector, name: str = NAME) -> Collector:
-    """The node agent called `name` (its Service, DaemonSet and parameter keys `<name>.*`)."""
+def agent(env: Environment, gateway: Collector, name: str = NAME, trace_protocols: Sequence[str] = ()) -> Collector:
+    """The node agent called `name` (its Service, DaemonSet and parameter keys `<name>.*`).
+    `trace_protocols` ('zipkin', 'jaeger') adds receivers for clients that do not speak OTLP, e.g.
+    Istio sidecars with a Zipkin tracer; their ports are opened only then."""
     otlp = otlp_receiver()
+    legacy, legacy_ports = trace_receivers(f"collector {name!r}", trace_protocols)
     # k8s_attributes already adds k8s.node.name; the k8snode detector would need an API client at startup.
     detect = Processor("resource_detection", {"detectors": ["env", "system"], "override": False})
     enrich = [memory_limiter(), k8s_attributes(node_local=True), detect, cluster_resource(env)]
@@ -76,7 +81,7 @@ def agent(env: Environment, gateway: Collector, name: str = NAME) -> Collector:
         workload="daemonset",
         memory_limit_mib=env.param(f"{name}.memory_limit_mib", 512),
         cpu_limit="500m",
-        ports=OTLP_PORTS,
+        ports={**OTLP_PORTS, **legacy_ports},
         host_paths={"/var/log/pods": "/var/log/pods", "/hostfs": "/"},
         env={"HOST_ROOT": "/hostfs"},
         state_paths={STATE_DIR: f"{STATE_DIR}/{name}"},
@@ -84,7 +89,7 @@ def agent(env: Environment, gateway: Collector, name: str = NAME) -> Collector:
         tolerations=[{"operator": "Exists"}],
         extensions=[*extensions(), CHECKPOINTS],
         pipelines=[
-            Pipeline("traces", receivers=[otlp], processors=[*enrich, batch(env, name)],
+            Pipeline("traces", receivers=[otlp, *legacy], processors=[*enrich, batch(env, name)],
                      exporters=[to_gateway_by_trace(gateway, env, name)]),
             Pipeline("metrics", receivers=[otlp, host_metrics(env, name), kubelet_stats(env, name)],
                      processors=[*enrich, batch(env, name)], exporters=[upstream]),

@@ -2,15 +2,19 @@
 health/debug extensions on safe addresses, queues and retries for exporters."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, Mapping, Sequence
 
 from obs import Environment
 from obs.collector import Exporter, Extension, Processor, Receiver
+from obs.errors import DefinitionError
 
 POD_IP = "${env:MY_POD_IP}"
 OTLP_GRPC_PORT = 4317
 OTLP_HTTP_PORT = 4318
 OTLP_PORTS = {"otlp-grpc": OTLP_GRPC_PORT, "otlp-http": OTLP_HTTP_PORT}
+ZIPKIN_PORT = 9411
+JAEGER_GRPC_PORT = 14250
+JAEGER_THRIFT_HTTP_PORT = 14268
 
 
 def otlp_receiver() -> Receiver:
@@ -19,6 +23,43 @@ def otlp_receiver() -> Receiver:
         "grpc": {"endpoint": f"{POD_IP}:{OTLP_GRPC_PORT}", "max_recv_msg_size_mib": 16},
         "http": {"endpoint": f"{POD_IP}:{OTLP_HTTP_PORT}"},
     }})
+
+
+def zipkin_receiver() -> Receiver:
+    """Zipkin v1/v2 spans (JSON or protobuf) over HTTP: what Envoy's Zipkin tracer (Istio) sends."""
+    return Receiver("zipkin", {"endpoint": f"{POD_IP}:{ZIPKIN_PORT}"})
+
+
+def jaeger_receiver() -> Receiver:
+    """Jaeger's own protocols for clients that predate OTLP: gRPC (api_v2, what Jaeger agents and
+    SDK gRPC senders use) and Thrift over HTTP (SDKs' HTTP sender). Thrift over UDP (compact/binary)
+    is left out: a Service port here is TCP, and those senders were retired with the Jaeger agent."""
+    return Receiver("jaeger", {"protocols": {
+        "grpc": {"endpoint": f"{POD_IP}:{JAEGER_GRPC_PORT}"},
+        "thrift_http": {"endpoint": f"{POD_IP}:{JAEGER_THRIFT_HTTP_PORT}"},
+    }})
+
+
+# Trace protocols besides OTLP a collector can accept: receiver and the Service ports it listens on.
+TRACE_PROTOCOLS: Mapping[str, tuple[Callable[[], Receiver], Mapping[str, int]]] = {
+    "zipkin": (zipkin_receiver, {"zipkin": ZIPKIN_PORT}),
+    "jaeger": (jaeger_receiver, {"jaeger-grpc": JAEGER_GRPC_PORT, "jaeger-thrift": JAEGER_THRIFT_HTTP_PORT}),
+}
+
+
+def trace_receivers(definition: str, protocols: Sequence[str]) -> tuple[list[Receiver], dict[str, int]]:
+    """The receivers for `protocols` (names of TRACE_PROTOCOLS) and the Service ports they need:
+    a port is exposed only where a pipeline receives that protocol."""
+    receivers: list[Receiver] = []
+    ports: dict[str, int] = {}
+    for protocol in dict.fromkeys(protocols):
+        if protocol not in TRACE_PROTOCOLS:
+            raise DefinitionError(definition, "trace_protocols", f"{protocol!r} is not a trace protocol obs receives",
+                                  f"use {', '.join(TRACE_PROTOCOLS)} (OTLP is always received)")
+        make, needs = TRACE_PROTOCOLS[protocol]
+        receivers.append(make())
+        ports.update(needs)
+    return receivers, ports
 
 
 def memory_limiter() -> Processor:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from obs import Environment
+from obs.backends.jaeger import Jaeger
 from obs.collector import Collector, Connector, Exporter, Pipeline, Processor, SecretEnv
 from obs.topologies.common import (
     OTLP_PORTS, batch, cluster_resource, extensions, k8s_attributes, memory_limiter, otlp_grpc, otlp_receiver,
@@ -45,10 +46,10 @@ def span_metrics() -> Connector:
     })
 
 
-def gateway(env: Environment, name: str = NAME, tenant: str | None = None) -> Collector:
+def gateway(env: Environment, name: str = NAME, tenant: str | None = None, jaeger: Jaeger | None = None) -> Collector:
     """The gateway called `name`; `tenant` is the X-Scope-OrgID it sends to a multi-tenant Tempo
     and Loki (None: single-tenant). Endpoints come from `env.urls` (override `<name>.tempo_endpoint`,
-    `<name>.remote_write_url`)."""
+    `<name>.remote_write_url`). With `jaeger`, sampled traces also go to that Jaeger over OTLP."""
     tempo_host = urlsplit(env.urls.tempo).hostname
     org = tenant
     headers = {"headers": {"X-Scope-OrgID": org}} if org else {}  # multi-tenant Tempo and Loki
@@ -65,6 +66,9 @@ def gateway(env: Environment, name: str = NAME, tenant: str | None = None) -> Co
         "retry_on_failure": {"enabled": True, "initial_interval": "5s", "max_interval": "30s",
                              "max_elapsed_time": "300s"},
     })
+    trace_exporters = [tempo]
+    if jaeger is not None:
+        trace_exporters.append(otlp_grpc("jaeger", jaeger.otlp_endpoint(env.namespace), env, f"{name}.jaeger"))
     otlp, spans = otlp_receiver(), span_metrics()
     enrich = [memory_limiter(), k8s_attributes(node_local=False), cluster_resource(env)]
     return Collector(
@@ -78,7 +82,7 @@ def gateway(env: Environment, name: str = NAME, tenant: str | None = None) -> Co
         extensions=extensions(),
         pipelines=[
             Pipeline("traces", receivers=[otlp], processors=[*enrich, tail_sampling(env, name), batch(env, name)],
-                     exporters=[tempo]),
+                     exporters=trace_exporters),
             Pipeline("traces/spanmetrics", receivers=[otlp], processors=[memory_limiter()], exporters=[spans]),
             Pipeline("metrics", receivers=[otlp, spans], processors=[*enrich, promote_labels(env), batch(env, name)],
                      exporters=[remote_write]),

@@ -6,7 +6,9 @@ from typing import Callable, Iterable, Sequence
 
 from obs.collector.safety import safety_findings
 from obs.render.base import RenderContext
-from obs.validate import amtool, backends, coherence, dashboards, lint, otelcol, promtool, rollouts, runtime
+from obs.validate import (
+    amtool, backends, coherence, dashboards, jaeger, lint, otelcol, promtool, rollouts, runtime,
+)
 from obs.validate.lint import LintIssue
 
 Linter = Callable[[RenderContext], Iterable[LintIssue]]
@@ -55,6 +57,7 @@ LINTERS: tuple[Linter, ...] = (lint_rule_packs, slo_notes, backends.lint_loki_ru
                                lint_collectors, coherence.lint_coherence, runtime.lint_probes)
 # Run by `obs build` before the swap: cheap syntax/semantics checks.
 BUILD_CHECKS: tuple[ToolCheck, ...] = (promtool_check_rules, backends.check_backend_files, otelcol_validate,
+                                       jaeger.check_configs,
                                        dashboards.promtool_check_dashboards, amtool.check_configs,
                                        rollouts.check_analysis_queries)
 # A missing tool fails these even outside CI (`obs build --no-otelcol` skips the collector check instead):

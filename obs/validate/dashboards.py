@@ -288,7 +288,7 @@ def lint_dashboards(ctx: RenderContext) -> Iterator[LintIssue]:
     """The tier-1 linter over every dashboard of an environment."""
     if not ctx.defs.dashboards:
         return
-    provisioned = {ds["uid"]: ds["type"] for ds in datasources(ctx.env)["datasources"]}
+    provisioned = {ds["uid"]: ds["type"] for ds in datasources(ctx.env, ctx.defs.jaeger)["datasources"]}
     yield from _references(ctx)
     for board in ctx.defs.dashboards:
         content = dashboard_bytes(ctx, board)

@@ -79,6 +79,8 @@ class CRDSchemas:
             key = (f"{group}/{version['name']}", kind)
             schema = strict(copy.deepcopy(version["schema"]["openAPIV3Schema"]))
             schema["properties"]["metadata"] = {"type": "object"}  # checked as ObjectMeta separately
+            for field_name in ("apiVersion", "kind"):  # every object has them; Istio's CRDs leave them out
+                schema["properties"].setdefault(field_name, {"type": "string"})
             for pointer, ref in TYPED_FREE_FORM.get(key, {}).items():
                 _set_pointer(schema, pointer, {"$ref": ref})
             self.schemas[key] = schema
@@ -117,10 +119,10 @@ def object_errors(obj: dict[str, Any], crds: CRDSchemas, version: str = KUBERNET
 
 
 def manifests(folder: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(file, object) for every Kubernetes object obs wrote under kubernetes/ and rollouts/."""
-    for sub in ("kubernetes", "rollouts"):
+    """(file, object) for every Kubernetes object obs wrote under kubernetes/, rollouts/ and istio/."""
+    for sub in ("kubernetes", "rollouts", "istio"):
         for path in sorted((folder / sub).glob("*.yaml")):
-            if path.name == "kustomization.yaml":
+            if path.name == "kustomization.yaml" or path.name.endswith("-values.yaml"):  # Helm values: no objects
                 continue
             for doc in yaml.safe_load_all(path.read_text()):
                 if doc:
