@@ -11,7 +11,9 @@ from typing import Mapping, Sequence
 from obs.errors import ToolMissingError, ValidationError
 from obs.model.bundle import Bundle
 from obs.model.environment import Environment
-from obs.output import copy_for_reading, drift, write_tree
+from obs.output import (
+    Orphan, copy_for_reading, describe_folder, drift, foreign_files, orphans, prune_tree, vacated_folders, write_tree,
+)
 from obs.render import RenderContext, render_environment
 from obs.validate import BUILD_CHECKS, LINTERS, REQUIRED_CHECKS, TEST_CHECKS, ToolCheck, otelcol_validate
 from obs.validate.lint import LintIssue
@@ -104,19 +106,59 @@ def validate(results: Sequence[Rendered], full: bool = True, otelcol: bool = Tru
 
 
 def build(bundle: Bundle, out: Path, env_names: Sequence[str] | None = None,
-          check_with_tools: bool = True, otelcol: bool = True, jobs: int | None = 1) -> tuple[list[Rendered], list[str]]:
+          check_with_tools: bool = True, otelcol: bool = True, jobs: int | None = 1,
+          prune: bool = False) -> tuple[list[Rendered], list[str]]:
     """Render (`jobs`: see `render`), validate (collector configs too unless not `otelcol`), then
-    write each environment to out/<env> atomically."""
+    write each environment to out/<env> atomically. Folders obs wrote that no environment
+    produces now are reported, and with `prune` emptied of obs's files (`prune_orphans`)."""
     results = render(bundle, env_names, jobs)
     report = validate(results, full=False, otelcol=otelcol) if check_with_tools else []
     if not check_with_tools:
         raise_on_lint_errors(results)
-    for result in results:
-        write_tree(out / result.env.name, result.files)
-        report += [f"warning: {result.env.name}: extra resource {extra!r} is not in {out / result.env.name} yet; "
-                   "kustomize fails until you add it" for extra in result.extra_resources
-                   if not (out / result.env.name / extra).exists()]
+    report += write(results, out)
+    if prune:
+        report += prune_orphans(bundle, out)
+    else:
+        report += [f"warning: {orphan}" for orphan in find_orphans(bundle, out)]
     return results, report
+
+
+def write(results: Sequence[Rendered], out: Path) -> list[str]:
+    """Write each environment to out/<env> atomically; report extra resources not there yet and
+    folders obs emptied but had to keep for files it did not write."""
+    report = []
+    for result in results:
+        target = out / result.env.name
+        vacated = vacated_folders(target, result.files)
+        write_tree(target, result.files)
+        report += [f"warning: {result.env.name}: extra resource {extra!r} is not in {target} yet; "
+                   "kustomize fails until you add it" for extra in result.extra_resources
+                   if not (target / extra).exists()]
+        report += [f"kept {target / folder}/: obs pruned its files from the {describe_folder(folder)} but these "
+                   f"are not obs's: {', '.join(kept)}" for folder in vacated
+                   if (kept := [f for f in foreign_files(target) if f.startswith(folder + "/")])]
+    return report
+
+
+def find_orphans(bundle: Bundle, out: Path) -> list[Orphan]:
+    """Folders under `out` that obs wrote and no environment of the bundle produces now (whichever
+    environments a command selected: the folder is out of date either way)."""
+    return orphans(out, [env.name for env in bundle.environments])
+
+
+def prune_orphans(bundle: Bundle, out: Path) -> list[str]:
+    """Remove obs's files (only those its manifest lists) from every orphaned folder; a folder
+    left holding files obs did not write stays and is reported."""
+    report = []
+    for orphan in find_orphans(bundle, out):
+        kept = prune_tree(orphan.path)
+        if kept:
+            report.append(f"pruned {orphan.files} files from {orphan.path}; kept the folder, it holds files obs "
+                          f"did not write: {', '.join(kept)}")
+        else:
+            report.append(f"pruned {orphan.path} ({orphan.files} files obs wrote; no environment "
+                          f"{orphan.path.name!r} now)")
+    return report
 
 
 def check(bundle: Bundle, out: Path, env_names: Sequence[str] | None = None,
