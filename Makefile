@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Go (for the collector builder) where Debian/the Go tarball put it, even in a minimal CI shell.
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: install build check test tools prometheus promtool amtool promtool3 otelcol docs bench clean
+.PHONY: install build check test tools prometheus promtool amtool promtool3 vmalert vmalert-tool otelcol docs bench clean
 
 install: $(STAMP)
 
@@ -23,6 +23,7 @@ $(STAMP): pyproject.toml
 # (--all-components: the tests exercise them all; one binary then serves every bundle) and a
 # Prometheus 3 promtool beside Debian's 2.x, so the tests prove the rules load on both. Cold: otelcol
 # ~13 min, promtool3 ~11 min on 2 cores; later runs reuse the cache. `obs tools` shows what is there.
+# vmalert and vmalert-tool (VictoriaMetrics v1.151.0, ~1-2 min each) are a second rule engine for the tests.
 TOOLS := $(BIN)/obs tools install --all-components
 
 # The Prometheus server the end-to-end tests run: Debian's package (which also brings promtool).
@@ -31,11 +32,12 @@ prometheus:
 	  echo "installing prometheus (Debian package)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
 
-promtool otelcol promtool3 amtool: install
+promtool otelcol promtool3 amtool vmalert vmalert-tool: install
 	$(TOOLS) $@
 
 tools: install prometheus
 	$(TOOLS) --with-promtool3
+	$(TOOLS) vmalert vmalert-tool
 
 build: install
 	$(TOOLS)

@@ -2,9 +2,9 @@
 (`install`, `obs tools install`) into the cache, CACHE_DIR (~/.cache/obs or $OBS_CACHE_DIR)."""
 from obs.tools.find import (
     AMTOOL_MODULE, CACHE_DIR, INSTALL_COMMAND, PROMTOOL3_MODULE, ToolResult, amtool, amtool_path, find_tool, otelcol,
-    promtool, promtool3, promtool3_path, run_tool, tool_version,
+    promtool, promtool3, promtool3_path, run_tool, tool_version, vmalert, vmalert_tool,
 )
 
 __all__ = ["AMTOOL_MODULE", "CACHE_DIR", "INSTALL_COMMAND", "PROMTOOL3_MODULE", "ToolResult", "amtool",
            "amtool_path", "find_tool", "otelcol", "promtool", "promtool3", "promtool3_path", "run_tool",
-           "tool_version"]
+           "tool_version", "vmalert", "vmalert_tool"]

@@ -80,6 +80,15 @@ TOOLS: tuple[Tool, ...] = (
          f"go install {find.PROMTOOL3_MODULE}",
          lambda _: find.promtool3(), lambda setup: go_install(find.PROMTOOL3_MODULE, find.promtool3_path(), setup.step),
          optional=True),
+    Tool("vmalert", "proves every rule file also loads in VictoriaMetrics' vmalert (for obs's own tests)",
+         f"go install {find.VMALERT_MODULE}",
+         lambda _: find.vmalert(), lambda setup: go_install(find.VMALERT_MODULE, find.vmalert_path(), setup.step),
+         optional=True),
+    Tool("vmalert-tool", "runs obs's rule unit tests on a second engine (for obs's own tests)",
+         f"go install {find.VMALERT_TOOL_MODULE}",
+         lambda _: find.vmalert_tool(),
+         lambda setup: go_install(find.VMALERT_TOOL_MODULE, find.vmalert_tool_path(), setup.step),
+         optional=True),
 )
 TOOL_NAMES = tuple(t.name for t in TOOLS)
 
