@@ -5,6 +5,7 @@ definition, the field and the fix.
 """
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -156,8 +157,20 @@ class AlertRule:
         if self.dashboard is not None and not hasattr(self.dashboard, "uid"):
             raise DefinitionError(what, "dashboard", f"{self.dashboard!r} is not a dashboard",
                                   "pass the Dashboard object the alert links to")
-        check_items(what, "tests", self.tests, AlertTest)
         object.__setattr__(self, "suppress", suppressions(what, self.suppress))
+        self._check_tests()
+
+    def with_tests(self, tests: Sequence[AlertTest]) -> AlertRule:
+        """This rule with `tests` instead of its own: `dataclasses.replace` without checking the
+        rule's other fields again (generated rules get their proofs after they are built)."""
+        rule = copy.copy(self)
+        object.__setattr__(rule, "tests", tuple(tests))
+        rule._check_tests()
+        return rule
+
+    def _check_tests(self) -> None:
+        what = self.definition
+        check_items(what, "tests", self.tests, AlertTest)
         for test in self.tests:
             for fired in test.fires:
                 if duration_seconds(test.at) < duration_seconds(self.for_):

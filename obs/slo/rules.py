@@ -49,7 +49,6 @@ Sloth's Grafana dashboards read obs's rules unchanged.
 from __future__ import annotations
 
 import functools
-from dataclasses import replace
 from decimal import Decimal
 from typing import Iterable, Sequence
 
@@ -245,7 +244,7 @@ def alert_rules(slo: SLO, env: Environment, with_tests: bool = True) -> list[Ale
             dashboard=slo.alerting.dashboard,
         )
         if with_tests:
-            rule = replace(rule, tests=proofs(slo, env, rule, windows))
+            rule = rule.with_tests(proofs(slo, env, rule, windows))
         rules.append(rule)
     return rules
 
