@@ -6,7 +6,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from obs.errors import ToolMissingError, ValidationError
 from obs.model.bundle import Bundle
@@ -18,7 +18,7 @@ from obs.render import RenderContext, render_environment
 from obs.validate import BUILD_CHECKS, LINTERS, REQUIRED_CHECKS, TEST_CHECKS, ToolCheck, otelcol_validate
 from obs.validate.lint import LintIssue
 from obs.validate.suppress import apply_suppressions
-from obs.workers import run_each
+from obs.workers import default_jobs, run_each
 
 
 @dataclass(frozen=True)
@@ -39,22 +39,38 @@ def select_environments(bundle: Bundle, names: Sequence[str] | None) -> list[Env
     return [bundle.environment(n) for n in names] if names else list(bundle.environments)
 
 
-def render_one(bundle: Bundle, env: Environment) -> Rendered:
-    """Render and lint one environment (the definitions' suppressions applied)."""
+def _lint(ctx: RenderContext) -> tuple[LintIssue, ...]:
+    return apply_suppressions(ctx, (issue for linter in LINTERS for issue in linter(ctx)))
+
+
+def render_one(bundle: Bundle, env: Environment, jobs: int = 1) -> Rendered:
+    """Render and lint one environment (the definitions' suppressions applied). With `jobs` above
+    1 the linters run in a forked process beside the renderers, once the definitions and their
+    rule packs (which both read) are built; the result is the same."""
     ctx = RenderContext(bundle=bundle, env=env, defs=bundle.definitions(env))
-    files = render_environment(bundle, env, ctx)
-    issues = apply_suppressions(ctx, (issue for linter in LINTERS for issue in linter(ctx)))
+    if jobs > 1:
+        ctx.defs.all_rule_packs()  # built once, before the fork: both sides read them
+        files, issues = run_each(_call, [lambda: render_environment(bundle, env, ctx), lambda: _lint(ctx)], jobs,
+                                 names=[f"environment {env.name!r}: rendering", f"environment {env.name!r}: lint"])
+    else:
+        files, issues = render_environment(bundle, env, ctx), _lint(ctx)
     return Rendered(env, files, issues, tuple(ctx.defs.extra_resources))
+
+
+def _call(task: Callable[[], Any]) -> Any:
+    return task()
 
 
 def render(bundle: Bundle, env_names: Sequence[str] | None = None, jobs: int | None = 1) -> list[Rendered]:
     """Render and lint the chosen environments (all by default); nothing is written. With `jobs`
     above 1 (None: one per core, $OBS_JOBS), environments render side by side in forked worker
-    processes (obs.workers); the result is the same."""
+    processes (obs.workers), and cores left over (more jobs than environments) lint each
+    environment beside its rendering; the result is the same."""
     envs = select_environments(bundle, env_names)
+    spare = max(1, (default_jobs() if jobs is None else jobs) // max(1, len(envs)))
 
     def work(env: Environment) -> tuple[Mapping[str, bytes], tuple[LintIssue, ...], tuple[str, ...]]:
-        result = render_one(bundle, env)  # a worker sends back all but the environment (the parent has it)
+        result = render_one(bundle, env, spare)  # a worker sends back all but the environment (the parent has it)
         return result.files, result.issues, result.extra_resources
     parts = run_each(work, envs, jobs, names=[f"environment {env.name!r}" for env in envs])
     return [Rendered(env, *found) for env, found in zip(envs, parts)]
