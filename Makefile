@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Go (for the collector builder) where Debian/the Go tarball put it, even in a minimal CI shell.
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: install build check lint test tools prometheus promtool amtool promtool3 otelcol jaeger docs bench clean
+.PHONY: install build check lint test tools prometheus promtool amtool promtool3 otelcol jaeger vmalert vmalert-tool docs bench clean
 
 install: $(STAMP)
 
@@ -24,6 +24,7 @@ $(STAMP): pyproject.toml
 # Prometheus 3 promtool beside Debian's 2.x, so the tests prove the rules load on both. Cold: otelcol
 # ~13 min, promtool3 ~11 min on 2 cores; later runs reuse the cache. `obs tools` shows what is there.
 # Jaeger v2 (go get -tool, ~10 min cold) runs the generated Jaeger configs in the tests.
+# vmalert and vmalert-tool (VictoriaMetrics v1.151.0, ~1-2 min each) are a second rule engine for the tests.
 TOOLS := $(BIN)/obs tools install --all-components
 
 # The Prometheus server the end-to-end tests run: Debian's package (which also brings promtool).
@@ -32,11 +33,12 @@ prometheus:
 	  echo "installing prometheus (Debian package)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
 
-promtool otelcol promtool3 amtool jaeger: install
+promtool otelcol promtool3 amtool jaeger vmalert vmalert-tool: install
 	$(TOOLS) $@
 
 tools: install prometheus
 	$(TOOLS) --with-promtool3 --with-jaeger
+	$(TOOLS) vmalert vmalert-tool
 
 build: install
 	$(TOOLS) --with-jaeger

@@ -45,13 +45,17 @@ def cmd_build(args: argparse.Namespace) -> int:
             print(f"{out / env}: out of date", file=sys.stderr)
             for problem in problems:
                 print("  " + problem.replace("\n", "\n  "), file=sys.stderr)
-        if stale:
-            print("obs: run `obs build` (or `make build`) and commit the result", file=sys.stderr)
+        orphans = pipeline.find_orphans(bundle, out)
+        for orphan in orphans:
+            print(orphan, file=sys.stderr)
+        if stale or orphans:
+            command = "`obs build --prune`" if orphans else "`obs build` (or `make build`)"
+            print(f"obs: run {command} and commit the result", file=sys.stderr)
             return 1
         print(f"{out}: up to date")
         return 0
     results, report = pipeline.build(bundle, out, args.env, check_with_tools=not args.no_validate,
-                                     otelcol=not args.no_otelcol, jobs=args.jobs)
+                                     otelcol=not args.no_otelcol, jobs=args.jobs, prune=args.prune)
     for line in report:
         print(line)
     for result in results:
@@ -157,8 +161,13 @@ def parser() -> argparse.ArgumentParser:
                            description="Render the bundle, check it with promtool, and write OUT/<env>/ "
                                        "atomically. Foreign files in the folder are kept.")
     _common(build, "output root; each environment goes to OUT/<env> (default: build)")
-    build.add_argument("--check", action="store_true",
-                       help="write nothing; exit 1 with a diff when OUT/<env> is out of date")
+    mode = build.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true",
+                      help="write nothing; exit 1 with a diff when OUT/<env> is out of date or a folder obs wrote "
+                           "is no environment's now")
+    mode.add_argument("--prune", action="store_true",
+                      help="also remove obs's files from folders it wrote that no environment produces now "
+                           "(e.g. after a rename); only what its manifest lists, never foreign files")
     build.add_argument("--no-validate", action="store_true", help="skip the promtool check before writing")
     build.set_defaults(func=cmd_build)
 

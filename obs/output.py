@@ -7,6 +7,12 @@ folders (`renameat2(RENAME_EXCHANGE)`), so readers always see a complete OUT/<en
 exchange is not available the old two-rename swap is used. Temp folders are recorded in a
 journal; only recorded folders are ever removed. obs never follows a symlink it did not create,
 and existing folders and files keep their permissions and owners.
+
+Orphans: a folder obs wrote (it holds a manifest) that no definition produces now, such as an
+environment renamed or removed, is named by `--check` and emptied of obs's files by `--prune`
+(`prune_tree`, the same atomic replacement with nothing to write). A folder inside an environment
+(`clusters/<cluster>/`) that no longer holds any file obs writes is pruned by the next build like
+any stale file, and `--check` names it as one folder.
 """
 from __future__ import annotations
 
@@ -15,6 +21,8 @@ import hashlib
 import os
 import secrets
 import shutil
+import stat
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Iterable, Mapping
 
@@ -26,6 +34,7 @@ MANIFEST = ".obs-manifest"
 _TMP = ".obs-tmp"
 _OLD = ".obs-old"
 _JOURNAL = ".obs-journal"
+CLUSTERS_DIR = "clusters"  # <env>/clusters/<cluster>/: one overlay per cluster (docs/ARCHITECTURE.md)
 
 
 def digest(content: bytes) -> str:
@@ -49,6 +58,12 @@ def read_manifest(folder: Path) -> dict[str, str]:
             if safefs.safe_relative(path):
                 owned[path] = sha
     return owned
+
+
+def foreign_files(target: Path) -> list[str]:
+    """Files and links in `target` that obs did not write (not in its manifest): `--prune` keeps them."""
+    tree, owned = safefs.scan(target), read_manifest(target)
+    return sorted(p for p in [*tree.files, *tree.links] if p != MANIFEST and p not in owned)
 
 
 def _check_target(target: Path) -> None:
@@ -204,6 +219,87 @@ def _swap(target: Path, tmp: Path, journal: _Journal, owned: Mapping[str, str], 
 
 def write_tree(target: Path, files: Mapping[str, bytes]) -> None:
     """Replace the obs-owned content of `target` with `files`, atomically; keep foreign files."""
+    _replace(target, files)
+
+
+def prune_tree(target: Path) -> list[str]:
+    """Remove every file `target`'s manifest lists, and the manifest, atomically like a build;
+    foreign files, links and folders stay. The folder itself goes when nothing is left in it.
+    Returns the foreign entries that stay (empty: the folder is gone)."""
+    target = Path(os.path.abspath(target))
+    _replace(target, {})  # obs's files out, atomically: what is left is foreign, and an empty manifest
+    try:
+        with safefs.locked(target.parent):
+            if safefs.read_regular(target, MANIFEST) == manifest_bytes({}):
+                os.unlink(target / MANIFEST)
+            if target.is_dir() and not safefs.is_link(target) and not any(target.iterdir()):
+                target.rmdir()
+                return []
+            tree = safefs.scan(target)
+    except OSError as exc:
+        raise os_error(exc, f"pruning {target}") from None
+    holding = {parent for path in [*tree.files, *tree.links, *tree.dirs] for parent in _parents(path)}
+    return sorted([*tree.files, *tree.links, *(d + "/" for d in tree.dirs if d and d not in holding)])
+
+
+@dataclass(frozen=True)
+class Orphan:
+    """A folder directly under OUT that obs wrote (it holds a manifest) and that no environment
+    of the bundle produces now, e.g. after an environment was renamed."""
+
+    path: Path
+    files: int  # files its manifest lists that are still there
+
+    def __str__(self) -> str:
+        return (f"{self.path}: orphaned: obs wrote it ({self.files} files) but no environment "
+                f"{self.path.name!r} is defined now (fix: `obs build --prune` removes obs's files from it, "
+                "or define the environment again)")
+
+
+def orphans(out: Path, environments: Iterable[str]) -> list[Orphan]:
+    """The folders under `out` holding obs's manifest that are not among `environments`. Hidden
+    folders (obs's own temp folders) and links are never looked into."""
+    out = Path(os.path.abspath(out))
+    if not out.is_dir() or safefs.is_link(out):
+        return []
+    names = set(environments)
+    found = []
+    for child in sorted(out.iterdir()):
+        if child.name.startswith(".") or child.name in names or safefs.is_link(child) or not child.is_dir():
+            continue
+        manifest = child / MANIFEST
+        if not os.path.lexists(manifest) or not stat.S_ISREG(os.lstat(manifest).st_mode):
+            continue
+        present = [p for p in read_manifest(child) if safefs.link_on_path(child, p) is None
+                   and os.path.lexists(child / p)]
+        found.append(Orphan(child, len(present)))
+    return found
+
+
+def vacated_folders(target: Path, files: Mapping[str, bytes]) -> dict[str, list[str]]:
+    """Folders inside `target` where obs wrote files last time and writes none now (e.g. the
+    `clusters/<cluster>/` of a cluster no longer defined): the topmost such folder -> the files
+    obs owned there that are still present."""
+    kept = {parent for path in files for parent in _parents(path)}
+    vacated: dict[str, list[str]] = {}
+    for path in sorted(read_manifest(target)):
+        if path in files or safefs.link_on_path(target, path) is not None or not os.path.lexists(target / path):
+            continue
+        top = next((folder for folder in _parents(path) if folder not in kept), None)
+        if top is not None:
+            vacated.setdefault(top, []).append(path)
+    return vacated
+
+
+def describe_folder(folder: str) -> str:
+    """A vacated folder in words: a cluster's overlay is named as such."""
+    parts = PurePosixPath(folder).parts
+    if len(parts) == 2 and parts[0] == CLUSTERS_DIR:
+        return f"cluster folder {folder}/ (no cluster {parts[1]!r} in this environment now)"
+    return f"folder {folder}/"
+
+
+def _replace(target: Path, files: Mapping[str, bytes]) -> None:
     target = Path(os.path.abspath(target))
     try:
         _check_target(target)
@@ -257,7 +353,12 @@ def _drift(target: Path, files: Mapping[str, bytes]) -> list[str]:
                                         files[path].decode(errors="replace").splitlines(),
                                         f"{path} (on disk)", f"{path} (from definitions)", lineterm="", n=2)
             problems.append(f"changed: {path}\n" + "\n".join(diff))
-    for path in sorted(set(owned) - set(files)):
+    vacated = vacated_folders(target, files)
+    in_vacated = {path for paths in vacated.values() for path in paths}
+    for folder, paths in vacated.items():
+        problems.append(f"stale: {describe_folder(folder)}: {len(paths)} files obs no longer writes; a build "
+                        "prunes them")
+    for path in sorted(set(owned) - set(files) - in_vacated):
         if safefs.link_on_path(target, path) is None and os.path.lexists(target / path):
             problems.append(f"stale: {path} (obs no longer writes it; a build prunes it)")
     if not problems and safefs.read_regular(target, MANIFEST) != manifest_bytes(files):

@@ -5,18 +5,20 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from obs.errors import ToolMissingError, ValidationError
 from obs.model.bundle import Bundle
 from obs.model.environment import Environment
-from obs.output import copy_for_reading, drift, write_tree
+from obs.output import (
+    Orphan, copy_for_reading, describe_folder, drift, foreign_files, orphans, prune_tree, vacated_folders, write_tree,
+)
 from obs.render import RenderContext, render_environment
 from obs.tools.env import in_ci
 from obs.validate import BUILD_CHECKS, LINTERS, REQUIRED_CHECKS, TEST_CHECKS, ToolCheck, otelcol_validate
 from obs.validate.lint import LintIssue
 from obs.validate.suppress import apply_suppressions
-from obs.workers import run_each
+from obs.workers import default_jobs, run_each
 
 
 @dataclass(frozen=True)
@@ -37,22 +39,38 @@ def select_environments(bundle: Bundle, names: Sequence[str] | None) -> list[Env
     return [bundle.environment(n) for n in names] if names else list(bundle.environments)
 
 
-def render_one(bundle: Bundle, env: Environment) -> Rendered:
-    """Render and lint one environment (the definitions' suppressions applied)."""
+def _lint(ctx: RenderContext) -> tuple[LintIssue, ...]:
+    return apply_suppressions(ctx, (issue for linter in LINTERS for issue in linter(ctx)))
+
+
+def render_one(bundle: Bundle, env: Environment, jobs: int = 1) -> Rendered:
+    """Render and lint one environment (the definitions' suppressions applied). With `jobs` above
+    1 the linters run in a forked process beside the renderers, once the definitions and their
+    rule packs (which both read) are built; the result is the same."""
     ctx = RenderContext(bundle=bundle, env=env, defs=bundle.definitions(env))
-    files = render_environment(bundle, env, ctx)
-    issues = apply_suppressions(ctx, (issue for linter in LINTERS for issue in linter(ctx)))
+    if jobs > 1:
+        ctx.defs.all_rule_packs()  # built once, before the fork: both sides read them
+        files, issues = run_each(_call, [lambda: render_environment(bundle, env, ctx), lambda: _lint(ctx)], jobs,
+                                 names=[f"environment {env.name!r}: rendering", f"environment {env.name!r}: lint"])
+    else:
+        files, issues = render_environment(bundle, env, ctx), _lint(ctx)
     return Rendered(env, files, issues, tuple(ctx.defs.extra_resources))
+
+
+def _call(task: Callable[[], Any]) -> Any:
+    return task()
 
 
 def render(bundle: Bundle, env_names: Sequence[str] | None = None, jobs: int | None = 1) -> list[Rendered]:
     """Render and lint the chosen environments (all by default); nothing is written. With `jobs`
     above 1 (None: one per core, $OBS_JOBS), environments render side by side in forked worker
-    processes (obs.workers); the result is the same."""
+    processes (obs.workers), and cores left over (more jobs than environments) lint each
+    environment beside its rendering; the result is the same."""
     envs = select_environments(bundle, env_names)
+    spare = max(1, (default_jobs() if jobs is None else jobs) // max(1, len(envs)))
 
     def work(env: Environment) -> tuple[Mapping[str, bytes], tuple[LintIssue, ...], tuple[str, ...]]:
-        result = render_one(bundle, env)  # a worker sends back all but the environment (the parent has it)
+        result = render_one(bundle, env, spare)  # a worker sends back all but the environment (the parent has it)
         return result.files, result.issues, result.extra_resources
     parts = run_each(work, envs, jobs, names=[f"environment {env.name!r}" for env in envs])
     return [Rendered(env, *found) for env, found in zip(envs, parts, strict=True)]
@@ -104,19 +122,59 @@ def validate(results: Sequence[Rendered], full: bool = True, otelcol: bool = Tru
 
 
 def build(bundle: Bundle, out: Path, env_names: Sequence[str] | None = None,
-          check_with_tools: bool = True, otelcol: bool = True, jobs: int | None = 1) -> tuple[list[Rendered], list[str]]:
+          check_with_tools: bool = True, otelcol: bool = True, jobs: int | None = 1,
+          prune: bool = False) -> tuple[list[Rendered], list[str]]:
     """Render (`jobs`: see `render`), validate (collector configs too unless not `otelcol`), then
-    write each environment to out/<env> atomically."""
+    write each environment to out/<env> atomically. Folders obs wrote that no environment
+    produces now are reported, and with `prune` emptied of obs's files (`prune_orphans`)."""
     results = render(bundle, env_names, jobs)
     report = validate(results, full=False, otelcol=otelcol) if check_with_tools else []
     if not check_with_tools:
         raise_on_lint_errors(results)
-    for result in results:
-        write_tree(out / result.env.name, result.files)
-        report += [f"warning: {result.env.name}: extra resource {extra!r} is not in {out / result.env.name} yet; "
-                   "kustomize fails until you add it" for extra in result.extra_resources
-                   if not (out / result.env.name / extra).exists()]
+    report += write(results, out)
+    if prune:
+        report += prune_orphans(bundle, out)
+    else:
+        report += [f"warning: {orphan}" for orphan in find_orphans(bundle, out)]
     return results, report
+
+
+def write(results: Sequence[Rendered], out: Path) -> list[str]:
+    """Write each environment to out/<env> atomically; report extra resources not there yet and
+    folders obs emptied but had to keep for files it did not write."""
+    report = []
+    for result in results:
+        target = out / result.env.name
+        vacated = vacated_folders(target, result.files)
+        write_tree(target, result.files)
+        report += [f"warning: {result.env.name}: extra resource {extra!r} is not in {target} yet; "
+                   "kustomize fails until you add it" for extra in result.extra_resources
+                   if not (target / extra).exists()]
+        report += [f"kept {target / folder}/: obs pruned its files from the {describe_folder(folder)} but these "
+                   f"are not obs's: {', '.join(kept)}" for folder in vacated
+                   if (kept := [f for f in foreign_files(target) if f.startswith(folder + "/")])]
+    return report
+
+
+def find_orphans(bundle: Bundle, out: Path) -> list[Orphan]:
+    """Folders under `out` that obs wrote and no environment of the bundle produces now (whichever
+    environments a command selected: the folder is out of date either way)."""
+    return orphans(out, [env.name for env in bundle.environments])
+
+
+def prune_orphans(bundle: Bundle, out: Path) -> list[str]:
+    """Remove obs's files (only those its manifest lists) from every orphaned folder; a folder
+    left holding files obs did not write stays and is reported."""
+    report = []
+    for orphan in find_orphans(bundle, out):
+        kept = prune_tree(orphan.path)
+        if kept:
+            report.append(f"pruned {orphan.files} files from {orphan.path}; kept the folder, it holds files obs "
+                          f"did not write: {', '.join(kept)}")
+        else:
+            report.append(f"pruned {orphan.path} ({orphan.files} files obs wrote; no environment "
+                          f"{orphan.path.name!r} now)")
+    return report
 
 
 def check(bundle: Bundle, out: Path, env_names: Sequence[str] | None = None,

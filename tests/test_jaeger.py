@@ -24,8 +24,7 @@ from obs.serialize import to_yaml
 from obs.topologies import AGENT, GATEWAY, agent_and_gateway
 from obs.validate.jaeger import check_configs, validate_file
 from tests.collector_harness import free_port, pod_env, runnable_config
-from tests.conftest import require_tool
-from tests.test_instrumentation_roundtrip import started, wait_for  # noqa: F401 - fixtures
+from tests.support import require_tool, wait_for
 from tests.trace_clients import (
     jaeger_post_spans, jaeger_thrift_batch, jaeger_trace, send_jaeger_grpc, send_jaeger_thrift, send_zipkin,
 )

@@ -18,6 +18,7 @@ from obs.render import render_environment
 from obs.render.collector import BUILDER_MANIFEST
 from obs.tools import find
 from obs.tools.commands import bundle_needs
+from obs.tools.registry import TOOLS
 from tests.support import REPO, missing_capability
 
 TEAM_BUNDLE = '''
@@ -57,12 +58,13 @@ def test_status_shows_each_tool_with_version_path_and_the_fix(team_repo):
     amtool = find.amtool()
     result = obs("tools", cwd=team_repo, env={"OBS_PROMTOOL": str(team_repo / "no-promtool")})
     assert result.returncode == 1, result.stdout + result.stderr
-    rows = {line.split()[0]: line for line in result.stdout.splitlines()[2:6]}
-    assert set(rows) == {"promtool", "otelcol", "amtool", "promtool3"}
+    rows = {line.split()[0]: line for line in result.stdout.split("\n\n")[0].splitlines()[2:]}
+    assert set(rows) == {t.name for t in TOOLS} >= {"promtool", "otelcol", "amtool", "promtool3", "vmalert", "vmalert-tool"}
     assert "MISSING" in rows["promtool"]
     assert f"{find.tool_version(amtool)}" in rows["amtool"] and str(amtool) in rows["amtool"]
     assert "present" in rows["amtool"]
-    assert "optional" in rows["promtool3"] or "present" in rows["promtool3"]
+    for optional in ("promtool3", "vmalert", "vmalert-tool"):
+        assert "optional" in rows[optional] or "present" in rows[optional]
     assert "fix: run `obs tools install`" in result.stdout
     assert "bundle 'team'" in result.stdout.splitlines()[0]
 

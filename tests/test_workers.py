@@ -24,6 +24,25 @@ def test_parallel_render_gives_the_same_files_and_findings_as_sequential():
         assert dict(a.files.items()) == dict(b.files.items()) and a.issues == b.issues
 
 
+def test_one_environment_lints_beside_its_rendering_with_the_same_result():
+    """With more jobs than environments, the linters run in a forked process beside the
+    renderers: the same files and findings (a lint error included) as one after the other."""
+    from obs import AlertRule, RuleGroup, RulePack
+    typo = AlertRule("Typo", 'max by (cluster) (no_such_metric{job="x"}) == 0', "warning", "down", "{{ $labels.job }}")
+    environments = (Environment("prod", cluster="prod-1"),)
+    base = synthetic_bundle(2, environments)
+
+    def define(env: Environment) -> Definitions:
+        defs = base.definitions(env)
+        return Definitions(rule_packs=[*defs.rule_packs, RulePack("extra", [RuleGroup("g", [typo])])],
+                           slos=defs.slos, dashboards=defs.dashboards, sources=defs.sources)
+    bundle = Bundle(base.name, list(environments), define)
+    (one,), (two,) = render(bundle, jobs=1), render(bundle, jobs=2)
+    assert dict(one.files.items()) == dict(two.files.items()) and one.issues == two.issues
+    assert {(i.level, i.definition, i.check) for i in two.issues} >= {
+        ("error", "alert 'Typo'", "coherence"), ("warning", "alert 'Typo'", "unit-tests")}
+
+
 def failing_bundle(error: Exception) -> Bundle:
     def define(env: Environment) -> Definitions:
         if env.name == "prod":

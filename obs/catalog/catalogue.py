@@ -27,17 +27,23 @@ def reads_of(expr: str) -> Reads:
     found = shaped(expr)
     if found is None:
         return _reads(select(expr))
-    key = found.deciding(lambda use: use is not None and use[0] in ("metric", "created"))
+    key = found.deciding(_reads_decides, _READS_POSITIONS)
     reads = _READS.get(key)
     if reads is None:
         reads = _reads(found.shape.fill(list(found.strings)))
         if len(_READS) >= 65536:
             _READS.clear()
+            _READS_POSITIONS.clear()
         _READS[key] = reads
     return reads
 
 
+def _reads_decides(use: tuple[str, ...] | None) -> bool:
+    return use is not None and use[0] in ("metric", "created")
+
+
 _READS: dict[tuple[str, tuple[str, ...]], Reads] = {}
+_READS_POSITIONS: dict[str, tuple[int, ...]] = {}  # shape -> the literals `_reads_decides` picks
 
 
 def _reads(selection: Selection) -> Reads:
@@ -54,6 +60,9 @@ class Catalogue:
     origin: dict[str, str] = field(default_factory=dict)
     values: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
     dropped: frozenset[str] = frozenset()  # labels the collectors delete from data points
+    # Recording rules added already, with the sizes of their inputs' label sets then (sets only
+    # grow, so the same sizes mean the same result): the SLO rules of a thousand services repeat.
+    _added: set[tuple] = field(default_factory=set, repr=False, compare=False)
 
     def add(self, source: MetricSource) -> None:
         for metric in source.series:
@@ -73,8 +82,14 @@ class Catalogue:
 
     def add_recording_rule(self, rule: RecordingRule, reads: Reads | None = None) -> None:
         """A recording rule's series: what its expression keeps plus its static labels."""
-        found = self._result_labels(reads or reads_of(rule.expr))
-        self.labels.setdefault(rule.record, set()).update(found, rule.labels)
+        reads = reads or reads_of(rule.expr)
+        labels = self.labels
+        key = (rule.record, reads, tuple(rule.labels),
+               None if reads[0] is not None else tuple(len(labels.get(m, ())) for m in reads[1]))
+        if key in self._added:
+            return  # the same labels again
+        self._added.add(key)
+        labels.setdefault(rule.record, set()).update(self._result_labels(reads), rule.labels)
         self.origin.setdefault(rule.record, rule.definition)
 
     def add_alert_rule(self, rule: AlertRule) -> None:

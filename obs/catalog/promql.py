@@ -66,7 +66,6 @@ class Selection:
         return self.grouping.get("by")
 
 
-_STRING = re.compile(r""""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'""")
 _ESCAPE = re.compile(r"\\(.)")
 
 
@@ -146,23 +145,54 @@ class Shaped:
     strings: tuple[str, ...]
     shape: "Shape"
 
-    def deciding(self, decides: Callable[[tuple[str, ...] | None], bool]) -> tuple[str, tuple[str, ...]]:
+    def deciding(self, decides: Callable[[tuple[str, ...] | None], bool],
+                 positions: dict[str, tuple[int, ...]] | None = None) -> tuple[str, tuple[str, ...]]:
         """The shape and the literals whose use (`Shape.uses`, None: unused) `decides` a check:
-        expressions with the same answer share that check's conclusion."""
-        return self.key, tuple(text for index, text in enumerate(self.strings) if decides(self.shape.uses.get(index)))
+        expressions with the same answer share that check's conclusion. `positions` (shape key ->
+        the deciding literals' indices) lets a caller whose `decides` does not change work each
+        shape's positions out once."""
+        found = positions.get(self.key) if positions is not None else None
+        if found is None:
+            uses = self.shape.uses
+            found = tuple(index for index in range(len(self.strings)) if decides(uses.get(index)))
+            if positions is not None:
+                positions[self.key] = found
+        strings = self.strings
+        return self.key, tuple(strings[index] for index in found)
+
+
+# An expression's string literals and the text between them, in one pass (the pattern captures).
+_STRING_SPLIT = re.compile(r"""("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""")
 
 
 def shaped(expr: str) -> Shaped | None:
     """`expr` as a shape and its literals; None when literals may hide in comments or variables,
-    or the text is not PromQL the tokenizer reads alike with and without its literals."""
+    or the text is not PromQL the tokenizer reads alike with and without its literals. Cached:
+    the catalogue and the coherence check read the same expressions."""
+    found = _SHAPED.get(expr, _UNSEEN)
+    if found is _UNSEEN:
+        found = _shaped(expr)
+        if len(_SHAPED) >= 65536:
+            _SHAPED.clear()
+        _SHAPED[expr] = found
+    return found  # type: ignore[return-value]
+
+
+_UNSEEN = object()
+_SHAPED: dict[str, object] = {}
+
+
+def _shaped(expr: str) -> Shaped | None:
     if "#" in expr or "`" in expr or "${" in expr:
         return None
-    strings = _STRING.findall(expr)
-    key = _STRING.sub('""', expr) if strings else expr
+    parts = _STRING_SPLIT.split(expr)
+    quoted = parts[1::2]
+    key = '""'.join(parts[::2]) if quoted else expr
     template = _shape(key)
-    if template.strings != len(strings):  # e.g. a quote inside a range
+    if template.strings != len(quoted):  # e.g. a quote inside a range
         return None
-    return Shaped(key, tuple(_unquote(s) for s in strings), template)  # type: ignore[misc]
+    strings = tuple(s[1:-1] if "\\" not in s else _unquote(s) for s in quoted)
+    return Shaped(key, strings, template)  # type: ignore[arg-type]
 
 
 class Shape:

@@ -237,7 +237,7 @@ def check_metric_name(definition: str, field: str, name: Any) -> None:
 
 def check_nonempty(definition: str, field: str, value: Any) -> None:
     """A non-blank string."""
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not value or value.isspace():
         raise DefinitionError(definition, field, "must be a non-empty string")
 
 

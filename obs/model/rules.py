@@ -5,6 +5,8 @@ definition, the field and the fix.
 """
 from __future__ import annotations
 
+import copy
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Mapping, Sequence
@@ -36,13 +38,48 @@ class FiringAlert:
         check_nonempty("expected alert", "description", self.description)
 
 
+# One sample (or run of samples) of promtool's expanding notation: a number, then `+bxn`, `xn`, ...
+_SAMPLE = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(.*)")
+
+
+@dataclass(frozen=True)
+class ClockValues:
+    """Series values that are Unix timestamps (a pod's creation, a Job's start), written as
+    seconds since the test's clock start, in promtool's notation ("0x25": created when the test
+    starts). Test engines start their clocks at different instants (promtool at the epoch,
+    vmalert-tool at 2000-01-01), so a timestamp test data held as a plain number would be right
+    for one engine only; each engine's test file adds its own start (`at`)."""
+
+    values: str
+
+    def __post_init__(self) -> None:
+        check_nonempty("clock values", "values", self.values)
+        for token in self.values.split():
+            if token not in ("_", "stale") and not token.startswith("_x") and not _SAMPLE.fullmatch(token):
+                raise DefinitionError("clock values", "values", f"{token!r} is not a sample in promtool's notation",
+                                      "write seconds since the test's start, e.g. '0x25' or '60 120 180'")
+
+    def at(self, start: int) -> str:
+        """The values for an engine whose clock starts at Unix time `start`: each run's first
+        number shifted by it (increments, `_` and `stale` unchanged)."""
+        def shift(token: str) -> str:
+            match = _SAMPLE.fullmatch(token)
+            if match is None:
+                return token
+            number = float(match[1]) + start
+            return f"{int(number) if number.is_integer() else number!r}{match[2]}"
+        return " ".join(shift(token) for token in self.values.split())
+
+
 @dataclass(frozen=True)
 class AlertTest:
     """A promtool unit test case for one alert: input series, an evaluation time, and the
-    alerts expected to be firing then (none means the alert must stay silent)."""
+    alerts expected to be firing then (none means the alert must stay silent). A series whose
+    values are timestamps takes ClockValues (relative to the test's start), never a bare number
+    that assumes the clock starts at the epoch."""
 
     name: str
-    series: Mapping[str, str]
+    series: Mapping[str, str | ClockValues]
     at: str
     fires: Sequence[FiringAlert] = ()
     interval: str = "1m"
@@ -56,7 +93,8 @@ class AlertTest:
         check_duration(what, "interval", self.interval)
         for selector, values in self.series.items():
             check_nonempty(what, "series", selector)
-            check_nonempty(what, f"series[{selector!r}]", values)
+            if not isinstance(values, ClockValues):
+                check_nonempty(what, f"series[{selector!r}]", values)
 
 
 @dataclass(frozen=True)
@@ -119,8 +157,20 @@ class AlertRule:
         if self.dashboard is not None and not hasattr(self.dashboard, "uid"):
             raise DefinitionError(what, "dashboard", f"{self.dashboard!r} is not a dashboard",
                                   "pass the Dashboard object the alert links to")
-        check_items(what, "tests", self.tests, AlertTest)
         object.__setattr__(self, "suppress", suppressions(what, self.suppress))
+        self._check_tests()
+
+    def with_tests(self, tests: Sequence[AlertTest]) -> AlertRule:
+        """This rule with `tests` instead of its own: `dataclasses.replace` without checking the
+        rule's other fields again (generated rules get their proofs after they are built)."""
+        rule = copy.copy(self)
+        object.__setattr__(rule, "tests", tuple(tests))
+        rule._check_tests()
+        return rule
+
+    def _check_tests(self) -> None:
+        what = self.definition
+        check_items(what, "tests", self.tests, AlertTest)
         for test in self.tests:
             for fired in test.fires:
                 if duration_seconds(test.at) < duration_seconds(self.for_):

@@ -40,6 +40,8 @@ class Suppress:
 def suppressions(definition: str, value: Any, panels: bool = False) -> tuple[Suppress, ...]:
     """A `suppress` field as Suppress items: a mapping rule -> reason, or a sequence of Suppress.
     `panels`: whether Suppress(panel=...) is allowed (dashboards only)."""
+    if value == () or value == []:  # the default, on every generated rule: no ABC check needed
+        return ()
     if isinstance(value, Mapping):
         items = []
         for rule, reason in value.items():

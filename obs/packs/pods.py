@@ -10,13 +10,14 @@ from __future__ import annotations
 import math
 
 from obs import AlertRule, AlertTest, Environment, FiringAlert
+from obs.model.rules import ClockValues
 from obs.promql import by, on
 from obs.packs.kube import (
     test_namespace, cadvisor_series, container_selector, container_series, ksm_and, ksm_max, ksm_sel, phase_series,
     pod_series,
 )
 from obs.packs.testdata import (
-    counter, flat, fmt, humanize_bytes, humanize_duration, humanize_percentage, minutes, steps,
+    clock, counter, flat, fmt, humanize_bytes, humanize_duration, humanize_percentage, minutes, steps,
 )
 
 POD = ("namespace", "pod")
@@ -100,7 +101,8 @@ def pod_pending(env: Environment) -> AlertRule:
         timeline = {"Pending": f"1x{at}" if running <= 0 else f"1x{pending_minutes - 1} 0x{running}"}
         if running > 0:
             timeline["Running"] = f"0x{pending_minutes - 1} 1x{running}"
-        series = {pod_series(env, "kube_pod_created", pod): flat(0, at), **phase_series(env, pod, timeline)}
+        series: dict[str, str | ClockValues] = {pod_series(env, "kube_pod_created", pod): clock(0, at),
+                                                **phase_series(env, pod, timeline)}
         fires = [FiringAlert({env.cluster_label: env.cluster, "namespace": test_namespace(env), "pod": pod},
                              f"Pod {test_namespace(env)}/{pod} has been Pending since it was created "
                              f"{humanize_duration(at * 60)} ago.")] if running <= 0 else []
@@ -125,9 +127,10 @@ def pod_not_ready(env: Environment) -> AlertRule:
     pod = "api-6d8f9c7b5-x2k4q"
 
     def case(name: str, ready: str, phase: str) -> AlertTest:
-        series = {pod_series(env, "kube_pod_status_ready", pod, condition=c): flat(int(c == ready), at)
-                  for c in ("true", "false", "unknown")}
-        series[pod_series(env, "kube_pod_created", pod)] = flat(0, at)
+        series: dict[str, str | ClockValues] = {
+            pod_series(env, "kube_pod_status_ready", pod, condition=c): flat(int(c == ready), at)
+            for c in ("true", "false", "unknown")}
+        series[pod_series(env, "kube_pod_created", pod)] = clock(0, at)
         series.update(phase_series(env, pod, {phase: flat(1, at)}))
         fires = [FiringAlert({env.cluster_label: env.cluster, "namespace": test_namespace(env), "pod": pod},
                              f"Pod {test_namespace(env)}/{pod} is Running but has not been Ready for more than {for_}; "

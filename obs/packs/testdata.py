@@ -18,6 +18,7 @@ from obs import Environment
 from obs.catalog.promql import select
 from obs.errors import DefinitionError
 from obs.model.checks import duration_seconds
+from obs.model.rules import ClockValues
 from obs.promql import series
 
 # What each scrape source puts on its series besides the metric's own labels.
@@ -157,6 +158,13 @@ def cadvisor(env: Environment, metric: str, **labels: str) -> str:
 def flat(value: float, minutes: int) -> str:
     """A gauge holding `value` for `minutes` + 1 samples at 1m."""
     return f"{fmt(value)}x{minutes}"
+
+
+def clock(seconds: float, minutes: int) -> ClockValues:
+    """A timestamp gauge (kube_pod_created, kube_job_status_start_time) holding the instant
+    `seconds` after the test's clock start for `minutes` + 1 samples: each test engine starts its
+    clock elsewhere, so a timestamp is never written as a bare number (0 meant the epoch)."""
+    return ClockValues(flat(seconds, minutes))
 
 
 def counter(per_minute: float, minutes: int, start: float = 0) -> str:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from obs import AlertRule, AlertTest, Environment, FiringAlert, RulePack
 from obs.model.checks import format_duration
+from obs.model.rules import ClockValues
 from obs.promql import by
 from obs.packs import pods
 from obs.packs.kube import ksm_and, ksm_max, ksm_sel, test_namespace
 from obs.packs.assemble import assemble
-from obs.packs.testdata import flat, humanize_duration, ksm, minutes, steps
+from obs.packs.testdata import clock, flat, humanize_duration, ksm, minutes, steps
 
 DEPLOYMENT = ("namespace", "deployment")
 STATEFULSET = ("namespace", "statefulset")
@@ -182,7 +183,7 @@ def _job_condition(env: Environment, metric: str, value: int, at: int) -> dict[s
 
 def job_failed(env: Environment) -> AlertRule:
     at = 40
-    started = {_job(env, "kube_job_status_start_time"): flat(0, at)}
+    started = {_job(env, "kube_job_status_start_time"): clock(0, at)}
     failed_pods = {_job(env, "kube_job_status_failed", reason=reason): flat(int(reason == "BackoffLimitExceeded"), at)
                    for reason in ("BackoffLimitExceeded", "DeadlineExceeded", "Evicted")}
     # Older ksm v2 releases count failed pods without a reason; a Job that succeeded on retry has some.
@@ -213,8 +214,8 @@ def job_running_too_long(env: Environment) -> AlertRule:
     at = int(threshold) // 60 + 10
 
     def case(name: str, active: int) -> AlertTest:
-        series = {_job(env, "kube_job_status_start_time"): flat(0, at),
-                  _job(env, "kube_job_status_active"): flat(active, at)}
+        series: dict[str, str | ClockValues] = {_job(env, "kube_job_status_start_time"): clock(0, at),
+                                                _job(env, "kube_job_status_active"): flat(active, at)}
         fires = [FiringAlert({env.cluster_label: env.cluster, "namespace": test_namespace(env), "job_name": "report-28410"},
                              f"Job {test_namespace(env)}/report-28410 has been running for {humanize_duration(at * 60)}, "
                              f"longer than {limit}.")] if active else []

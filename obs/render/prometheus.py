@@ -1,10 +1,18 @@
 """Rule packs -> Prometheus rule files and promtool unit-test files."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Iterable
 
 from obs.model.environment import Environment
-from obs.model.rules import AlertRule, AlertTest, RecordingRule, RuleGroup, RulePack
+from obs.model.rules import (
+    AlertRule,
+    AlertTest,
+    ClockValues,
+    RecordingRule,
+    RuleGroup,
+    RulePack,
+)
 from obs.render.base import RenderContext, RenderedFile
 from obs.serialize import Block
 
@@ -68,8 +76,27 @@ def render_rule_groups(env: Environment, pack: RulePack) -> dict[str, Any]:
     return {"groups": [render_group(env, group) for group in pack.groups]}
 
 
-def render_alert_test(env: Environment, alert: AlertRule, test: AlertTest) -> dict[str, Any]:
-    """One promtool test case: input series and the alerts expected at `test.at`."""
+@dataclass(frozen=True)
+class RuleTester:
+    """A rule unit-test runner that reads promtool's test-file format. Each puts the first sample
+    and evaluation of a test at its own fixed instant (`clock_start`, Unix seconds): timestamp
+    values in the test data (ClockValues) are written relative to it."""
+
+    name: str
+    clock_start: int
+
+
+# promtool (2.x; 3.x without `start_timestamp`) starts every test at the Unix epoch. vmalert-tool
+# starts at 2000-01-01T00:00:00Z (its unittest.testStartTime) and needs the test run with
+# --disableAlertgroupLabel (else every expected alert must name its group); otherwise it reads the
+# same files (obs writes no promql_expr_test, which it calls metricsql_expr_test).
+PROMTOOL = RuleTester("promtool", 0)
+VMALERT_TOOL = RuleTester("vmalert-tool", 946_684_800)
+
+
+def render_alert_test(env: Environment, alert: AlertRule, test: AlertTest,
+                      tester: RuleTester = PROMTOOL) -> dict[str, Any]:
+    """One test case for `tester`: input series and the alerts expected at `test.at`."""
     annotations = alert_annotations(env, alert)
     expected = []
     for fired in test.fires:
@@ -81,7 +108,8 @@ def render_alert_test(env: Environment, alert: AlertRule, test: AlertTest) -> di
     return {
         "name": f"{alert.name}: {test.name}",
         "interval": test.interval,
-        "input_series": [{"series": s, "values": v} for s, v in test.series.items()],
+        "input_series": [{"series": s, "values": v.at(tester.clock_start) if isinstance(v, ClockValues) else v}
+                         for s, v in test.series.items()],
         "alert_rule_test": [{"eval_time": test.at, "alertname": alert.name, "exp_alerts": expected}],
     }
 
@@ -107,9 +135,10 @@ def merge_cases(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(merged.values())
 
 
-def render_tests(env: Environment, pack: RulePack) -> dict[str, Any] | None:
-    """The promtool unit-test file of a pack, or None when no alert has tests."""
-    cases = merge_cases([render_alert_test(env, alert, test) for alert in pack.alerts for test in alert.tests])
+def render_tests(env: Environment, pack: RulePack, tester: RuleTester = PROMTOOL) -> dict[str, Any] | None:
+    """The unit-test file of a pack (promtool's, unless another `tester`), or None when no alert
+    has tests."""
+    cases = merge_cases([render_alert_test(env, alert, test, tester) for alert in pack.alerts for test in alert.tests])
     if not cases:
         return None
     return {

@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import replace
 from decimal import Decimal
 from typing import Iterable, Sequence
 
@@ -224,7 +223,7 @@ def alert_rules(slo: SLO, env: Environment, with_tests: bool = True) -> list[Ale
             dashboard=slo.alerting.dashboard,
         )
         if with_tests:
-            rule = replace(rule, tests=proofs(slo, env, rule, windows))
+            rule = rule.with_tests(proofs(slo, env, rule, windows))
         rules.append(rule)
     return rules
 

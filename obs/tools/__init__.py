@@ -3,9 +3,9 @@
 from obs.tools.env import cache_dir, in_ci
 from obs.tools.find import (
     AMTOOL_MODULE, INSTALL_COMMAND, PROMTOOL3_MODULE, ToolResult, amtool, amtool_path, find_tool, otelcol,
-    promtool, promtool3, promtool3_path, run_tool, tool_version,
+    promtool, promtool3, promtool3_path, run_tool, tool_version, vmalert, vmalert_tool,
 )
 
 __all__ = ["AMTOOL_MODULE", "INSTALL_COMMAND", "PROMTOOL3_MODULE", "ToolResult", "amtool", "amtool_path",
            "cache_dir", "find_tool", "in_ci", "otelcol", "promtool", "promtool3", "promtool3_path", "run_tool",
-           "tool_version"]
+           "tool_version", "vmalert", "vmalert_tool"]

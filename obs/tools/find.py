@@ -24,6 +24,10 @@ AMTOOL_MODULE = "github.com/prometheus/alertmanager/cmd/amtool@v0.28.1"
 # Jaeger v2 (built on the collector; the v1.x tags of the module carry the v2 binary), added with
 # `go get -tool` to a small module: its go.mod replaces modules, which `go install mod@v` refuses.
 JAEGER_MODULE = "github.com/jaegertracing/jaeger/cmd/jaeger@v1.75.0"
+# A second rule engine for obs's own tests: every rule file loads in vmalert and the promtool unit
+# tests pass under vmalert-tool too (v1.151.0 builds with Go 1.26; newer ones need a newer Go).
+VMALERT_MODULE = "github.com/VictoriaMetrics/VictoriaMetrics/app/vmalert@v1.151.0"
+VMALERT_TOOL_MODULE = "github.com/VictoriaMetrics/VictoriaMetrics/app/vmalert-tool@v1.151.0"
 
 
 def _executable(path: Path) -> bool:
@@ -93,6 +97,28 @@ def promtool3() -> Path:
 def amtool() -> Path:
     """OBS_AMTOOL if set, else amtool on PATH (Debian's prometheus-alertmanager), else the cached build."""
     return find_tool("amtool", "OBS_AMTOOL", f"run `{INSTALL_COMMAND}`", [amtool_path()], cache_first=False)
+
+
+def vmalert_path() -> Path:
+    """Where `obs tools install vmalert` puts vmalert."""
+    return go_cache_path(VMALERT_MODULE, "vmalert")
+
+
+def vmalert_tool_path() -> Path:
+    """Where `obs tools install vmalert-tool` puts vmalert-tool."""
+    return go_cache_path(VMALERT_TOOL_MODULE, "vmalert-tool")
+
+
+def vmalert() -> Path:
+    """OBS_VMALERT if set, else the cached `go install` build, else `vmalert` on PATH."""
+    return find_tool("vmalert", "OBS_VMALERT", f"run `{INSTALL_COMMAND} vmalert` (go install {VMALERT_MODULE})",
+                     [vmalert_path()])
+
+
+def vmalert_tool() -> Path:
+    """OBS_VMALERT_TOOL if set, else the cached `go install` build, else `vmalert-tool` on PATH."""
+    return find_tool("vmalert-tool", "OBS_VMALERT_TOOL",
+                     f"run `{INSTALL_COMMAND} vmalert-tool` (go install {VMALERT_TOOL_MODULE})", [vmalert_tool_path()])
 
 
 def otelcol(manifest: dict[str, Any] | None = None) -> Path:

@@ -88,6 +88,15 @@ TOOLS: tuple[Tool, ...] = (
          f"go get -tool {find.JAEGER_MODULE} in a module, then go build",
          lambda _: find.jaeger(), lambda setup: go_tool_build(find.JAEGER_MODULE, find.jaeger_path(), setup.step),
          optional=True),
+    Tool("vmalert", "proves every rule file also loads in VictoriaMetrics' vmalert (for obs's own tests)",
+         f"go install {find.VMALERT_MODULE}",
+         lambda _: find.vmalert(), lambda setup: go_install(find.VMALERT_MODULE, find.vmalert_path(), setup.step),
+         optional=True),
+    Tool("vmalert-tool", "runs obs's rule unit tests on a second engine (for obs's own tests)",
+         f"go install {find.VMALERT_TOOL_MODULE}",
+         lambda _: find.vmalert_tool(),
+         lambda setup: go_install(find.VMALERT_TOOL_MODULE, find.vmalert_tool_path(), setup.step),
+         optional=True),
 )
 
 

@@ -109,14 +109,16 @@ def _dashboard_queries(ctx: RenderContext) -> Iterator[tuple[str, str, str]]:
                        f"group by ({match[2]}) ({match[1]})")
 
 
-def _checked(catalogue: Catalogue, expr: str, cluster_label: str, clean: set[tuple]) -> list[str]:
+def _checked(catalogue: Catalogue, expr: str, cluster_label: str, clean: set[tuple],
+             positions: dict[str, tuple[int, ...]]) -> list[str]:
     """`check_expr`, skipped for an expression whose shape and deciding literals (metric and label
     names, created labels, values of labels the catalogue knows values of) passed already: the
-    SLO rules of a thousand services differ only in literals no check reads."""
+    SLO rules of a thousand services differ only in literals no check reads. `positions` holds
+    which literals decide, per shape, for this catalogue."""
     found = shaped(expr)
     if found is None:
         return check_expr(catalogue, expr, cluster_label)
-    key = found.deciding(lambda use: _decides(use, catalogue))
+    key = found.deciding(lambda use: _decides(use, catalogue), positions)
     if key in clean:
         return []
     problems = check_expr(catalogue, expr, cluster_label, found.shape.fill(list(found.strings)))
@@ -138,8 +140,9 @@ def lint_coherence(ctx: RenderContext) -> Iterable[LintIssue]:
     catalogue = build_catalogue(ctx.env, ctx.defs)
     seen: set[tuple[str, str]] = set()
     clean: set[tuple] = set()
+    positions: dict[str, tuple[int, ...]] = {}
     for definition, where, expr in (*_rule_queries(ctx), *_dashboard_queries(ctx)):
-        for problem in _checked(catalogue, expr, ctx.env.cluster_label, clean):
+        for problem in _checked(catalogue, expr, ctx.env.cluster_label, clean, positions):
             if (definition, problem) not in seen:
                 seen.add((definition, problem))
                 yield LintIssue("error", definition, CHECK, f"{where}: {problem}")
