@@ -31,11 +31,12 @@ prometheus:
 	  echo "installing prometheus (Debian package)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
 
-promtool otelcol promtool3 amtool: install
+promtool otelcol promtool3 amtool kustomize: install
 	$(TOOLS) $@
 
 tools: install prometheus
 	$(TOOLS) --with-promtool3
+	$(TOOLS) kustomize
 
 build: install
 	$(TOOLS)

@@ -19,6 +19,8 @@ INSTALL_COMMAND = "obs tools install"
 # Where Debian's package cannot be installed, it is also the promtool obs validates with.
 PROMTOOL3_MODULE = "github.com/prometheus/prometheus/cmd/promtool@v0.316.0"
 AMTOOL_MODULE = "github.com/prometheus/alertmanager/cmd/amtool@v0.28.1"
+# `kustomize build` of every overlay obs writes (obs's own tests; kubectl's embedded kustomize is v5.5 too).
+KUSTOMIZE_MODULE = "sigs.k8s.io/kustomize/kustomize/v5@v5.5.0"
 
 
 def _executable(path: Path) -> bool:
@@ -56,6 +58,17 @@ def promtool3_path() -> Path:
 def amtool_path() -> Path:
     """Where `obs tools install` puts amtool when Debian's package cannot be installed."""
     return go_cache_path(AMTOOL_MODULE, "amtool")
+
+
+def kustomize_path() -> Path:
+    """Where `obs tools install kustomize` puts kustomize."""
+    return go_cache_path(KUSTOMIZE_MODULE, "kustomize")
+
+
+def kustomize() -> Path:
+    """OBS_KUSTOMIZE if set, else the cached `go install` build, else `kustomize` on PATH."""
+    return find_tool("kustomize", "OBS_KUSTOMIZE", f"run `{INSTALL_COMMAND} kustomize` (go install {KUSTOMIZE_MODULE})",
+                     [kustomize_path()])
 
 
 def promtool() -> Path:

@@ -80,6 +80,10 @@ TOOLS: tuple[Tool, ...] = (
          f"go install {find.PROMTOOL3_MODULE}",
          lambda _: find.promtool3(), lambda setup: go_install(find.PROMTOOL3_MODULE, find.promtool3_path(), setup.step),
          optional=True),
+    Tool("kustomize", "builds every kustomization obs writes, fleet overlays included (for obs's own tests)",
+         f"go install {find.KUSTOMIZE_MODULE}",
+         lambda _: find.kustomize(), lambda setup: go_install(find.KUSTOMIZE_MODULE, find.kustomize_path(), setup.step),
+         optional=True),
 )
 TOOL_NAMES = tuple(t.name for t in TOOLS)
 
