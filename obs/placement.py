@@ -62,7 +62,7 @@ def _global_only_metrics(env: Environment, defs: Definitions) -> dict[str, str]:
     for source in declared_sources(env, defs):
         for metric in source.series:  # type: ignore[attr-defined]
             producers.setdefault(metric, set()).add(source.name)
-    return {metric: f"the collectors push it (source {sorted(names)[0]!r}) straight into Thanos Receive"
+    return {metric: f"the collectors push it (source {min(names)!r}) straight into Thanos Receive"
             for metric, names in producers.items() if names <= pushed}
 
 
@@ -122,16 +122,16 @@ def place(env: Environment, defs: Definitions) -> Placement:
     produced = {m for s in declared_sources(env, defs) for m in s.series}  # type: ignore[attr-defined]
     for pack, group in keys:
         key = (pack.name, group.name)
-        for metric, equal, rule in reads[key]:
+        for metric, equal, reader in reads[key]:
             why = only_global(metric, equal) if tiers[key] == CLUSTER else None
             if why:
                 raise DefinitionError(
-                    f"{rule} (rule pack {pack.name!r}, group {group.name!r})", "tier",
+                    f"{reader} (rule pack {pack.name!r}, group {group.name!r})", "tier",
                     f"is placed on the cluster tier but reads {metric}, which only the global store has: {why}",
                     "place the group on the global tier (tier='global', or tier=None for the default)")
             if tiers[key] == GLOBAL and metric not in produced and metric not in records:
                 raise DefinitionError(
-                    f"{rule} (rule pack {pack.name!r}, group {group.name!r})", "expr",
+                    f"{reader} (rule pack {pack.name!r}, group {group.name!r})", "expr",
                     f"is evaluated by the global ruler but reads {metric}, which reaches no store: no declared "
                     "source scrapes or pushes it and no rule records it",
                     "declare the source that produces it (Definitions.sources), or fix the metric name")
