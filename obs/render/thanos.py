@@ -130,6 +130,7 @@ def ruler_args(env: Environment, rule_files: Iterable[str] = ()) -> list[str]:
     environment's Alertmanager, abort on a partial response (the default, written out)."""
     return ["rule", *listen_args(), f"--data-dir={DATA_DIR}", f"--query={query_url(env)}",
             f"--alertmanagers.url={env.urls.alertmanager}", f"--label={RULER_REPLICA_LABEL}=\"{POD_NAME}\"",
+            f"--alert.label-drop={RULER_REPLICA_LABEL}",  # the replicas' alerts are one alert in Alertmanager
             *(f"--rule-file={path}" for path in rule_files), *objstore_args(store(env))]
 
 
