@@ -122,7 +122,7 @@ def receive_url(env: Environment) -> str:
 
 
 def query_url(env: Environment) -> str:
-    return f"http://{service_host(env, QUERY)}:{HTTP_PORT}"
+    return store(env).query_url(env.namespace)
 
 
 def ruler_args(env: Environment, rule_files: Iterable[str] = ()) -> list[str]:
