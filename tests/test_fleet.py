@@ -380,3 +380,25 @@ def test_the_documented_argo_cd_and_flux_resources_point_at_the_written_overlays
             continue
         assert (root / path / "kustomization.yaml").is_file(), path
         assert kustomize_build(root / path)
+
+
+def test_the_manifest_covers_cluster_folders_and_check_sees_drift_in_them(tmp_path):
+    bundle = _bundle(fleet(), RuleGroup("sli", [RATIO]), RuleGroup("fleet", [FLEET_RATIO], tier="global"))
+    obs.build(bundle, tmp_path, check_with_tools=False)
+    assert obs.check(bundle, tmp_path) == {"prod": []}
+    base_rules = tmp_path / "prod" / CLUSTER_BASE / "prometheus" / "rules" / "p.yaml"
+    overlay = tmp_path / "prod" / "clusters" / "prod-us1" / "kustomization.yaml"
+    base_rules.write_text(base_rules.read_text().replace("5m", "10m"))
+    overlay.unlink()
+    drift = " ".join(map(str, obs.check(bundle, tmp_path)["prod"]))
+    assert f"{CLUSTER_BASE}/prometheus/rules/p.yaml" in drift and "clusters/prod-us1/kustomization.yaml" in drift
+    obs.build(bundle, tmp_path, check_with_tools=False)
+    assert obs.check(bundle, tmp_path) == {"prod": []} and overlay.is_file()
+
+
+def test_a_global_aggregation_may_drop_the_cluster_label_a_cluster_one_may_not():
+    env = fleet()
+    ctx_ok = obs.render(_bundle(env, RuleGroup("sli", [RATIO]), RuleGroup("fleet", [FLEET_RATIO], tier="global")))
+    assert not any(i.check == "cluster-label" for i in ctx_ok[0].errors)
+    local = obs.render(_bundle(env, RuleGroup("sli", [RATIO]), RuleGroup("fleet", [FLEET_RATIO], tier="cluster")))
+    assert [i.check for i in local[0].errors] == ["cluster-label"]
