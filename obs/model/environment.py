@@ -121,7 +121,7 @@ class Environment:
     def cluster_stamp(self) -> str:
         """The cluster name a per-cluster value (a collector's k8s.cluster.name) is rendered with:
         the cluster's name, or in an environment of several clusters a token each cluster's
-        overlay replaces by its name (obs.render.fleet)."""
+        overlay replaces by its name (obs.render.layout.stamp)."""
         return self.clusters[0].name if len(self.clusters) == 1 else CLUSTER_TOKEN
 
     @property

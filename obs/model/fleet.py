@@ -21,7 +21,7 @@ TOPOLOGIES = ("sidecar", "receive")
 # A cluster's folder name (<env>/clusters/<name>/): no '/', no leading dot.
 _FOLDER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$")
 # Collectors of an environment of several clusters are built once with this cluster name; each
-# cluster's overlay replaces it by the cluster's own (obs.render.fleet), so the environment-wide
+# cluster's overlay replaces it by the cluster's own (obs.render.layout.stamp), so the environment-wide
 # definitions are built once, not once per cluster.
 CLUSTER_TOKEN = "obs-cluster-name-token"
 THANOS_IMAGE = "quay.io/thanos/thanos:v0.41.0"

@@ -4,7 +4,7 @@
     <env>/                       environment-wide: global-tier rules, ThanosRuler, Thanos Query/Store
                                  (/Receive), dashboards, Alertmanager, backends; kustomization.yaml
     <env>/cluster-base/          what every cluster runs alike: cluster-tier rules, their tests and
-                                 PrometheusRules, Service/PodMonitors; kustomization.yaml
+                                 PrometheusRules, Service/PodMonitors, Instrumentation; kustomization.yaml
     <env>/clusters/<cluster>/    one kustomization per cluster: cluster-base plus its collectors and
                                  Prometheus values (what differs per cluster)
 """
@@ -28,7 +28,7 @@ def tier_dir(env: Environment, tier: str) -> str:
 
 
 def base_dir(env: Environment) -> str:
-    """The prefix of what every cluster runs alike (Service/PodMonitors)."""
+    """The prefix of what every cluster runs alike (Service/PodMonitors, Instrumentation)."""
     return f"{CLUSTER_BASE}/" if env.fleet else ""
 
 
