@@ -125,6 +125,16 @@ class Environment:
         return self.clusters[0].name if len(self.clusters) == 1 else CLUSTER_TOKEN
 
     @property
+    def remote_write_url(self) -> str:
+        """Where metrics pushed from outside Prometheus go (the collector gateways, Tempo's metrics
+        generator, the Loki ruler): a `receive` global store's hashring, else Prometheus'
+        remote-write receiver at `urls.prometheus`."""
+        store = self.global_store
+        if store is not None and store.topology == "receive":
+            return store.write_url(self.namespace)
+        return f"{self.urls.prometheus.rstrip('/')}/api/v1/write"
+
+    @property
     def sample_cluster(self) -> str:
         """A cluster name for generated test data (the first cluster's)."""
         return self.clusters[0].name
