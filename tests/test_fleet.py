@@ -345,7 +345,11 @@ def test_receive_hashring_replicates_and_the_clusters_write_into_it(crds):
     assert object_errors(prometheus, crds) == []
     gateway = next(c for c in reference(env).definitions(env).collectors if c.workload == "statefulset")
     exporter = gateway.components()["exporter"]["prometheus_remote_write/mimir"]
-    assert exporter.config["endpoint"] == thanos.receive_url(env)
+    assert exporter.config["endpoint"] == thanos.receive_url(env) == env.remote_write_url
+    files = render_environment(reference(env), env)
+    tempo = yaml.safe_load(files["tempo/tempo.yaml"])["metrics_generator"]["storage"]["remote_write"]
+    loki = yaml.safe_load(files["loki/loki.yaml"])["ruler"]["remote_write"]["clients"]["prometheus"]
+    assert tempo[0]["url"] == loki["url"] == thanos.receive_url(env)
 
 
 def test_the_bucket_config_is_only_referenced(built):
