@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Go (for the collector builder) where Debian/the Go tarball put it, even in a minimal CI shell.
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: install build check lint test tools prometheus promtool amtool promtool3 otelcol jaeger vmalert vmalert-tool docs bench clean
+.PHONY: install build check lint test tools prometheus promtool amtool promtool3 otelcol jaeger vmalert vmalert-tool kustomize docs bench clean
 
 install: $(STAMP)
 
@@ -33,12 +33,12 @@ prometheus:
 	  echo "installing prometheus (Debian package)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
 
-promtool otelcol promtool3 amtool jaeger vmalert vmalert-tool: install
+promtool otelcol promtool3 amtool jaeger vmalert vmalert-tool kustomize: install
 	$(TOOLS) $@
 
 tools: install prometheus
 	$(TOOLS) --with-promtool3 --with-jaeger
-	$(TOOLS) vmalert vmalert-tool
+	$(TOOLS) vmalert vmalert-tool kustomize
 
 build: install
 	$(TOOLS) --with-jaeger

@@ -24,7 +24,9 @@ CREDENTIAL_HEADER_WORDS = frozenset((
     "sas", "passphrase", "dsn",
 ))
 # Names that hold where a secret is (a file, a variable name), not the secret itself.
-HARMLESS_NAME_RE = re.compile(r"(?i)([-_](file|path|dir|env|name|ref|type|header|headers|id)|_?file)\Z")
+# Kubernetes spells them in camelCase (a volume's `secretName`, `tokenRef`).
+HARMLESS_NAME_RE = re.compile(r"(?i)([-_](file|path|dir|env|name|ref|type|header|headers|id)|_?file)\Z"
+                              r"|(?-i:[a-z](Name|Ref|File|Path))\Z")
 # Authorization schemes that may precede a reference: "Bearer ${env:TOKEN}".
 SCHEMES = {"", "bearer", "basic", "token", "apikey", "api-key", "splunk", "genieKey".lower(), "sso-key", "dsn"}
 PEM_PRIVATE = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from obs.grafana.datasources import JAEGER_UID, PROVISIONED
+from obs.render.layout import tier_dir
 from obs.render import render_environment
 from obs.render.grafana import escape_env
 from rules.environments import ENVIRONMENTS
@@ -58,7 +59,8 @@ def test_datasources_are_linked_and_escaped(env_files):
     doc = yaml.safe_load(text)
     by_uid = {ds["uid"]: ds for ds in doc["datasources"]}
     assert {uid: ds["type"] for uid, ds in by_uid.items()} == {**PROVISIONED, JAEGER_UID: "jaeger"}
-    assert by_uid["prometheus"]["url"] == env.urls.prometheus
+    store = env.global_store  # a fleet's Grafana reads Thanos Query (docs/fleet.md)
+    assert by_uid["prometheus"]["url"] == (env.urls.prometheus if store is None else store.query_url(env.namespace))
     prom, tempo, loki = by_uid["prometheus"]["jsonData"], by_uid["tempo"]["jsonData"], by_uid["loki"]["jsonData"]
     assert prom["exemplarTraceIdDestinations"][0]["datasourceUid"] == "tempo"
     assert tempo["tracesToLogsV2"]["datasourceUid"] == "loki"
@@ -94,7 +96,7 @@ def test_dashboard_provider_points_at_the_bundle_folder(env_files):
 
 def test_alerts_and_dashboards_link_both_ways(env_files):
     env, files = env_files
-    rules = yaml.safe_load(files["prometheus/rules/kubernetes-workloads.yaml"])
+    rules = yaml.safe_load(files[f"{tier_dir(env, 'cluster')}prometheus/rules/kubernetes-workloads.yaml"])
     alerts = [r for g in rules["groups"] for r in g["rules"] if "alert" in r]
     assert alerts
     for alert in alerts:

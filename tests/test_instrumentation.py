@@ -18,6 +18,8 @@ from obs.instrumentation import Instrumentation, Service
 from obs.render import render_environment
 from obs.validate.backends import check_python_instrumentation
 
+from obs.render.layout import CLUSTER_BASE  # noqa: E402
+
 SERVICE_DIR = "instrumentation/default/shop"
 import opentelemetry.configuration as configuration  # noqa: E402  (a test dependency: obs[test])
 
@@ -129,7 +131,7 @@ def test_snippets_parse(tmp_path, files):
 
 
 def test_operator_instrumentation_and_annotations(files):
-    cr = yaml.safe_load(files["kubernetes/instrumentation-default.yaml"])
+    cr = yaml.safe_load(files[f"{CLUSTER_BASE}/kubernetes/instrumentation-default.yaml"])  # prod is a fleet
     assert cr["apiVersion"] == "opentelemetry.io/v1alpha1" and cr["kind"] == "Instrumentation"
     spec = cr["spec"]
     assert spec["exporter"]["endpoint"] == "http://otel-collector-agent.monitoring.svc:4317"

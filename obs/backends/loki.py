@@ -167,7 +167,7 @@ def render_config(env: Environment, loki: Loki) -> dict[str, Any]:
         "storage": {"type": "local", "local": {"directory": RULES_DIR}},
         "wal": {"dir": "/var/loki/ruler-wal"},
         "remote_write": {"enabled": True, "clients": {"prometheus": {
-            "url": f"{env.urls.prometheus.rstrip('/')}/api/v1/write"}}},
+            "url": env.remote_write_url}}},
     }
     config["analytics"] = {"reporting_enabled": False}
     s.check(CONFIG_MODEL, config, f"loki config ({MODEL_VERSION} model)")

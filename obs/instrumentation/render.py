@@ -11,6 +11,7 @@ from obs.errors import DefinitionError
 from obs.instrumentation.model import Instrumentation, Service
 from obs.render.base import RenderContext, RenderedFile
 from obs.render.kubernetes import KUBERNETES_DIR, object_metadata
+from obs.render.layout import base_dir
 
 DIR = "instrumentation"
 JAVA_AGENT_VERSION = "2.20.1"
@@ -185,6 +186,8 @@ def render(ctx: RenderContext) -> Iterable[RenderedFile]:
     """Every Instrumentation of the environment: the CRD plus per-service files."""
     for inst in ctx.defs.instrumentation:
         check_collector_service(inst, ctx.defs.collectors, ctx.env.namespace)
-        yield RenderedFile(f"{KUBERNETES_DIR}/instrumentation-{inst.name}.yaml", operator_instrumentation(ctx, inst))
+        # the Operator injects SDKs in every cluster: a fleet's cluster base holds it
+        yield RenderedFile(f"{base_dir(ctx.env)}{KUBERNETES_DIR}/instrumentation-{inst.name}.yaml",
+                           operator_instrumentation(ctx, inst))
         for service in inst.services:
             yield from service_files(ctx, inst, service)

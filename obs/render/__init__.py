@@ -7,14 +7,15 @@ from obs.model.bundle import Bundle
 from obs.model.environment import Environment
 from obs.instrumentation import render as instrumentation
 from obs.render import (
-    alertmanager, backends, collector, grafana, jaeger, kubernetes, mesh, monitors, prometheus, rollouts,
+    alertmanager, backends, clusters, collector, grafana, jaeger, kubernetes, mesh, monitors, prometheus,
+    prometheusrule, rollouts, thanos,
 )
 from obs.render.base import RenderContext, RenderedFile, Renderer
 
 # Each renderer owns a part of the output folder; add new ones here.
 RENDERERS: tuple[Renderer, ...] = (
     prometheus.render,
-    kubernetes.render_prometheus_rules,
+    prometheusrule.render,
     grafana.render,
     backends.render_tempo,
     backends.render_loki,
@@ -25,6 +26,8 @@ RENDERERS: tuple[Renderer, ...] = (
     alertmanager.render,
     monitors.render,
     rollouts.render,
+    thanos.render,
+    clusters.render,
 )
 
 
@@ -39,7 +42,8 @@ def render_environment(bundle: Bundle, env: Environment, ctx: RenderContext | No
                 raise DefinitionError(env.definition, "output", f"two definitions render {rendered.path}",
                                       "give them different names")
             files.add(rendered.path, rendered.to_bytes())
-    files.add("kustomization.yaml", kubernetes.kustomization(ctx, files).to_bytes())
+    for kustomization in (kubernetes.kustomization(ctx, files), *kubernetes.overlay_kustomizations(ctx, files)):
+        files.add(kustomization.path, kustomization.to_bytes())
     unused = env.unused_overrides()
     if unused:
         raise DefinitionError(env.definition, "overrides", f"no definition reads {', '.join(unused)}",

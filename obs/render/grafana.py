@@ -18,6 +18,7 @@ from obs.serialize import to_json, to_yaml
 from obs.topologies.prometheus import cluster_label_values
 
 DASHBOARDS_DIR = "grafana/dashboards"
+STACK_VALUES = "grafana/kube-prometheus-stack-values.yaml"
 PROVISIONING_DIR = "grafana/provisioning"
 SIDECAR_LABEL = "grafana_dashboard"
 DATASOURCE_SIDECAR_LABEL = "grafana_datasource"
@@ -113,10 +114,13 @@ def jaeger_datasource(env: Environment, jaeger: Jaeger) -> dict[str, Any]:
 
 def datasources(env: Environment, jaeger: Jaeger | None = None) -> dict[str, Any]:
     """datasources.yaml: Prometheus, Tempo and Loki with stable uids, linked to each other; Jaeger
-    too when the environment defines it."""
+    too when the environment defines it. With a global store the Prometheus datasource is Thanos
+    Query, which sees every cluster."""
+    store = env.global_store
     prometheus = {
         "name": "Prometheus", "uid": PROMETHEUS_UID, "type": "prometheus", "access": "proxy",
-        "url": env.urls.prometheus, "isDefault": True, "editable": False,
+        "url": env.urls.prometheus if store is None else store.query_url(env.namespace),
+        "isDefault": True, "editable": False,
         "jsonData": {
             "httpMethod": "POST", "prometheusType": "Prometheus",
             "timeInterval": env.param("Grafana.scrape_interval", "30s"),
@@ -206,9 +210,12 @@ def stack_values(ctx: RenderContext) -> dict[str, Any]:
 def render(ctx: RenderContext) -> Iterable[RenderedFile]:
     """kube-prometheus-stack values; dashboards, provisioning and sidecar ConfigMaps when the bundle
     has dashboards."""
-    yield RenderedFile("grafana/kube-prometheus-stack-values.yaml", stack_values(ctx))
+    if not ctx.env.fleet:
+        yield RenderedFile(STACK_VALUES, stack_values(ctx))
     if not ctx.defs.dashboards:
         return
+    if ctx.env.fleet:  # each cluster's Prometheus values are in its overlay (obs.render.clusters)
+        yield RenderedFile(STACK_VALUES, sidecar_values(ctx))
     for dashboard in ctx.defs.dashboards:
         content = dashboard_bytes(ctx, dashboard)
         yield RenderedFile(f"{DASHBOARDS_DIR}/{dashboard.name}.json", content, "bytes")

@@ -11,6 +11,7 @@ from obs.model.checks import fit_k8s_name
 from obs.model.service import Service
 from obs.render.base import RenderContext, RenderedFile
 from obs.render.kubernetes import KUBERNETES_DIR, object_metadata
+from obs.render.layout import base_dir
 
 KIND = {"service": "ServiceMonitor", "pod": "PodMonitor"}
 ENDPOINTS = {"service": "endpoints", "pod": "podMetricsEndpoints"}
@@ -60,9 +61,10 @@ def monitor(ctx: RenderContext, service: Service) -> dict[str, Any]:
 
 
 def render(ctx: RenderContext) -> Iterable[RenderedFile]:
+    """One monitor per scraped service; every cluster runs the same (the cluster base of a fleet)."""
     check_unique_names(ctx.defs.services)
     for service in ctx.defs.services:
         if service.scrape is not None:
             kind = KIND[service.scrape.via].lower()
-            yield RenderedFile(f"{KUBERNETES_DIR}/{kind}-{service.namespace}-{service.name}.yaml",
+            yield RenderedFile(f"{base_dir(ctx.env)}{KUBERNETES_DIR}/{kind}-{service.namespace}-{service.name}.yaml",
                                monitor(ctx, service))

@@ -28,6 +28,8 @@ JAEGER_MODULE = "github.com/jaegertracing/jaeger/cmd/jaeger@v1.75.0"
 # tests pass under vmalert-tool too (v1.151.0 builds with Go 1.26; newer ones need a newer Go).
 VMALERT_MODULE = "github.com/VictoriaMetrics/VictoriaMetrics/app/vmalert@v1.151.0"
 VMALERT_TOOL_MODULE = "github.com/VictoriaMetrics/VictoriaMetrics/app/vmalert-tool@v1.151.0"
+# `kustomize build` of every overlay obs writes (obs's own tests; kubectl's embedded kustomize is v5.5 too).
+KUSTOMIZE_MODULE = "sigs.k8s.io/kustomize/kustomize/v5@v5.5.0"
 
 
 def _executable(path: Path) -> bool:
@@ -80,6 +82,17 @@ def jaeger() -> Path:
     """OBS_JAEGER if set, else the cached build, else `jaeger` on PATH."""
     return find_tool("jaeger", "OBS_JAEGER", f"run `{INSTALL_COMMAND} --with-jaeger` "
                                              f"(go get -tool {JAEGER_MODULE}, ~10 min)", [jaeger_path()])
+
+
+def kustomize_path() -> Path:
+    """Where `obs tools install kustomize` puts kustomize."""
+    return go_cache_path(KUSTOMIZE_MODULE, "kustomize")
+
+
+def kustomize() -> Path:
+    """OBS_KUSTOMIZE if set, else the cached `go install` build, else `kustomize` on PATH."""
+    return find_tool("kustomize", "OBS_KUSTOMIZE", f"run `{INSTALL_COMMAND} kustomize` (go install {KUSTOMIZE_MODULE})",
+                     [kustomize_path()])
 
 
 def promtool() -> Path:

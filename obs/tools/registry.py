@@ -97,6 +97,10 @@ TOOLS: tuple[Tool, ...] = (
          lambda _: find.vmalert_tool(),
          lambda setup: go_install(find.VMALERT_TOOL_MODULE, find.vmalert_tool_path(), setup.step),
          optional=True),
+    Tool("kustomize", "builds every kustomization obs writes, fleet overlays included (for obs's own tests)",
+         f"go install {find.KUSTOMIZE_MODULE}",
+         lambda _: find.kustomize(), lambda setup: go_install(find.KUSTOMIZE_MODULE, find.kustomize_path(), setup.step),
+         optional=True),
 )
 
 

@@ -49,7 +49,8 @@ def span_metrics() -> Connector:
 def gateway(env: Environment, name: str = NAME, tenant: str | None = None, jaeger: Jaeger | None = None) -> Collector:
     """The gateway called `name`; `tenant` is the X-Scope-OrgID it sends to a multi-tenant Tempo
     and Loki (None: single-tenant). Endpoints come from `env.urls` (override `<name>.tempo_endpoint`,
-    `<name>.remote_write_url`). With `jaeger`, sampled traces also go to that Jaeger over OTLP."""
+    `<name>.remote_write_url`); with a Thanos Receive global store, metrics go into its hashring.
+    With `jaeger`, sampled traces also go to that Jaeger over OTLP."""
     tempo_host = urlsplit(env.urls.tempo).hostname
     org = tenant
     headers = {"headers": {"X-Scope-OrgID": org}} if org else {}  # multi-tenant Tempo and Loki
@@ -58,7 +59,7 @@ def gateway(env: Environment, name: str = NAME, tenant: str | None = None, jaege
     loki = Exporter("otlp_http/loki", {"endpoint": f"{env.urls.loki}/otlp", **headers,
                                        **queue_and_retry(env, f"{name}.loki")})
     remote_write = Exporter("prometheus_remote_write/mimir", {
-        "endpoint": env.param(f"{name}.remote_write_url", f"{env.urls.prometheus}/api/v1/write"),
+        "endpoint": env.param(f"{name}.remote_write_url", env.remote_write_url),
         "headers": {"Authorization": "Bearer ${env:REMOTE_WRITE_TOKEN}"},
         "resource_to_telemetry_conversion": {"enabled": False},
         "target_info": {"enabled": True},
