@@ -16,7 +16,7 @@ ACCESS_LOG_FILTER = ("response.code >= 500 || request.url_path.contains('/api/')
 
 def mesh(env: Environment) -> MeshTelemetry:
     """Mesh-wide: OTLP tracing at 10% in prod (100% in staging), the cluster and environment as
-    literal tags, the region from the proxy's environment, the user agent from the request; Envoy's
+    literal tag, the cluster (Istio's cluster id) and the region from the proxy's environment, the user agent from the request; Envoy's
     stdout log plus OTLP access logs for the filtered requests. The shop namespace samples 50%, its
     checkout workload every request (the guide's namespace- and service-level resources)."""
     agent = next(c for c in collectors(env) if c.name == AGENT)
@@ -31,7 +31,8 @@ def mesh(env: Environment) -> MeshTelemetry:
         ],
         telemetries=[
             Telemetry("mesh-default", tracing_providers=["otel-tracing"], sampling=sampling, custom_tags={
-                "cluster_id": LiteralTag(env.cluster),
+                # Istio sets ISTIO_META_CLUSTER_ID on every proxy: right in each cluster of a fleet.
+                "cluster_id": EnvTag("ISTIO_META_CLUSTER_ID", default=env.clusters[0].name),
                 "environment": LiteralTag(env.name),
                 "region": EnvTag("REGION", default="us-east-1"),
                 "user_agent": HeaderTag("user-agent", default="unknown"),

@@ -23,7 +23,7 @@ from obs.render.layout import CLUSTER_BASE, parts
 from obs.validate import promtool_check_rules, promtool_test_rules
 from obs.validate.schemas import CRDSchemas, _CRDLoader, check_manifests, manifests, object_errors
 from rules.bundle import define as reference_define
-from tests.conftest import require_tool
+from tests.support import require_tool
 from tests.sample_bundle import make_bundle
 
 CRD_DIR = Path(__file__).parent / "schemas" / "crds"
