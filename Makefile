@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Go (for the collector builder) where Debian/the Go tarball put it, even in a minimal CI shell.
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: install build check test tools prometheus promtool amtool promtool3 otelcol docs bench clean
+.PHONY: install build check test tools prometheus promtool amtool promtool3 thanos otelcol docs bench clean
 
 install: $(STAMP)
 
@@ -21,8 +21,10 @@ $(STAMP): pyproject.toml
 # platform team's repo uses too: Debian packages where apt-get runs as root, else `go install` into
 # ~/.cache/obs ($OBS_CACHE_DIR). This repo builds otelcol with every registered component
 # (--all-components: the tests exercise them all; one binary then serves every bundle) and a
-# Prometheus 3 promtool beside Debian's 2.x, so the tests prove the rules load on both. Cold: otelcol
-# ~13 min, promtool3 ~11 min on 2 cores; later runs reuse the cache. `obs tools` shows what is there.
+# Prometheus 3 promtool beside Debian's 2.x, so the tests prove the rules load on both, and Thanos for
+# the fleet end-to-end test (built through a wrapper module: its go.mod has replace directives).
+# Cold: otelcol ~13 min, promtool3 ~11 min, thanos ~6 min on 2 cores; later runs reuse the cache.
+# `obs tools` shows what is there.
 TOOLS := $(BIN)/obs tools install --all-components
 
 # The Prometheus server the end-to-end tests run: Debian's package (which also brings promtool).
@@ -31,11 +33,11 @@ prometheus:
 	  echo "installing prometheus (Debian package)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
 
-promtool otelcol promtool3 amtool: install
+promtool otelcol promtool3 amtool thanos: install
 	$(TOOLS) $@
 
 tools: install prometheus
-	$(TOOLS) --with-promtool3
+	$(TOOLS) --with-promtool3 --with-thanos
 
 build: install
 	$(TOOLS)

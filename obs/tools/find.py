@@ -19,6 +19,10 @@ INSTALL_COMMAND = "obs tools install"
 # Where Debian's package cannot be installed, it is also the promtool obs validates with.
 PROMTOOL3_MODULE = "github.com/prometheus/prometheus/cmd/promtool@v0.316.0"
 AMTOOL_MODULE = "github.com/prometheus/alertmanager/cmd/amtool@v0.28.1"
+# Thanos (Receive, Query, Rule, Store, sidecar) for the end-to-end proof of a fleet's global tier.
+# Its go.mod has replace directives, so it is built through a wrapper module (obs/tools/gowrapper.py);
+# v0.42+ need a newer Go than Debian's.
+THANOS_MODULE = "github.com/thanos-io/thanos@v0.41.0"
 
 
 def _executable(path: Path) -> bool:
@@ -56,6 +60,17 @@ def promtool3_path() -> Path:
 def amtool_path() -> Path:
     """Where `obs tools install` puts amtool when Debian's package cannot be installed."""
     return go_cache_path(AMTOOL_MODULE, "amtool")
+
+
+def thanos_path() -> Path:
+    """Where `obs tools install thanos` builds Thanos: CACHE_DIR/thanos-<version>/thanos."""
+    return go_cache_path(THANOS_MODULE, "thanos")
+
+
+def thanos() -> Path:
+    """OBS_THANOS if set, else the cached build, else `thanos` on PATH."""
+    return find_tool("thanos", "OBS_THANOS", f"run `{INSTALL_COMMAND} thanos` (builds {THANOS_MODULE} through a "
+                                             "wrapper module, ~5 min on 2 cores)", [thanos_path()])
 
 
 def promtool() -> Path:
