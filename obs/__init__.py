@@ -7,15 +7,15 @@
 """
 from obs.errors import DefinitionError, ObsError, ValidationError
 from obs.model import (
-    DEFAULT_SELECTORS, AlertRule, AlertTest, Bundle, Definitions, Environment, FiringAlert, RecordingRule,
-    RuleGroup, RulePack, Urls,
+    DEFAULT_SELECTORS, AlertRule, AlertTest, Bundle, Cluster, Definitions, Environment, FiringAlert, RecordingRule,
+    RuleGroup, RulePack, Thanos, Urls,
 )
 from obs.model.suppress import Suppress
 from obs.pipeline import build, check, render, validate
 
-__all__ = ["AlertRule", "AlertTest", "Bundle", "DEFAULT_SELECTORS", "DefinitionError", "Definitions",
+__all__ = ["AlertRule", "AlertTest", "Bundle", "Cluster", "DEFAULT_SELECTORS", "DefinitionError", "Definitions",
            "Environment", "FiringAlert", "ObsError", "RecordingRule", "RuleGroup", "RulePack", "Suppress",
-           "Urls", "ValidationError", "build", "check", "render", "validate"]
+           "Thanos", "Urls", "ValidationError", "build", "check", "render", "validate"]
 
 from obs.model.slo import (  # noqa: E402
     SLO, BurnRateWindow, EventsSLI, LatencySLI, RawSLI, SLOAlerting, counter_rate, counter_rates,

@@ -35,7 +35,7 @@ def environment_catalogue(bundle: Bundle, env: Environment) -> dict[str, Any]:
     defs = bundle.definitions(env)
     packs = defs.all_rule_packs()
     return {
-        "name": env.name, "cluster": env.cluster, "namespace": env.namespace,
+        "name": env.name, "cluster": ", ".join(c.name for c in env.clusters), "namespace": env.namespace,
         "rule_packs": [{"name": p.name, "groups": [
             {"name": g.name, "recording_rules": [r.name for r in g.rules if not isinstance(r, AlertRule)]}
             for g in p.groups]} for p in packs],

@@ -184,7 +184,7 @@ def render_config(env: Environment, tempo: Tempo) -> dict[str, Any]:
     config["live_store"] = {"wal": {"path": "/var/tempo/live-store/traces"}}
     if tempo.metrics_generator:
         config["metrics_generator"] = {
-            "registry": {"external_labels": {"source": "tempo", env.cluster_label: env.cluster}},
+            "registry": {"external_labels": {"source": "tempo", **({env.cluster_label: env.cluster} if len(env.clusters) == 1 else {})}},
             "storage": {
                 "path": "/var/tempo/generator/wal",
                 "remote_write": [{"url": f"{env.urls.prometheus.rstrip('/')}/api/v1/write",

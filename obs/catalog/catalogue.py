@@ -115,16 +115,32 @@ def declared_sources(env: Environment, defs: Definitions) -> list[MetricSource]:
     explicit = getattr(defs, "sources", None)
     sources = list(default_sources(env, defs) if explicit is None else explicit)
     sources.append(cluster.prometheus(env.cluster_label))
-    promoted, dropped = otel.promoted_labels(defs.collectors), otel.dropped_labels(defs.collectors)
-    sources += [otel.without(s, dropped) for s in (*otel.service_sources(defs.instrumentation, promoted),
-                                                   *otel.receiver_sources(defs.collectors, promoted))]
-    if defs.collectors:
-        sources.append(otel.target_info(promoted))
+    sources += pushed_sources(defs)
     for derived in (otel.collector_source(defs.collectors, env.cluster_label),
                     tempo_source(defs.tempo, env.cluster_label)):
         if derived:
             sources.append(derived)
     return sources
+
+
+def pushed_sources(defs: Definitions) -> list[MetricSource]:
+    """The sources whose series arrive through the collectors' remote write (instrumented services,
+    the collectors' receivers and connectors, target_info), not through a Prometheus scrape."""
+    promoted, dropped = otel.promoted_labels(defs.collectors), otel.dropped_labels(defs.collectors)
+    sources = [otel.without(s, dropped) for s in (*otel.service_sources(defs.instrumentation, promoted),
+                                                  *otel.receiver_sources(defs.collectors, promoted))]
+    if defs.collectors:
+        sources.append(otel.target_info(promoted))
+    return sources
+
+
+def pushed_source_names(env: Environment, defs: Definitions) -> frozenset[str]:
+    """Names of the declared sources pushed through the collectors (`pushed_sources`, and the
+    default OTel semantic-convention services): where the gateways write decides who sees them."""
+    names = {s.name for s in pushed_sources(defs)}
+    if getattr(defs, "sources", None) is None:
+        names |= {s.name for s in default_sources(env, defs) if s.name == otel.semconv_source().name}
+    return frozenset(names)
 
 
 def build_catalogue(env: Environment, defs: Definitions,

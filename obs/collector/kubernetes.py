@@ -258,11 +258,11 @@ def _service_monitor(ctx: RenderContext, collector: Collector) -> dict[str, Any]
                                     "relabelings": cluster_relabelings(ctx.env)}]}}
 
 
-def cluster_relabelings(env: Environment) -> list[dict[str, str]]:
-    """ServiceMonitor relabelings stamping the cluster label on every scraped series, so the
-    self-metrics of two clusters stay apart in a shared Mimir/Thanos and locally (the Operator
-    already adds `namespace`, `service`, `pod` and `job`)."""
-    return [{"action": "replace", "targetLabel": env.cluster_label, "replacement": env.cluster}]
+def cluster_relabelings(env: Environment, cluster: str | None = None) -> list[dict[str, str]]:
+    """ServiceMonitor relabelings stamping the cluster label (`cluster`, default the environment's
+    `cluster_stamp`) on every scraped series, so the self-metrics of two clusters stay apart in a
+    shared Mimir/Thanos and locally (the Operator already adds `namespace`, `service`, `pod` and `job`)."""
+    return [{"action": "replace", "targetLabel": env.cluster_label, "replacement": cluster or env.cluster_stamp}]
 
 
 

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any, Mapping, TypeVar
+from typing import Any, Iterable, Mapping, TypeVar
 
 from obs.errors import DefinitionError
 from obs.model.checks import (
-    DURATION_RE, check_cluster, check_duration, check_http_url, check_label_name, check_labels, check_number,
+    DURATION_RE, check_duration, check_http_url, check_label_name, check_labels, check_number,
     check_slug, frozen_mapping,
 )
+from obs.model.fleet import CLUSTER_TOKEN, Cluster, Thanos, clusters_of
 
 T = TypeVar("T")
 
@@ -40,36 +41,93 @@ class Urls:
             check_http_url("urls", name, getattr(self, name))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Environment:
-    """One deployment target. `overrides` maps parameter keys (e.g. 'ContainerHighCPU.threshold')
-    to values; definitions read them through `param()`, and a key no definition reads is an error,
-    so a typo cannot silently keep the default."""
+    """One deployment target: one cluster (`cluster="prod-eu1"`) or several
+    (`clusters=[obs.Cluster("prod-eu1"), obs.Cluster("prod-us1")]`), optionally with a global
+    store/ruler over all of them (`global_store=obs.Thanos(...)`, docs/fleet.md). `overrides` maps
+    parameter keys (e.g. 'ContainerHighCPU.threshold') to values; definitions read them through
+    `param()`, and a key no definition reads is an error, so a typo cannot silently keep the default."""
 
     name: str
-    cluster: str
+    clusters: tuple[Cluster, ...]
     cluster_label: str = "cluster"
     namespace: str = "monitoring"
     selectors: Mapping[str, str] = field(default_factory=dict)
     overrides: Mapping[str, Any] = field(default_factory=dict)
     urls: Urls = field(default_factory=Urls)
     rule_labels: Mapping[str, str] = field(default_factory=lambda: {"release": "kube-prometheus-stack"})
+    global_store: Thanos | None = None
     _used: set[str] = field(default_factory=set, init=False, compare=False, repr=False)
+
+    def __init__(self, name: str, cluster: str | None = None, cluster_label: str = "cluster",
+                 namespace: str = "monitoring", selectors: Mapping[str, str] | None = None,
+                 overrides: Mapping[str, Any] | None = None, urls: Urls | None = None,
+                 rule_labels: Mapping[str, str] | None = None, *,
+                 clusters: Iterable[Cluster | str] = (), global_store: Thanos | None = None) -> None:
+        set_ = object.__setattr__
+        set_(self, "name", name)
+        check_slug(self.definition, "name", self.name)
+        set_(self, "clusters", clusters_of(self.definition, cluster, clusters))
+        set_(self, "cluster_label", cluster_label)
+        set_(self, "namespace", namespace)
+        set_(self, "selectors", MappingProxyType({**DEFAULT_SELECTORS, **(selectors or {})}))
+        set_(self, "overrides", frozen_mapping(overrides or {}))
+        set_(self, "urls", Urls() if urls is None else urls)
+        set_(self, "rule_labels", frozen_mapping({"release": "kube-prometheus-stack"} if rule_labels is None
+                                                 else rule_labels))
+        set_(self, "global_store", global_store)
+        set_(self, "_used", set())
+        self._check()
 
     @property
     def definition(self) -> str:
         return f"environment {self.name!r}"
 
-    def __post_init__(self) -> None:
-        check_slug(self.definition, "name", self.name)
+    def _check(self) -> None:
         check_slug(self.definition, "namespace", self.namespace)
-        check_cluster(self.definition, "cluster", self.cluster)
         check_label_name(self.definition, "cluster_label", self.cluster_label)
         check_labels(self.definition, "rule_labels", self.rule_labels)
-        merged = {**DEFAULT_SELECTORS, **self.selectors}
-        object.__setattr__(self, "selectors", MappingProxyType(merged))
-        object.__setattr__(self, "overrides", frozen_mapping(self.overrides))
-        object.__setattr__(self, "rule_labels", frozen_mapping(self.rule_labels))
+        if not isinstance(self.urls, Urls):
+            raise DefinitionError(self.definition, "urls", f"{self.urls!r} is not Urls", "pass obs.Urls(...)")
+        if self.global_store is not None and not isinstance(self.global_store, Thanos):
+            raise DefinitionError(self.definition, "global_store", f"{self.global_store!r} is not a global store",
+                                  "pass obs.Thanos(...), or None to evaluate every rule in each cluster")
+        for item in self.clusters:
+            if self.cluster_label in item.labels:
+                raise DefinitionError(f"{self.definition} {item.definition}", "labels",
+                                      f"sets {self.cluster_label!r}, which obs sets to the cluster's name",
+                                      f"remove {self.cluster_label!r} from the cluster's labels")
+            if self.fleet:
+                item.check_folder_name(self.definition)
+
+    @property
+    def cluster(self) -> str:
+        """The name of the environment's only cluster (environments of several: `clusters`)."""
+        if len(self.clusters) != 1:
+            raise DefinitionError(self.definition, "cluster",
+                                  f"has {len(self.clusters)} clusters ({', '.join(c.name for c in self.clusters)})",
+                                  "use env.clusters, or env.cluster_stamp where one rendered value serves "
+                                  "every cluster")
+        return self.clusters[0].name
+
+    @property
+    def fleet(self) -> bool:
+        """Written as environment-wide resources plus one overlay per cluster (several clusters or
+        a global store); else everything in the environment's folder, as for one cluster."""
+        return len(self.clusters) > 1 or self.global_store is not None
+
+    @property
+    def cluster_stamp(self) -> str:
+        """The cluster name a per-cluster value (a collector's k8s.cluster.name) is rendered with:
+        the cluster's name, or in an environment of several clusters a token each cluster's
+        overlay replaces by its name (obs.render.fleet)."""
+        return self.clusters[0].name if len(self.clusters) == 1 else CLUSTER_TOKEN
+
+    @property
+    def sample_cluster(self) -> str:
+        """A cluster name for generated test data (the first cluster's)."""
+        return self.clusters[0].name
 
     def selector(self, name: str) -> str:
         """The label matchers (without braces) that select a scrape source, e.g. 'kube_state_metrics'."""

@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import Any, Mapping, Sequence
 
 from obs.errors import DefinitionError
+from obs.model.fleet import TIERS
 from obs.model.suppress import Suppress, suppressions
 from obs.model.checks import (
     check_duration, check_http_url, check_label_name, check_labels, check_no_empty_values, check_template, check_metric_name, check_nonempty, check_slug,
@@ -175,16 +176,24 @@ Rule = AlertRule | RecordingRule
 
 @dataclass(frozen=True)
 class RuleGroup:
-    """A Prometheus rule group: rules evaluated together at one interval."""
+    """A Prometheus rule group: rules evaluated together at one interval. `tier` places it in an
+    environment with a global store (docs/fleet.md): "cluster" (each cluster's Prometheus) or
+    "global" (the global ruler over every cluster); None takes the default of its kind
+    (obs.placement: SLO alerts and budgets global, everything else on the cluster unless it reads
+    series only the global store has)."""
 
     name: str
     rules: Sequence[Rule]
     interval: str | None = None
     limit: int | None = None
+    tier: str | None = None
 
     def __post_init__(self) -> None:
         what = f"rule group {self.name!r}"
         check_nonempty(what, "name", self.name)
+        if self.tier is not None and self.tier not in TIERS:
+            raise DefinitionError(what, "tier", f"{self.tier!r} is not a tier",
+                                  f"use one of {', '.join(TIERS)} (or None for the default of the group's kind)")
         object.__setattr__(self, "rules", tuple(self.rules))
         if not self.rules:
             raise DefinitionError(what, "rules", "is empty", "add at least one rule or drop the group")

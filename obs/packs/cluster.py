@@ -17,7 +17,7 @@ def cluster_down(env: Environment) -> AlertRule:
     cluster = env.cluster_label
     up = selector("up", env.selector("kubelet"))
     kubelet = source_series(env, "cadvisor", "up", metrics_path="/metrics")
-    fires = [FiringAlert({cluster: env.cluster}, f"No kubelet of cluster {env.cluster} is up: its nodes or its "
+    fires = [FiringAlert({cluster: env.sample_cluster}, f"No kubelet of cluster {env.sample_cluster} is up: its nodes or its "
                          "metrics pipeline are down.")]
     return AlertRule(
         name=CLUSTER_DOWN,

@@ -97,7 +97,7 @@ def _groups(env: Environment, keys: Sequence[str], streams: Sequence[Stream]) ->
 def _labels(env: Environment, keys: Sequence[str], group: str) -> dict[str, str]:
     job = selector_labels(env, "otel_services")["job"]
     source = selector_labels(env, "otel_services")
-    labels = {env.cluster_label: env.cluster, "job": job, **{k: source[k] for k in ROUTING}}
+    labels = {env.cluster_label: env.sample_cluster, "job": job, **{k: source[k] for k in ROUTING}}
     if "http_route" in keys:
         labels["http_route"] = group
     return labels

@@ -44,7 +44,7 @@ def _col_series(env: Environment, metric: str, **labels: str) -> str:
 
 def _col_labels(env: Environment, *keys: str, **values: str) -> dict[str, str]:
     scraped = selector_labels(env, "otel_collector")
-    return {env.cluster_label: env.cluster, **{k: scraped[k] for k in keys}, **values}
+    return {env.cluster_label: env.sample_cluster, **{k: scraped[k] for k in keys}, **values}
 
 
 def queue_full(env: Environment) -> AlertRule:

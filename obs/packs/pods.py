@@ -25,7 +25,7 @@ MiB = 1024 * 1024
 
 
 def _container_labels(env: Environment, pod: str, container: str) -> dict[str, str]:
-    return {env.cluster_label: env.cluster, "namespace": test_namespace(env), "pod": pod, "container": container}
+    return {env.cluster_label: env.sample_cluster, "namespace": test_namespace(env), "pod": pod, "container": container}
 
 
 def _restarts(env: Environment, pod: str, container: str) -> str:
@@ -101,7 +101,7 @@ def pod_pending(env: Environment) -> AlertRule:
         if running > 0:
             timeline["Running"] = f"0x{pending_minutes - 1} 1x{running}"
         series = {pod_series(env, "kube_pod_created", pod): flat(0, at), **phase_series(env, pod, timeline)}
-        fires = [FiringAlert({env.cluster_label: env.cluster, "namespace": test_namespace(env), "pod": pod},
+        fires = [FiringAlert({env.cluster_label: env.sample_cluster, "namespace": test_namespace(env), "pod": pod},
                              f"Pod {test_namespace(env)}/{pod} has been Pending since it was created "
                              f"{humanize_duration(at * 60)} ago.")] if running <= 0 else []
         return AlertTest(name, series, at=f"{at}m", fires=fires)
@@ -129,7 +129,7 @@ def pod_not_ready(env: Environment) -> AlertRule:
                   for c in ("true", "false", "unknown")}
         series[pod_series(env, "kube_pod_created", pod)] = flat(0, at)
         series.update(phase_series(env, pod, {phase: flat(1, at)}))
-        fires = [FiringAlert({env.cluster_label: env.cluster, "namespace": test_namespace(env), "pod": pod},
+        fires = [FiringAlert({env.cluster_label: env.sample_cluster, "namespace": test_namespace(env), "pod": pod},
                              f"Pod {test_namespace(env)}/{pod} is Running but has not been Ready for more than {for_}; "
                              f"it was created {humanize_duration(at * 60)} ago.")
                  ] if ready == "false" and phase == "Running" else []

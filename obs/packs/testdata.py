@@ -135,7 +135,7 @@ def selector_labels(env: Environment, source: str) -> dict[str, str]:
     labels = dict(SOURCE_LABELS[source])
     for name in {name for name, _, _ in matchers(env.selector(source))}:
         labels[name] = sample_label(env, source, name, labels.get(name, "x"))
-    labels[env.cluster_label] = env.cluster
+    labels[env.cluster_label] = env.sample_cluster
     return labels
 
 

@@ -41,7 +41,7 @@ def _replicas_mismatch(env: Environment, name: str, kind: str, obj: str, metrics
     keys = ("namespace", kind)
 
     def case(test: str, spec: int, count: int, rolling: bool = False) -> AlertTest:
-        fires = [FiringAlert({env.cluster_label: env.cluster, "namespace": test_namespace(env), kind: obj},
+        fires = [FiringAlert({env.cluster_label: env.sample_cluster, "namespace": test_namespace(env), kind: obj},
                              f"{test_namespace(env)}/{obj} has {spec - count} replica(s) fewer {word} than desired "
                              f"for longer than {for_}.")] if spec > count and not rolling else []
         series = {ksm(env, metric, namespace=test_namespace(env), **{kind: obj}): flat(value, at)
@@ -78,7 +78,7 @@ def deployment_rollout_stuck(env: Environment) -> AlertRule:
         series = _condition(env, "kube_deployment_status_condition", "Progressing", keys,
                             "false" if stuck else "true", at)
         series[_deploy(env, "kube_deployment_status_replicas_updated")] = flat(1, at)
-        fires = [FiringAlert({env.cluster_label: env.cluster, **keys},
+        fires = [FiringAlert({env.cluster_label: env.sample_cluster, **keys},
                              f"The rollout of {test_namespace(env)}/web passed its progress deadline "
                              f"(Progressing=False for more than {for_}); 1 replica(s) run the new pod "
                              "template.")] if stuck else []
@@ -104,7 +104,7 @@ def deployment_unavailable(env: Environment) -> AlertRule:
     at = minutes(for_) + 5
 
     def case(name: str, spec: int, available: int) -> AlertTest:
-        fires = [FiringAlert({env.cluster_label: env.cluster, "namespace": test_namespace(env), "deployment": "web"},
+        fires = [FiringAlert({env.cluster_label: env.sample_cluster, "namespace": test_namespace(env), "deployment": "web"},
                              f"{test_namespace(env)}/web wants {spec} replica(s) but has had none available for "
                              f"{for_}.")] if spec and not available else []
         return AlertTest(name, {_deploy(env, "kube_deployment_spec_replicas"): flat(spec, at),
@@ -145,7 +145,7 @@ def statefulset_rollout(env: Environment) -> AlertRule:
                   _sts(env, "kube_statefulset_status_replicas_updated"): updated,
                   _sts(env, revisions[0], revision="db-5c6b8d7f9" if new_current else "db-7d9f6c4b8"): flat(1, at),
                   _sts(env, revisions[1], revision="db-5c6b8d7f9"): flat(1, at)}
-        fires = [FiringAlert({env.cluster_label: env.cluster, "namespace": test_namespace(env), "statefulset": "db"},
+        fires = [FiringAlert({env.cluster_label: env.sample_cluster, "namespace": test_namespace(env), "statefulset": "db"},
                              f"2 of {test_namespace(env)}/db's replicas still run the old revision and the update has not "
                              f"progressed for longer than {for_}.")] if stuck else []
         return AlertTest(name, series, at=f"{at}m", fires=fires)
@@ -198,7 +198,7 @@ def job_failed(env: Environment) -> AlertRule:
                     "ago, failed (its Failed condition is True); the alert clears when the Job is deleted.",
         tests=[AlertTest("backoff limit exceeded",
                          {**started, **_job_condition(env, "kube_job_failed", 1, at), **failed_pods}, at=f"{at}m",
-                         fires=[FiringAlert({env.cluster_label: env.cluster, "namespace": test_namespace(env),
+                         fires=[FiringAlert({env.cluster_label: env.sample_cluster, "namespace": test_namespace(env),
                                              "job_name": "report-28410"},
                                             f"Job {test_namespace(env)}/report-28410, started {humanize_duration(at * 60)} ago, "
                                             "failed (its Failed condition is True); the alert clears when the Job "
@@ -215,7 +215,7 @@ def job_running_too_long(env: Environment) -> AlertRule:
     def case(name: str, active: int) -> AlertTest:
         series = {_job(env, "kube_job_status_start_time"): flat(0, at),
                   _job(env, "kube_job_status_active"): flat(active, at)}
-        fires = [FiringAlert({env.cluster_label: env.cluster, "namespace": test_namespace(env), "job_name": "report-28410"},
+        fires = [FiringAlert({env.cluster_label: env.sample_cluster, "namespace": test_namespace(env), "job_name": "report-28410"},
                              f"Job {test_namespace(env)}/report-28410 has been running for {humanize_duration(at * 60)}, "
                              f"longer than {limit}.")] if active else []
         return AlertTest(name, series, at=f"{at}m", fires=fires)

@@ -6,13 +6,16 @@ from obs.files import Files
 from obs.model.bundle import Bundle
 from obs.model.environment import Environment
 from obs.instrumentation import render as instrumentation
-from obs.render import alertmanager, backends, collector, grafana, kubernetes, monitors, prometheus, rollouts
+from obs.render import (
+    alertmanager, backends, clusters, collector, grafana, kubernetes, monitors, prometheus, prometheusrule, rollouts,
+    thanos,
+)
 from obs.render.base import RenderContext, RenderedFile, Renderer
 
 # Each renderer owns a part of the output folder; add new ones here.
 RENDERERS: tuple[Renderer, ...] = (
     prometheus.render,
-    kubernetes.render_prometheus_rules,
+    prometheusrule.render,
     grafana.render,
     backends.render_tempo,
     backends.render_loki,
@@ -21,6 +24,8 @@ RENDERERS: tuple[Renderer, ...] = (
     alertmanager.render,
     monitors.render,
     rollouts.render,
+    thanos.render,
+    clusters.render,
 )
 
 
@@ -35,7 +40,8 @@ def render_environment(bundle: Bundle, env: Environment, ctx: RenderContext | No
                 raise DefinitionError(env.definition, "output", f"two definitions render {rendered.path}",
                                       "give them different names")
             files.add(rendered.path, rendered.to_bytes())
-    files.add("kustomization.yaml", kubernetes.kustomization(ctx, files).to_bytes())
+    for kustomization in (kubernetes.kustomization(ctx, files), *kubernetes.overlay_kustomizations(ctx, files)):
+        files.add(kustomization.path, kustomization.to_bytes())
     unused = env.unused_overrides()
     if unused:
         raise DefinitionError(env.definition, "overrides", f"no definition reads {', '.join(unused)}",

@@ -12,6 +12,7 @@ from obs.collector.model import Collector, thaw
 from obs.errors import DefinitionError
 from obs.render.base import RenderContext, RenderedFile
 from obs.render.kubernetes import KUBERNETES_DIR
+from obs.render.layout import cluster_dir, stamp
 
 COLLECTOR_DIR = "collector"
 BUILDER_MANIFEST = f"{COLLECTOR_DIR}/builder-manifest.yaml"
@@ -77,9 +78,13 @@ def render(ctx: RenderContext) -> Iterable[RenderedFile]:
     collectors = check_collectors(ctx.defs.collectors, ctx.env.namespace)
     check_tenants(collectors, ctx)
     for collector in collectors:
-        yield RenderedFile(f"{COLLECTOR_DIR}/{collector.name}.yaml", render_config(collector))
-        yield RenderedFile(f"{KUBERNETES_DIR}/collector-{collector.name}.yaml", manifests(ctx, collector),
-                           "yaml-documents")
+        config = RenderedFile(f"{COLLECTOR_DIR}/{collector.name}.yaml", render_config(collector)).to_bytes()
+        workload = RenderedFile("", manifests(ctx, collector), "yaml-documents").to_bytes()
+        for cluster in ctx.env.clusters if ctx.env.fleet else ctx.env.clusters[:1]:
+            where = cluster_dir(ctx.env, cluster)
+            yield RenderedFile(f"{where}{COLLECTOR_DIR}/{collector.name}.yaml", stamp(config, cluster, [config]), "bytes")
+            yield RenderedFile(f"{where}{KUBERNETES_DIR}/collector-{collector.name}.yaml",
+                               stamp(workload, cluster, [config]), "bytes")
     if collectors:
         used = {c.spec for collector in collectors for kind in collector.components().values()
                 for c in kind.values()}

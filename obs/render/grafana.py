@@ -17,6 +17,7 @@ from obs.serialize import to_json, to_yaml
 from obs.topologies.prometheus import cluster_label_values
 
 DASHBOARDS_DIR = "grafana/dashboards"
+STACK_VALUES = "grafana/kube-prometheus-stack-values.yaml"
 PROVISIONING_DIR = "grafana/provisioning"
 SIDECAR_LABEL = "grafana_dashboard"
 DATASOURCE_SIDECAR_LABEL = "grafana_datasource"
@@ -188,9 +189,12 @@ def stack_values(ctx: RenderContext) -> dict[str, Any]:
 def render(ctx: RenderContext) -> Iterable[RenderedFile]:
     """kube-prometheus-stack values; dashboards, provisioning and sidecar ConfigMaps when the bundle
     has dashboards."""
-    yield RenderedFile("grafana/kube-prometheus-stack-values.yaml", stack_values(ctx))
+    if not ctx.env.fleet:
+        yield RenderedFile(STACK_VALUES, stack_values(ctx))
     if not ctx.defs.dashboards:
         return
+    if ctx.env.fleet:  # each cluster's Prometheus values are in its overlay (obs.render.clusters)
+        yield RenderedFile(STACK_VALUES, sidecar_values(ctx))
     for dashboard in ctx.defs.dashboards:
         content = dashboard_bytes(ctx, dashboard)
         yield RenderedFile(f"{DASHBOARDS_DIR}/{dashboard.name}.json", content, "bytes")

@@ -1,11 +1,12 @@
-"""Kubernetes manifests: PrometheusRule CRDs, and the kustomization listing every manifest."""
+"""Kubernetes object metadata, and the kustomizations listing every manifest (the environment's,
+and in a fleet the cluster base's and each cluster's)."""
 from __future__ import annotations
 
 from typing import Any, Iterable
 
 from obs.errors import DefinitionError
 from obs.render.base import RenderContext, RenderedFile
-from obs.render.prometheus import rule_groups_block
+from obs.render.layout import cluster_dir, tier_dir
 
 KUBERNETES_DIR = "kubernetes"
 
@@ -27,30 +28,43 @@ def object_metadata(ctx: RenderContext, name: str, labels: dict[str, str] | None
     return meta
 
 
-def render_prometheus_rules(ctx: RenderContext) -> Iterable[RenderedFile]:
-    """One PrometheusRule (monitoring.coreos.com/v1) per rule pack, labelled for the ruleSelector."""
-    for pack in ctx.defs.all_rule_packs():
-        yield RenderedFile(f"{KUBERNETES_DIR}/prometheusrule-{pack.name}.yaml", {
-            "apiVersion": "monitoring.coreos.com/v1",
-            "kind": "PrometheusRule",
-            "metadata": object_metadata(ctx, pack.name, dict(ctx.env.rule_labels)),
-            "spec": rule_groups_block(ctx, pack),
-        })
+def _kustomization(ctx: RenderContext, resources: list[str]) -> dict[str, Any]:
+    return {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
+            "namespace": ctx.env.namespace, "resources": resources}
+
+
+def _manifests(paths: Iterable[str], prefix: str) -> list[str]:
+    """The Kubernetes manifests under `<prefix>kubernetes/`, relative to `prefix`, sorted."""
+    return sorted(p[len(prefix):] for p in paths
+                  if p.startswith(f"{prefix}{KUBERNETES_DIR}/") and p.endswith(".yaml")
+                  and "/" not in p[len(prefix) + len(KUBERNETES_DIR) + 1:])
 
 
 def kustomization(ctx: RenderContext, paths: Iterable[str]) -> RenderedFile:
     """kustomization.yaml listing every Kubernetes manifest obs wrote, sorted, then the team's
-    `extra_resources` in their order."""
+    `extra_resources` in their order (in a fleet: the environment-wide manifests only)."""
     paths = set(paths)
-    resources = sorted(p for p in paths if p.startswith(f"{KUBERNETES_DIR}/") and p.endswith(".yaml"))
+    resources = _manifests(paths, "")
     for extra in ctx.defs.extra_resources:
         if extra in paths or extra == "kustomization.yaml":
             raise DefinitionError(ctx.env.definition, "extra_resources", f"{extra!r} is a file obs writes",
                                   "list only files obs does not write (obs lists its own manifests)")
     resources += list(ctx.defs.extra_resources)
-    return RenderedFile("kustomization.yaml", {
-        "apiVersion": "kustomize.config.k8s.io/v1beta1",
-        "kind": "Kustomization",
-        "namespace": ctx.env.namespace,
-        "resources": resources,
-    })
+    return RenderedFile("kustomization.yaml", _kustomization(ctx, resources))
+
+
+def overlay_kustomizations(ctx: RenderContext, paths: Iterable[str]) -> list[RenderedFile]:
+    """A fleet's cluster kustomizations: the cluster base (what every cluster runs alike) and one
+    per cluster (the base plus the cluster's own manifests), the path an Argo CD ApplicationSet's
+    cluster generator or a Flux Kustomization points at. None outside a fleet."""
+    if not ctx.env.fleet:
+        return []
+    paths = set(paths)
+    base = tier_dir(ctx.env, "cluster")
+    out = [RenderedFile(f"{base}kustomization.yaml", _kustomization(ctx, _manifests(paths, base)))]
+    for cluster in ctx.env.clusters:
+        own = cluster_dir(ctx.env, cluster)
+        depth = "../" * own.count("/")
+        out.append(RenderedFile(f"{own}kustomization.yaml",
+                                _kustomization(ctx, [f"{depth}{base.rstrip('/')}", *_manifests(paths, own)])))
+    return out

@@ -9,6 +9,7 @@ from typing import Any, Iterable
 from obs.model.service import Service
 from obs.render.base import RenderContext, RenderedFile
 from obs.render.kubernetes import KUBERNETES_DIR, object_metadata
+from obs.render.layout import base_dir
 
 KIND = {"service": "ServiceMonitor", "pod": "PodMonitor"}
 ENDPOINTS = {"service": "endpoints", "pod": "podMetricsEndpoints"}
@@ -38,8 +39,9 @@ def monitor(ctx: RenderContext, service: Service) -> dict[str, Any]:
 
 
 def render(ctx: RenderContext) -> Iterable[RenderedFile]:
+    """One monitor per scraped service; every cluster runs the same (the cluster base of a fleet)."""
     for service in ctx.defs.services:
         if service.scrape is not None:
             kind = KIND[service.scrape.via].lower()
-            yield RenderedFile(f"{KUBERNETES_DIR}/{kind}-{service.namespace}-{service.name}.yaml",
+            yield RenderedFile(f"{base_dir(ctx.env)}{KUBERNETES_DIR}/{kind}-{service.namespace}-{service.name}.yaml",
                                monitor(ctx, service))

@@ -1,11 +1,13 @@
 """Rule packs -> Prometheus rule files and promtool unit-test files."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator, Sequence
 
 from obs.model.environment import Environment
 from obs.model.rules import AlertRule, AlertTest, RecordingRule, RuleGroup, RulePack
+from obs.placement import Placement, place
 from obs.render.base import RenderContext, RenderedFile
+from obs.render.layout import tier_dir
 from obs.serialize import Block
 
 RULES_DIR = "prometheus/rules"
@@ -107,30 +109,56 @@ def merge_cases(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(merged.values())
 
 
-def render_tests(env: Environment, pack: RulePack) -> dict[str, Any] | None:
-    """The promtool unit-test file of a pack, or None when no alert has tests."""
+def render_tests(env: Environment, pack: RulePack, rule_files: Sequence[str] | None = None,
+                 eval_order: Sequence[str] | None = None) -> dict[str, Any] | None:
+    """The promtool unit-test file of a pack, or None when no alert has tests. `rule_files` (default:
+    the pack's own file) and `eval_order` (default: its groups) let the tests of a pack's global
+    groups load its cluster-tier file as well."""
     cases = merge_cases([render_alert_test(env, alert, test) for alert in pack.alerts for test in alert.tests])
     if not cases:
         return None
     return {
-        "rule_files": [f"../rules/{pack.name}.yaml"],
+        "rule_files": list(rule_files or [f"../rules/{pack.name}.yaml"]),
         "evaluation_interval": "1m",
         # promtool evaluates groups in random order unless told: alerts that read another group's
         # recording rules (SLOs) would see them one evaluation old or not, at random.
-        "group_eval_order": [group.name for group in pack.groups],
+        "group_eval_order": list(eval_order or [group.name for group in pack.groups]),
         "tests": cases,
     }
 
 
+def placement(ctx: RenderContext) -> Placement:
+    """Every rule group's tier in this environment (worked out and checked once)."""
+    return ctx.once("placement", lambda: place(ctx.env, ctx.defs))
+
+
+def placed_packs(ctx: RenderContext) -> Iterator[tuple[str, RulePack, RulePack]]:
+    """(tier, the pack's groups on that tier, the whole pack) for every rule pack."""
+    where = placement(ctx)
+    for pack in ctx.defs.all_rule_packs():
+        for tier, part in where.split(pack).items():
+            yield tier, part, pack
+
+
 def rule_groups_block(ctx: RenderContext, pack: RulePack) -> Block:
     """A pack's `groups:` document, serialised once for its rule file and its PrometheusRule."""
-    return ctx.once(("rule-groups", pack.name), lambda: Block(render_rule_groups(ctx.env, pack)))
+    return ctx.once(("rule-groups", pack.name, tuple(g.name for g in pack.groups)),
+                    lambda: Block(render_rule_groups(ctx.env, pack)))
+
+
+def _tier_tests(ctx: RenderContext, tier: str, part: RulePack, pack: RulePack) -> dict[str, Any] | None:
+    """The tests of the alerts on one tier: global alerts load the pack's cluster-tier file too."""
+    files = [f"../rules/{pack.name}.yaml"]
+    if tier == "global" and part is not pack and any(placement(ctx).tier(pack, g) == "cluster" for g in pack.groups):
+        files.append(f"../../{tier_dir(ctx.env, 'cluster')}{RULES_DIR}/{pack.name}.yaml")
+    return render_tests(ctx.env, part, files, [g.name for g in pack.groups])
 
 
 def render(ctx: RenderContext) -> Iterable[RenderedFile]:
-    """Rule files and unit tests for every rule pack."""
-    for pack in ctx.defs.all_rule_packs():
-        yield RenderedFile(rule_file_path(pack), rule_groups_block(ctx, pack).to_yaml(), "bytes")
-        tests = render_tests(ctx.env, pack)
+    """Rule files and unit tests for every rule pack, in the folder of each group's tier."""
+    for tier, part, pack in placed_packs(ctx):
+        where = tier_dir(ctx.env, tier)
+        yield RenderedFile(f"{where}{rule_file_path(part)}", rule_groups_block(ctx, part).to_yaml(), "bytes")
+        tests = _tier_tests(ctx, tier, part, pack)
         if tests is not None:
-            yield RenderedFile(f"{TESTS_DIR}/{pack.name}.test.yaml", tests)
+            yield RenderedFile(f"{where}{TESTS_DIR}/{pack.name}.test.yaml", tests)

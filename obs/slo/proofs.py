@@ -231,12 +231,12 @@ def scenarios(slo: SLO, windows: Sequence[BurnRateWindow]) -> list[Scenario]:
 
 def cluster_labels(env: Environment) -> dict[str, str]:
     """The cluster label the input series carry, to prove every rule keeps it."""
-    return {env.cluster_label: env.cluster}
+    return {env.cluster_label: env.sample_cluster}
 
 
 def peer_labels(env: Environment) -> dict[str, str]:
     """A second cluster, with error-free traffic, that must never alert."""
-    return {env.cluster_label: f"{env.cluster}-peer"}
+    return {env.cluster_label: f"{env.sample_cluster}-peer"}
 
 
 def _values(levels: Sequence[float]) -> str:
@@ -387,7 +387,7 @@ def _selection_plan(slo: SLO, env: Environment) -> tuple[list[tuple[dict[str, st
         rate = max(RATE, slo.min_event_rate * 10)
         minutes = SELECTION_SAMPLES - 1
         clusters = [(cluster_labels(env), min(above)), (peer_labels(env), 0.0)]
-        clusters += [({env.cluster_label: f"{env.cluster}-below{i}"}, burn)
+        clusters += [({env.cluster_label: f"{env.sample_cluster}-below{i}"}, burn)
                      for i, burn in enumerate(_below_lowest(slo), 1)]
         series_in: dict[str, str] = {}
         for labels, burn in clusters:

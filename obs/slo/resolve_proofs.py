@@ -175,7 +175,7 @@ def _runs(values: Sequence[float]) -> str:
 def resolve_proofs(slo: SLO, env: Environment, rule: AlertRule, windows: Sequence[BurnRateWindow]) -> list[AlertTest]:
     """The resolve and onset cases of one alert: at each checked minute, every window pair of the
     alert fires exactly when the workbook's windows say."""
-    cluster = {env.cluster_label: env.cluster}
+    cluster = {env.cluster_label: env.sample_cluster}
     tests = []
     for check in checks(slo, windows):
         expected: list[FiringAlert] = []

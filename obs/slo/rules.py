@@ -256,13 +256,14 @@ def group_prefix(slo: SLO) -> str:
 
 def slo_groups(slo: SLO, env: Environment, with_tests: bool = True) -> list[RuleGroup]:
     """Three groups per SLO, like Sloth: SLI ratios and alerts every tile, metadata every
-    META_INTERVAL."""
+    META_INTERVAL. With a global store the SLI is recorded in each cluster (where its series are,
+    obs.placement) and the budget and burn-rate alerts are evaluated globally, over every cluster."""
     prefix = group_prefix(slo)
     groups = [RuleGroup(f"{prefix}-sli", [*sli_rules(slo, env), *ratio_rules(slo, env)], interval=TILE),
-              RuleGroup(f"{prefix}-meta", metadata_rules(slo, env), interval=META_INTERVAL)]
+              RuleGroup(f"{prefix}-meta", metadata_rules(slo, env), interval=META_INTERVAL, tier="global")]
     alerts = alert_rules(slo, env, with_tests)
     if alerts:
-        groups.append(RuleGroup(f"{prefix}-alerts", alerts, interval=TILE))
+        groups.append(RuleGroup(f"{prefix}-alerts", alerts, interval=TILE, tier="global"))
     return groups
 
 

@@ -36,7 +36,7 @@ def batch(env: Environment, name: str) -> Processor:
 def cluster_resource(env: Environment) -> Processor:
     """Stamps k8s.cluster.name, which becomes the `cluster` label downstream."""
     return Processor("resource/cluster", {"attributes": [
-        {"key": "k8s.cluster.name", "value": env.cluster, "action": "upsert"}]})
+        {"key": "k8s.cluster.name", "value": env.cluster_stamp, "action": "upsert"}]})
 
 
 def promote_labels(env: Environment) -> Processor:

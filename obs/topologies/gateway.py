@@ -45,10 +45,19 @@ def span_metrics() -> Connector:
     })
 
 
+def remote_write_url(env: Environment) -> str:
+    """Where the gateway writes metrics: the Thanos Receive hashring of a `receive` global store,
+    else the cluster's Prometheus (remote-write receiver)."""
+    store = env.global_store
+    if store is not None and store.topology == "receive":
+        return store.write_url(env.namespace)
+    return f"{env.urls.prometheus}/api/v1/write"
+
+
 def gateway(env: Environment, name: str = NAME, tenant: str | None = None) -> Collector:
     """The gateway called `name`; `tenant` is the X-Scope-OrgID it sends to a multi-tenant Tempo
     and Loki (None: single-tenant). Endpoints come from `env.urls` (override `<name>.tempo_endpoint`,
-    `<name>.remote_write_url`)."""
+    `<name>.remote_write_url`); with a Thanos Receive global store, metrics go into its hashring."""
     tempo_host = urlsplit(env.urls.tempo).hostname
     org = tenant
     headers = {"headers": {"X-Scope-OrgID": org}} if org else {}  # multi-tenant Tempo and Loki
@@ -57,7 +66,7 @@ def gateway(env: Environment, name: str = NAME, tenant: str | None = None) -> Co
     loki = Exporter("otlp_http/loki", {"endpoint": f"{env.urls.loki}/otlp", **headers,
                                        **queue_and_retry(env, f"{name}.loki")})
     remote_write = Exporter("prometheus_remote_write/mimir", {
-        "endpoint": env.param(f"{name}.remote_write_url", f"{env.urls.prometheus}/api/v1/write"),
+        "endpoint": env.param(f"{name}.remote_write_url", remote_write_url(env)),
         "headers": {"Authorization": "Bearer ${env:REMOTE_WRITE_TOKEN}"},
         "resource_to_telemetry_conversion": {"enabled": False},
         "target_info": {"enabled": True},

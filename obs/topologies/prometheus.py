@@ -14,18 +14,22 @@ from typing import Any
 
 from obs.collector.kubernetes import cluster_relabelings
 from obs.model.environment import Environment
+from obs.model.fleet import Cluster
 
 _METRICS_PATH = {"action": "replace", "sourceLabels": ["__metrics_path__"], "targetLabel": "metrics_path"}
 KUBELET_ENDPOINTS = ("relabelings", "cAdvisorRelabelings", "probesRelabelings", "resourceRelabelings")
 
 
-def cluster_label_values(env: Environment) -> dict[str, Any]:
-    """kube-prometheus-stack values stamping `env.cluster_label` = `env.cluster` on every series
-    the chart's exporters produce and on everything the cluster's Prometheus sends out."""
-    stamp = cluster_relabelings(env)
+def cluster_label_values(env: Environment, cluster: Cluster | None = None) -> dict[str, Any]:
+    """kube-prometheus-stack values stamping `env.cluster_label` = the cluster's name (default: the
+    environment's only cluster) on every series the chart's exporters produce and on everything the
+    cluster's Prometheus sends out; the cluster's own `labels` join its external labels."""
+    cluster = cluster or env.clusters[0]
+    stamp = cluster_relabelings(env, cluster.name)
     monitor = {"prometheus": {"monitor": {"relabelings": stamp}}}
+    external = {**dict(sorted(cluster.labels.items())), env.cluster_label: cluster.name}
     return {
-        "prometheus": {"prometheusSpec": {"externalLabels": {env.cluster_label: env.cluster}}},
+        "prometheus": {"prometheusSpec": {"externalLabels": external}},
         "kube-state-metrics": monitor,
         "prometheus-node-exporter": monitor,
         "kubelet": {"serviceMonitor": {key: [_METRICS_PATH, *stamp] for key in KUBELET_ENDPOINTS}},

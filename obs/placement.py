@@ -1,0 +1,117 @@
+"""Rule placement: which rule groups each cluster's Prometheus evaluates and which the global ruler
+evaluates (docs/fleet.md).
+
+Without a global store every group runs in each cluster. With one, a group runs where its
+`tier` says; a group without a tier takes the default of its kind: the SLO generator places
+budgets and burn-rate alerts on `global`, everything else stays on `cluster` unless it reads
+series only the global store has, which moves it to `global`:
+
+- series a global-tier group records (the global ruler keeps them; no cluster sees them);
+- in the `receive` topology, series the collectors push (the gateways remote-write straight into
+  Thanos Receive; the cluster's Prometheus never stores them).
+
+The check: a cluster-tier group must not read series only the global store has, and a global
+group must read only series that reach the global store: scraped or pushed series of a declared
+source (obs.catalog) and series recorded on either tier (the sidecar uploads, or Prometheus
+remote-writes, everything its cluster stores). Failures name the rule and the series.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Mapping
+
+from obs.catalog.catalogue import declared_sources, pushed_source_names, reads_of
+from obs.errors import DefinitionError
+from obs.model.bundle import Definitions
+from obs.model.environment import Environment
+from obs.model.rules import RecordingRule, RuleGroup, RulePack
+
+CLUSTER, GLOBAL = "cluster", "global"
+
+
+@dataclass(frozen=True)
+class Placement:
+    """The tier of every rule group of one environment, keyed by (pack name, group name)."""
+
+    tiers: Mapping[tuple[str, str], str]
+
+    def tier(self, pack: RulePack, group: RuleGroup) -> str:
+        return self.tiers[(pack.name, group.name)]
+
+    def split(self, pack: RulePack) -> dict[str, RulePack]:
+        """The pack's groups per tier, as packs of the same name (tiers without groups left out),
+        cluster first."""
+        out: dict[str, RulePack] = {}
+        for tier in (CLUSTER, GLOBAL):
+            groups = [g for g in pack.groups if self.tier(pack, g) == tier]
+            if len(groups) == len(pack.groups):
+                out[tier] = pack
+            elif groups:
+                out[tier] = replace(pack, groups=groups)
+        return out
+
+
+def _global_only_metrics(env: Environment, defs: Definitions) -> dict[str, str]:
+    """metric -> why only the global store has it, for series the collectors push straight into
+    Thanos Receive (topology `receive`); nothing in the sidecar topology."""
+    if env.global_store is None or env.global_store.topology != "receive":
+        return {}
+    pushed = pushed_source_names(env, defs)
+    producers: dict[str, set[str]] = {}
+    for source in declared_sources(env, defs):
+        for metric in source.series:  # type: ignore[attr-defined]
+            producers.setdefault(metric, set()).add(source.name)
+    return {metric: f"the collectors push it (source {sorted(names)[0]!r}) straight into Thanos Receive"
+            for metric, names in producers.items() if names <= pushed}
+
+
+def _reads(group: RuleGroup) -> dict[str, str]:
+    """metric -> the first rule of the group reading it."""
+    found: dict[str, str] = {}
+    for rule in group.rules:
+        for metric in reads_of(rule.expr)[1]:
+            found.setdefault(metric, rule.definition)
+    return found
+
+
+def place(env: Environment, defs: Definitions) -> Placement:
+    """Every group's tier; raises DefinitionError when a group reads what its tier never sees."""
+    packs = defs.all_rule_packs()
+    keys = [(pack, group) for pack in packs for group in pack.groups]
+    if env.global_store is None:
+        return Placement({(p.name, g.name): CLUSTER for p, g in keys})
+    global_only = _global_only_metrics(env, defs)
+    reads = {(p.name, g.name): _reads(g) for p, g in keys}
+    tiers = {(p.name, g.name): g.tier or CLUSTER for p, g in keys}
+    recorded_globally: dict[str, str] = {}
+    changed = True
+    while changed:  # a group moved to global can move the groups reading its series
+        changed = False
+        for pack, group in keys:
+            key = (pack.name, group.name)
+            if tiers[key] == GLOBAL:
+                for rule in group.rules:
+                    if isinstance(rule, RecordingRule) and rule.record not in recorded_globally:
+                        recorded_globally[rule.record] = f"group {group.name!r} records it on the global tier"
+                        changed = True
+            elif group.tier is None and any(m in global_only or m in recorded_globally for m in reads[key]):
+                tiers[key] = GLOBAL
+                changed = True
+    recorded = {r.record for _, g in keys for r in g.rules if isinstance(r, RecordingRule)}
+    produced = {m for s in declared_sources(env, defs) for m in s.series}  # type: ignore[attr-defined]
+    for pack, group in keys:
+        key = (pack.name, group.name)
+        for metric, rule in reads[key].items():
+            why = global_only.get(metric) or recorded_globally.get(metric)
+            if tiers[key] == CLUSTER and why:
+                raise DefinitionError(
+                    f"{rule} (rule pack {pack.name!r}, group {group.name!r})", "tier",
+                    f"is placed on the cluster tier but reads {metric}, which only the global store has: {why}",
+                    "place the group on the global tier (tier='global', or tier=None for the default)")
+            if tiers[key] == GLOBAL and metric not in produced and metric not in recorded:
+                raise DefinitionError(
+                    f"{rule} (rule pack {pack.name!r}, group {group.name!r})", "expr",
+                    f"is evaluated by the global ruler but reads {metric}, which reaches no store: no declared "
+                    "source scrapes or pushes it and no rule records it",
+                    "declare the source that produces it (Definitions.sources), or fix the metric name")
+    return Placement(tiers)

@@ -1,0 +1,42 @@
+"""What differs per cluster of a fleet and is not a collector (obs.render.collector stamps those):
+each cluster's kube-prometheus-stack values, with its cluster label and external labels and, with
+a global store, the Thanos sidecar or remote write into Receive (obs.render.thanos)."""
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from obs.model.environment import Environment
+from obs.model.fleet import Cluster
+from obs.render import thanos
+from obs.render.base import RenderContext, RenderedFile
+from obs.render.layout import cluster_dir
+from obs.topologies.prometheus import cluster_label_values
+
+PROMETHEUS_VALUES = "prometheus/kube-prometheus-stack-values.yaml"
+
+
+def merge_values(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """Helm values `extra` over `base`, mappings merged key by key (as `helm -f a -f b` does)."""
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = merge_values(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def prometheus_values(env: Environment, cluster: Cluster) -> dict[str, Any]:
+    """One cluster's kube-prometheus-stack values."""
+    values = cluster_label_values(env, cluster)
+    if env.global_store is not None:
+        values = merge_values(values, thanos.prometheus_values(env, cluster))
+    return values
+
+
+def render(ctx: RenderContext) -> Iterable[RenderedFile]:
+    """Each cluster's Prometheus values (fleets only: one cluster's are in grafana/ as before)."""
+    if not ctx.env.fleet:
+        return
+    for cluster in ctx.env.clusters:
+        yield RenderedFile(f"{cluster_dir(ctx.env, cluster)}{PROMETHEUS_VALUES}", prometheus_values(ctx.env, cluster))
