@@ -42,7 +42,7 @@ def _go_output(args: list[str], cwd: Path, log: Path) -> str:
     with log.open("a") as err:
         err.write(f"$ {' '.join(args)}\n")
         err.flush()
-        proc = subprocess.run(args, cwd=cwd, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL,
+        proc = subprocess.run(args, cwd=cwd, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL, check=False,
                               text=True, env={**os.environ, **_GO_ENV})
     if proc.returncode != 0:
         tail = "\n".join(log.read_text().splitlines()[-25:])
