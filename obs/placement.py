@@ -20,7 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Mapping
 
-from obs.catalog.catalogue import declared_sources, pushed_source_names, reads_of
+from obs.catalog.catalogue import declared_sources, pushed_source_names
+from obs.catalog.promql import select
 from obs.errors import DefinitionError
 from obs.model.bundle import Definitions
 from obs.model.environment import Environment
@@ -61,17 +62,28 @@ def _global_only_metrics(env: Environment, defs: Definitions) -> dict[str, str]:
     for source in declared_sources(env, defs):
         for metric in source.series:  # type: ignore[attr-defined]
             producers.setdefault(metric, set()).add(source.name)
-    return {metric: f"the collectors push it (source {sorted(names)[0]!r}) straight into Thanos Receive"
+    return {metric: f"the collectors push it (source {min(names)!r}) straight into Thanos Receive"
             for metric, names in producers.items() if names <= pushed}
 
 
-def _reads(group: RuleGroup) -> dict[str, str]:
-    """metric -> the first rule of the group reading it."""
-    found: dict[str, str] = {}
+Read = tuple[str, tuple[tuple[str, str], ...], str]  # metric, its equality matchers, the reading rule
+
+
+def _reads(group: RuleGroup) -> list[Read]:
+    """Every series the group's rules select: (metric, equality matchers, the rule's definition)."""
+    found: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
     for rule in group.rules:
-        for metric in reads_of(rule.expr)[1]:
-            found.setdefault(metric, rule.definition)
-    return found
+        for sel in select(rule.expr).selectors:
+            if sel.metric:
+                equal = tuple(sorted((label, value) for label, op, value in sel.matchers if op == "="))
+                found.setdefault((sel.metric, equal), rule.definition)
+    return [(metric, equal, rule) for (metric, equal), rule in found.items()]
+
+
+def _selects(equal: tuple[tuple[str, str], ...], labels: Mapping[str, str]) -> bool:
+    """Whether a selector with these equality matchers can select a series recorded with `labels`
+    (the SLO rules of every service record the same names, told apart by slo_service/slo_name)."""
+    return all(labels.get(label, value) == value for label, value in equal)
 
 
 def place(env: Environment, defs: Definitions) -> Placement:
@@ -83,34 +95,43 @@ def place(env: Environment, defs: Definitions) -> Placement:
     global_only = _global_only_metrics(env, defs)
     reads = {(p.name, g.name): _reads(g) for p, g in keys}
     tiers = {(p.name, g.name): g.tier or CLUSTER for p, g in keys}
-    recorded_globally: dict[str, str] = {}
+    records: dict[str, list[tuple[Mapping[str, str], tuple[str, str]]]] = {}
+    for pack, group in keys:
+        for rule in group.rules:
+            if isinstance(rule, RecordingRule):
+                records.setdefault(rule.record, []).append((rule.labels, (pack.name, group.name)))
+
+    def only_global(metric: str, equal: tuple[tuple[str, str], ...]) -> str | None:
+        """Why only the global store has the series, or None."""
+        if metric in global_only:
+            return global_only[metric]
+        for labels, key in records.get(metric, ()):
+            if tiers[key] == GLOBAL and _selects(equal, labels):
+                return f"group {key[1]!r} records it on the global tier"
+        return None
+
     changed = True
     while changed:  # a group moved to global can move the groups reading its series
         changed = False
         for pack, group in keys:
             key = (pack.name, group.name)
-            if tiers[key] == GLOBAL:
-                for rule in group.rules:
-                    if isinstance(rule, RecordingRule) and rule.record not in recorded_globally:
-                        recorded_globally[rule.record] = f"group {group.name!r} records it on the global tier"
-                        changed = True
-            elif group.tier is None and any(m in global_only or m in recorded_globally for m in reads[key]):
+            if tiers[key] == CLUSTER and group.tier is None and \
+                    any(only_global(metric, equal) for metric, equal, _ in reads[key]):
                 tiers[key] = GLOBAL
                 changed = True
-    recorded = {r.record for _, g in keys for r in g.rules if isinstance(r, RecordingRule)}
     produced = {m for s in declared_sources(env, defs) for m in s.series}  # type: ignore[attr-defined]
     for pack, group in keys:
         key = (pack.name, group.name)
-        for metric, rule in reads[key].items():
-            why = global_only.get(metric) or recorded_globally.get(metric)
-            if tiers[key] == CLUSTER and why:
+        for metric, equal, reader in reads[key]:
+            why = only_global(metric, equal) if tiers[key] == CLUSTER else None
+            if why:
                 raise DefinitionError(
-                    f"{rule} (rule pack {pack.name!r}, group {group.name!r})", "tier",
+                    f"{reader} (rule pack {pack.name!r}, group {group.name!r})", "tier",
                     f"is placed on the cluster tier but reads {metric}, which only the global store has: {why}",
                     "place the group on the global tier (tier='global', or tier=None for the default)")
-            if tiers[key] == GLOBAL and metric not in produced and metric not in recorded:
+            if tiers[key] == GLOBAL and metric not in produced and metric not in records:
                 raise DefinitionError(
-                    f"{rule} (rule pack {pack.name!r}, group {group.name!r})", "expr",
+                    f"{reader} (rule pack {pack.name!r}, group {group.name!r})", "expr",
                     f"is evaluated by the global ruler but reads {metric}, which reaches no store: no declared "
                     "source scrapes or pushes it and no rule records it",
                     "declare the source that produces it (Definitions.sources), or fix the metric name")

@@ -21,7 +21,9 @@ SECRET_NAME_RE = re.compile(
     r"authorization|credential|auth[-_]?key|session[-_]?key|signature|honeycomb[-_]team|license[-_]?key|"
     r"dsn|sas[-_]?key|x[-_]amz[-_]security)")
 # Names that hold where a secret is (a file, a variable name), not the secret itself.
-HARMLESS_NAME_RE = re.compile(r"(?i)([-_](file|path|dir|env|name|ref|type|header|headers|id)|_?file)$")
+# Kubernetes spells them in camelCase (a volume's `secretName`, `tokenRef`).
+HARMLESS_NAME_RE = re.compile(r"(?i)([-_](file|path|dir|env|name|ref|type|header|headers|id)|_?file)$"
+                              r"|(?-i:[a-z](Name|Ref|File|Path))$")
 # Authorization schemes that may precede a reference: "Bearer ${env:TOKEN}".
 SCHEMES = {"", "bearer", "basic", "token", "apikey", "api-key", "splunk", "genieKey".lower(), "sso-key", "dsn"}
 _PEM_PRIVATE = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")

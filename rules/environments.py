@@ -1,5 +1,7 @@
-"""The reference bundle's environments: staging and prod differ in thresholds, selectors and URLs."""
-from obs import Environment, Urls
+"""The reference bundle's environments: staging and prod differ in thresholds, selectors and URLs.
+Prod spans two clusters federated by Thanos (sidecars, Query, a store gateway, the ThanosRuler
+evaluating SLO budgets and burn-rate alerts over both): docs/fleet.md."""
+from obs import Cluster, Environment, Thanos, Urls
 
 staging = Environment(
     name="staging",
@@ -17,7 +19,8 @@ staging = Environment(
 
 prod = Environment(
     name="prod",
-    cluster="prod-eu1",
+    clusters=[Cluster("prod-eu1", {"region": "eu"}), Cluster("prod-us1", {"region": "us"})],
+    global_store=Thanos(topology="sidecar", sidecar_address="thanos-sidecar.{cluster}.example.internal:10901"),
     urls=Urls(grafana="https://grafana.example.com",
               runbooks="https://runbooks.example.com/obs"),
     selectors={"namespaces": 'namespace!~"kube-system|kube-public"'},

@@ -165,7 +165,7 @@ def test_gateway_promotes_cluster_and_namespace_and_service_monitors_stamp_clust
     ctx = RenderContext(bundle=reference_bundle, env=env, defs=defs)
     monitor = next(o for o in manifests(ctx, gateway) if o["kind"] == "ServiceMonitor")
     assert monitor["spec"]["endpoints"][0]["relabelings"] == [
-        {"action": "replace", "targetLabel": "cluster", "replacement": env.cluster}]
+        {"action": "replace", "targetLabel": "cluster", "replacement": env.cluster_stamp}]
 
 
 def _probed(health: dict | None) -> tuple[dict, list[str]]:

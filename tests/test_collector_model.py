@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
+from obs.render.layout import cluster_dir
+
 from obs.topologies.agent import agent as agent_for
 from collector.topologies import collectors
 from obs.collector import (
@@ -326,15 +328,17 @@ def test_bundle_outputs_configs_manifests_and_an_exact_builder_manifest(referenc
     for env in reference_bundle.environments:
         files = render_environment(reference_bundle, env)
         assert render_environment(reference_bundle, env) == files  # deterministic
-        assert {"collector/otel-collector-agent.yaml", "collector/otel-collector-gateway.yaml",
-                "kubernetes/collector-otel-collector-agent.yaml"} <= set(files)
+        for cluster in env.clusters:  # one cluster: the environment's folder; a fleet: each cluster's
+            where = cluster_dir(env, cluster)
+            assert {f"{where}collector/otel-collector-agent.yaml", f"{where}collector/otel-collector-gateway.yaml",
+                    f"{where}kubernetes/collector-otel-collector-agent.yaml"} <= set(files)
+            assert "kubernetes/collector-otel-collector-gateway.yaml" in files[f"{where}kustomization.yaml"].decode()
         built = yaml.safe_load(files["collector/builder-manifest.yaml"])
         used = {c.spec.gomod for coll in reference_bundle.definitions(env).collectors
                 for kind in coll.components().values() for c in kind.values()}
         listed = {m["gomod"] for kind in ("receivers", "processors", "exporters", "connectors", "extensions")
                   for m in built.get(kind, ())}
         assert listed == used
-        assert "kubernetes/collector-otel-collector-gateway.yaml" in files["kustomization.yaml"].decode()
 
 
 def test_builder_cache_is_keyed_by_manifest_content(tmp_path):

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from obs.render.layout import CLUSTER_BASE
+
 from obs import SLO, EventsSLI, RawSLI
 from obs.errors import DefinitionError, ValidationError
 from obs.model.service import Canary, Scrape, Service
@@ -76,12 +78,12 @@ def test_monitor_relabelings_set_job_namespace_and_pod_but_never_cluster():
 
 def test_reference_monitors_and_templates_are_written_per_environment(reference_folders):
     for folder in reference_folders:
-        monitor = yaml.safe_load((folder / "kubernetes/servicemonitor-shop-cart.yaml").read_text())
+        base = folder / CLUSTER_BASE if (folder / CLUSTER_BASE).is_dir() else folder  # a fleet: every cluster's
+        monitor = yaml.safe_load((base / "kubernetes/servicemonitor-shop-cart.yaml").read_text())
         assert monitor["spec"]["namespaceSelector"] == {"matchNames": ["shop"]}
-        assert (folder / "kubernetes/podmonitor-shop-payments-worker.yaml").is_file()
-        kustomization = (folder / "kustomization.yaml").read_text()
-        assert "kubernetes/servicemonitor-shop-cart.yaml" in kustomization
-        assert "rollouts/" not in kustomization  # AnalysisTemplates live beside their Rollouts
+        assert (base / "kubernetes/podmonitor-shop-payments-worker.yaml").is_file()
+        assert "kubernetes/servicemonitor-shop-cart.yaml" in (base / "kustomization.yaml").read_text()
+        assert "rollouts/" not in (folder / "kustomization.yaml").read_text()  # beside their Rollouts
         template = yaml.safe_load((folder / "rollouts/analysistemplate-shop-checkout.yaml").read_text())
         assert template["metadata"]["namespace"] == "shop"
         assert template["spec"]["args"] == [{"name": "canary-selector"}]

@@ -14,6 +14,7 @@ import pytest
 
 from obs import AlertRule, Bundle, Definitions, Environment, FiringAlert, ValidationError
 from obs.pipeline import render
+from obs.render.layout import tier_dir
 from obs.render.prometheus import RULES_DIR, TESTS_DIR
 from obs.serialize import to_yaml
 from obs.validate import promtool
@@ -71,8 +72,8 @@ def write_rendered(bundle: Bundle, root: Path) -> dict[str, dict[str, bytes]]:
 
 def run_promtool(root: Path) -> None:
     """`promtool check rules` and `promtool test rules` over our packs' files under root."""
-    rules = [f for f in root.glob(f"*/{RULES_DIR}/*.yaml") if f.stem in PACK_NAMES]
-    tests = [f for f in root.glob(f"*/{TESTS_DIR}/*.yaml") if f.name.split(".")[0] in PACK_NAMES]
+    rules = [f for f in root.glob(f"**/{RULES_DIR}/*.yaml") if f.stem in PACK_NAMES]  # fleets: cluster-base/ too
+    tests = [f for f in root.glob(f"**/{TESTS_DIR}/*.yaml") if f.name.split(".")[0] in PACK_NAMES]
     assert len(rules) == len(tests) > 0
     assert promtool.check_rules(rules, root) == len(rules)
     assert promtool.test_rules(tests, root) == len(tests)
@@ -108,7 +109,7 @@ def test_rendered_alerts_carry_runbook_cluster_and_dashboard(tmp_path):
             assert alert.dashboard is dashboard
             assert f"by ({env.cluster_label}" in alert.expr or "by (" not in alert.expr
     files = write_rendered(pack_bundle(env), tmp_path)[env.name]
-    text = files[f"{RULES_DIR}/kubernetes-workloads.yaml"].decode()
+    text = files[f"{tier_dir(env, 'cluster')}{RULES_DIR}/kubernetes-workloads.yaml"].decode()
     assert text.count("runbook_url: https://runbooks.example.com/obs/") == len(workloads.pack(env).alerts)
 
 

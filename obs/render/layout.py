@@ -11,7 +11,8 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Sequence
+from pathlib import Path
+from typing import Iterable, Sequence
 
 from obs.model.environment import Environment
 from obs.model.fleet import CLUSTER_TOKEN, Cluster
@@ -49,3 +50,16 @@ def stamp(rendered: bytes, cluster: Cluster, configs: Sequence[bytes] = ()) -> b
         old, new = hashlib.sha256(config).hexdigest(), hashlib.sha256(config.replace(token, name)).hexdigest()
         rendered = rendered.replace(old.encode(), new.encode())
     return rendered.replace(token, name)
+
+
+def parts(folders: Iterable[Path]) -> list[Path]:
+    """Each written environment folder and, in a fleet, its cluster base and cluster folders: what
+    the tool checks look into (prometheus/, collector/, kubernetes/ under each)."""
+    found: list[Path] = []
+    for folder in folders:
+        found.append(folder)
+        if (folder / CLUSTER_BASE).is_dir():
+            found.append(folder / CLUSTER_BASE)
+        if (folder / CLUSTERS_DIR).is_dir():
+            found += sorted(p for p in (folder / CLUSTERS_DIR).iterdir() if p.is_dir() and not p.is_symlink())
+    return found

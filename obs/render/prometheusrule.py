@@ -10,6 +10,7 @@ from obs.render.base import RenderContext, RenderedFile
 from obs.render.kubernetes import KUBERNETES_DIR, object_metadata
 from obs.render.layout import tier_dir
 from obs.render.prometheus import placed_packs, rule_groups_block
+from obs.serialize import Block
 
 # The label the ThanosRuler selects the global tier's PrometheusRules by (obs.render.thanos); they
 # do not carry the environment's rule_labels, so no cluster's Prometheus picks them up as well.
@@ -31,6 +32,7 @@ def render(ctx: RenderContext) -> Iterable[RenderedFile]:
     """One PrometheusRule (monitoring.coreos.com/v1) per rule pack and tier: cluster-tier ones
     labelled for each Prometheus' ruleSelector, global ones for the ThanosRuler's."""
     for tier, part, _ in placed_packs(ctx):
+        spec: Block | dict[str, Any]
         if tier == "cluster":
             labels, spec = dict(ctx.env.rule_labels), rule_groups_block(ctx, part)
         else:

@@ -23,6 +23,8 @@ AMTOOL_MODULE = "github.com/prometheus/alertmanager/cmd/amtool@v0.28.1"
 # Its go.mod has replace directives, so it is built through a wrapper module (obs/tools/gowrapper.py);
 # v0.42+ need a newer Go than Debian's.
 THANOS_MODULE = "github.com/thanos-io/thanos@v0.41.0"
+# `kustomize build` of every overlay obs writes (obs's own tests; kubectl's embedded kustomize is v5.5 too).
+KUSTOMIZE_MODULE = "sigs.k8s.io/kustomize/kustomize/v5@v5.5.0"
 
 
 def _executable(path: Path) -> bool:
@@ -70,7 +72,18 @@ def thanos_path() -> Path:
 def thanos() -> Path:
     """OBS_THANOS if set, else the cached build, else `thanos` on PATH."""
     return find_tool("thanos", "OBS_THANOS", f"run `{INSTALL_COMMAND} thanos` (builds {THANOS_MODULE} through a "
-                                             "wrapper module, ~5 min on 2 cores)", [thanos_path()])
+                                             "wrapper module, ~5 CPU-minutes)", [thanos_path()])
+
+
+def kustomize_path() -> Path:
+    """Where `obs tools install kustomize` puts kustomize."""
+    return go_cache_path(KUSTOMIZE_MODULE, "kustomize")
+
+
+def kustomize() -> Path:
+    """OBS_KUSTOMIZE if set, else the cached `go install` build, else `kustomize` on PATH."""
+    return find_tool("kustomize", "OBS_KUSTOMIZE", f"run `{INSTALL_COMMAND} kustomize` (go install {KUSTOMIZE_MODULE})",
+                     [kustomize_path()])
 
 
 def promtool() -> Path:

@@ -5,6 +5,7 @@ A binary appears at its final path only once it is complete (built aside, then r
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -46,7 +47,9 @@ def go_install(module: str, target: Path, step: Step) -> Path:
     try:
         step(f"go install {module} (the first build takes minutes; log {target.parent / 'install.log'})")
         run_logged([go(), "install", module], target.parent, target.parent / "install.log", {"GOBIN": str(gobin)})
-        built = gobin / module.rsplit("@", 1)[0].rsplit("/", 1)[1]
+        parts = module.rsplit("@", 1)[0].split("/")
+        # go names the binary after the last path element, skipping a major-version suffix (.../v5)
+        built = gobin / (parts[-2] if re.fullmatch(r"v[0-9]+", parts[-1]) else parts[-1])
         os.replace(built, target)
     finally:
         shutil.rmtree(gobin, ignore_errors=True)

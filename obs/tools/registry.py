@@ -92,6 +92,10 @@ TOOLS: tuple[Tool, ...] = (
          f"go build cmd/thanos of {find.THANOS_MODULE} in a module that copies its replace block "
          f"(`{find.INSTALL_COMMAND} thanos` does this)",
          lambda _: find.thanos(), _build_thanos, optional=True),
+    Tool("kustomize", "builds every kustomization obs writes, fleet overlays included (for obs's own tests)",
+         f"go install {find.KUSTOMIZE_MODULE}",
+         lambda _: find.kustomize(), lambda setup: go_install(find.KUSTOMIZE_MODULE, find.kustomize_path(), setup.step),
+         optional=True),
 )
 TOOL_NAMES = tuple(t.name for t in TOOLS)
 

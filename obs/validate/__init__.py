@@ -6,6 +6,7 @@ from typing import Callable, Iterable, Sequence
 
 from obs.collector.safety import safety_findings
 from obs.render.base import RenderContext
+from obs.render.layout import parts
 from obs.validate import amtool, backends, coherence, dashboards, lint, otelcol, promtool, rollouts, runtime
 from obs.validate.lint import LintIssue
 
@@ -34,19 +35,19 @@ def lint_collectors(ctx: RenderContext) -> Iterable[LintIssue]:
 
 
 def promtool_check_rules(folders: Sequence[Path]) -> str:
-    files = [f for folder in folders for f in (folder / "prometheus" / "rules").glob("*.yaml")]
+    files = [f for folder in parts(folders) for f in (folder / "prometheus" / "rules").glob("*.yaml")]
     count = promtool.check_rules(files, folders[0].parent if folders else Path("."))
     return f"promtool check rules: {count} files OK"
 
 
 def promtool_test_rules(folders: Sequence[Path]) -> str:
-    files = [f for folder in folders for f in (folder / "prometheus" / "tests").glob("*.yaml")]
+    files = [f for folder in parts(folders) for f in (folder / "prometheus" / "tests").glob("*.yaml")]
     count = promtool.test_rules(files, folders[0].parent if folders else Path("."))
     return f"promtool test rules: {count} files OK"
 
 
 def otelcol_validate(folders: Sequence[Path]) -> str:
-    files = otelcol.config_files(folders)
+    files = otelcol.config_files(parts(folders))
     count = otelcol.validate_files(files, folders[0].parent if folders else Path("."), otelcol.needed_manifest(folders))
     return f"otelcol validate: {count} collector configs OK"
 

@@ -12,6 +12,7 @@ from typing import Any, Iterable, Iterator, Mapping
 import yaml
 
 from obs.errors import ToolMissingError, ValidationError
+from obs.render.layout import parts
 
 KUBERNETES_VERSION = "1.35.0"
 # Free-form arrays whose items the operator nonetheless decodes as a known type: checked as that
@@ -117,14 +118,17 @@ def object_errors(obj: dict[str, Any], crds: CRDSchemas, version: str = KUBERNET
 
 
 def manifests(folder: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(file, object) for every Kubernetes object obs wrote under kubernetes/ and rollouts/."""
-    for sub in ("kubernetes", "rollouts"):
-        for path in sorted((folder / sub).glob("*.yaml")):
-            if path.name == "kustomization.yaml":
-                continue
-            for doc in yaml.safe_load_all(path.read_text()):
-                if doc:
-                    yield f"{folder.name}/{sub}/{path.name}", doc
+    """(file, object) for every Kubernetes object obs wrote under kubernetes/ and rollouts/ (in a
+    fleet also those of the cluster base and each cluster)."""
+    for part in parts([folder]):
+        where = folder.name if part == folder else f"{folder.name}/{part.relative_to(folder)}"
+        for sub in ("kubernetes", "rollouts"):
+            for path in sorted((part / sub).glob("*.yaml")):
+                if path.name == "kustomization.yaml":
+                    continue
+                for doc in yaml.safe_load_all(path.read_text()):
+                    if doc:
+                        yield f"{where}/{sub}/{path.name}", doc
 
 
 def check_manifests(folders: Iterable[Path], crds: CRDSchemas, version: str = KUBERNETES_VERSION) -> int:
