@@ -14,7 +14,6 @@ Query's stores then prove its generated endpoints reach every component.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,18 +22,16 @@ import yaml
 
 from obs import Bundle, Cluster, Environment, Thanos
 from obs.render import render_environment
-from obs.render import thanos as generated
 from obs.tools.find import thanos
 from tests.collector_harness import free_port
 from tests.conftest import require_tool
 from tests.test_instrumentation_roundtrip import prometheus_path, started  # noqa: F401 - fixtures
-from tests.thanos_harness import Endpoint, get_json, ready, wait_until
-from tests.thanos_local import LocalThanos, manifest_args
+from tests.thanos_harness import wait_until
+from tests.thanos_local import KUBE, Components, LocalThanos
 
 pytestmark = pytest.mark.tools
 
 CLUSTERS = ("eu1", "us1")
-KUBE = generated.KUBERNETES_DIR
 
 
 @pytest.fixture(scope="module")
@@ -47,54 +44,6 @@ def render(reference_bundle: Any, topology: str) -> tuple[Environment, dict[str,
     return env, render_environment(Bundle("fleet", [env], reference_bundle.define), env)
 
 
-@dataclass
-class Components:
-    """The processes of one environment's Thanos components, by name, started through `started`."""
-
-    started: Any
-    binary: Path
-    local: LocalThanos
-    files: dict[str, bytes]
-    procs: dict[str, Any] = field(default_factory=dict)
-
-    def run(self, name: str, args: list[Any]) -> None:
-        self.procs[name] = self.started(args, self.local.workdir / f"{name}.log")
-
-    def start(self, own: Endpoint, args: list[str], pod: str | None = None) -> None:
-        """`own` with its generated `args`, rewritten for loopback."""
-        localized = self.local.localize(args, own, pod or f"{own.name}-0", self.files)
-        self.run(own.name, [self.binary, *localized, "--log.level=warn"])
-
-    def start_global(self, env: Environment) -> None:
-        """Store gateway, Query and Rule (every topology has them); Rule loads the global tier's rules."""
-        rule_dir = self.local.workdir / "rules"
-        rule_dir.mkdir()
-        rules = []
-        for name in sorted(p for p in self.files if p.startswith("prometheus/rules/")):
-            (rule_dir / Path(name).name).write_bytes(self.files[name])
-            rules.append(str(rule_dir / Path(name).name))
-        assert rules, "no global-tier rule files"
-        self.start(self.local.store, manifest_args(self.files, f"{KUBE}/thanos-store.yaml", "StatefulSet"))
-        self.start(self.local.query, manifest_args(self.files, f"{KUBE}/thanos-query.yaml", "Deployment"))
-        self.start(self.local.ruler, generated.ruler_args(env, rules))
-
-    def exited(self) -> str | None:
-        gone = [f"{name} (exit {proc.returncode}, log {self.local.workdir / name}.log)"
-                for name, proc in self.procs.items() if proc.poll() is not None]
-        return f"{', '.join(gone)} exited" if gone else None
-
-    def wait_ready(self, components: list[Endpoint], began: float) -> None:
-        for component in components:
-            wait_until(f"thanos {component.name} to be ready (/-/ready)", lambda c=component: ready(c.http), 90,
-                       alive=self.exited)
-        print(f"ready: {', '.join(c.name for c in components)} in {time.monotonic() - began:.1f}s")
-
-    def query_stores(self) -> dict[str, list[dict[str, Any]]]:
-        """Query's healthy endpoints by type (its /api/v1/stores)."""
-        answer = get_json(f"http://{self.local.query.http}/api/v1/stores")["data"]
-        return {kind: [s for s in stores if not s.get("lastError")] for kind, stores in answer.items()}
-
-
 def test_receive_topology_components_start_with_their_generated_args(tmp_path, reference_bundle, thanos_bin,
                                                                       started):
     began = time.monotonic()
@@ -102,9 +51,7 @@ def test_receive_topology_components_start_with_their_generated_args(tmp_path, r
     local = LocalThanos(env, tmp_path / "thanos")
     thanos_ = Components(started, thanos_bin, local, files)
     assert len(local.receives) == env.global_store.receive_replicas >= 2
-    receive_args = manifest_args(files, f"{KUBE}/thanos-receive.yaml", "StatefulSet")
-    for receive in local.receives:
-        thanos_.start(receive, receive_args, pod=receive.name)
+    thanos_.start_receives()
     thanos_.start_global(env)
     thanos_.wait_ready([*local.receives, local.store, local.query, local.ruler], began)
     # Query reaches every Receive replica, the store gateway and the ruler through its generated endpoints.

@@ -210,6 +210,12 @@ class RemoteWriteService:
         self._server.shutdown()
         self._server.server_close()
 
+    def __enter__(self) -> RemoteWriteService:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 def hashring_file(path: Path, receives: list[Endpoint]) -> Path:
     """One hashring over every Receive replica's gRPC endpoint (the addresses replicas forward to)."""

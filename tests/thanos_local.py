@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,9 @@ import yaml
 from obs.model.environment import Environment
 from obs.render import thanos
 from tests.collector_harness import free_port
-from tests.thanos_harness import Endpoint, endpoint
+from tests.thanos_harness import Endpoint, endpoint, get_json, ready, wait_until
 
+KUBE = thanos.KUBERNETES_DIR
 # Anything that names a cluster address: a leftover means a rewrite rule is missing.
 _IN_CLUSTER = re.compile(r"\.svc\b|cluster\.local|example\.(internal|net|com)|\$\(")
 
@@ -121,3 +123,57 @@ class LocalThanos:
         left = [arg for arg in out if _IN_CLUSTER.search(arg)]
         assert not left, f"in-cluster names left in {own.name}'s args (add a rewrite): {left}"
         return out
+
+
+@dataclass
+class Components:
+    """The processes of one environment's Thanos components, by name, started through `started`."""
+
+    started: Any
+    binary: Path
+    local: LocalThanos
+    files: dict[str, bytes]
+    procs: dict[str, Any] = field(default_factory=dict)
+
+    def run(self, name: str, args: list[Any]) -> None:
+        self.procs[name] = self.started(args, self.local.workdir / f"{name}.log")
+
+    def start(self, own: Endpoint, args: list[str], pod: str | None = None) -> None:
+        """`own` with its generated `args`, rewritten for loopback."""
+        localized = self.local.localize(args, own, pod or f"{own.name}-0", self.files)
+        self.run(own.name, [self.binary, *localized, "--log.level=warn"])
+
+    def start_receives(self) -> None:
+        """Every Receive replica of the hashring, each as its StatefulSet pod."""
+        args = manifest_args(self.files, f"{KUBE}/thanos-receive.yaml", "StatefulSet")
+        for receive in self.local.receives:
+            self.start(receive, args, pod=receive.name)
+
+    def start_global(self, env: Environment) -> None:
+        """Store gateway, Query and Rule (every topology has them); Rule loads the global tier's rules."""
+        rule_dir = self.local.workdir / "rules"
+        rule_dir.mkdir()
+        rules = []
+        for name in sorted(p for p in self.files if p.startswith("prometheus/rules/")):
+            (rule_dir / Path(name).name).write_bytes(self.files[name])
+            rules.append(str(rule_dir / Path(name).name))
+        assert rules, "no global-tier rule files"
+        self.start(self.local.store, manifest_args(self.files, f"{KUBE}/thanos-store.yaml", "StatefulSet"))
+        self.start(self.local.query, manifest_args(self.files, f"{KUBE}/thanos-query.yaml", "Deployment"))
+        self.start(self.local.ruler, thanos.ruler_args(env, rules))
+
+    def exited(self) -> str | None:
+        gone = [f"{name} (exit {proc.returncode}, log {self.local.workdir / name}.log)"
+                for name, proc in self.procs.items() if proc.poll() is not None]
+        return f"{', '.join(gone)} exited" if gone else None
+
+    def wait_ready(self, components: list[Endpoint], began: float) -> None:
+        for component in components:
+            wait_until(f"thanos {component.name} to be ready (/-/ready)", lambda c=component: ready(c.http), 90,
+                       alive=self.exited)
+        print(f"ready: {', '.join(c.name for c in components)} in {time.monotonic() - began:.1f}s")
+
+    def query_stores(self) -> dict[str, list[dict[str, Any]]]:
+        """Query's healthy endpoints by type (its /api/v1/stores)."""
+        answer = get_json(f"http://{self.local.query.http}/api/v1/stores")["data"]
+        return {kind: [s for s in stores if not s.get("lastError")] for kind, stores in answer.items()}
