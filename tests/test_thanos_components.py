@@ -6,10 +6,15 @@ The reference definitions in an environment of two clusters with a Thanos global
 manifests; Thanos Rule with the args the ThanosRuler runs (obs.render.thanos.ruler_args), loading
 the global tier's rule files. Only addresses and paths are rewritten (tests/thanos_local.py); the
 object-storage Secret obs only references is stood in for by a bucket in a local folder.
-In the sidecar topology each cluster's Prometheus runs with the external labels of its generated
-values (its cluster and the replica label Query deduplicates on) and the block durations the
-operator sets beside a sidecar, and the sidecar with the Secret's object-storage config.
-Query's stores then prove its generated endpoints reach every component.
+Each cluster's Prometheus runs with the external labels of its generated values (its cluster and
+the replica label Query deduplicates on): in the receive topology remote-writing to the URL of its
+values, in the sidecar topology beside a sidecar reading the Secret the values reference (with the
+block durations the operator sets for a sidecar).
+
+Asserted: every component ready; Query lists every Receive replica, the store gateway and the
+ruler (receive) or both clusters' sidecars with their cluster labels (sidecar) as healthy
+endpoints; and Query answers `up` of the clusters' Prometheus with exactly one series per cluster,
+the replica labels deduplicated by its generated `--query.replica-label`s.
 """
 from __future__ import annotations
 
@@ -22,11 +27,12 @@ import yaml
 
 from obs import Bundle, Cluster, Environment, Thanos
 from obs.render import render_environment
+from obs.render import thanos as generated
 from obs.tools.find import thanos
 from tests.collector_harness import free_port
 from tests.conftest import require_tool
 from tests.test_instrumentation_roundtrip import prometheus_path, started  # noqa: F401 - fixtures
-from tests.thanos_harness import wait_until
+from tests.thanos_harness import query_api, wait_until
 from tests.thanos_local import KUBE, Components, LocalThanos
 
 pytestmark = pytest.mark.tools
@@ -44,8 +50,43 @@ def render(reference_bundle: Any, topology: str) -> tuple[Environment, dict[str,
     return env, render_environment(Bundle("fleet", [env], reference_bundle.define), env)
 
 
+def prometheus_spec(files: dict[str, bytes], cluster: Cluster) -> dict[str, Any]:
+    """The `prometheus.prometheusSpec` of a cluster's generated kube-prometheus-stack values."""
+    values = yaml.safe_load(files[f"clusters/{cluster.name}/prometheus/kube-prometheus-stack-values.yaml"])
+    return values["prometheus"]["prometheusSpec"]
+
+
+def cluster_prometheus(thanos_: Components, binary: Path, cluster: Cluster, config: dict[str, Any],
+                       flags: tuple[str, ...] = ()) -> tuple[str, Path, dict[str, Any]]:
+    """The cluster's Prometheus as the operator runs it for its generated values: their external
+    labels plus the replica label (pod name) Query deduplicates on, scraping itself every second,
+    and `config` on top. Its address, its TSDB folder and its `prometheusSpec`."""
+    spec = prometheus_spec(thanos_.files, cluster)
+    labels = {**spec["externalLabels"], spec["replicaExternalLabelName"]: f"prometheus-{cluster.name}-0"}
+    address, workdir = f"127.0.0.1:{free_port()}", thanos_.local.workdir
+    path = workdir / f"prometheus-{cluster.name}.yml"
+    scrape = {"job_name": "prometheus", "scrape_interval": "1s", "static_configs": [{"targets": [address]}]}
+    path.write_text(yaml.safe_dump({"global": {"external_labels": labels}, "scrape_configs": [scrape], **config}))
+    data = workdir / f"prometheus-{cluster.name}"
+    thanos_.run(f"prometheus-{cluster.name}", [binary, f"--config.file={path}", f"--storage.tsdb.path={data}",
+                                               f"--web.listen-address={address}", "--log.level=warn", *flags])
+    return address, data, spec
+
+
+def deduplicated_per_cluster(local: LocalThanos, env: Environment, path: str) -> None:
+    """Query answers `up` of the clusters' Prometheus with one series per cluster: the replica labels
+    (Prometheus', Receive's) deduplicated by its generated --query.replica-label args."""
+    def up() -> list[dict[str, str]]:
+        result = query_api(local.query.http, "query", query='up{job="prometheus"}')["result"]
+        return [r["metric"] for r in result] if {r["metric"].get("cluster") for r in result} == set(CLUSTERS) else []
+    series = wait_until(f"both clusters' Prometheus series through {path} and Query", up, 60)
+    assert len(series) == len(CLUSTERS), series
+    for labels in series:
+        assert not {env.global_store.replica_label, generated.RECEIVE_REPLICA_LABEL} & set(labels), labels
+
+
 def test_receive_topology_components_start_with_their_generated_args(tmp_path, reference_bundle, thanos_bin,
-                                                                      started):
+                                                                      prometheus_path, started):
     began = time.monotonic()
     env, files = render(reference_bundle, "receive")
     local = LocalThanos(env, tmp_path / "thanos")
@@ -59,6 +100,16 @@ def test_receive_topology_components_start_with_their_generated_args(tmp_path, r
     wait_until("Query to see every receive replica, the store gateway and the ruler",
                lambda: wanted <= {s["name"] for found in thanos_.query_stores().values() for s in found}, 60)
 
+    # Each cluster's Prometheus remote-writes (generated values) into Receive; Query answers with one
+    # series per cluster: the Prometheus and Receive replica labels deduplicated by its generated args.
+    for cluster in env.clusters:
+        writes = prometheus_spec(files, cluster)["remoteWrite"]
+        assert writes, f"cluster {cluster.name}'s values write nowhere"
+        cluster_prometheus(thanos_, prometheus_path, cluster, {"remote_write": [
+            {"url": local.addresses()[w["url"]][0], "queue_config": {"batch_send_deadline": "1s"}} for w in writes]})
+
+    deduplicated_per_cluster(local, env, "Receive")
+
 
 def test_sidecar_topology_components_start_with_their_generated_args(tmp_path, reference_bundle, thanos_bin,
                                                                       prometheus_path, started):
@@ -68,19 +119,11 @@ def test_sidecar_topology_components_start_with_their_generated_args(tmp_path, r
     local = LocalThanos(env, tmp_path / "thanos")
     thanos_ = Components(started, thanos_bin, local, files)
     for cluster, sidecar in zip(env.clusters, local.sidecars):
-        values = yaml.safe_load(files[f"clusters/{cluster.name}/prometheus/kube-prometheus-stack-values.yaml"])
-        spec = values["prometheus"]["prometheusSpec"]
+        prom, data, spec = cluster_prometheus(thanos_, prometheus_path, cluster, {},
+                                              ("--storage.tsdb.min-block-duration=2h",
+                                               "--storage.tsdb.max-block-duration=2h"))
         secret = spec["thanos"]["objectStorageConfig"]
         assert (secret["name"], secret["key"]) == (env.global_store.objstore_secret, env.global_store.objstore_key)
-        # The Prometheus the operator runs for these values: its external labels and the replica label.
-        labels = {**spec["externalLabels"], spec["replicaExternalLabelName"]: f"prometheus-{cluster.name}-0"}
-        prom = f"127.0.0.1:{free_port()}"
-        config = local.workdir / f"prometheus-{cluster.name}.yml"
-        config.write_text(yaml.safe_dump({"global": {"external_labels": labels}}))
-        data = local.workdir / f"prometheus-{cluster.name}"
-        thanos_.run(f"prometheus-{cluster.name}", [
-            prometheus_path, f"--config.file={config}", f"--storage.tsdb.path={data}", f"--web.listen-address={prom}",
-            "--storage.tsdb.min-block-duration=2h", "--storage.tsdb.max-block-duration=2h", "--log.level=warn"])
         # The sidecar as the operator adds it, reading the Secret the values reference.
         thanos_.run(sidecar.name, [thanos_bin, "sidecar", f"--prometheus.url=http://{prom}", f"--tsdb.path={data}",
                                    f"--grpc-address={sidecar.grpc}", f"--http-address={sidecar.http}",
@@ -93,3 +136,4 @@ def test_sidecar_topology_components_start_with_their_generated_args(tmp_path, r
         return {labels.get("cluster") for s in thanos_.query_stores().get("sidecar", [])
                 for labels in s.get("labelSets", [])}
     wait_until("Query to see both clusters' sidecars", lambda: sidecar_clusters() == set(CLUSTERS), 60)
+    deduplicated_per_cluster(local, env, "the sidecars")

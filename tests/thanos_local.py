@@ -79,7 +79,8 @@ class LocalThanos:
                 thanos.grpc_srv(env, thanos.RULER_SERVICE): [self.ruler.grpc],
                 thanos.query_url(env): [f"http://{self.query.http}"],
                 env.urls.alertmanager: [f"http://{self.alertmanager or '127.0.0.1:9'}"]}
-        if self.receives:
+        if self.receives:  # the Receive Service: its first replica
+            book[thanos.receive_url(env)] = [f"http://{self.receives[0].write}/api/v1/receive"]
             book[thanos.grpc_srv(env, thanos.RECEIVE_HEADLESS)] = [r.grpc for r in self.receives]
             book.update({thanos.receive_endpoint(env, i): [r.grpc] for i, r in enumerate(self.receives)})
         if self.sidecars:
