@@ -61,7 +61,7 @@ def _alert(env: Environment, service: str, kind: str, expr: str, fire: dict[str,
 def alert_pack(env: Environment, service: str, dashboard: Dashboard, error_ratio: float = 0.05) -> RulePack:
     """Three alerts on one service (down, error ratio, latency), each proved firing and silent."""
     sel = job(service)
-    cluster = {env.cluster_label: env.cluster}
+    cluster = {env.cluster_label: env.sample_cluster}
     labels = {**cluster, "job": f"shop/{service}"}
     up = series("up", **labels, instance="a:80")
     count_ok = series(f"{METRIC}_count", **labels, http_response_status_code="200")

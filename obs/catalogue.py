@@ -10,6 +10,7 @@ from obs.model.bundle import Bundle
 from obs.model.environment import Environment
 from obs.model.rules import AlertRule
 from obs.model.suppress import Suppress
+from obs.placement import place
 from obs.render.prometheus import dashboard_url, runbook_url
 
 FORMATS = ("text", "json", "markdown")
@@ -34,10 +35,12 @@ def environment_catalogue(bundle: Bundle, env: Environment) -> dict[str, Any]:
     """One environment's catalogue as plain data."""
     defs = bundle.definitions(env)
     packs = defs.all_rule_packs()
+    tiers = place(env, defs)
     return {
         "name": env.name, "cluster": ", ".join(c.name for c in env.clusters), "namespace": env.namespace,
         "rule_packs": [{"name": p.name, "groups": [
-            {"name": g.name, "recording_rules": [r.name for r in g.rules if not isinstance(r, AlertRule)]}
+            {"name": g.name, "tier": tiers.tier(p, g),
+             "recording_rules": [r.name for r in g.rules if not isinstance(r, AlertRule)]}
             for g in p.groups]} for p in packs],
         "alerts": [_alert(env, p.name, g.name, a) for p in packs for g in p.groups for a in g.alerts],
         "slos": [{"service": s.service, "name": s.name, "objective": s.objective, "period": s.period,
@@ -69,7 +72,8 @@ def as_text(data: dict[str, Any]) -> str:
         for pack in env["rule_packs"]:
             lines.append(f"  rule pack {pack['name']}")
             for group in pack["groups"]:
-                lines.append(f"    group {group['name']}")
+                tier = f" ({group['tier']} tier)" if group["tier"] != "cluster" else ""
+                lines.append(f"    group {group['name']}{tier}")
                 for alert in (a for a in alerts if a["pack"] == pack["name"] and a["group"] == group["name"]):
                     lines.append(f"      alert {alert['name']} [{alert['severity']}, for {alert['for']}, "
                                  f"{alert['tests']} tests]")

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Mapping
 
-from obs.catalog.catalogue import declared_sources, pushed_source_names
+from obs.catalog.catalogue import declared_sources, pushed_source_names, reads_of
 from obs.catalog.promql import select
 from obs.errors import DefinitionError
 from obs.model.bundle import Definitions
@@ -66,18 +66,23 @@ def _global_only_metrics(env: Environment, defs: Definitions) -> dict[str, str]:
             for metric, names in producers.items() if names <= pushed}
 
 
-Read = tuple[str, tuple[tuple[str, str], ...], str]  # metric, its equality matchers, the reading rule
+Read = tuple[str, str, str]  # metric, the reading rule's expression, the rule's definition
 
 
 def _reads(group: RuleGroup) -> list[Read]:
-    """Every series the group's rules select: (metric, equality matchers, the rule's definition)."""
-    found: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
+    """Every metric the group's rules select (worked out once per expression shape)."""
+    found: dict[str, tuple[str, str]] = {}
     for rule in group.rules:
-        for sel in select(rule.expr).selectors:
-            if sel.metric:
-                equal = tuple(sorted((label, value) for label, op, value in sel.matchers if op == "="))
-                found.setdefault((sel.metric, equal), rule.definition)
-    return [(metric, equal, rule) for (metric, equal), rule in found.items()]
+        for metric in reads_of(rule.expr)[1]:
+            found.setdefault(metric, (rule.expr, rule.definition))
+    return [(metric, expr, rule) for metric, (expr, rule) in found.items()]
+
+
+def _equal_matchers(expr: str, metric: str) -> list[tuple[tuple[str, str], ...]]:
+    """The equality matchers of each selector of `metric` in `expr` (parsed only when a recorded
+    series of that name could be global: rarely)."""
+    return [tuple((label, value) for label, op, value in sel.matchers if op == "=")
+            for sel in select(expr).selectors if sel.metric == metric]
 
 
 def _selects(equal: tuple[tuple[str, str], ...], labels: Mapping[str, str]) -> bool:
@@ -101,13 +106,17 @@ def place(env: Environment, defs: Definitions) -> Placement:
             if isinstance(rule, RecordingRule):
                 records.setdefault(rule.record, []).append((rule.labels, (pack.name, group.name)))
 
-    def only_global(metric: str, equal: tuple[tuple[str, str], ...]) -> str | None:
-        """Why only the global store has the series, or None."""
+    def only_global(metric: str, expr: str) -> str | None:
+        """Why only the global store has the series `expr` reads of `metric`, or None."""
         if metric in global_only:
             return global_only[metric]
-        for labels, key in records.get(metric, ()):
-            if tiers[key] == GLOBAL and _selects(equal, labels):
-                return f"group {key[1]!r} records it on the global tier"
+        recorded = [(labels, key) for labels, key in records.get(metric, ()) if tiers[key] == GLOBAL]
+        if not recorded:
+            return None
+        for equal in _equal_matchers(expr, metric):
+            for labels, key in recorded:
+                if _selects(equal, labels):
+                    return f"group {key[1]!r} records it on the global tier"
         return None
 
     changed = True
@@ -116,14 +125,14 @@ def place(env: Environment, defs: Definitions) -> Placement:
         for pack, group in keys:
             key = (pack.name, group.name)
             if tiers[key] == CLUSTER and group.tier is None and \
-                    any(only_global(metric, equal) for metric, equal, _ in reads[key]):
+                    any(only_global(metric, expr) for metric, expr, _ in reads[key]):
                 tiers[key] = GLOBAL
                 changed = True
     produced = {m for s in declared_sources(env, defs) for m in s.series}  # type: ignore[attr-defined]
     for pack, group in keys:
         key = (pack.name, group.name)
-        for metric, equal, reader in reads[key]:
-            why = only_global(metric, equal) if tiers[key] == CLUSTER else None
+        for metric, expr, reader in reads[key]:
+            why = only_global(metric, expr) if tiers[key] == CLUSTER else None
             if why:
                 raise DefinitionError(
                     f"{reader} (rule pack {pack.name!r}, group {group.name!r})", "tier",

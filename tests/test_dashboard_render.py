@@ -60,7 +60,8 @@ def test_datasources_are_linked_and_escaped(env_files):
     doc = yaml.safe_load(text)
     by_uid = {ds["uid"]: ds for ds in doc["datasources"]}
     assert {uid: ds["type"] for uid, ds in by_uid.items()} == PROVISIONED
-    assert by_uid["prometheus"]["url"] == env.urls.prometheus
+    store = env.global_store  # a fleet's Grafana reads Thanos Query (docs/fleet.md)
+    assert by_uid["prometheus"]["url"] == (env.urls.prometheus if store is None else store.query_url(env.namespace))
     prom, tempo, loki = by_uid["prometheus"]["jsonData"], by_uid["tempo"]["jsonData"], by_uid["loki"]["jsonData"]
     assert prom["exemplarTraceIdDestinations"][0]["datasourceUid"] == "tempo"
     assert tempo["tracesToLogsV2"]["datasourceUid"] == "loki"

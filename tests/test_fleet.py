@@ -209,6 +209,8 @@ def test_global_rules_carry_the_tier_label_and_abort_on_partial_responses(built)
     assert all("partial_response_strategy" not in g for g in plain["groups"])
     ruler = yaml.safe_load(files["kubernetes/thanosruler-obs-global.yaml"])
     assert ruler["spec"]["ruleSelector"] == {"matchLabels": {"obs.dev/rule-tier": "global"}}
+    datasource = yaml.safe_load(files["grafana/provisioning/datasources.yaml"])["datasources"][0]
+    assert datasource["url"] == ruler["spec"]["queryEndpoints"][0] == "http://thanos-query.monitoring.svc.cluster.local:10902"
 
 
 def _sources() -> list[MetricSource]:
@@ -313,7 +315,11 @@ def test_sidecar_query_reads_every_sidecar_and_the_bucket_deduplicating_on_the_r
     assert "--endpoint=thanos-sidecar.prod-us1.example.internal:10901" in args
     assert "--endpoint=dnssrv+_grpc._tcp.thanos-store.monitoring.svc.cluster.local" in args
     values = prometheus_values(env, env.clusters[0])
-    spec = values["prometheus"]["prometheusSpec"]
+    spec = dict(values["prometheus"]["prometheusSpec"])
+    # alerts go to the environment's Alertmanager (the chart turns this list into a Secret reference)
+    assert spec.pop("additionalAlertManagerConfigs") == [
+        {"scheme": "http", "static_configs": [{"targets": ["alertmanager-operated.monitoring.svc:9093"]}]}]
+    assert values["alertmanager"] == {"enabled": False}
     assert spec["thanos"] == {"objectStorageConfig": {"name": "thanos-objstore", "key": "objstore.yml"}}
     assert spec["replicaExternalLabelName"] == "prometheus_replica"
     # the values are a Prometheus CR's spec: check them against the CRD
@@ -331,7 +337,8 @@ def test_receive_hashring_replicates_and_the_clusters_write_into_it(crds):
     assert f"--receive.replication-factor={store.replication_factor}" in args
     assert "--receive.hashrings-file=/etc/thanos/hashring/hashrings.json" in args
     assert "--query.replica-label=receive_replica" in thanos.query_args(env)
-    spec = prometheus_values(env, env.clusters[1])["prometheus"]["prometheusSpec"]
+    spec = dict(prometheus_values(env, env.clusters[1])["prometheus"]["prometheusSpec"])
+    spec.pop("additionalAlertManagerConfigs")
     assert spec["remoteWrite"] == [{"url": thanos.receive_url(env)}]
     prometheus = {"apiVersion": "monitoring.coreos.com/v1", "kind": "Prometheus",
                   "metadata": {"name": "k8s", "namespace": "monitoring"}, "spec": spec}
@@ -373,3 +380,25 @@ def test_the_documented_argo_cd_and_flux_resources_point_at_the_written_overlays
             continue
         assert (root / path / "kustomization.yaml").is_file(), path
         assert kustomize_build(root / path)
+
+
+def test_the_manifest_covers_cluster_folders_and_check_sees_drift_in_them(tmp_path):
+    bundle = _bundle(fleet(), RuleGroup("sli", [RATIO]), RuleGroup("fleet", [FLEET_RATIO], tier="global"))
+    obs.build(bundle, tmp_path, check_with_tools=False)
+    assert obs.check(bundle, tmp_path) == {"prod": []}
+    base_rules = tmp_path / "prod" / CLUSTER_BASE / "prometheus" / "rules" / "p.yaml"
+    overlay = tmp_path / "prod" / "clusters" / "prod-us1" / "kustomization.yaml"
+    base_rules.write_text(base_rules.read_text().replace("5m", "10m"))
+    overlay.unlink()
+    drift = " ".join(map(str, obs.check(bundle, tmp_path)["prod"]))
+    assert f"{CLUSTER_BASE}/prometheus/rules/p.yaml" in drift and "clusters/prod-us1/kustomization.yaml" in drift
+    obs.build(bundle, tmp_path, check_with_tools=False)
+    assert obs.check(bundle, tmp_path) == {"prod": []} and overlay.is_file()
+
+
+def test_a_global_aggregation_may_drop_the_cluster_label_a_cluster_one_may_not():
+    env = fleet()
+    ctx_ok = obs.render(_bundle(env, RuleGroup("sli", [RATIO]), RuleGroup("fleet", [FLEET_RATIO], tier="global")))
+    assert not any(i.check == "cluster-label" for i in ctx_ok[0].errors)
+    local = obs.render(_bundle(env, RuleGroup("sli", [RATIO]), RuleGroup("fleet", [FLEET_RATIO], tier="cluster")))
+    assert [i.check for i in local[0].errors] == ["cluster-label"]

@@ -13,7 +13,7 @@ from obs.validate.schemas import KUBERNETES_VERSION, CRDSchemas, check_manifests
 
 CRD_DIR = Path(__file__).parent / "schemas" / "crds"
 CUSTOM_KINDS = {"PrometheusRule", "ServiceMonitor", "PodMonitor", "AlertmanagerConfig", "OpenTelemetryCollector",
-                "Instrumentation", "AnalysisTemplate"}
+                "Instrumentation", "AnalysisTemplate", "ThanosRuler"}
 
 
 @pytest.fixture(scope="module")

@@ -116,6 +116,10 @@ class Thanos:
                                   "'https://thanos-receive.example.net/api/v1/receive'")
 
 
+    def query_url(self, namespace: str) -> str:
+        """Thanos Query's HTTP API (Prometheus-compatible): the ruler's and Grafana's data source."""
+        return f"http://thanos-query.{namespace}.svc.cluster.local:10902"
+
     def write_url(self, namespace: str) -> str:
         """Where the clusters' Prometheus and collector gateways remote-write (topology `receive`):
         `receive_url`, else the Receive Service in the environment's namespace."""

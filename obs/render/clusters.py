@@ -1,9 +1,11 @@
 """What differs per cluster of a fleet and is not a collector (obs.render.collector stamps those):
-each cluster's kube-prometheus-stack values, with its cluster label and external labels and, with
-a global store, the Thanos sidecar or remote write into Receive (obs.render.thanos)."""
+each cluster's kube-prometheus-stack values, with its cluster label and external labels, alerts to
+the environment's Alertmanager and, with a global store, the Thanos sidecar or remote write into
+Receive (obs.render.thanos)."""
 from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
+from urllib.parse import urlsplit
 
 from obs.model.environment import Environment
 from obs.model.fleet import Cluster
@@ -26,9 +28,19 @@ def merge_values(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str,
     return out
 
 
+def alerting_values(env: Environment) -> dict[str, Any]:
+    """A fleet's clusters send their alerts to the environment's Alertmanager (`urls.alertmanager`,
+    where obs's routing is deployed with the environment-wide resources), not to one of their own."""
+    url = urlsplit(env.urls.alertmanager)
+    target = {"scheme": url.scheme, "static_configs": [{"targets": [url.netloc]}],
+              **({"path_prefix": url.path} if url.path.strip("/") else {})}
+    return {"alertmanager": {"enabled": False},
+            "prometheus": {"prometheusSpec": {"additionalAlertManagerConfigs": [target]}}}
+
+
 def prometheus_values(env: Environment, cluster: Cluster) -> dict[str, Any]:
     """One cluster's kube-prometheus-stack values."""
-    values = cluster_label_values(env, cluster)
+    values = merge_values(cluster_label_values(env, cluster), alerting_values(env))
     if env.global_store is not None:
         values = merge_values(values, thanos.prometheus_values(env, cluster))
     return values

@@ -90,11 +90,14 @@ def _span_queries() -> list[dict[str, str]]:
 
 
 def datasources(env: Environment) -> dict[str, Any]:
-    """datasources.yaml: Prometheus, Tempo and Loki with stable uids, linked to each other."""
+    """datasources.yaml: Prometheus, Tempo and Loki with stable uids, linked to each other. With a
+    global store the Prometheus datasource is Thanos Query, which sees every cluster."""
     start, end = TIME_SHIFT
+    store = env.global_store
     prometheus = {
         "name": "Prometheus", "uid": PROMETHEUS_UID, "type": "prometheus", "access": "proxy",
-        "url": env.urls.prometheus, "isDefault": True, "editable": False,
+        "url": env.urls.prometheus if store is None else store.query_url(env.namespace),
+        "isDefault": True, "editable": False,
         "jsonData": {
             "httpMethod": "POST", "prometheusType": "Prometheus",
             "timeInterval": env.param("Grafana.scrape_interval", "30s"),

@@ -122,7 +122,7 @@ def receive_url(env: Environment) -> str:
 
 
 def query_url(env: Environment) -> str:
-    return f"http://{service_host(env, QUERY)}:{HTTP_PORT}"
+    return store(env).query_url(env.namespace)
 
 
 def ruler_args(env: Environment, rule_files: Iterable[str] = ()) -> list[str]:
@@ -130,6 +130,7 @@ def ruler_args(env: Environment, rule_files: Iterable[str] = ()) -> list[str]:
     environment's Alertmanager, abort on a partial response (the default, written out)."""
     return ["rule", *listen_args(), f"--data-dir={DATA_DIR}", f"--query={query_url(env)}",
             f"--alertmanagers.url={env.urls.alertmanager}", f"--label={RULER_REPLICA_LABEL}=\"{POD_NAME}\"",
+            f"--alert.label-drop={RULER_REPLICA_LABEL}",  # the replicas' alerts are one alert in Alertmanager
             *(f"--rule-file={path}" for path in rule_files), *objstore_args(store(env))]
 
 

@@ -7,6 +7,7 @@ from typing import Callable, Iterable, Sequence
 from obs.collector.safety import safety_findings
 from obs.render.base import RenderContext
 from obs.render.layout import parts
+from obs.render.prometheus import placement
 from obs.validate import amtool, backends, coherence, dashboards, lint, otelcol, promtool, rollouts, runtime
 from obs.validate.lint import LintIssue
 
@@ -16,8 +17,9 @@ ToolCheck = Callable[[Sequence[Path]], str]
 
 
 def lint_rule_packs(ctx: RenderContext) -> Iterable[LintIssue]:
+    where = placement(ctx)
     for pack in ctx.defs.all_rule_packs():
-        yield from lint.lint_pack(ctx.env, pack)
+        yield from lint.lint_pack(ctx.env, pack, {g.name for g in pack.groups if where.tier(pack, g) == "global"})
 
 
 def slo_notes(ctx: RenderContext) -> Iterable[LintIssue]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, Iterator, Literal
+from typing import Collection, Iterable, Iterator, Literal
 
 from obs.model.environment import Environment
 from obs.model.rules import AlertRule, RulePack
@@ -77,7 +77,9 @@ def _aggregation_problems(expr: str, cluster_label: str) -> tuple[str, ...]:
     return tuple(problems)
 
 
-def lint_alert(env: Environment, alert: AlertRule) -> Iterable[LintIssue]:
+def lint_alert(env: Environment, alert: AlertRule, per_cluster: bool = True) -> Iterable[LintIssue]:
+    """Findings for one alert; `per_cluster` False for the global tier, whose fleet-wide
+    aggregations may drop the cluster label."""
     what = f"alert {alert.name!r}"
     if not _CAMEL.match(alert.name):
         yield LintIssue("error", what, "alert-name", "alert names are CamelCase, e.g. 'PodCrashLooping'")
@@ -87,25 +89,27 @@ def lint_alert(env: Environment, alert: AlertRule) -> Iterable[LintIssue]:
     if "{{" not in alert.description:
         yield LintIssue("error", what, "templated-description",
                         "description must use {{ $labels.x }} or {{ $value }} to say what fired")
-    for problem in aggregation_problems(alert.expr, env.cluster_label):
+    for problem in aggregation_problems(alert.expr, env.cluster_label) if per_cluster else ():
         yield LintIssue("error", what, "cluster-label", f"{problem}; add it so one rule set serves many clusters")
     if not any(t.fires for t in alert.tests) or not any(not t.fires for t in alert.tests):
         yield LintIssue("warning", what, "unit-tests",
                         "needs at least one AlertTest that fires and one that stays silent")
 
 
-def lint_pack(env: Environment, pack: RulePack) -> list[LintIssue]:
-    """All findings for one rule pack."""
+def lint_pack(env: Environment, pack: RulePack, global_groups: Collection[str] = ()) -> list[LintIssue]:
+    """All findings for one rule pack. Groups named in `global_groups` run on the global tier
+    (docs/fleet.md): a cross-cluster aggregation there may drop the cluster label."""
     issues: list[LintIssue] = []
     for group in pack.groups:
+        per_cluster = group.name not in global_groups
         if len(group.rules) > MAX_GROUP_RULES:
             issues.append(LintIssue("warning", f"rule group {group.name!r}", "group-size",
                                     f"{len(group.rules)} rules; split groups above {MAX_GROUP_RULES} "
                                     "so one slow rule does not delay the rest"))
         for rule in group.rules:
             if isinstance(rule, AlertRule):
-                issues.extend(lint_alert(env, rule))
-            else:
+                issues.extend(lint_alert(env, rule, per_cluster))
+            elif per_cluster:
                 for problem in aggregation_problems(rule.expr, env.cluster_label):
                     issues.append(LintIssue("error", rule.definition, "cluster-label", problem))
     return issues
