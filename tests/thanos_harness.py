@@ -164,10 +164,13 @@ class RemoteWriteService:
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
                 service._post(f"http://{service.ledger}/api/v1/write", body, headers)
                 status, answer = service._forward(self.path, body, headers)
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Length", str(len(answer)))
+                    self.end_headers()
+                    self.wfile.write(answer)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the writer gave up on this request (its timeout) and will retry it
 
             def log_message(self, *args: Any) -> None:
                 pass
