@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Go (for the collector builder) where Debian/the Go tarball put it, even in a minimal CI shell.
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: install build check lint test tools prometheus promtool amtool promtool3 otelcol jaeger vmalert vmalert-tool kustomize docs bench clean
+.PHONY: install build check lint test tools prometheus promtool amtool promtool3 otelcol jaeger vmalert vmalert-tool kustomize thanos docs bench clean
 
 install: $(STAMP)
 
@@ -21,10 +21,11 @@ $(STAMP): pyproject.toml
 # platform team's repo uses too: Debian packages where apt-get runs as root, else `go install` into
 # ~/.cache/obs ($OBS_CACHE_DIR). This repo builds otelcol with every registered component
 # (--all-components: the tests exercise them all; one binary then serves every bundle) and a
-# Prometheus 3 promtool beside Debian's 2.x, so the tests prove the rules load on both. Cold: otelcol
-# ~13 min, promtool3 ~11 min on 2 cores; later runs reuse the cache. `obs tools` shows what is there.
-# Jaeger v2 (go get -tool, ~10 min cold) runs the generated Jaeger configs in the tests.
-# vmalert and vmalert-tool (VictoriaMetrics v1.151.0, ~1-2 min each) are a second rule engine for the tests.
+# Prometheus 3 promtool beside Debian's 2.x, so the tests prove the rules load on both; Jaeger v2 (go get
+# -tool) runs the generated Jaeger configs; vmalert and vmalert-tool (VictoriaMetrics v1.151.0) are a
+# second rule engine; Thanos (built through a wrapper module: its go.mod has replace directives) runs the
+# fleet end-to-end test; kustomize builds every overlay. Cold on 2 cores, CPU time / 2: see docs/tools.md.
+# Later runs reuse the cache. `obs tools` shows what is there.
 TOOLS := $(BIN)/obs tools install --all-components
 
 # The Prometheus server the end-to-end tests run: Debian's package (which also brings promtool).
@@ -33,11 +34,11 @@ prometheus:
 	  echo "installing prometheus (Debian package)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
 
-promtool otelcol promtool3 amtool jaeger vmalert vmalert-tool kustomize: install
+promtool otelcol promtool3 amtool jaeger vmalert vmalert-tool kustomize thanos: install
 	$(TOOLS) $@
 
 tools: install prometheus
-	$(TOOLS) --with-promtool3 --with-jaeger
+	$(TOOLS) --with-promtool3 --with-jaeger --with-thanos
 	$(TOOLS) vmalert vmalert-tool kustomize
 
 build: install

@@ -114,8 +114,9 @@ def cmd_tools(args: argparse.Namespace) -> int:
     needs = _tool_needs(args)
     if args.action != "install":
         return commands.show(needs)
-    tools = commands.selected_tools(args.names, [name for name, wanted in (
-        ("promtool3", args.with_promtool3), ("jaeger", args.with_jaeger)) if wanted], needs)
+    optional = [name for name, wanted in (("promtool3", args.with_promtool3), ("jaeger", args.with_jaeger),
+                                          ("thanos", args.with_thanos)) if wanted]
+    tools = commands.selected_tools(args.names, optional, needs)
     return commands.install(tools, needs, apt=not args.no_apt)
 
 
@@ -217,11 +218,14 @@ def parser() -> argparse.ArgumentParser:
                     "time, then cached). Progress goes to stderr; one 'tool version: path' line per tool "
                     "to stdout.")
     install.add_argument("names", nargs="*", metavar="TOOL",
-                         help="install only these (promtool, otelcol, amtool, promtool3, jaeger); default: all needed")
+                         help="install only these (promtool, otelcol, amtool, promtool3, jaeger, thanos, vmalert, "
+                              "vmalert-tool, kustomize); default: all needed")
     install.add_argument("--with-promtool3", action="store_true",
                          help="also a Prometheus 3 promtool (go install), to prove rules load on 2.x and 3.x")
     install.add_argument("--with-jaeger", action="store_true",
                          help="also Jaeger v2 (go get -tool, ~10 min), to run the generated Jaeger configs")
+    install.add_argument("--with-thanos", action="store_true",
+                         help="also Thanos (built through a wrapper module, ~5 min), for the fleet end-to-end tests")
     install.add_argument("--no-apt", action="store_true",
                          help="never use apt-get: build promtool and amtool with `go install` into the cache")
     _tool_options(install, inherited=True)

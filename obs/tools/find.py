@@ -28,6 +28,10 @@ JAEGER_MODULE = "github.com/jaegertracing/jaeger/cmd/jaeger@v1.75.0"
 # tests pass under vmalert-tool too (v1.151.0 builds with Go 1.26; newer ones need a newer Go).
 VMALERT_MODULE = "github.com/VictoriaMetrics/VictoriaMetrics/app/vmalert@v1.151.0"
 VMALERT_TOOL_MODULE = "github.com/VictoriaMetrics/VictoriaMetrics/app/vmalert-tool@v1.151.0"
+# Thanos (Receive, Query, Rule, Store, sidecar) for the end-to-end proof of a fleet's global tier.
+# Its go.mod has replace directives, so it is built through a wrapper module (obs/tools/gowrapper.py);
+# v0.42+ need a newer Go than Debian's.
+THANOS_MODULE = "github.com/thanos-io/thanos@v0.41.0"
 # `kustomize build` of every overlay obs writes (obs's own tests; kubectl's embedded kustomize is v5.5 too).
 KUSTOMIZE_MODULE = "sigs.k8s.io/kustomize/kustomize/v5@v5.5.0"
 
@@ -82,6 +86,17 @@ def jaeger() -> Path:
     """OBS_JAEGER if set, else the cached build, else `jaeger` on PATH."""
     return find_tool("jaeger", "OBS_JAEGER", f"run `{INSTALL_COMMAND} --with-jaeger` "
                                              f"(go get -tool {JAEGER_MODULE}, ~10 min)", [jaeger_path()])
+
+
+def thanos_path() -> Path:
+    """Where `obs tools install thanos` builds Thanos: CACHE_DIR/thanos-<version>/thanos."""
+    return go_cache_path(THANOS_MODULE, "thanos")
+
+
+def thanos() -> Path:
+    """OBS_THANOS if set, else the cached build, else `thanos` on PATH."""
+    return find_tool("thanos", "OBS_THANOS", f"run `{INSTALL_COMMAND} thanos` (builds {THANOS_MODULE} through a "
+                                             "wrapper module, ~5 CPU-minutes)", [thanos_path()])
 
 
 def kustomize_path() -> Path:

@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 from obs.errors import ToolMissingError
 from obs.tools import find
+from obs.tools.gowrapper import GoCommand, build_go_command
 from obs.tools.install import Step, apt_install, can_use_apt, go_install, go_tool_build
 
 
@@ -68,6 +69,13 @@ def _build_otelcol(setup: Setup) -> Path:
     return cached_binary(manifest, find.cache_dir()) or build(manifest, find.cache_dir(), setup.step)
 
 
+def _build_thanos(setup: Setup) -> Path:
+    module, version = find.THANOS_MODULE.rsplit("@", 1)
+    command = GoCommand(module, version, "cmd/thanos", tags="netgo,slicelabels",
+                        ldflags=f"-X github.com/prometheus/common/version.Version={version.lstrip('v')}")
+    return build_go_command(command, find.thanos_path(), setup.step)
+
+
 TOOLS: tuple[Tool, ...] = (
     Tool("promtool", "checks and unit-tests Prometheus rules, parses dashboard queries",
          f"apt-get install prometheus, or go install {find.PROMTOOL3_MODULE}",
@@ -97,6 +105,10 @@ TOOLS: tuple[Tool, ...] = (
          lambda _: find.vmalert_tool(),
          lambda setup: go_install(find.VMALERT_TOOL_MODULE, find.vmalert_tool_path(), setup.step),
          optional=True),
+    Tool("thanos", "runs Receive, Query, Rule, Store and sidecar in the fleet end-to-end tests (for obs's own tests)",
+         f"go build cmd/thanos of {find.THANOS_MODULE} in a module that copies its replace block "
+         f"(`{find.INSTALL_COMMAND} thanos` does this)",
+         lambda _: find.thanos(), _build_thanos, optional=True),
     Tool("kustomize", "builds every kustomization obs writes, fleet overlays included (for obs's own tests)",
          f"go install {find.KUSTOMIZE_MODULE}",
          lambda _: find.kustomize(), lambda setup: go_install(find.KUSTOMIZE_MODULE, find.kustomize_path(), setup.step),
