@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import random
 import re
 import socket
 import subprocess
@@ -11,6 +12,8 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
+
+import pytest
 
 from obs.collector import Collector, Exporter, Pipeline, Processor, Receiver, Telemetry
 from obs.serialize import to_yaml
@@ -227,3 +230,28 @@ DRIVER = textwrap.dedent("""
     server.shutdown()
     telemetry.shutdown()
 """)
+
+
+LISTEN_PORTS = (4317, 4318, 8888, 13133, 1777, 55679, 9411, 14250, 14268)  # what the generated collector configs listen on
+
+
+def bindable(ip: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Go listens: TIME_WAIT is no clash
+        try:
+            sock.bind((ip, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_loopback_ips(count: int) -> list[str]:
+    """`count` distinct random addresses of 127.0.0.0/8 on which every collector port is free now."""
+    rng, found = random.SystemRandom(), []
+    for _ in range(200):
+        ip = f"127.{rng.randrange(1, 255)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+        if ip not in found and all(bindable(ip, port) for port in LISTEN_PORTS):
+            found.append(ip)
+            if len(found) == count:
+                return found
+    pytest.fail(f"no {count} loopback addresses with {LISTEN_PORTS} free")

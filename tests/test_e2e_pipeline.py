@@ -18,7 +18,6 @@ process is stopped.
 """
 from __future__ import annotations
 
-import random
 import socket
 import sys
 import time
@@ -31,7 +30,7 @@ from obs import Bundle, Environment
 from obs.render import render_environment
 from obs.slo.rules import TOTAL
 from obs.topologies import AGENT, GATEWAY
-from tests.collector_harness import DRIVER, pod_env, runnable_config
+from tests.collector_harness import DRIVER, free_loopback_ips, pod_env, runnable_config
 from tests.prometheus_harness import SERVICE_DIR, prom_api, start_prometheus
 from tests.support import free_port, wait_for
 
@@ -45,7 +44,6 @@ NAMESPACE = {"e2e-a": "shop", "e2e-b": "shop-b"}
 BURST = "e2e-a"
 OVERRIDES = {"HighErrorRate.for": "0m", "WebHighErrorRate.for": "0m"}
 SERVICE_ALERTS = {"HighErrorRate", "CheckoutAvailabilityErrorBudgetBurnPage"}
-LISTEN_PORTS = (4317, 4318, 8888, 13133, 1777, 55679, 9411, 14250, 14268)  # what the generated collector configs listen on
 
 
 def environment(cluster: str) -> Environment:
@@ -67,28 +65,6 @@ def write_collector(tmp: Path, files: dict[str, bytes], name: str, pod_ip: str,
 
 def alerts(port: int, state: str = "firing") -> list[dict]:
     return [a for a in prom_api(port, "alerts")["alerts"] if a["state"] == state]
-
-
-def bindable(ip: str, port: int) -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Go listens: TIME_WAIT is no clash
-        try:
-            sock.bind((ip, port))
-        except OSError:
-            return False
-    return True
-
-
-def free_loopback_ips(count: int) -> list[str]:
-    """`count` distinct random addresses of 127.0.0.0/8 on which every collector port is free now."""
-    rng, found = random.SystemRandom(), []
-    for _ in range(200):
-        ip = f"127.{rng.randrange(1, 255)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
-        if ip not in found and all(bindable(ip, port) for port in LISTEN_PORTS):
-            found.append(ip)
-            if len(found) == count:
-                return found
-    pytest.fail(f"no {count} loopback addresses with {LISTEN_PORTS} free")
 
 
 def alert_group_evaluations(port: int) -> dict[str, str]:

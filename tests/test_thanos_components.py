@@ -30,8 +30,7 @@ from obs.render import render_environment
 from obs.render import thanos as generated
 from obs.tools.find import thanos
 from tests.collector_harness import free_port
-from tests.conftest import require_tool
-from tests.test_instrumentation_roundtrip import prometheus_path, started  # noqa: F401 - fixtures
+from tests.support import require_tool
 from tests.thanos_harness import query_api, wait_until
 from tests.thanos_local import KUBE, Components, LocalThanos
 

@@ -41,10 +41,9 @@ from obs.render import thanos as generated
 from obs.tools.find import thanos
 from obs.topologies import AGENT, GATEWAY
 from tests.collector_harness import DRIVER, free_port, pod_env, runnable_config
-from tests.conftest import require_tool
-from tests.test_alertmanager_inhibitions import alertmanager_binary
-from tests.test_e2e_pipeline import require_free
-from tests.test_instrumentation_roundtrip import SERVICE_DIR, prometheus_path, started  # noqa: F401 - fixtures
+from tests.collector_harness import free_loopback_ips
+from tests.prometheus_harness import SERVICE_DIR
+from tests.support import alertmanager_binary, require_tool
 from tests.thanos_harness import (
     RemoteWriteService, loopback_alertmanager_config, query_api, ready, samples, start_alertmanager, start_ledger,
     wait_until, webhook_sink, without,
@@ -53,8 +52,8 @@ from tests.thanos_local import Components, LocalThanos
 
 pytestmark = pytest.mark.tools
 
-# cluster -> (agent IP, gateway IP); each collector listens on its own loopback address.
-CLUSTERS = {"a": ("127.0.0.31", "127.0.0.32"), "b": ("127.0.0.41", "127.0.0.42")}
+# The clusters; each collector listens on its own free loopback address (picked when the test runs).
+CLUSTER_NAMES = ("a", "b")
 BURST, QUIET = "a", "b"
 PAGE = "CheckoutAvailabilityErrorBudgetBurnPage"
 BURST_SERIES = 'http_server_request_duration_seconds_count{{cluster="{cluster}", http_response_status_code="500"}}'
@@ -65,7 +64,7 @@ def thanos_bin() -> Path:
     return require_tool(thanos)
 
 
-ENV = Environment("e2e", clusters=[Cluster(name) for name in CLUSTERS],
+ENV = Environment("e2e", clusters=[Cluster(name) for name in CLUSTER_NAMES],
                   global_store=Thanos("receive", receive_replicas=2, replication_factor=2))
 
 
@@ -106,9 +105,9 @@ def test_global_slo_page_through_thanos_with_a_receive_replica_killed(
         # Per cluster: gateway, agent, the instrumented service.
         apps = {}
         dead = free_port()  # nothing listens: Tempo and Loki are not part of this test
-        for cluster, (agent_ip, gateway_ip) in CLUSTERS.items():
-            require_free(agent_ip)
-            require_free(gateway_ip)
+        addresses = iter(free_loopback_ips(2 * len(CLUSTER_NAMES)))
+        clusters = {name: (next(addresses), next(addresses)) for name in CLUSTER_NAMES}  # (agent IP, gateway IP)
+        for cluster, (agent_ip, gateway_ip) in clusters.items():
             for name, ip, exporters in (
                     (GATEWAY, gateway_ip, {"prometheus_remote_write/mimir": f"http://{service.address}/api/v1/receive",
                                            "otlp_grpc/tempo": f"127.0.0.1:{dead}",
@@ -128,14 +127,14 @@ def test_global_slo_page_through_thanos_with_a_receive_replica_killed(
         global_store.wait_ready([*receives, local.store, query, ruler], began)
         for address in (ledger, local.alertmanager):
             wait_until(f"{address} to be ready", lambda a=address: ready(a), 60)
-        for cluster, (agent_ip, _) in CLUSTERS.items():
+        for cluster, (agent_ip, _) in clusters.items():
             wait_until(f"the {cluster} agent's OTLP receiver",
                        lambda ip=agent_ip: socket.create_connection((ip, 4318), 1), 60)
         started_at = time.time()
         (apps[BURST] / "burst").touch()
         for cluster, app in apps.items():
             started([sys.executable, "driver.py"], app / "driver.log", cwd=app, env={
-                "PATH": "/usr/bin:/bin", "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{CLUSTERS[cluster][0]}:4318",
+                "PATH": "/usr/bin:/bin", "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{clusters[cluster][0]}:4318",
                 "OTEL_METRIC_EXPORT_INTERVAL": "1000", "OTEL_BSP_SCHEDULE_DELAY": "200",
                 "OTEL_BLRP_SCHEDULE_DELAY": "200", "DRIVER_FAIL_EVERY": "2" if cluster == BURST else "0",
                 "DRIVER_BURST_FILE": "1"})

@@ -15,7 +15,7 @@ from obs.errors import ValidationError
 from obs.tools import find
 from obs.tools.gowrapper import GoCommand, replace_directives, replace_values
 from obs.tools.registry import tool
-from tests.conftest import REPO, require_tool
+from tests.support import REPO, require_tool
 
 THANOS = GoCommand(*find.THANOS_MODULE.rsplit("@", 1), "cmd/thanos")
 
