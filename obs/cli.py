@@ -139,6 +139,13 @@ def cmd_import(args: argparse.Namespace) -> int:
     return import_command(files, args.out, options, args.windows or ())
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    from obs.review.commands import diff
+    rendered, report = diff(args.base, args.head, args.format, args.bundle, args.env)
+    sys.stdout.write(rendered)
+    return 1 if args.exit_code and report.changed else 0
+
+
 def cmd_new(args: argparse.Namespace) -> int:
     from obs.scaffold import new_project
     for path in new_project(args.dir, args.name, args.namespace):
@@ -238,6 +245,20 @@ def parser() -> argparse.ArgumentParser:
     imports.add_argument("--scrape-interval", default="30s", metavar="DURATION",
                          help="the longest scrape interval of the SLI series, at most 1m (default: 30s)")
     imports.set_defaults(func=cmd_import)
+    review = sub.add_parser("diff", help="what a change means for the people on call, per environment",
+                            description="Compare two builds semantically: alerts (expression, threshold, for, "
+                                        "labels, annotations) and the receivers each reaches, SLOs, dashboards, "
+                                        "collector pipelines, Kubernetes resources. BASE and HEAD are git refs "
+                                        "(built into a temporary folder) or folders `obs build` wrote; default: "
+                                        "HEAD against the working tree. See docs/review.md.")
+    review.add_argument("base", nargs="?", metavar="BASE", help="git ref or built folder (default: HEAD)")
+    review.add_argument("head", nargs="?", metavar="HEAD", help="git ref or built folder (default: the working tree)")
+    review.add_argument("--bundle", metavar="MODULE:ATTR", help="the bundle to build at each ref (default: as obs build)")
+    review.add_argument("--env", action="append", metavar="NAME", help="only this environment (repeatable)")
+    review.add_argument("--format", choices=("text", "markdown", "json"), default="text",
+                        help="text (default), markdown (a pull request comment) or json")
+    review.add_argument("--exit-code", action="store_true", help="exit 1 when anything changed")
+    review.set_defaults(func=cmd_diff)
     new = sub.add_parser("new", help="start a platform team's own bundle repo in DIR",
                          description="Write a new repo into DIR (new or empty): pyproject.toml depending on obs, "
                                      "a bundle module using obs.packs, obs.dashboards and obs.topologies for two "
