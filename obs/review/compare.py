@@ -14,7 +14,14 @@ from typing import Any, Callable, Mapping, Sequence, TypeVar
 import yaml
 
 from obs.review.routing import Router
-from obs.review.semantics import Alert, Collector, Dashboard, Resource, Scope, Slo, flatten
+from obs.review.semantics import (
+    Alert,
+    Collector,
+    Dashboard,
+    Scope,
+    Slo,
+    flatten,
+)
 
 T = TypeVar("T")
 LIMIT = 12  # field changes shown per item before "... N more"
@@ -218,8 +225,8 @@ def _slo_data(slo: Slo) -> dict[str, Any]:
 
 def compare_dashboards(before: Scope, after: Scope) -> list[Change]:
     added, removed, changed = _keyed(before.dashboards, after.dashboards)
-    changes = [Change("dashboards", "added", after.dashboards[k].title, (f"{after.dashboards[k].file}, "
-                      f"{len(after.dashboards[k].panels)} panels",)) for k in added]
+    changes = [Change("dashboards", "added", after.dashboards[k].title, (
+                      f"{after.dashboards[k].file}, {len(after.dashboards[k].panels)} panels",)) for k in added]
     changes += [Change("dashboards", "removed", before.dashboards[k].title, (before.dashboards[k].file,)) for k in removed]
     for key in changed:
         changes.append(Change("dashboards", "changed", after.dashboards[key].title,
@@ -276,10 +283,16 @@ def _pipeline(parts: Mapping[str, Sequence[str]]) -> str:
     return " | ".join(",".join(parts[p]) or "-" for p in ("receivers", "processors", "exporters"))
 
 
-def _carried(resource: Resource, path: str) -> bool:
+def _carried(kind: str, path: str) -> bool:
     """Fields whose content `obs diff` shows elsewhere (rules, dashboards, collector configs)."""
-    return (resource.kind == "PrometheusRule" and path.startswith("spec.groups")) or \
-        (resource.kind in ("ConfigMap", "OpenTelemetryCollector") and (path.startswith("data.") or path.startswith("spec.config")))
+    return (kind == "PrometheusRule" and path.startswith("spec.groups")) or \
+        (kind in ("ConfigMap", "OpenTelemetryCollector") and path.startswith(("data.", "spec.config")))
+
+
+def _not_shown(kind: str) -> Callable[[str], bool]:
+    def skip(path: str) -> bool:
+        return _carried(kind, path) or _hash(path)
+    return skip
 
 
 def _hash(path: str) -> bool:
@@ -294,10 +307,10 @@ def compare_resources(before: Scope, after: Scope) -> list[Change]:
     carriers, hashed = [], []
     for key in changed:
         b, a = before.resources[key], after.resources[key]
-        lines = field_changes(b.fields, a.fields, skip=lambda p: _carried(a, p) or _hash(p))
+        lines = field_changes(b.fields, a.fields, skip=_not_shown(a.kind))
         if lines:
             changes.append(Change("kubernetes", "changed", key, tuple(lines)))
-        elif any(_carried(a, p) for p in set(b.fields) | set(a.fields) if b.fields.get(p, ...) != a.fields.get(p, ...)):
+        elif any(_carried(a.kind, p) for p in set(b.fields) | set(a.fields) if b.fields.get(p, ...) != a.fields.get(p, ...)):
             carriers.append(key)
         else:
             hashed.append(key)
@@ -353,14 +366,18 @@ def _manifest_entries(files: Mapping[str, bytes]) -> dict[str, str]:
     return entries
 
 
+def _counts(scope: Scope) -> str:
+    return (f"{len(scope.alerts)} alerts, {len(scope.slos)} SLOs, {len(scope.dashboards)} dashboards, "
+            f"{len(scope.collectors)} collector configs, {len(scope.resources)} Kubernetes resources")
+
+
 def compare_scope(name: str, before: Scope | None, after: Scope | None, routers: tuple[Router, Router]) -> ScopeDiff:
     if before is None or after is None:
         present = after or before
         assert present is not None
         return ScopeDiff(name, "added" if before is None else "removed", [Change(
             "scope", "added" if before is None else "removed", name,
-            (f"{len(present.alerts)} alerts, {len(present.slos)} SLOs, {len(present.dashboards)} dashboards, "
-             f"{len(present.collectors)} collector configs, {len(present.resources)} Kubernetes resources",))])
+            (_counts(present),))])
     changes = compare_alerts(before, after, routers)
     for compare in (compare_routing, compare_records, compare_slos, compare_dashboards, compare_collectors, compare_resources,
                     compare_other, compare_generated):
