@@ -1,0 +1,106 @@
+"""`obs diff`: what a change means for the people on call, from two real builds of the reference bundle
+(and from git refs of a scaffolded repo), with receivers from the real amtool."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from obs import pipeline
+from obs.model.bundle import Bundle
+from obs.review.compare import compare
+from obs.review.semantics import load
+from tests.test_cli import obs
+
+
+def _build(bundle: Bundle, out: Path, **overrides: object) -> Path:
+    environments = [dataclasses.replace(env, overrides={**env.overrides, **overrides}) if env.name == "staging"
+                    else env for env in bundle.environments]
+    changed = Bundle(name=bundle.name, environments=environments, define=bundle.define)
+    pipeline.build(changed, out, check_with_tools=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def builds(reference_bundle, tmp_path_factory) -> tuple[Path, Path]:
+    base = _build(reference_bundle, tmp_path_factory.mktemp("base"))
+    head = _build(reference_bundle, tmp_path_factory.mktemp("head"), **{"WebHighErrorRate.threshold": 0.2})
+    return base, head
+
+
+def test_one_threshold_change_is_a_few_lines(builds, amtool_bin):
+    base, head = builds
+    result = obs("diff", str(base), str(head))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[1:] == [
+        "prod: no change",
+        "staging:",
+        "  ~ alert WebHighErrorRate",
+        "      threshold: > 0.1 -> > 0.2",
+        "      receivers: pager (unchanged)",
+        "  * kubernetes: PrometheusRule monitoring/web: carry the changes above",
+        "  * generated: manifest: 3 file hashes updated; not shown",
+        "  * generated: promtool tests: 1 regenerated (web.test.yaml); not shown",
+    ], result.stdout
+    # The raw difference of the same change, for scale: every regenerated test value and hash.
+    raw = subprocess.run(["diff", "-r", str(base), str(head)], capture_output=True, text=True).stdout
+    assert len(raw.splitlines()) > 10 * len(lines)
+
+
+def test_markdown_and_json_say_the_same(builds, amtool_bin):
+    base, head = builds
+    markdown = obs("diff", str(base), str(head), "--format", "markdown").stdout
+    assert "### staging" in markdown and "`threshold: > 0.1 -> > 0.2`" in markdown
+    assert "No change in prod." in markdown and "### prod" not in markdown
+    report = json.loads(obs("diff", str(base), str(head), "--format", "json").stdout)
+    staging = next(s for s in report["scopes"] if s["name"] == "staging")
+    alert = next(c for c in staging["changes"] if c["section"] == "alerts")
+    assert (alert["data"]["before"]["thresholds"], alert["data"]["after"]["thresholds"]) == (["> 0.1", "> 0.5"],
+                                                                                             ["> 0.2", "> 0.5"])
+    assert alert["data"]["after"]["receivers"] == ["pager"]
+    assert obs("diff", str(base), str(head), "--exit-code").returncode == 1
+    assert obs("diff", str(base), str(base), "--exit-code").returncode == 0
+
+
+def test_a_routing_change_shows_every_alert_it_moves(builds, tmp_path, amtool_bin):
+    base, _ = builds
+    head = tmp_path / "head"
+    shutil.copytree(base, head)
+    config = head / "prod" / "alertmanager" / "alertmanager.yaml"
+    text = config.read_text()
+    assert "    - receiver: pager\n" in text
+    config.write_text(text.replace("    - receiver: pager\n", "    - receiver: platform-tickets\n", 1))
+    report = compare(load(base), load(head), "base", "head")
+    prod = next(s for s in report.scopes if s.name == "prod")
+    moved = {c.name: c.details for c in prod.changes if c.section == "alerts"}
+    assert moved["ClusterDown"] == ("receivers: pager -> platform-tickets",)
+    assert "WebHighResponseTime" not in moved  # a warning: its route did not change
+    routing = next(c for c in prod.changes if c.section == "routing")
+    assert "route.routes[1].receiver: pager -> platform-tickets" in routing.details
+    assert next(s for s in report.scopes if s.name == "staging").status == "unchanged"
+
+
+def test_git_refs_of_a_scaffolded_repo(tmp_path):
+    repo = tmp_path / "acme"
+    assert obs("new", str(repo)).returncode == 0
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "start"], cwd=repo, check=True)
+    bundle = next(repo.glob("*_obs/bundle.py"))
+    bundle.write_text(bundle.read_text().replace('"HighErrorRate.threshold": 0.1', '"HighErrorRate.threshold": 0.15'))
+    result = obs("diff", cwd=repo)  # HEAD against the working tree
+    assert result.returncode == 0, result.stderr
+    assert "threshold: > 0.1 -> > 0.15" in result.stdout and "prod: no change" in result.stdout
+    subprocess.run([*git, "commit", "-qam", "raise"], cwd=repo, check=True)
+    between = obs("diff", "HEAD~1", "HEAD", cwd=repo)
+    assert between.stdout.splitlines()[0].startswith("obs diff HEAD~1 (")
+    assert "threshold: > 0.1 -> > 0.15" in between.stdout
+    assert obs("diff", cwd=repo).stdout.splitlines()[1:] == ["prod: no change", "staging: no change"]
+    wrong = obs("diff", "no-such-ref", cwd=repo)
+    assert wrong.returncode == 2 and "neither a folder nor a git ref" in wrong.stderr
