@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from obs import pipeline
 from obs.model.bundle import Bundle
@@ -104,3 +105,22 @@ def test_git_refs_of_a_scaffolded_repo(tmp_path):
     assert obs("diff", cwd=repo).stdout.splitlines()[1:] == ["prod: no change", "staging: no change"]
     wrong = obs("diff", "no-such-ref", cwd=repo)
     assert wrong.returncode == 2 and "neither a folder nor a git ref" in wrong.stderr
+
+
+def test_scaffold_posts_the_diff_and_folds_generated_files(tmp_path):
+    repo = tmp_path / "acme"
+    assert obs("new", str(repo)).returncode == 0
+    workflow = yaml.safe_load((repo / ".github/workflows/obs.yml").read_text())
+    steps = workflow["jobs"]["obs"]["steps"]
+    assert steps[0]["with"]["fetch-depth"] == 0
+    comment = next(s for s in steps if "obs diff" in s.get("run", ""))
+    assert comment["if"] == "github.event_name == 'pull_request'" and "gh pr comment" in comment["run"]
+    assert "--format markdown" in comment["run"] and workflow["permissions"]["pull-requests"] == "write"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    assert obs("build", "--no-validate", "--out", "gitops", cwd=repo).returncode == 0
+    files = [p.relative_to(repo).as_posix() for p in (repo / "gitops").rglob("*") if p.is_file()]
+    attrs = subprocess.run(["git", "check-attr", "linguist-generated", "--stdin"], cwd=repo, check=True, text=True,
+                           input="\n".join(files), capture_output=True).stdout
+    generated = {line.split(":")[0] for line in attrs.splitlines() if line.endswith(": true")}
+    assert {f for f in files if "/prometheus/tests/" in f or f.endswith(".obs-manifest")} <= generated
+    assert not {f for f in files if "/prometheus/rules/" in f or f.endswith("alertmanager.yaml")} & generated
