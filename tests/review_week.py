@@ -69,14 +69,15 @@ class Week:
         self.alerts_with_incidents |= {t["alertname"] for t in group.get("alert_rule_test") or [] if t.get("exp_alerts")}
         self.minutes += SLOT
 
-    def openmetrics(self) -> str:
+    def openmetrics(self, offset: int = 0) -> str:
+        """The week as OpenMetrics, starting `offset` seconds after the Unix epoch."""
         lines = []
         for (name, labels), segments in sorted(self.segments.items()):
             rendered = "{" + ",".join(f'{k}="{v}"' for k, v in labels) + "}" if labels else ""
             for start, values in segments:
                 for i, value in enumerate(expand(values)):
                     if value is not None:
-                        lines.append(f"{name}{rendered} {value!r} {(start + i) * MINUTE}")
+                        lines.append(f"{name}{rendered} {value!r} {offset + (start + i) * MINUTE}")
         return "\n".join(lines) + "\n# EOF\n"
 
     def input_series(self) -> list[dict[str, str]]:
@@ -109,7 +110,7 @@ def promtool_reference(week: Week, rule_files: list[Path], alertnames: list[str]
                                            for m in range(until + 1) for name in alertnames]}]}
 
 
-_FAILURE = re.compile(r"alertname: (\S+), time: (\S+), \n\s+exp:\[\], \n\s+got:\[(.*?)\n\s+\]", re.S)
+_FAILURE = re.compile(r"alertname: (\S+), time: (\S+), \n\s+exp:\[\], \n\s+got:\[(.*?)\n\s+\]", re.DOTALL)
 _GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|y|w|d|h|m|s)")
 
 

@@ -23,7 +23,7 @@ def server() -> Iterator[tuple[str, list[dict]]]:
     seen: list[dict] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
             seen.append({"auth": self.headers.get("Authorization"), **query})
             if self.headers.get("Authorization") != f"Bearer {SECRET}":

@@ -100,10 +100,11 @@ def chosen_alerts(before: Scope, after: Scope, names: Sequence[str]) -> list[str
     old, new = _evaluated(before), _evaluated(after)
     keys = sorted(set(old) | set(new))
     if names:
-        unknown = [n for n in names if not any(n in (k, (old.get(k) or new[k]).name) for k in keys)]
+        slos = set(before.slos) | set(after.slos)
+        unknown = [n for n in names if n not in slos and not any(n in (k, (old.get(k) or new[k]).name) for k in keys)]
         if unknown:
-            raise ObsError(f"--rule {', '.join(unknown)}: no such alert in either build (fix: one of "
-                           f"{', '.join(sorted({(old.get(k) or new[k]).name for k in keys}))})")
+            raise ObsError(f"--rule {', '.join(unknown)}: no such alert or SLO in either build (fix: one of "
+                           f"{', '.join(sorted({(old.get(k) or new[k]).name for k in keys} | slos))})")
         return [k for k in keys if any(n in (k, (old.get(k) or new[k]).name) for n in names)]
     return [k for k in keys if old.get(k) != new.get(k)]
 

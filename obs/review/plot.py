@@ -30,7 +30,7 @@ def plot(result: Backtest, path: Path) -> None:
         bars = [(dates.date2num(_utc(e.start)), ((e.end if e.end is not None else end) - e.start) / day)
                 for e in side.episodes]
         colour = "tab:red" if title.endswith("(head)") else "tab:blue"
-        axes.broken_barh(bars, (y - 0.35, 0.7), facecolors=colour)
+        axes.broken_barh(bars, (y - 0.35, 0.7), facecolors=colour, edgecolors=colour, linewidth=1.5)
     axes.set_yticks(range(len(rows)), [title for title, _ in reversed(rows)])
     axes.set_xlim(dates.date2num(_utc(start)), dates.date2num(_utc(end)))
     axes.xaxis.set_major_formatter(dates.DateFormatter("%m-%d %H:%M"))
