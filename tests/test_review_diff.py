@@ -124,3 +124,25 @@ def test_scaffold_posts_the_diff_and_folds_generated_files(tmp_path):
     generated = {line.split(":")[0] for line in attrs.splitlines() if line.endswith(": true")}
     assert {f for f in files if "/prometheus/tests/" in f or f.endswith(".obs-manifest")} <= generated
     assert not {f for f in files if "/prometheus/rules/" in f or f.endswith("alertmanager.yaml")} & generated
+
+
+def test_clusters_of_an_environment_are_scopes_of_their_own(builds, tmp_path):
+    """The fleet layout: environment-wide files in <env>/, one folder per cluster in <env>/clusters/<c>/."""
+    base, _ = builds
+    trees = []
+    for side, threshold in (("base", "0.1"), ("head", "0.2")):
+        root = tmp_path / side / "prod"
+        shutil.copytree(base / "staging", root)
+        for cluster in ("prod-eu1", "prod-us1"):
+            rules = root / "clusters" / cluster / "prometheus" / "rules"
+            rules.mkdir(parents=True)
+            text = (base / "staging" / "prometheus" / "rules" / "web.yaml").read_text()
+            if cluster == "prod-us1":
+                text = text.replace(") > 0.1\n", f") > {threshold}\n")
+            (rules / "web.yaml").write_text(text)
+        trees.append(tmp_path / side)
+    report = compare(load(trees[0]), load(trees[1]), "base", "head")
+    assert [(s.name, s.status) for s in report.scopes] == [
+        ("prod", "unchanged"), ("prod/clusters/prod-eu1", "unchanged"), ("prod/clusters/prod-us1", "changed")]
+    changed = report.scopes[2].changes
+    assert [(c.name, c.details[0]) for c in changed] == [("WebHighErrorRate", "threshold: > 0.1 -> > 0.2")]
