@@ -21,9 +21,13 @@ import pytest
 import yaml
 
 from obs.tools import find_tool
-
 from tests.conftest import REPO, require_tool
-from tests.review_week import MINUTE, firing_from_promtool, promtool_reference, week_from_tests
+from tests.review_week import (
+    MINUTE,
+    firing_from_promtool,
+    promtool_reference,
+    week_from_tests,
+)
 
 PACKS = ("cluster", "kubernetes-workloads", "opentelemetry", "web")
 OBS = [sys.executable, "-m", "obs"]
@@ -93,7 +97,10 @@ def test_backtest_matches_prometheus_rule_engine_over_a_backfilled_week(tmp_path
     engine = subprocess.Popen([str(promtool_bin), "test", "rules", str(reference)], stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
 
-    (tmp_path / "week.om").write_text(week.openmetrics())
+    # The SLI series the checkout availability SLO records, steady at a 0.1% error ratio all week.
+    sli = "".join(f'slo:sli_{kind}_events:rate1m{{slo_name="availability",slo_service="checkout"}} {value} {m * MINUTE}\n'
+                  for kind, value in (("bad", 0.01), ("total", 10.0)) for m in range(week.minutes + 1))
+    (tmp_path / "week.om").write_text(week.openmetrics().replace("# EOF\n", sli + "# EOF\n"))
     data = tmp_path / "data"
     subprocess.run([str(promtool_bin), "tsdb", "create-blocks-from", "openmetrics", "--quiet",
                     str(tmp_path / "week.om"), str(data)], check=True, capture_output=True, timeout=300)
@@ -107,9 +114,10 @@ def test_backtest_matches_prometheus_rule_engine_over_a_backfilled_week(tmp_path
         command = [*OBS, "backtest", "--prometheus", f"http://127.0.0.1:{port}", "--base", str(build),
                    "--head", str(build), "--env", "staging", "--end", str(end), "--range", "7d", "--format", "json",
                    "--plot", str(tmp_path / "week.svg")]
-        for name in names:
+        for name in [*names, "checkout/availability"]:
             command += ["--rule", name]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=300, env={**os.environ, "CI": ""})
+        result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False,
+                                env={**os.environ, "CI": ""})
         assert result.returncode == 0, result.stderr
         assert "obs backtest" in result.stderr  # progress on stderr
     finally:
@@ -142,3 +150,7 @@ def test_backtest_matches_prometheus_rule_engine_over_a_backfilled_week(tmp_path
           f"{agreed}/{points} firing evaluations identical")
     assert agreed == points
     assert (tmp_path / "week.svg").read_text().startswith("<?xml")
+    # The SLO: 0.1% errors for a week against a 99.9% objective is 7/30 of the 30-day budget.
+    slo = backtest["slos"][0]
+    assert slo["name"] == "checkout/availability" and slo["error_ratio"] == pytest.approx(0.001)
+    assert slo["head"]["consumed"] == pytest.approx(7 / 30, rel=1e-3)
