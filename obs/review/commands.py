@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
@@ -33,14 +34,21 @@ def sides(base: str | None, head: str | None) -> tuple[str, str | None]:
     return base or "HEAD", head
 
 
+def both(base: str, head: str | None, cwd: Path, work: Path, bundle: str | None) -> tuple[Built, Built]:
+    """Both sides built side by side (each build is its own process)."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        before = pool.submit(resolve, base, cwd, work, "base", bundle)
+        after = pool.submit(resolve, head, cwd, work, "head", bundle)
+        return before.result(), after.result()
+
+
 def diff(base: str | None, head: str | None, fmt: str, bundle: str | None = None,
          envs: Sequence[str] | None = None, cwd: Path | None = None) -> tuple[str, Report]:
     """The rendered report and the report itself."""
     cwd = cwd or Path.cwd()
     old, new = sides(base, head)
     with review_area() as work:
-        before: Built = resolve(old, cwd, work, "base", bundle)
-        after: Built = resolve(new, cwd, work, "head", bundle)
+        before, after = both(old, new, cwd, work, bundle)
         report = compare(select(load(before.path), envs), select(load(after.path), envs), before.label, after.label)
     return FORMATS[fmt](report), report
 
@@ -102,8 +110,7 @@ def backtest(options: BacktestOptions, cwd: Path | None = None) -> str:
     client = Prometheus(options.prometheus, auth(options.bearer_token_file, options.basic_auth_file),
                         options.timeout, options.max_series)
     with review_area() as work:
-        before = resolve(options.base or "HEAD", cwd, work, "base", options.bundle)
-        after = resolve(options.head, cwd, work, "head", options.bundle)
+        before, after = both(options.base or "HEAD", options.head, cwd, work, options.bundle)
         old, new = load(before.path), load(after.path)
         name = pick_scope({**old, **new}, options.env)
         if name not in old or name not in new:
