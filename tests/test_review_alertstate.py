@@ -8,6 +8,8 @@ import subprocess
 import pytest
 
 from obs.review.alertstate import firing_at, go_float, replay
+from obs.review.backtest import chosen_alerts
+from obs.review.semantics import load
 from tests.review_week import firing_from_promtool
 
 # x{job="a"} and x{job="b"}, one sample a minute: the rule fires on x > 1.
@@ -45,3 +47,17 @@ def test_replay_matches_promtool(tmp_path, promtool_bin):
                                              (1e-5, "1e-05"), (float("inf"), "+Inf")])
 def test_values_print_as_go_does(value, text):
     assert go_float(value) == text
+
+
+def test_backtest_picks_alerts_whose_behaviour_changed(tmp_path):
+    sides = []
+    for side, (threshold, summary) in {"base": ("1", "hot"), "head": ("2", "hotter")}.items():
+        rules = tmp_path / side / "staging" / "prometheus" / "rules"
+        rules.mkdir(parents=True)
+        (tmp_path / side / "staging" / ".obs-manifest").write_text("# obs\n")
+        (rules / "x.yaml").write_text(json.dumps({"groups": [{"name": "g", "rules": [
+            {"alert": "Threshold", "expr": f"x > {threshold}"},
+            {"alert": "Wording", "expr": "y > 1", "annotations": {"summary": summary}}]}]}))
+        sides.append(load(tmp_path / side)["staging"])
+    assert chosen_alerts(sides[0], sides[1], ()) == ["Threshold"]
+    assert chosen_alerts(sides[0], sides[1], ["Wording"]) == ["Wording"]

@@ -106,7 +106,14 @@ def chosen_alerts(before: Scope, after: Scope, names: Sequence[str]) -> list[str
             raise ObsError(f"--rule {', '.join(unknown)}: no such alert or SLO in either build (fix: one of "
                            f"{', '.join(sorted({(old.get(k) or new[k]).name for k in keys} | slos))})")
         return [k for k in keys if any(n in (k, (old.get(k) or new[k]).name) for n in names)]
-    return [k for k in keys if old.get(k) != new.get(k)]
+    return [k for k in keys if _behaviour(old.get(k)) != _behaviour(new.get(k))]
+
+
+def _behaviour(alert: Alert | None) -> tuple[object, ...] | None:
+    """What decides when an alert fires and with which labels (not its annotations or file)."""
+    if alert is None:
+        return None
+    return alert.expr, alert.for_, alert.keep_firing_for, alert.interval, tuple(sorted(alert.labels.items()))
 
 
 def chosen_slos(before: Scope, after: Scope, names: Sequence[str]) -> list[str]:

@@ -54,7 +54,7 @@ def _prefix(cwd: Path) -> str:
 
 def build_here(source: Path, out: Path, bundle: str | None, what: str) -> None:
     """`obs build` of the bundle in `source` into `out` (no tool checks: only the files are compared)."""
-    command = [sys.executable, "-m", "obs", "-q", "build", "--no-validate", "--out", str(out)]
+    command = [sys.executable, "-m", "obs", "build", "--no-validate", "--out", str(out)]  # options every obs has
     if bundle:
         command += ["--bundle", bundle]
     try:
