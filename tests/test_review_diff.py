@@ -146,3 +146,37 @@ def test_clusters_of_an_environment_are_scopes_of_their_own(builds, tmp_path):
         ("prod", "unchanged"), ("prod/clusters/prod-eu1", "unchanged"), ("prod/clusters/prod-us1", "changed")]
     changed = report.scopes[2].changes
     assert [(c.name, c.details[0]) for c in changed] == [("WebHighErrorRate", "threshold: > 0.1 -> > 0.2")]
+
+
+def test_dashboards_collectors_and_slos(builds, tmp_path):
+    base, _ = builds
+    head = tmp_path / "head"
+    shutil.copytree(base, head)
+    staging = head / "staging"
+    board = staging / "grafana" / "dashboards" / "slo.json"
+    doc = json.loads(board.read_text())
+    panel = next(p for p in doc["panels"] if p.get("type") != "row" and p.get("targets"))
+    panel["fieldConfig"]["defaults"]["unit"] = "percent"
+    panel["targets"][0]["expr"] = "vector(1)"
+    doc["panels"].append({"type": "stat", "title": "New panel", "targets": [{"expr": "up"}]})
+    board.write_text(json.dumps(doc))
+    gateway = staging / "collector" / "otel-collector-gateway.yaml"
+    config = yaml.safe_load(gateway.read_text())
+    pipeline = next(iter(config["service"]["pipelines"]))
+    config["service"]["pipelines"][pipeline]["processors"] = config["service"]["pipelines"][pipeline]["processors"][:-1]
+    config["receivers"]["otlp"]["protocols"]["grpc"]["endpoint"] = "0.0.0.0:4317"
+    gateway.write_text(yaml.safe_dump(config))
+    rules = staging / "prometheus" / "rules" / "slo-checkout.yaml"
+    rules.write_text(rules.read_text().replace("+ 0.999\n", "+ 0.9995\n"))
+    report = compare(load(base), load(head), "base", "head")
+    changes = {(c.section, c.name): c.details for s in report.scopes for c in s.changes}
+    dashboard = changes[("dashboards", doc["title"])]
+    assert f"panel {panel['title']!r}: unit {'percentunit'} -> percent" in dashboard
+    assert any(line.startswith(f"panel {panel['title']!r} query 1: ") and line.endswith("-> vector(1)")
+               for line in dashboard)
+    assert "+ panel 'New panel' (stat, unit (none))" in dashboard
+    collector = changes[("collectors", "collector/otel-collector-gateway.yaml")]
+    assert any(line.startswith(f"pipeline {pipeline}: ") for line in collector)
+    assert "receivers/otlp protocols.grpc.endpoint: ${env:MY_POD_IP}:4317 -> 0.0.0.0:4317" in collector
+    slo = changes[("slos", "checkout/availability")]
+    assert slo[:2] == ("objective: 99.9% -> 99.95%", "error budget: 43.2 -> 21.6 minutes per 30d")
