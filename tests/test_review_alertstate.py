@@ -43,8 +43,11 @@ def test_replay_matches_promtool(tmp_path, promtool_bin):
     assert len([e for e in result.episodes if ("job", "a") in e.labels]) == 2
 
 
+# What promtool prints for {{ $value }} in a label (checked with promtool 2.42).
 @pytest.mark.parametrize(("value", "text"), [(2.0, "2"), (0.5, "0.5"), (1e21, "1e+21"), (123456.0, "123456"),
-                                             (1e-5, "1e-05"), (float("inf"), "+Inf")])
+                                             (1e6, "1e+06"), (123456789012.0, "1.23456789012e+11"),
+                                             (1e-5, "1e-05"), (0.0001, "0.0001"), (-2.5, "-2.5"),
+                                             (float("inf"), "+Inf")])
 def test_values_print_as_go_does(value, text):
     assert go_float(value) == text
 

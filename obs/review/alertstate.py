@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
@@ -45,22 +46,21 @@ class Replay:
 
 
 def go_float(value: float) -> str:
-    """A float as Go's fmt prints it (%v: shortest representation, exponent from 1e21)."""
+    """A float as Go's fmt prints it (%v: the shortest digits, exponent form below 1e-4 and from 1e6)."""
     if math.isnan(value):
         return "NaN"
     if math.isinf(value):
         return "+Inf" if value > 0 else "-Inf"
-    text = repr(value)
-    if "e" not in text and text.endswith(".0"):
-        text = text[:-2]
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        exp = int(exponent)
-        if -4 <= exp < 21:
-            text = format(value, "f").rstrip("0").rstrip(".")
-        else:
-            text = f"{mantissa.removesuffix('.0')}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
-    return text
+    if value == 0:
+        return "0"
+    number = Decimal(repr(value)).normalize()
+    sign, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)
+    exp = len(digits) + exponent - 1
+    if -4 <= exp < 6:
+        return format(number, "f")
+    mantissa = str(digits[0]) + ("." + "".join(map(str, digits[1:])) if len(digits) > 1 else "")
+    return f"{'-' if sign else ''}{mantissa}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
 
 
 def template(value: str, labels: Mapping[str, str], sample: float, unexpanded: set[str]) -> str:
