@@ -12,6 +12,7 @@ from obs.errors import DefinitionError, ObsError, os_error
 from obs.loader import default_spec, load_bundle, user_code_error
 from obs.model.bundle import Bundle
 from obs.progress import set_quiet
+from obs.review.arguments import add_backtest, add_diff
 from obs.validate import cache as check_cache
 
 if TYPE_CHECKING:
@@ -145,6 +146,20 @@ def cmd_import(args: argparse.Namespace) -> int:
     return import_command(files, args.out, options, args.windows or ())
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    from obs.review.commands import diff
+    rendered, report = diff(args.base, args.head, args.format, args.bundle, args.env)
+    sys.stdout.write(rendered)
+    return 1 if args.exit_code and report.changed else 0
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from obs.review.commands import BacktestOptions, backtest
+    fields = {k: v for k, v in vars(args).items() if k in BacktestOptions.__dataclass_fields__ and v is not None}
+    sys.stdout.write(backtest(BacktestOptions(**fields, rules=args.rule or (), fmt=args.format)))
+    return 0
+
+
 def cmd_new(args: argparse.Namespace) -> int:
     from obs.scaffold import new_project
     for path in new_project(args.dir, args.name, args.namespace):
@@ -254,6 +269,8 @@ def parser() -> argparse.ArgumentParser:
     imports.add_argument("--scrape-interval", default="30s", metavar="DURATION",
                          help="the longest scrape interval of the SLI series, at most 1m (default: 30s)")
     imports.set_defaults(func=cmd_import)
+    add_diff(sub).set_defaults(func=cmd_diff)
+    add_backtest(sub).set_defaults(func=cmd_backtest)
     new = sub.add_parser("new", help="start a platform team's own bundle repo in DIR",
                          description="Write a new repo into DIR (new or empty): pyproject.toml depending on obs, "
                                      "a bundle module using obs.packs, obs.dashboards and obs.topologies for two "

@@ -2,7 +2,8 @@
 
 Writes pyproject.toml (depending on obs, pointing [tool.obs] at the bundle), a bundle module that
 composes the library's packs, dashboards and topologies for two environments, a Makefile, a CI
-workflow running `obs build --check` and `obs validate`, and a README. Nothing is overwritten: the
+workflow running `obs build --check` and `obs validate` (and posting `obs diff` on pull requests),
+`.gitattributes` folding the regenerated files in reviews, and a README. Nothing is overwritten: the
 target folder must be new or empty.
 """
 from __future__ import annotations
@@ -22,6 +23,7 @@ FILES = {
     "Makefile.tmpl": "Makefile",
     "ci.yml.tmpl": ".github/workflows/obs.yml",
     "README.md.tmpl": "README.md",
+    "gitattributes.tmpl": ".gitattributes",
 }
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,40}\Z")
 

@@ -1,0 +1,182 @@
+"""`obs diff`: what a change means for the people on call, from two real builds of the reference bundle
+(and from git refs of a scaffolded repo), with receivers from the real amtool."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from obs import pipeline
+from obs.model.bundle import Bundle
+from obs.review.compare import compare
+from obs.review.semantics import load
+from tests.test_cli import obs
+
+
+def _build(bundle: Bundle, out: Path, **overrides: object) -> Path:
+    environments = [dataclasses.replace(env, overrides={**env.overrides, **overrides}) if env.name == "staging"
+                    else env for env in bundle.environments]
+    changed = Bundle(name=bundle.name, environments=environments, define=bundle.define)
+    pipeline.build(changed, out, check_with_tools=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def builds(reference_bundle, tmp_path_factory) -> tuple[Path, Path]:
+    base = _build(reference_bundle, tmp_path_factory.mktemp("base"))
+    head = _build(reference_bundle, tmp_path_factory.mktemp("head"), **{"WebHighErrorRate.threshold": 0.2})
+    return base, head
+
+
+def test_one_threshold_change_is_a_few_lines(builds, amtool_bin):
+    base, head = builds
+    result = obs("diff", str(base), str(head))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[1:] == [
+        "prod: no change",
+        "staging:",
+        "  ~ alert WebHighErrorRate",
+        "      threshold: > 0.1 -> > 0.2",
+        "      receivers: pager (unchanged)",
+        "  * kubernetes: PrometheusRule monitoring/web: carry the changes above",
+        "  * generated: manifest: 3 file hashes updated; not shown",
+        "  * generated: promtool tests: 1 regenerated (web.test.yaml); not shown",
+    ], result.stdout
+    # The raw difference of the same change, for scale: every regenerated test value and hash.
+    raw = subprocess.run(["diff", "-r", str(base), str(head)], capture_output=True, text=True, check=False).stdout
+    assert len(raw.splitlines()) > 10 * len(lines)
+
+
+def test_markdown_and_json_say_the_same(builds, amtool_bin):
+    base, head = builds
+    markdown = obs("diff", str(base), str(head), "--format", "markdown").stdout
+    assert "### staging" in markdown and "`threshold: > 0.1 -> > 0.2`" in markdown
+    assert "No change in prod." in markdown and "### prod" not in markdown
+    report = json.loads(obs("diff", str(base), str(head), "--format", "json").stdout)
+    staging = next(s for s in report["scopes"] if s["name"] == "staging")
+    alert = next(c for c in staging["changes"] if c["section"] == "alerts")
+    assert (alert["data"]["before"]["thresholds"], alert["data"]["after"]["thresholds"]) == (["> 0.1", "> 0.5"],
+                                                                                             ["> 0.2", "> 0.5"])
+    assert alert["data"]["after"]["receivers"] == ["pager"]
+    assert obs("diff", str(base), str(head), "--exit-code").returncode == 1
+    assert obs("diff", str(base), str(base), "--exit-code").returncode == 0
+
+
+def test_a_routing_change_shows_every_alert_it_moves(builds, tmp_path, amtool_bin):
+    base, _ = builds
+    head = tmp_path / "head"
+    shutil.copytree(base, head)
+    config = head / "prod" / "alertmanager" / "alertmanager.yaml"
+    text = config.read_text()
+    assert "    - receiver: pager\n" in text
+    config.write_text(text.replace("    - receiver: pager\n", "    - receiver: platform-tickets\n", 1))
+    report = compare(load(base), load(head), "base", "head")
+    prod = next(s for s in report.scopes if s.name == "prod")
+    moved = {c.name: c.details for c in prod.changes if c.section == "alerts"}
+    assert moved["ClusterDown"] == ("receivers: pager -> platform-tickets",)
+    assert "WebHighResponseTime" not in moved  # a warning: its route did not change
+    routing = next(c for c in prod.changes if c.section == "routing")
+    assert "route.routes[1].receiver: pager -> platform-tickets" in routing.details
+    assert next(s for s in report.scopes if s.name == "staging").status == "unchanged"
+
+
+def test_git_refs_of_a_scaffolded_repo(tmp_path):
+    repo = tmp_path / "acme"
+    assert obs("new", str(repo)).returncode == 0
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "start"], cwd=repo, check=True)
+    bundle = next(repo.glob("*_obs/bundle.py"))
+    bundle.write_text(bundle.read_text().replace('"HighErrorRate.threshold": 0.1', '"HighErrorRate.threshold": 0.15'))
+    result = obs("diff", cwd=repo)  # HEAD against the working tree
+    assert result.returncode == 0, result.stderr
+    assert "threshold: > 0.1 -> > 0.15" in result.stdout and "prod: no change" in result.stdout
+    subprocess.run([*git, "commit", "-qam", "raise"], cwd=repo, check=True)
+    between = obs("diff", "HEAD~1", "HEAD", cwd=repo)
+    assert between.stdout.splitlines()[0].startswith("obs diff HEAD~1 (")
+    assert "threshold: > 0.1 -> > 0.15" in between.stdout
+    assert obs("diff", cwd=repo).stdout.splitlines()[1:] == ["prod: no change", "staging: no change"]
+    wrong = obs("diff", "no-such-ref", cwd=repo)
+    assert wrong.returncode == 2 and "neither a folder nor a git ref" in wrong.stderr
+
+
+def test_scaffold_posts_the_diff_and_folds_generated_files(tmp_path):
+    repo = tmp_path / "acme"
+    assert obs("new", str(repo)).returncode == 0
+    workflow = yaml.safe_load((repo / ".github/workflows/obs.yml").read_text())
+    steps = workflow["jobs"]["obs"]["steps"]
+    assert steps[0]["with"]["fetch-depth"] == 0
+    comment = next(s for s in steps if "obs diff" in s.get("run", ""))
+    assert comment["if"] == "github.event_name == 'pull_request'" and "gh pr comment" in comment["run"]
+    assert "--format markdown" in comment["run"] and workflow["permissions"]["pull-requests"] == "write"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    assert obs("build", "--no-validate", "--out", "gitops", cwd=repo).returncode == 0
+    files = [p.relative_to(repo).as_posix() for p in (repo / "gitops").rglob("*") if p.is_file()]
+    attrs = subprocess.run(["git", "check-attr", "linguist-generated", "--stdin"], cwd=repo, check=True, text=True,
+                           input="\n".join(files), capture_output=True).stdout
+    generated = {line.split(":")[0] for line in attrs.splitlines() if line.endswith(": true")}
+    assert {f for f in files if "/prometheus/tests/" in f or f.endswith(".obs-manifest")} <= generated
+    assert not {f for f in files if "/prometheus/rules/" in f or f.endswith("alertmanager.yaml")} & generated
+
+
+def test_clusters_of_an_environment_are_scopes_of_their_own(builds, tmp_path):
+    """The fleet layout: environment-wide files in <env>/, one folder per cluster in <env>/clusters/<c>/."""
+    base, _ = builds
+    trees = []
+    for side, threshold in (("base", "0.1"), ("head", "0.2")):
+        root = tmp_path / side / "prod"
+        shutil.copytree(base / "staging", root)
+        for cluster in ("prod-eu1", "prod-us1"):
+            rules = root / "clusters" / cluster / "prometheus" / "rules"
+            rules.mkdir(parents=True)
+            text = (base / "staging" / "prometheus" / "rules" / "web.yaml").read_text()
+            if cluster == "prod-us1":
+                text = text.replace(") > 0.1\n", f") > {threshold}\n")
+            (rules / "web.yaml").write_text(text)
+        trees.append(tmp_path / side)
+    report = compare(load(trees[0]), load(trees[1]), "base", "head")
+    assert [(s.name, s.status) for s in report.scopes] == [
+        ("prod", "unchanged"), ("prod/clusters/prod-eu1", "unchanged"), ("prod/clusters/prod-us1", "changed")]
+    changed = report.scopes[2].changes
+    assert [(c.name, c.details[0]) for c in changed] == [("WebHighErrorRate", "threshold: > 0.1 -> > 0.2")]
+
+
+def test_dashboards_collectors_and_slos(builds, tmp_path):
+    base, _ = builds
+    head = tmp_path / "head"
+    shutil.copytree(base, head)
+    staging = head / "staging"
+    board = staging / "grafana" / "dashboards" / "slo.json"
+    doc = json.loads(board.read_text())
+    panel = next(p for p in doc["panels"] if p.get("type") != "row" and p.get("targets"))
+    panel["fieldConfig"]["defaults"]["unit"] = "percent"
+    panel["targets"][0]["expr"] = "vector(1)"
+    doc["panels"].append({"type": "stat", "title": "New panel", "targets": [{"expr": "up"}]})
+    board.write_text(json.dumps(doc))
+    gateway = staging / "collector" / "otel-collector-gateway.yaml"
+    config = yaml.safe_load(gateway.read_text())
+    pipeline = next(iter(config["service"]["pipelines"]))
+    config["service"]["pipelines"][pipeline]["processors"] = config["service"]["pipelines"][pipeline]["processors"][:-1]
+    config["receivers"]["otlp"]["protocols"]["grpc"]["endpoint"] = "0.0.0.0:4317"
+    gateway.write_text(yaml.safe_dump(config))
+    rules = staging / "prometheus" / "rules" / "slo-checkout.yaml"
+    rules.write_text(rules.read_text().replace("+ 0.999\n", "+ 0.9995\n"))
+    report = compare(load(base), load(head), "base", "head")
+    changes = {(c.section, c.name): c.details for s in report.scopes for c in s.changes}
+    dashboard = changes[("dashboards", doc["title"])]
+    assert f"panel {panel['title']!r}: unit {'percentunit'} -> percent" in dashboard
+    assert any(line.startswith(f"panel {panel['title']!r} query 1: ") and line.endswith("-> vector(1)")
+               for line in dashboard)
+    assert "+ panel 'New panel' (stat, unit (none))" in dashboard
+    collector = changes[("collectors", "collector/otel-collector-gateway.yaml")]
+    assert any(line.startswith(f"pipeline {pipeline}: ") for line in collector)
+    assert "receivers/otlp protocols.grpc.endpoint: ${env:MY_POD_IP}:4317 -> 0.0.0.0:4317" in collector
+    slo = changes[("slos", "checkout/availability")]
+    assert slo[:2] == ("objective: 99.9% -> 99.95%", "error budget: 43.2 -> 21.6 minutes per 30d")
