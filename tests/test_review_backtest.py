@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from obs.tools import find_tool
-from tests.conftest import REPO, require_tool
+from tests.support import REPO, require_tool
 from tests.review_week import (
     MINUTE,
     firing_from_promtool,

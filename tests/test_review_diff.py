@@ -15,7 +15,7 @@ from obs import pipeline
 from obs.model.bundle import Bundle
 from obs.review.compare import compare
 from obs.review.semantics import load
-from tests.test_cli import obs
+from tests.support import obs
 
 
 def _build(bundle: Bundle, out: Path, **overrides: object) -> Path:
