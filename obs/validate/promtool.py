@@ -94,7 +94,7 @@ def _names_from_events(data: bytes) -> list[str] | None:
             continue
         if not isinstance(value, yaml.SequenceStartEvent):
             return None
-        names = []
+        names: list[str] = []
         for item in events:
             if isinstance(item, yaml.SequenceEndEvent):
                 return names
