@@ -419,3 +419,17 @@ def test_the_standard_dashboards_comply(reference_bundle):
     from obs.validate.dashboards import lint_dashboards
     from rules.environments import staging
     assert list(lint_dashboards(RenderContext(reference_bundle, staging, reference_bundle.definitions(staging)))) == []
+
+
+# --- cases beyond the report ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("make, words", [
+    (lambda: AlertRule("A", "up == 0", "warning", "s \ud800", "d"), ("summary", "UTF-8")),
+    (lambda: AlertRule("A", "up == 0", "warning", "s", "d", labels={"team": "x\udfff"}), ("team", "UTF-8")),
+    (lambda: Slack(KEY, "#a", title="caf\ud800"), ("slack.title", "UTF-8")),
+    (lambda: Webhook("http://incident-bot.ops.svc/alerts\n"), ("webhook.url",)),  # urlsplit drops the newline
+    (lambda: Webhook("http://incident\tbot.ops.svc/alerts"), ("webhook.url",)),
+    (lambda: SecretRef("slack", ".."), ("Secret key",)),
+])
+def test_text_no_target_can_carry_is_refused(make, words):
+    rejected(make, *words)
