@@ -355,14 +355,28 @@ def test_an_unusable_check_cache_warns_and_checks_afresh(promtool_bin, tmp_path,
 
 
 def test_ctrl_c_prints_one_line_and_exits_130(tmp_path):
+    """SIGINT to the whole process group (as a terminal sends it) once the build is validating."""
+    import threading
     env = {**os.environ, "PYTHONPATH": str(REPO), "OBS_NO_CHECK_CACHE": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "obs", "build", "--bundle", "rules.bundle:bundle", "--out",
-                             str(tmp_path / "out")], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                             str(tmp_path / "out")], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
-    time.sleep(3)
+    lines: list[str] = []
+    started = threading.Event()
+
+    def read() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append(line)
+            started.set()
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    assert started.wait(120), "the build printed no progress"
     assert proc.poll() is None, "the build finished before Ctrl-C"
-    os.killpg(proc.pid, signal.SIGINT)  # as a terminal does: the whole foreground group
-    _, err = proc.communicate(timeout=60)
+    os.killpg(proc.pid, signal.SIGINT)
+    proc.wait(timeout=60)
+    reader.join(timeout=10)
+    err = "".join(lines)
     assert proc.returncode == 130, err
     assert "Traceback" not in err and err.strip().splitlines()[-1] == "obs: interrupted (obs build stopped)", err
 
