@@ -447,3 +447,9 @@ def test_the_standard_dashboards_comply(reference_bundle):
 ])
 def test_text_no_target_can_carry_is_refused(make, words):
     rejected(make, *words)
+
+
+def test_service_selectors_are_kubernetes_labels():
+    Service("api", "shop", selector={"app.kubernetes.io/name": "api", "tier": "web_1.x"})
+    rejected(lambda: Service("api", "shop", selector={"app": "a b"}), "Kubernetes label value")
+    rejected(lambda: Service("api", "shop", selector={"app/x/y": "v"}), "Kubernetes label key")
