@@ -453,3 +453,32 @@ def test_service_selectors_are_kubernetes_labels():
     Service("api", "shop", selector={"app.kubernetes.io/name": "api", "tier": "web_1.x"})
     rejected(lambda: Service("api", "shop", selector={"app": "a b"}), "Kubernetes label value")
     rejected(lambda: Service("api", "shop", selector={"app/x/y": "v"}), "Kubernetes label key")
+
+
+CANDIDATE_FUNCTIONS = ("trimSpace", "date", "tz", "since", "join", "toJson", "stringSlice", "humanizeBytes")
+
+
+def _promtool_refuses_function(binary: Path, name: str, folder: Path) -> bool:
+    rules = folder / "fn.yaml"
+    rules.write_text("groups:\n- name: g\n  rules:\n  - alert: A\n    expr: vector(1)\n    annotations:\n"
+                     f"      d: '{{{{ {name} }}}}'\n")
+    result = subprocess.run([str(binary), "check", "rules", str(rules)], capture_output=True, text=True, timeout=60)
+    return "not defined" in result.stdout + result.stderr
+
+
+def test_prometheus_template_functions_are_those_promtool_knows(promtool_bin, tmp_path):
+    """No function promtool defines is refused by obs's template check (obs's list spans Prometheus
+    2.x and 3.x, so a function only the newer release has passes here and promtool 2 checks it)."""
+    from obs.model.gotemplate import PROMETHEUS_FUNCTIONS
+    binaries = [promtool_bin]
+    try:
+        from obs.tools import promtool3
+        binaries.append(promtool3())
+    except ObsError:
+        pass
+    for name in sorted(PROMETHEUS_FUNCTIONS | set(CANDIDATE_FUNCTIONS)):
+        known = any(not _promtool_refuses_function(binary, name, tmp_path) for binary in binaries)
+        if known:
+            assert name in PROMETHEUS_FUNCTIONS, f"promtool defines {name}, obs refuses it"
+        elif len(binaries) == 2:
+            assert name not in PROMETHEUS_FUNCTIONS, f"no promtool defines {name}, obs accepts it"
