@@ -127,7 +127,8 @@ def referenced_rule_files(test_file: Path, root: Path) -> list[Path]:
     for name in names:
         target = os.path.normpath(os.path.join(test_file.parent.absolute(), name))
         if os.path.commonpath([inside, target]) != inside:
-            raise ValidationError(f"{test_file.name}: rule_files entry {name!r} is outside the folder being tested "
+            where = os.path.relpath(test_file.absolute(), inside)
+            raise ValidationError(f"{where}: rule_files entry {name!r} is outside the folder being tested "
                                   "(fix: name rule files by paths relative to the test file, inside the output "
                                   "folder, e.g. ../rules/pack.yaml)")
         pattern = Path(target)
