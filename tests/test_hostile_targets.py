@@ -3,6 +3,7 @@
 each test failed before the fix."""
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import os
@@ -112,15 +113,30 @@ GO_TEMPLATES = [
 ]
 
 
+def go_refuses(amtool_bin: Path, folder: Path, text: str) -> bool:
+    """Whether Go's template parser in amtool refuses `text` (an error while executing is not a refusal)."""
+    (folder / "empty.tmpl").write_text("")
+    result = subprocess.run([str(amtool_bin), "template", "render", f"--template.glob={folder}/empty.tmpl",
+                             f"--template.text={text}"], capture_output=True, text=True, timeout=30)
+    return result.returncode != 0 and "executing" not in result.stderr
+
+
+@functools.lru_cache(maxsize=None)
+def amtool_is_025(amtool_bin: Path) -> bool:
+    """obs checks against Alertmanager 0.25's functions (the oldest it supports): with that amtool the
+    two must agree exactly; a newer amtool (more functions, newer Go) must accept all obs accepts."""
+    version = subprocess.run([str(amtool_bin), "--version"], capture_output=True, text=True).stdout
+    return "version 0.25." in version
+
+
 def test_the_template_check_agrees_with_amtool_template_render(amtool_bin, tmp_path):
-    """Go's own parser (amtool template render, Alertmanager 0.25) refuses exactly what obs refuses."""
+    """Go's own parser (amtool template render) refuses exactly what obs refuses."""
     from obs.model.gotemplate import ALERTMANAGER_FUNCTIONS, template_problem
-    (tmp_path / "empty.tmpl").write_text("")
+    exact = amtool_is_025(amtool_bin)
     for text in GO_TEMPLATES:
-        result = subprocess.run([str(amtool_bin), "template", "render", f"--template.glob={tmp_path}/empty.tmpl",
-                                 f"--template.text={text}"], capture_output=True, text=True, timeout=30)
-        parse_error = result.returncode != 0 and "executing" not in result.stderr
-        assert (template_problem(text, ALERTMANAGER_FUNCTIONS) is not None) == parse_error, (text, result.stderr)
+        obs_refuses = template_problem(text, ALERTMANAGER_FUNCTIONS) is not None
+        refused = go_refuses(amtool_bin, tmp_path, text)
+        assert obs_refuses == refused if exact else refused <= obs_refuses, text
 
 
 # --- class 3: capability URLs and credential headers -----------------------------------------------
