@@ -7,7 +7,6 @@ echoed. Deterministic (derandomize, no database, no shrinking) and bounded, like
 from __future__ import annotations
 
 import re
-import subprocess
 
 import pytest
 import yaml
@@ -143,12 +142,10 @@ templates = st.lists(FRAGMENTS, max_size=12).map("".join)
 @bounded(60)
 @given(text=templates)
 def test_the_template_check_agrees_with_gos_parser(text, amtool_bin, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("tmpl")
-    (folder / "empty.tmpl").write_text("")
-    result = subprocess.run([str(amtool_bin), "template", "render", f"--template.glob={folder}/empty.tmpl",
-                             f"--template.text={text}"], capture_output=True, text=True, timeout=30)
-    go_refuses = result.returncode != 0 and "executing" not in result.stderr
-    assert (template_problem(text, ALERTMANAGER_FUNCTIONS) is not None) == go_refuses, (text, result.stderr)
+    from tests.test_hostile_targets import amtool_is_025, go_refuses
+    obs_refuses = template_problem(text, ALERTMANAGER_FUNCTIONS) is not None
+    refused = go_refuses(amtool_bin, tmp_path_factory.mktemp("tmpl"), text)
+    assert obs_refuses == refused if amtool_is_025(amtool_bin) else refused <= obs_refuses, text
 
 
 CREDENTIAL_WORDS = st.sampled_from(["Key", "Token", "Secret", "Auth", "Cookie", "License", "Session", "Password",

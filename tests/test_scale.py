@@ -129,12 +129,12 @@ def test_the_cache_key_covers_the_rule_files_a_test_loads(tmp_path):
     test = tmp_path / "tests" / "a.test.yaml"
     rule.write_text("groups: []\n")
     test.write_text("rule_files:\n  - ../rules/a.yaml\ntests: []\n")
-    assert promtool.referenced_rule_files(test) == [tmp_path / "tests" / ".." / "rules" / "a.yaml"]
-    before = cache.key("promtool-test", "promtool 2", promtool._inputs("test", test))
+    assert promtool.referenced_rule_files(test, tmp_path) == [tmp_path / "rules" / "a.yaml"]
+    before = cache.key("promtool-test", "promtool 2", promtool._inputs("test", test, tmp_path))
     rule.write_text("groups: [] # changed\n")
-    assert cache.key("promtool-test", "promtool 2", promtool._inputs("test", test)) != before
-    assert cache.key("promtool-test", "promtool 3", promtool._inputs("test", test)) != \
-        cache.key("promtool-test", "promtool 2", promtool._inputs("test", test))
+    assert cache.key("promtool-test", "promtool 2", promtool._inputs("test", test, tmp_path)) != before
+    assert cache.key("promtool-test", "promtool 3", promtool._inputs("test", test, tmp_path)) != \
+        cache.key("promtool-test", "promtool 2", promtool._inputs("test", test, tmp_path))
 
 
 def test_quiet_silences_progress(promtool_bin, tmp_path, empty_cache, capsys):

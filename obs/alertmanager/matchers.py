@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence, Union
 
 from obs.errors import DefinitionError
-from obs.model.checks import check_label_name
+from obs.model.checks import check_label_name, check_utf8
 
 OPERATORS = ("=", "!=", "=~", "!~")
 # Alertmanager's pkg/labels matcher shape: name, operator, the raw value (quotes handled below).
@@ -48,15 +48,6 @@ def unquote(raw: str) -> str | None:
     return "".join(out) if closed or not quoted else None
 
 
-def utf8_problem(value: str) -> str | None:
-    """Why Alertmanager (which needs valid UTF-8) cannot hold `value`, or None."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return "is not valid UTF-8 (it holds a lone surrogate)"
-    return None
-
-
 @dataclass(frozen=True)
 class Matcher:
     """One label matcher; regular expressions are anchored, as Alertmanager anchors them."""
@@ -72,9 +63,7 @@ class Matcher:
             raise DefinitionError(what, "op", f"{self.op!r} is not a matcher operator", f"use one of {OPERATORS}")
         if not isinstance(self.value, str):
             raise DefinitionError(what, "value", f"{self.value!r} is not a string")
-        problem = utf8_problem(self.value)
-        if problem:
-            raise DefinitionError(what, "value", problem, "write the text as Unicode characters")
+        check_utf8(what, "value", self.value)
         if self.op in ("=~", "!~"):
             try:
                 re.compile(self.value)

@@ -29,9 +29,10 @@ class SecretRef:
     def __post_init__(self) -> None:
         what = f"secret reference {self.secret!r}"
         check_slug(what, "secret", self.secret)
-        if not isinstance(self.key, str) or not _SECRET_KEY_RE.match(self.key):
+        if not isinstance(self.key, str) or not _SECRET_KEY_RE.match(self.key) or self.key in (".", "..") \
+                or len(self.key) > 253:
             raise DefinitionError(what, "key", f"{self.key!r} is not a Secret key",
-                                  "use letters, digits, '-', '_' and '.'")
+                                  "use at most 253 letters, digits, '-', '_' and '.' (not '.' or '..')")
 
     def path(self, secrets_dir: str) -> str:
         """Where the file holding the credential is mounted."""
@@ -107,7 +108,9 @@ class Webhook(_Checked):
     send_resolved: bool = True
 
     def check(self, what: str) -> None:
-        parts = urlsplit(self.url) if isinstance(self.url, str) else None
+        # urlsplit drops tabs and newlines silently; Alertmanager's URL parser refuses them.
+        clean = isinstance(self.url, str) and not re.search(r"[\s\x00-\x1f\x7f]", self.url)
+        parts = urlsplit(self.url) if clean else None
         if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
             raise DefinitionError(what, "webhook.url", "is not an http(s) URL",
                                   "write e.g. 'http://incident-bot.ops.svc:8080/alerts'")

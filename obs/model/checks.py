@@ -178,13 +178,23 @@ def check_label_name(definition: str, field: str, name: Any) -> None:
         _VALID_LABEL_NAMES.add(name)
 
 
+def check_utf8(definition: str, field: str, value: str) -> None:
+    """Text Prometheus, Alertmanager and YAML can carry: valid UTF-8 (no lone surrogate)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise DefinitionError(definition, field, "is not valid UTF-8 (it holds a lone surrogate)",
+                              "write the text as Unicode characters") from None
+
+
 def check_labels(definition: str, field: str, labels: Mapping[str, Any]) -> None:
-    """Every key is a label name and every value a string."""
+    """Every key is a label name and every value a string of valid UTF-8."""
     for name, value in labels.items():
         check_label_name(definition, f"{field}[{name!r}]", name)
         if not isinstance(value, str):
             raise DefinitionError(definition, f"{field}[{name!r}]",
                                   f"value {value!r} is a {type(value).__name__}", "label values are strings")
+        check_utf8(definition, f"{field}[{name!r}]", value)
 
 
 # The variables Prometheus defines for alert templates.
@@ -196,6 +206,7 @@ def check_template(definition: str, field: str, value: str) -> None:
     and variables), so no alert loses its annotations at run time."""
     if value.__class__ is str and value in _VALID_TEMPLATES:
         return
+    check_utf8(definition, field, value)
     problem = template_problem(value, PROMETHEUS_FUNCTIONS, TEMPLATE_VARIABLES)
     if problem:
         raise DefinitionError(definition, field, f"is not a template Prometheus can parse ({problem})",
@@ -210,6 +221,7 @@ def check_alertmanager_template(definition: str, field: str, value: Any) -> None
     """A receiver field Alertmanager renders as a Go template (Slack channel, title and text; e-mail
     to, from, subject and html; ...): a non-empty string its template parser accepts."""
     check_nonempty(definition, field, value)
+    check_utf8(definition, field, value)
     problem = template_problem(value, ALERTMANAGER_FUNCTIONS)
     if problem:
         raise DefinitionError(definition, field, f"is not a template Alertmanager can parse ({problem}), so "

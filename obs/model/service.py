@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from typing import Literal, Mapping
 
 from obs.errors import DefinitionError
-from obs.model.checks import check_duration, check_port_name, check_slug, duration_seconds, frozen_mapping
+from obs.model.checks import (
+    check_duration, check_k8s_labels, check_port_name, check_slug, duration_seconds, frozen_mapping,
+)
 
 
 
@@ -92,10 +94,7 @@ class Service:
         check_slug(what, "name", self.name)
         check_slug(what, "namespace", self.namespace)
         object.__setattr__(self, "selector", frozen_mapping(self.selector or {"app.kubernetes.io/name": self.name}))
-        for key in self.selector:
-            if not isinstance(key, str) or not key:
-                raise DefinitionError(what, "selector", f"{key!r} is not a Kubernetes label key")
-        check_labels_values(what, self.selector)
+        check_k8s_labels(what, "selector", self.selector)
         if self.scrape is not None:
             if not isinstance(self.scrape, Scrape):
                 raise DefinitionError(what, "scrape", f"{self.scrape!r} is not a Scrape",
@@ -105,14 +104,6 @@ class Service:
             if not isinstance(self.canary, Canary):
                 raise DefinitionError(what, "canary", f"{self.canary!r} is not a Canary", "write Canary()")
             self.canary.check(what)
-
-
-def check_labels_values(what: str, labels: Mapping[str, str]) -> None:
-    """Kubernetes label values: strings of at most 63 characters."""
-    for key, value in labels.items():
-        if not isinstance(value, str) or len(value) > 63:
-            raise DefinitionError(what, f"selector[{key!r}]", f"{value!r} is not a label value",
-                                  "use a string of at most 63 characters")
 
 
 __all__ = ["Canary", "Scrape", "Service"]

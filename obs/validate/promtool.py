@@ -11,7 +11,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import yaml
 
@@ -57,24 +57,78 @@ def tool_identity(binary: Path) -> str:
     return f"{binary}\n{run_tool([binary, '--version']).output}"
 
 
-def referenced_rule_files(test_file: Path, root: Path) -> list[Path]:
-    """The rule files a promtool test file loads (relative to the test file; globs expanded), read
-    with a YAML parser as promtool reads them. An entry outside `root` (`/dev/zero`, `../../etc/x`)
-    is an error: promtool would read it."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
+
+
+class _Unusual(Exception):
+    """The document needs a full parse (an alias, a merge key, a nested entry)."""
+
+
+def _skip(first: yaml.Event, events: Iterator[yaml.Event]) -> None:
+    """Consume the rest of the node that starts with `first`."""
+    depth = int(isinstance(first, yaml.CollectionStartEvent))
+    while depth:
+        event = next(events)
+        depth += isinstance(event, yaml.CollectionStartEvent) - isinstance(event, yaml.CollectionEndEvent)
+
+
+def _names_from_events(data: bytes) -> list[str] | None:
+    """`rule_files` of the top-level mapping, read from YAML events only up to it (obs writes it
+    first, so the series after it are not parsed); None if absent or not a list of strings."""
+    events = yaml.parse(data, Loader=_LOADER)
+    for event in events:
+        if isinstance(event, yaml.MappingStartEvent):
+            break
+        if not isinstance(event, (yaml.StreamStartEvent, yaml.DocumentStartEvent)):
+            return None
+    for key in events:
+        if isinstance(key, yaml.MappingEndEvent):
+            return None
+        value = next(events)
+        if isinstance(key, yaml.AliasEvent) or isinstance(value, yaml.AliasEvent) or \
+                (isinstance(key, yaml.ScalarEvent) and key.value == "<<"):
+            raise _Unusual
+        if not (isinstance(key, yaml.ScalarEvent) and key.value == "rule_files"):
+            _skip(key, events)
+            _skip(value, events)
+            continue
+        if not isinstance(value, yaml.SequenceStartEvent):
+            return None
+        names: list[str] = []
+        for item in events:
+            if isinstance(item, yaml.SequenceEndEvent):
+                return names
+            if not isinstance(item, yaml.ScalarEvent):
+                raise _Unusual
+            names.append(item.value)
+    return None
+
+
+def rule_file_names(data: bytes) -> list[str]:
+    """The `rule_files` entries of a promtool test file, as a YAML parser reads them (comments,
+    quoting and flow lists included); [] when the file is not YAML or has none (promtool reports it)."""
     try:
-        doc = yaml.load(test_file.read_bytes(), Loader=loader)
-    except yaml.YAMLError as exc:
-        raise ValidationError(f"{test_file.name}: is not valid YAML ({str(exc).splitlines()[0]})") from None
-    names = doc.get("rule_files") if isinstance(doc, dict) else None
-    if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
-        return []  # promtool reports the malformed file itself
+        try:
+            names = _names_from_events(data)
+        except _Unusual:
+            doc = yaml.load(data, Loader=_LOADER)
+            names = doc.get("rule_files") if isinstance(doc, dict) else None
+    except (yaml.YAMLError, StopIteration):
+        return []
+    return [n for n in names if isinstance(n, str) and n] if isinstance(names, list) else []
+
+
+def referenced_rule_files(test_file: Path, root: Path) -> list[Path]:
+    """The rule files a promtool test file loads (relative to the test file; globs expanded). An
+    entry outside `root` (`/dev/zero`, `../../etc/x`) is an error: promtool would read it."""
+    names = rule_file_names(test_file.read_bytes())
     inside = os.path.normpath(root.absolute())
     found: list[Path] = []
     for name in names:
         target = os.path.normpath(os.path.join(test_file.parent.absolute(), name))
         if os.path.commonpath([inside, target]) != inside:
-            raise ValidationError(f"{test_file.name}: rule_files entry {name!r} is outside the folder being tested "
+            where = os.path.relpath(test_file.absolute(), inside)
+            raise ValidationError(f"{where}: rule_files entry {name!r} is outside the folder being tested "
                                   "(fix: name rule files by paths relative to the test file, inside the output "
                                   "folder, e.g. ../rules/pack.yaml)")
         pattern = Path(target)
