@@ -113,7 +113,7 @@ MUTANTS = (
     m("duration-ms-as-s", "obs/model/checks.py",
       "return sum(int(n) * _UNIT_SECONDS[u] for n, u in _DURATION_PART_RE.findall(value))",
       "return sum(int(n) * _UNIT_SECONDS[u if u != 'ms' else 's'] for n, u in _DURATION_PART_RE.findall(value))",
-      SLO + ("tests/test_model.py",), "milliseconds counted as seconds"),
+      SLO + ("tests/test_model.py", "tests/test_durations.py"), "milliseconds counted as seconds"),
     m("promql-by-drops-cluster", "obs/promql.py",
       '    names = [env.cluster_label] + [label for label in labels if label != env.cluster_label]\n'
       '    return f"by ({\', \'.join(names)})"',
