@@ -47,11 +47,12 @@ def m(id: str, paths: str | tuple[str, ...], old: str, new: str, tests: tuple[st
     return Mutant(id, (paths,) if isinstance(paths, str) else paths, old, new, tests, why)
 
 
-AM = ("tests/test_alertmanager.py", "tests/test_alertmanager_crd.py", "tests/test_alertmanager_inhibitions.py")
-SLO = ("tests/test_slo_rules.py", "tests/test_slo_resolve.py", "tests/test_renderers.py")
+# Each subset runs in this order and stops at the first failure: quick, specific tests first.
+AM = ("tests/test_alertmanager_crd.py", "tests/test_alertmanager.py", "tests/test_alertmanager_inhibitions.py")
+SLO = ("tests/test_renderers.py", "tests/test_slo_rules.py", "tests/test_slo_resolve.py")
 SECRETS = ("tests/test_redaction.py", "tests/test_secret_scan.py", "tests/test_hostile_values.py",
            "tests/test_alertmanager.py")
-CACHE = ("tests/test_scale.py",)
+CACHE = ("tests/test_support.py", "tests/test_scale.py")
 RENDER = ("tests/test_renderers.py", "tests/test_kustomization.py", "tests/test_manifest_schemas.py")
 
 MUTANTS = (
@@ -113,7 +114,7 @@ MUTANTS = (
     m("duration-ms-as-s", "obs/model/checks.py",
       "return sum(int(n) * _UNIT_SECONDS[u] for n, u in _DURATION_PART_RE.findall(value))",
       "return sum(int(n) * _UNIT_SECONDS[u if u != 'ms' else 's'] for n, u in _DURATION_PART_RE.findall(value))",
-      SLO + ("tests/test_model.py",), "milliseconds counted as seconds"),
+      ("tests/test_durations.py", "tests/test_model.py") + SLO, "milliseconds counted as seconds"),
     m("promql-by-drops-cluster", "obs/promql.py",
       '    names = [env.cluster_label] + [label for label in labels if label != env.cluster_label]\n'
       '    return f"by ({\', \'.join(names)})"',
@@ -141,7 +142,7 @@ MUTANTS = (
       "return enabled() and _entry(entry).is_file()", "return _entry(entry).is_file()",
       CACHE, "--no-cache still served from the cache"),
     m("ci-false-counts", ("obs/tools/env.py",),
-      'not in ("", "false", "0")', 'not in ("",)', ("tests/test_tools.py", "tests/test_support.py"),
+      'not in ("", "false", "0")', 'not in ("",)', ("tests/test_support.py", "tests/test_tools.py"),
       "CI=false makes a missing tool an error"),
     # Renderers: a changed operator or field in an output format.
     m("collector-processors-reversed", "obs/collector/config.py",
@@ -199,7 +200,7 @@ def run(mutant: Mutant, source: Path, timeout: int) -> tuple[str, float, str]:
         began = time.monotonic()
         try:
             proc = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
-                                   "--no-header", "-rfE", *sorted(set(tests))], cwd=root, env=env,
+                                   "--no-header", "-rfE", *dict.fromkeys(tests)], cwd=root, env=env,
                                   capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
             return "killed", time.monotonic() - began, "timeout"

@@ -68,8 +68,10 @@ def alerts(port: int, state: str = "firing") -> list[dict]:
 
 
 def alert_group_evaluations(port: int) -> dict[str, str]:
-    """Each alerting rule group's last evaluation time, as Prometheus reports it."""
-    return {f"{g['file']}:{g['name']}": g["lastEvaluation"] for g in prom_api(port, "rules", type="alert")["groups"]}
+    """Each alerting rule group's last evaluation time, as Prometheus reports it (type=alert still
+    lists recording-only groups, with no rules: those are left out)."""
+    return {f"{g['file']}:{g['name']}": g["lastEvaluation"] for g in prom_api(port, "rules", type="alert")["groups"]
+            if g["rules"]}
 
 
 def test_two_clusters_through_generated_agent_and_gateway(tmp_path, reference_bundle, otelcol_bin, prometheus_path,
