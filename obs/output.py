@@ -176,14 +176,10 @@ def _fill(target: Path, tmp: Path, tree: Tree, owned: Mapping[str, str], files: 
     """Write the new tree into `tmp`: foreign entries, obs's files, the manifest, kept metadata."""
     foreign = [p for p in [*tree.files, *tree.links] if p not in owned and p != MANIFEST]
     _carry_foreign(target, tmp, tree, foreign)
-    digests, folders = {}, {tmp}
+    digests = {}
     for path in sorted(files):  # each file's bytes read once (they are held compressed)
         content = files[path]
-        file = tmp / path
-        if file.parent not in folders:
-            file.parent.mkdir(parents=True, exist_ok=True)
-            folders.add(file.parent)
-        file.write_bytes(content)
+        _write_file(tmp / path, content)
         digests[path] = digest(content)
     _write_file(tmp / MANIFEST, _manifest(digests))
     holding = {parent for path in [*tree.files, *tree.links, *tree.dirs] for parent in _parents(path)}
