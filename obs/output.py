@@ -42,8 +42,13 @@ def digest(content: bytes) -> str:
 
 
 def manifest_bytes(files: Mapping[str, bytes]) -> bytes:
+    return _manifest({path: digest(files[path]) for path in files})
+
+
+def _manifest(digests: Mapping[str, str]) -> bytes:
+    """The manifest of files with these sha256 digests."""
     lines = ["# Files obs owns in this folder (sha256, path). obs prunes only these; do not edit."]
-    lines += [f"{digest(files[path])}  {path}" for path in sorted(files)]
+    lines += [f"{digests[path]}  {path}" for path in sorted(digests)]
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -171,9 +176,12 @@ def _fill(target: Path, tmp: Path, tree: Tree, owned: Mapping[str, str], files: 
     """Write the new tree into `tmp`: foreign entries, obs's files, the manifest, kept metadata."""
     foreign = [p for p in [*tree.files, *tree.links] if p not in owned and p != MANIFEST]
     _carry_foreign(target, tmp, tree, foreign)
-    for path in sorted(files):
-        _write_file(tmp / path, files[path])
-    _write_file(tmp / MANIFEST, manifest_bytes(files))
+    digests = {}
+    for path in sorted(files):  # each file's bytes read once (they are held compressed)
+        content = files[path]
+        _write_file(tmp / path, content)
+        digests[path] = digest(content)
+    _write_file(tmp / MANIFEST, _manifest(digests))
     holding = {parent for path in [*tree.files, *tree.links, *tree.dirs] for parent in _parents(path)}
     for path in tree.dirs:
         if path and path not in holding:  # an empty folder someone made: keep it

@@ -84,6 +84,7 @@ def check_duration(definition: str, field: str, value: Any) -> None:
 _VALID_DURATIONS: set[str] = set()
 _VALID_LABEL_NAMES: set[str] = set()
 _VALID_TEMPLATES: set[str] = set()
+_VALID_LABEL_SETS: set[tuple[str, ...]] = set()  # label-name tuples check_labels accepted
 
 
 def check_number(definition: str, field: str, value: Any, minimum: float | None = None,
@@ -189,12 +190,17 @@ def check_utf8(definition: str, field: str, value: str) -> None:
 
 def check_labels(definition: str, field: str, labels: Mapping[str, Any]) -> None:
     """Every key is a label name and every value a string of valid UTF-8."""
+    names = tuple(labels)
+    if names in _VALID_LABEL_SETS and all(value.__class__ is str and value.isascii() for value in labels.values()):
+        return  # these names passed before (generated rules repeat a few label sets thousands of times)
     for name, value in labels.items():
         check_label_name(definition, f"{field}[{name!r}]", name)
         if not isinstance(value, str):
             raise DefinitionError(definition, f"{field}[{name!r}]",
                                   f"value {value!r} is a {type(value).__name__}", "label values are strings")
         check_utf8(definition, f"{field}[{name!r}]", value)
+    if len(_VALID_LABEL_SETS) < 4096:
+        _VALID_LABEL_SETS.add(names)
 
 
 # The variables Prometheus defines for alert templates.

@@ -215,10 +215,11 @@ class RecordingRule:
         return f"recording rule {self.record!r}"
 
     def __post_init__(self) -> None:
-        check_metric_name(self.definition, "record", self.record)
-        check_nonempty(self.definition, "expr", self.expr)
+        what = self.definition
+        check_metric_name(what, "record", self.record)
+        check_nonempty(what, "expr", self.expr)
         object.__setattr__(self, "labels", frozen_mapping(self.labels))
-        check_labels(self.definition, "labels", self.labels)
+        check_labels(what, "labels", self.labels)
 
 
 Rule = AlertRule | RecordingRule

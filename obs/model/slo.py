@@ -465,10 +465,16 @@ class SLO:
     def windows(self) -> tuple[str, ...]:
         """Every window a ratio is recorded for (alert windows, the 5m current-burn window, the
         period), sorted."""
-        names = {BASE_WINDOW, self.period}
-        for windows in self.alerting.windows().values():
-            names.update(w for window in windows for w in (window.long, window.short))
-        return tuple(sorted({window_name(n) for n in names}, key=duration_seconds))
+        return _recorded_windows(self.period, self.alerting.page_windows, self.alerting.ticket_windows)
+
+
+@functools.lru_cache(maxsize=1024)
+def _recorded_windows(period: str, *severities: tuple[BurnRateWindow, ...]) -> tuple[str, ...]:
+    """`SLO.windows` of an SLO with this period and these windows (the same for most SLOs)."""
+    names = {BASE_WINDOW, period}
+    for windows in severities:
+        names.update(w for window in windows for w in (window.long, window.short))
+    return tuple(sorted({window_name(n) for n in names}, key=duration_seconds))
 
 
 @functools.lru_cache(maxsize=1024)

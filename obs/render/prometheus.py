@@ -89,10 +89,11 @@ PROMTOOL = RuleTester("promtool", 0)
 VMALERT_TOOL = RuleTester("vmalert-tool", 946_684_800)
 
 
-def render_alert_test(env: Environment, alert: AlertRule, test: AlertTest,
-                      tester: RuleTester = PROMTOOL) -> dict[str, Any]:
-    """One test case for `tester`: input series and the alerts expected at `test.at`."""
-    annotations = alert_annotations(env, alert)
+def render_alert_test(env: Environment, alert: AlertRule, test: AlertTest, tester: RuleTester = PROMTOOL,
+                      annotations: dict[str, str] | None = None) -> dict[str, Any]:
+    """One test case for `tester`: input series and the alerts expected at `test.at`
+    (`annotations`: the alert's, when the caller has them already)."""
+    annotations = annotations or alert_annotations(env, alert)
     expected = []
     for fired in test.fires:
         labels = {**fired.labels, **alert.static_labels}
@@ -135,7 +136,9 @@ def render_tests(env: Environment, pack: RulePack, tester: RuleTester = PROMTOOL
     """The unit-test file of a pack (promtool's, unless another `tester`), or None when no alert
     has tests. `rule_files` (default: the pack's own file) and `eval_order` (default: its groups)
     let the tests of a pack's global groups load its cluster-tier file as well."""
-    cases = merge_cases([render_alert_test(env, alert, test, tester) for alert in pack.alerts for test in alert.tests])
+    cases = merge_cases([render_alert_test(env, alert, test, tester, annotations)
+                         for alert in pack.alerts if alert.tests
+                         for annotations in (alert_annotations(env, alert),) for test in alert.tests])
     if not cases:
         return None
     return {

@@ -117,12 +117,13 @@ def ratio_expr(slo: SLO, env: Environment, window: str) -> str:
 
 def alert_windows(slo: SLO) -> tuple[str, ...]:
     """The windows evaluated every tile: those the alerts read, and the current-burn window."""
-    return tuple(w for w in slo.windows() if w != window_name(slo.period) or _alert_window(slo, w))
+    return _alert_windows(slo.windows(), slo.period, (*slo.alerting.page_windows, *slo.alerting.ticket_windows))
 
 
-def _alert_window(slo: SLO, window: str) -> bool:
-    return any(window in (window_name(w.long), window_name(w.short))
-               for ws in slo.alerting.windows().values() for w in ws)
+@functools.lru_cache(maxsize=1024)
+def _alert_windows(recorded: tuple[str, ...], period: str, alerting: tuple[BurnRateWindow, ...]) -> tuple[str, ...]:
+    read = {window_name(w) for window in alerting for w in (window.long, window.short)}
+    return tuple(w for w in recorded if w != window_name(period) or w in read)
 
 
 def ratio_rules(slo: SLO, env: Environment) -> list[RecordingRule]:
