@@ -257,7 +257,8 @@ def test_receive_topology_pushed_series_never_reach_a_cluster_rule():
     env = fleet("receive")
     bundle = reference(env)
     defs = bundle.definitions(env)
-    sli = next(g for p in defs.all_rule_packs() if p.name == "slo-checkout" for g in p.groups if g.name.endswith("-sli"))
+    sli = next(g for p in defs.all_rule_packs() if p.name == "slo-checkout"
+               for g in p.groups if g.name.endswith("-sli"))
     forced = Bundle("b", [env], lambda e: Definitions(
         rule_packs=[RulePack("forced", [RuleGroup("sli", sli.rules, tier="cluster")])],
         collectors=defs.collectors, instrumentation=defs.instrumentation))
@@ -281,8 +282,8 @@ def test_global_alert_tests_load_the_cluster_tier_rules(promtool_bin, tmp_path):
     fires = [FiringAlert({"cluster": "prod-eu1", "job": "api"}, "api in prod-eu1 fails 100% of requests.")]
     series = {'http_requests_total{cluster="prod-eu1", job="api", code="500"}': "0+60x20"}
     alert = AlertRule("ApiErrors", "max by (cluster, job) (job:http_errors:ratio_rate5m) > 0.5", "critical",
-                      "API errors", "{{ $labels.job }} in {{ $labels.cluster }} fails {{ $value | humanizePercentage }} "
-                      "of requests.", tests=[AlertTest("burst", series, at="10m", fires=fires)])
+                      "API errors", "{{ $labels.job }} in {{ $labels.cluster }} fails "
+                      "{{ $value | humanizePercentage }} of requests.", tests=[AlertTest("burst", series, at="10m", fires=fires)])
     bundle = _bundle(env, RuleGroup("sli", [RATIO]), RuleGroup("alerts", [alert], tier="global"))
     root = _staged(obs.render(bundle), tmp_path)[0]
     test = yaml.safe_load((root / "prometheus/tests/p.test.yaml").read_text())
