@@ -283,7 +283,8 @@ def test_global_alert_tests_load_the_cluster_tier_rules(promtool_bin, tmp_path):
     series = {'http_requests_total{cluster="prod-eu1", job="api", code="500"}': "0+60x20"}
     alert = AlertRule("ApiErrors", "max by (cluster, job) (job:http_errors:ratio_rate5m) > 0.5", "critical",
                       "API errors", "{{ $labels.job }} in {{ $labels.cluster }} fails "
-                      "{{ $value | humanizePercentage }} of requests.", tests=[AlertTest("burst", series, at="10m", fires=fires)])
+                      "{{ $value | humanizePercentage }} of requests.",
+                      tests=[AlertTest("burst", series, at="10m", fires=fires)])
     bundle = _bundle(env, RuleGroup("sli", [RATIO]), RuleGroup("alerts", [alert], tier="global"))
     root = _staged(obs.render(bundle), tmp_path)[0]
     test = yaml.safe_load((root / "prometheus/tests/p.test.yaml").read_text())
