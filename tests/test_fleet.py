@@ -76,6 +76,8 @@ def test_cluster_is_shorthand_for_one_cluster_and_cluster_names_the_only_one():
     ({"clusters": ["a", "eu/1"]}, "name", "cannot be a folder name"),
     ({"clusters": [Cluster("a", {"cluster": "x"}), "b"]}, "labels", "which obs sets"),
     ({"cluster": "a", "global_store": "thanos"}, "global_store", "is not a global store"),
+    ({"clusters": ["a", "b"], "global_store": Thanos(sidecar_address="sidecar.example.net:10901")},
+     "sidecar_address", "has no {cluster}"),
 ])
 def test_bad_clusters_name_the_field(kwargs, field, message):
     with pytest.raises(DefinitionError, match=message) as raised:
@@ -86,7 +88,7 @@ def test_bad_clusters_name_the_field(kwargs, field, message):
 @pytest.mark.parametrize("kwargs, field", [
     ({"topology": "federation"}, "topology"),
     ({"topology": "receive", "receive_replicas": 1, "replication_factor": 2}, "replication_factor"),
-    ({"sidecar_address": "sidecar.example.net:10901"}, "sidecar_address"),
+    ({"sidecar_address": ""}, "sidecar_address"),
     ({"objstore_secret": "Bad_Name"}, "objstore_secret"),
     ({"receive_url": "thanos:19291"}, "receive_url"),
 ])
