@@ -76,6 +76,8 @@ def test_cluster_is_shorthand_for_one_cluster_and_cluster_names_the_only_one():
     ({"clusters": ["a", "eu/1"]}, "name", "cannot be a folder name"),
     ({"clusters": [Cluster("a", {"cluster": "x"}), "b"]}, "labels", "which obs sets"),
     ({"cluster": "a", "global_store": "thanos"}, "global_store", "is not a global store"),
+    ({"clusters": ["a", "b"], "global_store": Thanos(sidecar_address="sidecar.example.net:10901")},
+     "sidecar_address", "has no {cluster}"),
 ])
 def test_bad_clusters_name_the_field(kwargs, field, message):
     with pytest.raises(DefinitionError, match=message) as raised:
@@ -86,7 +88,7 @@ def test_bad_clusters_name_the_field(kwargs, field, message):
 @pytest.mark.parametrize("kwargs, field", [
     ({"topology": "federation"}, "topology"),
     ({"topology": "receive", "receive_replicas": 1, "replication_factor": 2}, "replication_factor"),
-    ({"sidecar_address": "sidecar.example.net:10901"}, "sidecar_address"),
+    ({"sidecar_address": ""}, "sidecar_address"),
     ({"objstore_secret": "Bad_Name"}, "objstore_secret"),
     ({"receive_url": "thanos:19291"}, "receive_url"),
 ])
@@ -257,7 +259,8 @@ def test_receive_topology_pushed_series_never_reach_a_cluster_rule():
     env = fleet("receive")
     bundle = reference(env)
     defs = bundle.definitions(env)
-    sli = next(g for p in defs.all_rule_packs() if p.name == "slo-checkout" for g in p.groups if g.name.endswith("-sli"))
+    sli = next(g for p in defs.all_rule_packs() if p.name == "slo-checkout"
+               for g in p.groups if g.name.endswith("-sli"))
     forced = Bundle("b", [env], lambda e: Definitions(
         rule_packs=[RulePack("forced", [RuleGroup("sli", sli.rules, tier="cluster")])],
         collectors=defs.collectors, instrumentation=defs.instrumentation))
@@ -281,8 +284,9 @@ def test_global_alert_tests_load_the_cluster_tier_rules(promtool_bin, tmp_path):
     fires = [FiringAlert({"cluster": "prod-eu1", "job": "api"}, "api in prod-eu1 fails 100% of requests.")]
     series = {'http_requests_total{cluster="prod-eu1", job="api", code="500"}': "0+60x20"}
     alert = AlertRule("ApiErrors", "max by (cluster, job) (job:http_errors:ratio_rate5m) > 0.5", "critical",
-                      "API errors", "{{ $labels.job }} in {{ $labels.cluster }} fails {{ $value | humanizePercentage }} "
-                      "of requests.", tests=[AlertTest("burst", series, at="10m", fires=fires)])
+                      "API errors", "{{ $labels.job }} in {{ $labels.cluster }} fails "
+                      "{{ $value | humanizePercentage }} of requests.",
+                      tests=[AlertTest("burst", series, at="10m", fires=fires)])
     bundle = _bundle(env, RuleGroup("sli", [RATIO]), RuleGroup("alerts", [alert], tier="global"))
     root = _staged(obs.render(bundle), tmp_path)[0]
     test = yaml.safe_load((root / "prometheus/tests/p.test.yaml").read_text())

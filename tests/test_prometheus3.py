@@ -14,7 +14,8 @@ def test_reference_rules_and_unit_tests_pass_on_prometheus_3(reference_bundle, t
     files: dict[str, list[Path]] = {"rules": [], "tests": []}
     for result in render(reference_bundle):
         for path, content in result.files.items():
-            kind = path.split("/")[1] if path.startswith("prometheus/") else None
+            segments = path.split("/")  # prometheus/rules/x.yaml, in a fleet also cluster-base/prometheus/...
+            kind = segments[-2] if len(segments) >= 3 and segments[-3] == "prometheus" else None
             if kind in files:
                 target = tmp_path / result.env.name / path
                 target.parent.mkdir(parents=True, exist_ok=True)

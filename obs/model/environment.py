@@ -93,6 +93,8 @@ class Environment:
         if self.global_store is not None and not isinstance(self.global_store, Thanos):
             raise DefinitionError(self.definition, "global_store", f"{self.global_store!r} is not a global store",
                                   "pass obs.Thanos(...), or None to evaluate every rule in each cluster")
+        if self.global_store is not None:
+            self.global_store.check_for(self.definition, len(self.clusters))
         for item in self.clusters:
             if self.cluster_label in item.labels:
                 raise DefinitionError(f"{self.definition} {item.definition}", "labels",

@@ -101,10 +101,10 @@ class Thanos:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise DefinitionError(what, name, f"{value!r} is not a positive whole number", "give 1 or more")
-        if self.topology == "sidecar" and "{cluster}" not in self.sidecar_address:
-            raise DefinitionError(what, "sidecar_address", f"{self.sidecar_address!r} has no {{cluster}}",
-                                  "write the address of a cluster's sidecar gRPC endpoint with {cluster} "
-                                  "where the cluster's name goes, e.g. 'thanos-sidecar.{cluster}.example.net:10901'")
+        if not isinstance(self.sidecar_address, str) or ":" not in self.sidecar_address:
+            raise DefinitionError(what, "sidecar_address", f"{self.sidecar_address!r} is not a host:port address",
+                                  "give each cluster's sidecar gRPC endpoint, e.g. "
+                                  "'thanos-sidecar.{cluster}.example.net:10901'")
         if self.topology == "receive" and self.replication_factor > self.receive_replicas:
             raise DefinitionError(what, "replication_factor",
                                   f"{self.replication_factor} copies of each series need as many replicas, "
@@ -115,6 +115,15 @@ class Thanos:
                                   "give the remote-write URL of the Receive hashring, e.g. "
                                   "'https://thanos-receive.example.net/api/v1/receive'")
 
+
+    def check_for(self, environment: str, clusters: int) -> None:
+        """What depends on the environment: several clusters need a sidecar address per cluster."""
+        if self.topology == "sidecar" and clusters > 1 and "{cluster}" not in self.sidecar_address:
+            raise DefinitionError(f"{environment} {self.definition}", "sidecar_address",
+                                  f"{self.sidecar_address!r} has no {{cluster}}, so every cluster's sidecar "
+                                  "would be the same address",
+                                  "write the address of a cluster's sidecar gRPC endpoint with {cluster} where "
+                                  "the cluster's name goes, e.g. 'thanos-sidecar.{cluster}.example.net:10901'")
 
     def query_url(self, namespace: str) -> str:
         """Thanos Query's HTTP API (Prometheus-compatible): the ruler's and Grafana's data source."""
