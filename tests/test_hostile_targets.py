@@ -3,7 +3,6 @@
 each test failed before the fix."""
 from __future__ import annotations
 
-import functools
 import importlib
 import json
 import os
@@ -17,7 +16,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-import yaml
 
 import obs
 from obs import AlertRule, Environment, RulePack
@@ -29,7 +27,8 @@ from obs.collector import Exporter
 from obs.errors import DefinitionError, ObsError, ValidationError
 from obs.model import checks
 from obs.model.service import Scrape  # noqa: E402
-from tests.support import REPO, require_tool
+from tests.gotemplate_support import amtool_is_025, go_refuses
+from tests.support import REPO
 
 TOKEN = "T0AAAAAAA/B0BBBBBBB/XyZ12abCDef34GHij56KLmno"
 
@@ -111,22 +110,6 @@ GO_TEMPLATES = [
     "{{ with $x := .X }}{{ $x }}{{ end }}{{ $x }}", "{{ template \"x\" }}", "{{ block \"b\" . }}{{ $ }}{{ end }}",
     "{{ .Labels.é }}", "{{ else }}", "{{ end }}", "}}{{", "{{ -1 }}", "{{ - 1 }}", "{{ nil }}", "{{ true | not }}",
 ]
-
-
-def go_refuses(amtool_bin: Path, folder: Path, text: str) -> bool:
-    """Whether Go's template parser in amtool refuses `text` (an error while executing is not a refusal)."""
-    (folder / "empty.tmpl").write_text("")
-    result = subprocess.run([str(amtool_bin), "template", "render", f"--template.glob={folder}/empty.tmpl",
-                             f"--template.text={text}"], capture_output=True, text=True, timeout=30)
-    return result.returncode != 0 and "executing" not in result.stderr
-
-
-@functools.lru_cache(maxsize=None)
-def amtool_is_025(amtool_bin: Path) -> bool:
-    """obs checks against Alertmanager 0.25's functions (the oldest it supports): with that amtool the
-    two must agree exactly; a newer amtool (more functions, newer Go) must accept all obs accepts."""
-    version = subprocess.run([str(amtool_bin), "--version"], capture_output=True, text=True).stdout
-    return "version 0.25." in version
 
 
 def test_the_template_check_agrees_with_amtool_template_render(amtool_bin, tmp_path):

@@ -142,7 +142,7 @@ templates = st.lists(FRAGMENTS, max_size=12).map("".join)
 @bounded(60)
 @given(text=templates)
 def test_the_template_check_agrees_with_gos_parser(text, amtool_bin, tmp_path_factory):
-    from tests.test_hostile_targets import amtool_is_025, go_refuses
+    from tests.gotemplate_support import amtool_is_025, go_refuses
     obs_refuses = template_problem(text, ALERTMANAGER_FUNCTIONS) is not None
     refused = go_refuses(amtool_bin, tmp_path_factory.mktemp("tmpl"), text)
     assert obs_refuses == refused if amtool_is_025(amtool_bin) else refused <= obs_refuses, text
