@@ -6,6 +6,9 @@ For each size (default 10, 100 and 1,000 services; `BENCH_SIZES=10,100` to choos
 - the SLO rule set alone: obs building the imported Sloth specs (one environment) against
   `sloth generate` on the same specs, and the obs/Sloth ratio (Sloth v0.16 is built with `go
   install` into the obs cache on first use; skipped with a message where Go is missing);
+- the fleet layout: 1,000 services (BENCH_FLEET_SERVICES) in staging and prod of 20 clusters each
+  (BENCH_FLEET_CLUSTERS, empty skips it): build time, peak memory and files written, beside one
+  `sloth generate` of the same services' SLOs (Sloth has no cluster model);
 - `obs validate` (sizes in BENCH_VALIDATE_SIZES, default 100,1000): cold (empty check cache),
   warm (nothing changed) and after changing one service; then one SLO rule broken by hand in the
   written folder, which `obs validate --out` must fail on, naming that service;
@@ -149,6 +152,24 @@ def build_rows(services: int, work: Path, sloth: Path | None) -> list[tuple[str,
     return rows
 
 
+def fleet_row(clusters: int, services: int, work: Path, sloth: Path | None) -> tuple[str, str, str, str]:
+    """The fleet layout at scale: `services` services in staging and prod of `clusters` clusters each.
+    Sloth has no notion of a cluster (its users run it once and deploy the same rules to every
+    Prometheus), so its column is one `sloth generate` of the same services' SLO specs."""
+    out = work / f"fleet-{clusters}x{services}"
+    run = measure([*OBS, "build", "--bundle", "bench.synthetic:bundle", "--no-validate", "--out", str(out)],
+                  bundle_env(services, OBS_BENCH_CLUSTERS=str(clusters)))
+    files = sum(1 for path in out.rglob("*") if path.is_file())
+    peer = "Sloth skipped"
+    if sloth is not None:
+        specs, generated = work / f"fleet-sloth-specs-{services}", work / f"fleet-sloth-out-{services}"
+        write_sloth_specs(services, specs)
+        generated.mkdir(exist_ok=True)
+        peer = f"{measure([str(sloth), 'generate', '-i', str(specs), '-o', str(generated)])} (SLO rules only)"
+    return (f"obs build --no-validate, {services:,} services x 2 envs x {clusters} clusters (fleet layout)",
+            f"{run}, {files:,} files", peer, "")
+
+
 def validate_rows(services: int, work: Path) -> list[tuple[str, str, str, str]]:
     cache = work / f"cache-{services}"  # an empty obs cache: cold checks (promtool comes from PATH)
     env = bundle_env(services, OBS_CACHE_DIR=str(cache))
@@ -209,6 +230,10 @@ def main() -> int:
         for services in sizes("BENCH_SIZES", "10,100,1000"):
             rows += build_rows(services, Path(tmp), sloth)
             print(f"bench: {services} services built", file=sys.stderr)
+        for clusters in sizes("BENCH_FLEET_CLUSTERS", "20"):
+            fleet_services = int(os.environ.get("BENCH_FLEET_SERVICES", "1000"))
+            rows.append(fleet_row(clusters, fleet_services, Path(tmp), sloth))
+            print(f"bench: {fleet_services} services in {clusters} clusters built", file=sys.stderr)
         for services in sizes("BENCH_VALIDATE_SIZES", "100,1000"):
             rows += validate_rows(services, Path(tmp))
             print(f"bench: {services} services validated", file=sys.stderr)

@@ -18,8 +18,8 @@ from typing import Callable
 import yaml
 
 from obs import (
-    SLO, AlertRule, AlertTest, Bundle, Definitions, Environment, EventsSLI, FiringAlert, LatencySLI,
-    RuleGroup, RulePack, SLOAlerting, Urls, counter_rate,
+    SLO, AlertRule, AlertTest, Bundle, Cluster, Definitions, Environment, EventsSLI, FiringAlert, LatencySLI,
+    RuleGroup, RulePack, SLOAlerting, Thanos, Urls, counter_rate,
 )
 from obs.grafana import Dashboard, Query, stat, timeseries, variables
 from obs.promql import series
@@ -35,6 +35,15 @@ ENVIRONMENTS = (
                 urls=Urls(grafana="https://grafana.staging.example.com")),
     Environment("prod", cluster="prod-eu1"),
 )
+
+
+def fleet_environments(clusters: int) -> tuple[Environment, ...]:
+    """Staging and prod of `clusters` clusters each behind a Thanos sidecar global store: the fleet
+    layout (environment-wide output once, one overlay per cluster)."""
+    return tuple(
+        Environment(name, clusters=[Cluster(f"{name}-{index:02d}") for index in range(clusters)],
+                    urls=Urls(grafana=f"https://grafana.{name}.example.com"), global_store=Thanos("sidecar"))
+        for name in ("staging", "prod"))
 
 
 def service_name(index: int) -> str:
@@ -198,8 +207,11 @@ def sloth_bundle(folder: Path, environments: tuple[Environment, ...] = ENVIRONME
 bundle_10 = synthetic_bundle(10)
 bundle_100 = synthetic_bundle(100)
 bundle_1000 = synthetic_bundle(1000)
-# `--bundle bench.synthetic:bundle`: $OBS_BENCH_SERVICES services, $OBS_BENCH_CHANGED changed;
+# `--bundle bench.synthetic:bundle`: $OBS_BENCH_SERVICES services, $OBS_BENCH_CHANGED changed, in
+# environments of $OBS_BENCH_CLUSTERS clusters (fleet layout) when set;
 # `--bundle bench.synthetic:sloth_specs`: the Sloth specs in $OBS_BENCH_SLOTH_DIR.
 bundle = synthetic_bundle(int(os.environ.get("OBS_BENCH_SERVICES", "10")),
+                          fleet_environments(int(os.environ["OBS_BENCH_CLUSTERS"])) if os.environ.get(
+                              "OBS_BENCH_CLUSTERS") else ENVIRONMENTS,
                           changed=int(os.environ["OBS_BENCH_CHANGED"]) if os.environ.get("OBS_BENCH_CHANGED") else None)
 sloth_specs = sloth_bundle(Path(os.environ.get("OBS_BENCH_SLOTH_DIR", "sloth-specs")))
