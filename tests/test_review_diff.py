@@ -39,7 +39,9 @@ def test_one_threshold_change_is_a_few_lines(builds, amtool_bin):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[1:] == [
-        "prod: no change",
+        "prod: no change",  # the reference prod spans two clusters: each overlay is a scope of its own
+        "prod/clusters/prod-eu1: no change",
+        "prod/clusters/prod-us1: no change",
         "staging:",
         "  ~ alert WebHighErrorRate",
         "      threshold: > 0.1 -> > 0.2",
@@ -57,7 +59,8 @@ def test_markdown_and_json_say_the_same(builds, amtool_bin):
     base, head = builds
     markdown = obs("diff", str(base), str(head), "--format", "markdown").stdout
     assert "### staging" in markdown and "`threshold: > 0.1 -> > 0.2`" in markdown
-    assert "No change in prod." in markdown and "### prod" not in markdown
+    assert "No change in prod, prod/clusters/prod-eu1, prod/clusters/prod-us1." in markdown
+    assert "### prod" not in markdown
     report = json.loads(obs("diff", str(base), str(head), "--format", "json").stdout)
     staging = next(s for s in report["scopes"] if s["name"] == "staging")
     alert = next(c for c in staging["changes"] if c["section"] == "alerts")

@@ -111,6 +111,7 @@ def test_global_slo_page_through_thanos_with_a_receive_replica_killed(
             for name, ip, exporters in (
                     (GATEWAY, gateway_ip, {"prometheus_remote_write/mimir": f"http://{service.address}/api/v1/receive",
                                            "otlp_grpc/tempo": f"127.0.0.1:{dead}",
+                                           "otlp_grpc/jaeger": f"127.0.0.1:{dead}",
                                            "otlp_http/loki": f"http://127.0.0.1:{dead}/otlp"}),
                     (AGENT, agent_ip, {"load_balancing/gateway": f"{gateway_ip}:4317",
                                        "otlp_grpc/gateway": f"{gateway_ip}:4317"})):

@@ -45,7 +45,7 @@ def test_thanos_is_an_optional_tool_installed_by_name():
     thanos = tool("thanos")
     assert thanos.optional
     assert find.THANOS_MODULE.endswith("@v0.41.0")
-    assert find.thanos_path() == find.CACHE_DIR / "thanos-v0.41.0" / "thanos"
+    assert find.thanos_path() == find.cache_dir() / "thanos-v0.41.0" / "thanos"
 
 
 def test_obs_thanos_env_var_wins_and_a_bad_one_says_how_to_fix(tmp_path, monkeypatch):
