@@ -11,11 +11,12 @@ from obs.model import (
     RuleGroup, RulePack, Urls,
 )
 from obs.model.suppress import Suppress
+from obs.model.team import Owners, Ownership, Team, TeamReceivers
 from obs.pipeline import build, check, render, validate
 
 __all__ = ["AlertRule", "AlertTest", "Bundle", "DEFAULT_SELECTORS", "DefinitionError", "Definitions",
            "Environment", "FiringAlert", "ObsError", "RecordingRule", "RuleGroup", "RulePack", "Suppress",
-           "Urls", "ValidationError", "build", "check", "render", "validate"]
+           "Owners", "Ownership", "Team", "TeamReceivers", "Urls", "ValidationError", "build", "check", "render", "validate"]
 
 from obs.model.slo import (  # noqa: E402
     SLO, BurnRateWindow, EventsSLI, LatencySLI, RawSLI, SLOAlerting, counter_rate, counter_rates,

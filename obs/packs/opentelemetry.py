@@ -159,12 +159,27 @@ def pack(env: Environment, dashboard: object | None = None, service_dashboard: o
          collectors: Sequence[Collector] | None = None) -> RulePack:
     """Service error rate and latency, and the health of `collectors` (default: whatever the
     environment's `otel_collector` selector selects): queues, exports, receivers and sampling.
-    Collector alerts link to `dashboard`; service alerts to `service_dashboard` when given."""
+    Collector alerts link to `dashboard`; service alerts to `service_dashboard` when given.
+    With teams, build the two halves apart (`services_pack` per owner, `collector_pack` once)."""
     scoped = collector_scope(env, collectors)
     return assemble(env, dashboard, "opentelemetry", "OpenTelemetry services and collector", {
         "opentelemetry.services": [high_error_rate, high_latency],
         "opentelemetry.collector": [lambda _, make=make: make(scoped) for make in COLLECTOR_ALERTS],
     }, group_dashboards={"opentelemetry.services": service_dashboard})
+
+
+def services_pack(env: Environment, service_dashboard: object | None = None) -> RulePack:
+    """Service error rate and latency only (namespaced: build it per owner with Owners.packs)."""
+    return assemble(env, service_dashboard, "opentelemetry-services", "OpenTelemetry services",
+                    {"opentelemetry.services": [high_error_rate, high_latency]})
+
+
+def collector_pack(env: Environment, dashboard: object | None = None,
+                   collectors: Sequence[Collector] | None = None) -> RulePack:
+    """The collectors' health only (the platform team's)."""
+    scoped = collector_scope(env, collectors)
+    return assemble(env, dashboard, "opentelemetry-collector", "OpenTelemetry Collector health", {
+        "opentelemetry.collector": [lambda _, make=make: make(scoped) for make in COLLECTOR_ALERTS]})
 
 
 COLLECTOR_ALERTS = (queue_full, export_failing, receiver_refusing, low_trace_sampling)
