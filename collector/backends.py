@@ -1,5 +1,6 @@
 """The reference bundle's Tempo and Loki (seed 004 sections 4.4 and 5.5, made current), with
 LogQL alerts for the Loki ruler."""
+from obs.model.params import RATIO
 from obs import AlertRule, Environment, RecordingRule, RuleGroup
 from obs.backends import Kafka, LocalStorage, Loki, LokiLimits, LokiRulePack, S3Storage, Tempo, TempoLimits
 
@@ -40,7 +41,7 @@ def tempo(env: Environment) -> Tempo:
 def log_rules(env: Environment, tenant: str | None) -> LokiRulePack:
     """Error-log alerting and a recording rule for dashboards (LogQL, evaluated by the Loki ruler)."""
     c = env.cluster_label
-    threshold = env.param("HighErrorLogRate.threshold", 0.05)
+    threshold = env.param("HighErrorLogRate.threshold", 0.05, RATIO)
     errors = f'sum by ({c}, service_name) (rate({{service_name=~".+"}} | detected_level="error" [5m]))'
     total = f'sum by ({c}, service_name) (rate({{service_name=~".+"}} [5m]))'
     return LokiRulePack("service-logs", tenant=tenant, groups=[RuleGroup("service-logs.rules", [

@@ -41,14 +41,17 @@ def owned_variants(owners: Owners, alert: AlertRule, case: str,
     return out
 
 
-def routing_cases(config: Alertmanager, packs: Iterable[RulePack], owners: Owners | None = None) -> list[dict[str, Any]]:
+def routing_cases(config: Alertmanager, packs: Iterable[RulePack],
+                  owners: Owners | None = None) -> list[dict[str, Any]]:
     """One case per distinct label set: labels, the receivers intended, and where they came from.
     An alert no intent covers is a DefinitionError naming it; with teams, the routing lints too."""
     cases: dict[tuple, dict[str, Any]] = {}
     for pack in packs:
         for alert in pack.alerts:
             for base_case, base_labels in alert_label_sets(alert):
-                variants = owned_variants(owners, alert, base_case, base_labels) if owners else [(base_case, base_labels)]
+                variants = [(base_case, base_labels)]
+                if owners is not None:
+                    variants = owned_variants(owners, alert, base_case, base_labels)
                 for case, labels in variants:
                     intent = config.intended(labels)
                     if intent is None:

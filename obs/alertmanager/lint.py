@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Iterator, Sequence
 
 from obs.alertmanager.config import Alertmanager
+from obs.alertmanager.matchers import Matcher
 from obs.alertmanager.routing import Route
 from obs.errors import DefinitionError
 from obs.labels import TEAM
@@ -29,12 +30,13 @@ def lint_routing(config: Alertmanager, owners: Owners, cases: Sequence[dict[str,
 
 def _broad_intents(config: Alertmanager, cases: Sequence[dict[str, Any]]) -> Iterator[str]:
     for intent in config.intents:
-        if any(m.name == TEAM for m in intent.match):
+        matchers = [m for m in intent.match if isinstance(m, Matcher)]
+        if any(m.name == TEAM for m in matchers):
             continue
         teams = sorted({c["labels"][TEAM] for c in cases if TEAM in c["labels"] and intent.applies(c["labels"])
                         and config.intended(c["labels"]) is intent})
         if len(teams) > 1:
-            yield (f"[intent-broader-than-team] intent {intent.why or [m.text() for m in intent.match]!r} covers "
+            yield (f"[intent-broader-than-team] intent {intent.why or [m.text() for m in matchers]!r} covers "
                    f"alerts of teams {', '.join(teams)}: a catch-all hides each team's own route "
                    f"(add a {TEAM} matcher to it)")
 

@@ -137,8 +137,9 @@ class Definitions:
         for alert in pack.alerts:
             owner = alert.labels.get(TEAM) or self._slo_owners.get(alert.name) or owners.owner_of(alert.labels).name
             if owner not in {t.name for t in owners.teams}:
-                raise DefinitionError(alert.definition, f"labels[{TEAM!r}]", f"names team {owner!r}, which is not "
-                                      "defined", f"use one of {', '.join(t.name for t in owners.teams)} or add the team")
+                raise DefinitionError(alert.definition, f"labels[{TEAM!r}]",
+                                      f"names team {owner!r}, which is not defined",
+                                      f"use one of {', '.join(t.name for t in owners.teams)} or add the team")
             found[alert.name] = owner
         return stamp(pack, found)
 

@@ -5,6 +5,7 @@ definition, the field and the fix.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Mapping, Sequence
@@ -120,6 +121,8 @@ class AlertRule:
             raise DefinitionError(what, "dashboard", f"{self.dashboard!r} is not a dashboard",
                                   "pass the Dashboard object the alert links to")
         check_items(what, "tests", self.tests, AlertTest)
+        for test in self.tests:
+            _check_counter_steps(self.name, test)
         object.__setattr__(self, "suppress", suppressions(what, self.suppress))
         for test in self.tests:
             for fired in test.fires:
@@ -138,6 +141,29 @@ class AlertRule:
     def static_labels(self) -> dict[str, str]:
         """The labels the rule itself adds to every alert."""
         return {"severity": self.severity, **self.labels}
+
+
+_COUNTER_SUFFIXES = ("_total", "_count", "_bucket", "_sum")
+_EXPANDING = re.compile(r"(-?[0-9.eE]+)([+-])(-?[0-9.eE]+)x([0-9]+)")
+
+
+def _check_counter_steps(alert: str, test: AlertTest) -> None:
+    """Counters in test input never go down: `0+-10860x15` (a threshold outside its range turned
+    into test data) would make promtool fail with a parse error pointing elsewhere."""
+    for selector, values in test.series.items():
+        metric = selector.split("{", 1)[0].strip()
+        if not metric.endswith(_COUNTER_SUFFIXES):
+            continue
+        for token in values.split():
+            match = _EXPANDING.fullmatch(token)
+            if match is None:
+                continue
+            step = float(match[3]) * (-1 if match[2] == "-" else 1)
+            if step < 0 or float(match[1]) < 0:
+                raise DefinitionError(f"alert {alert!r}", f"tests[{test.name!r}].series[{selector!r}]",
+                                      f"the counter {metric} goes down ({token!r}): counters never decrease",
+                                      f"the test data follows the alert's parameters: check "
+                                      f"overrides['{alert}.threshold'] lies in its range")
 
 
 def check_label_value_name(definition: str, name: str) -> None:

@@ -66,8 +66,8 @@ def _item_examples(op: object, arg: object, bound: int) -> list[str]:
     if op == _c.IN:
         return _in_examples(arg)
     if op in (_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", None)):
-        low, _, sub = arg  # type: ignore[misc]
-        return [text * low for text in _examples(list(sub), bound)]
+        low: int = arg[0]  # type: ignore[index]
+        return [text * low for text in _examples(list(arg[2]), bound)]  # type: ignore[index]
     if op == _c.SUBPATTERN:
         return _examples(list(arg[-1]), bound)  # type: ignore[index]
     if op == _c.BRANCH:

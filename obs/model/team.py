@@ -229,7 +229,8 @@ class Owners:
         scope = self.scope(team)
         if scope is None:
             return None
-        return env.with_selectors(**{name: f"{env.selector(name)}, {scope}" for name in ("namespaces", "otel_services")})
+        return env.with_selectors(**{name: f"{env.selector(name)}, {scope}"
+                                     for name in ("namespaces", "otel_services")})
 
     def examples(self, team: Team) -> dict[str, list[str]]:
         """label -> real values of what `team` owns (for test data and routing proofs)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from obs.model.params import RATIO
 from obs import AlertRule, AlertTest, Environment, FiringAlert, RulePack
 from obs.collector import Collector
 from obs.collector.kubernetes import collector_scope
@@ -48,7 +49,7 @@ def _col_labels(env: Environment, *keys: str, **values: str) -> dict[str, str]:
 
 
 def queue_full(env: Environment) -> AlertRule:
-    threshold = env.param("OTelCollectorQueueFull.threshold", 0.8)
+    threshold = env.param("OTelCollectorQueueFull.threshold", 0.8, RATIO)
     for_ = env.param("OTelCollectorQueueFull.for", "5m")
     at = minutes(for_) + 5
     keys = ("job", "instance", "exporter", "data_type")
@@ -79,7 +80,7 @@ def queue_full(env: Environment) -> AlertRule:
 
 
 def low_trace_sampling(env: Environment) -> AlertRule:
-    threshold = env.param("LowTraceSampling.threshold", 0.05)
+    threshold = env.param("LowTraceSampling.threshold", 0.05, RATIO)
     for_ = env.param("LowTraceSampling.for", "15m")
     at = minutes(for_) + 20
     metric = "otelcol_processor_tail_sampling_global_count_traces_sampled"
@@ -114,7 +115,7 @@ def low_trace_sampling(env: Environment) -> AlertRule:
 def _failure_ratio(env: Environment, name: str, failed: str, ok: str, keys: tuple[str, ...], labels: dict[str, str],
                    summary: str, what: str, default: float) -> AlertRule:
     """failed / (failed + ok) for a pair of collector counters, per `keys`."""
-    threshold = env.param(f"{name}.threshold", default)
+    threshold = env.param(f"{name}.threshold", default, RATIO)
     for_ = env.param(f"{name}.for", "10m")
     at = minutes(for_) + 10
     rate = {m: f"sum {by(env, 'job', *keys)} (rate({_col(env, m)}[5m]))" for m in (failed, ok)}

@@ -14,6 +14,7 @@ import re
 from dataclasses import replace
 from typing import Mapping, Sequence
 
+from obs.model.params import OBJECTIVE
 from obs import SLO, Environment, EventsSLI, LatencySLI, SLOAlerting, counter_rate, counter_rates
 from obs.collector import Collector
 from obs.collector.kubernetes import collector_scope
@@ -37,13 +38,13 @@ def http_slos(env: Environment, service: str = "checkout", job: str = "shop/chec
     by = (env.cluster_label, *ROUTING)  # burn alerts keep `namespace` for Alertmanager routes
     labels = dict(labels if labels is not None else {"team": "shop", "tier": "1"})
     availability = SLO(
-        service=service, name="availability", objective=env.param(f"{key}.availability", availability),
+        service=service, name="availability", objective=env.param(f"{key}.availability", availability, OBJECTIVE),
         description="Requests answered without a server error (5xx).",
         sli=EventsSLI(bad=counter_rate(f"{METRIC}_count", job, SERVER_ERRORS, by=by),
                       total=counter_rate(f"{METRIC}_count", job, by=by)),
         labels=labels, min_event_rate=0.05, alerting=alerting)
     latency = SLO(
-        service=service, name="latency", objective=env.param(f"{key}.latency", latency),
+        service=service, name="latency", objective=env.param(f"{key}.latency", latency, OBJECTIVE),
         description=f"Requests answered within {latency_threshold:g} second(s).",
         sli=LatencySLI(METRIC, latency_threshold, selector=job, buckets=BUCKETS, by=by),
         labels=labels, min_event_rate=0.05, alerting=alerting)

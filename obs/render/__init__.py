@@ -1,6 +1,8 @@
 """Render a bundle's environment to files: every renderer, then the kustomization."""
 from __future__ import annotations
 
+import difflib
+
 from obs.errors import DefinitionError
 from obs.files import Files
 from obs.model.bundle import Bundle
@@ -36,11 +38,22 @@ def render_environment(bundle: Bundle, env: Environment, ctx: RenderContext | No
                                       "give them different names")
             files.add(rendered.path, rendered.to_bytes())
     files.add("kustomization.yaml", kubernetes.kustomization(ctx, files).to_bytes())
-    unused = env.unused_overrides()
-    if unused:
-        raise DefinitionError(env.definition, "overrides", f"no definition reads {', '.join(unused)}",
-                              "fix the key's spelling or remove the override")
+    check_overrides_read(env)
     return files
+
+
+def check_overrides_read(env: Environment) -> None:
+    """An override no definition reads is an error naming the nearest key that is read."""
+    unused = env.unused_overrides()
+    if not unused:
+        return
+    known = sorted(env.declared())
+    hints = []
+    for key in unused:
+        near = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        hints.append(f"{key} (did you mean {near[0]!r}?)" if near else key)
+    raise DefinitionError(env.definition, "overrides", f"no definition reads {', '.join(hints)}",
+                          "fix the key's spelling or remove the override; `obs params` lists every key")
 
 
 __all__ = ["RENDERERS", "RenderContext", "RenderedFile", "render_environment"]

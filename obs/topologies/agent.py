@@ -4,6 +4,7 @@ forwards to the gateway: traces through the load_balancing exporter keyed by tra
 trace reaches one gateway replica), metrics and logs over OTLP to the gateway Service."""
 from __future__ import annotations
 
+from obs.model.params import COUNT
 from obs import Environment
 from obs.collector import Collector, Exporter, Extension, Pipeline, Processor, Receiver
 from obs.collector.kubernetes import headless_host, service_host
@@ -74,7 +75,7 @@ def agent(env: Environment, gateway: Collector, name: str = NAME) -> Collector:
     return Collector(
         name=name,
         workload="daemonset",
-        memory_limit_mib=env.param(f"{name}.memory_limit_mib", 512),
+        memory_limit_mib=env.param(f"{name}.memory_limit_mib", 512, COUNT),
         cpu_limit="500m",
         ports=OTLP_PORTS,
         host_paths={"/var/log/pods": "/var/log/pods", "/hostfs": "/"},
