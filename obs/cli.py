@@ -90,6 +90,13 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_params(args: argparse.Namespace) -> int:
+    from obs.params import RENDER, parameters
+    bundle = _load(args)
+    sys.stdout.write(RENDER[args.format](parameters(bundle, pipeline.select_environments(bundle, args.env))))
+    return 0
+
+
 def _tool_needs(args: argparse.Namespace) -> "Needs":
     """What validation needs: the bundle's collector components, or every component (--all-components,
     or no bundle configured here)."""
@@ -190,6 +197,15 @@ def parser() -> argparse.ArgumentParser:
     listing.add_argument("--format", choices=("text", "json", "markdown"), default="text",
                          help="text (default), json (for tools) or markdown (for docs and reviews)")
     listing.set_defaults(func=cmd_list)
+
+    params = sub.add_parser("params", help="every override key: the definition reading it, default, range, values",
+                            description="Every key Environment.overrides may set: the definition that reads it, "
+                                        "its default, the range it declares and each environment's value. "
+                                        "Overrides no definition reads are listed last.")
+    _common(params, "(unused)")
+    params.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                        help="text (default), json (for tools) or markdown (for docs and reviews)")
+    params.set_defaults(func=cmd_params)
 
     tools = sub.add_parser("tools", help="show the tools validation uses: present or missing, version, path",
                            description="Show each external tool obs validates with (promtool, otelcol, amtool, "

@@ -26,9 +26,11 @@ RENDERERS: tuple[Renderer, ...] = (
 )
 
 
-def render_environment(bundle: Bundle, env: Environment, ctx: RenderContext | None = None) -> Files:
+def render_environment(bundle: Bundle, env: Environment, ctx: RenderContext | None = None,
+                       check_overrides: bool = True) -> Files:
     """All files of one environment, path -> bytes, sorted by path (held compressed, see
-    obs.files). Pass `ctx` to share what was built with the linters that run on the same context."""
+    obs.files). Pass `ctx` to share what was built with the linters that run on the same context;
+    `check_overrides=False` (for `obs params`) keeps an override no definition reads from failing."""
     ctx = ctx or RenderContext(bundle=bundle, env=env, defs=bundle.definitions(env))
     files = Files()  # serialised as they come, so the rendered data can be freed
     for renderer in RENDERERS:
@@ -38,7 +40,8 @@ def render_environment(bundle: Bundle, env: Environment, ctx: RenderContext | No
                                       "give them different names")
             files.add(rendered.path, rendered.to_bytes())
     files.add("kustomization.yaml", kubernetes.kustomization(ctx, files).to_bytes())
-    check_overrides_read(env)
+    if check_overrides:
+        check_overrides_read(env)
     return files
 
 
