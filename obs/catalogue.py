@@ -7,6 +7,7 @@ import json
 from typing import Any, Callable, Sequence
 
 from obs.alertmanager.cases import alert_label_sets
+from obs.catalog.asserted import asserted_source
 from obs.labels import TEAM
 from obs.model.bundle import Bundle, Definitions
 from obs.model.environment import Environment
@@ -61,7 +62,10 @@ def environment_catalogue(bundle: Bundle, env: Environment) -> dict[str, Any]:
                    "receivers": {kind: getattr(t.receivers, kind).name for kind in ("page", "ticket", "chat")
                                  if getattr(t.receivers, kind) is not None}} for t in defs.teams],
         "slos": [{"service": s.service, "name": s.name, "objective": s.objective, "period": s.period,
-                  "sli": s.sli.kind, "description": s.description, "suppressed": _suppressions(s.suppress)}
+                  "sli": s.sli.kind, "description": s.description, "suppressed": _suppressions(s.suppress),
+                  **({"asserted_source": s.asserted_source,
+                      "asserted_metrics": sorted(asserted.series)}  # type: ignore[arg-type]
+                     if (asserted := asserted_source(s, env.cluster_label)) else {})}
                  for s in defs.slos],
         "dashboards": [{"name": d.name, "title": d.title, "uid": d.uid, "url": dashboard_url(env, d),
                         "suppressed": _suppressions(d.suppress)} for d in defs.dashboards],
@@ -106,6 +110,8 @@ def as_text(data: dict[str, Any]) -> str:
                 lines += [f"      record {name}" for name in group["recording_rules"]]
         for slo in env["slos"]:
             lines.append(f"  slo {slo['service']}/{slo['name']} [{slo['objective']}% over {slo['period']}]")
+            if "asserted_source" in slo:
+                lines.append(f"    metrics asserted by {slo['asserted_source']}: {', '.join(slo['asserted_metrics'])}")
             lines += _suppressed_lines(slo["suppressed"], "    ")
         for board in env["dashboards"]:
             lines.append(f"  dashboard {board['name']} ({board['title']})")

@@ -83,10 +83,10 @@ def test_le_values_cover_prometheus_2_and_3():
     assert 'le=~"1|1\\\\.0"' in good and "_bucket{job=\"a\", " in good
 
 
-@pytest.mark.parametrize("objective", [100, 0, 100.5, -1, "99.9", True])
-def test_objective_must_be_between_0_and_100(objective):
+@pytest.mark.parametrize("objective", [100, 0, 50, 100.5, -1, "99.9", True])
+def test_objective_must_be_between_50_and_100(objective):
     error = rejects("objective", lambda: slo(objective=objective))
-    assert "between 0 and 100" in error.problem
+    assert "between 50 and 100" in error.problem
 
 
 @pytest.mark.parametrize("field,make", [

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from obs.catalog.asserted import asserted_sources
 from obs.catalog import cluster, otel
 from obs.catalog.tempo import tempo_source
 from obs.catalog.promql import Selection, select, shaped
@@ -120,6 +121,7 @@ def declared_sources(env: Environment, defs: Definitions) -> list[MetricSource]:
                                                    *otel.receiver_sources(defs.collectors, promoted))]
     if defs.collectors:
         sources.append(otel.target_info(promoted))
+    sources += asserted_sources(defs.slos, env.cluster_label)
     for derived in (otel.collector_source(defs.collectors, env.cluster_label),
                     tempo_source(defs.tempo, env.cluster_label)):
         if derived:

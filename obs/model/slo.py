@@ -322,6 +322,11 @@ class SLO:
     scrape_interval: str = "30s"
     sloth_labels: bool = False
     info_labels: Mapping[str, str] = field(default_factory=dict)
+    # Who asserts that the metrics the SLI selects exist (e.g. 'obs import getting-started.yml',
+    # 'teams/search.yaml'): the coherence check then takes them, with the labels the queries use,
+    # as a declared source (obs.catalog.asserted), shown in `obs list`. Empty: they must come from
+    # a declared source like every other rule's.
+    asserted_source: str = ""
     notes: tuple[str, ...] = field(default=(), init=False, compare=False, repr=False)
 
     @property
@@ -353,6 +358,9 @@ class SLO:
         if not isinstance(self.sloth_labels, bool):
             raise DefinitionError(what, "sloth_labels", f"{self.sloth_labels!r} is not True or False",
                                   "sloth_labels=True adds Sloth's labels and sloth_slo_info")
+        if not isinstance(self.asserted_source, str):
+            raise DefinitionError(what, "asserted_source", f"{self.asserted_source!r} is not a text",
+                                  "say who asserts the SLI's metrics exist, e.g. 'teams/search.yaml'")
         object.__setattr__(self, "info_labels", frozen_mapping(self.info_labels))
         check_labels(what, "info_labels", self.info_labels)
         if self.info_labels and not self.sloth_labels:
@@ -378,8 +386,8 @@ class SLO:
         except (InvalidOperation, ValueError):
             number = None
         if number is None or not number.is_finite():
-            raise DefinitionError(what, "objective", f"{self.objective!r} is not a percentage",
-                                  "give the target percentage of good events, e.g. 99.9")
+            raise DefinitionError(what, "objective", f"{self.objective!r} is not a percentage between 50 and 100",
+                                  "give the target percentage of good events as a number, e.g. 99.9")
         if 0 < number < 1:
             meant = (number * 100).normalize()
             raise DefinitionError(what, "objective", f"{self.objective!r} is a fraction, not a percentage "

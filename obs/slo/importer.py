@@ -138,6 +138,9 @@ class Importer:
         because it could never fire)."""
         kwargs["sloth_labels"] = bool(kwargs.get("sloth_labels")) or self.options.sloth_labels
         kwargs.setdefault("scrape_interval", self.options.scrape_interval)
+        # The spec's metrics are the user's word: asserted, so Definitions(slos=SLOS) builds under the
+        # coherence check, which still checks the labels the queries use against each other.
+        kwargs.setdefault("asserted_source", f"obs import {Path(self.source).name}")
         try:
             slo = SLO(**kwargs)
         except DefinitionError as exc:
