@@ -13,6 +13,7 @@ service; any other alert without `team` is the platform team's, stamped explicit
 """
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from obs.errors import DefinitionError
 from obs.labels import TEAM
-from obs.model.checks import check_slug, check_unique
+from obs.model.checks import check_slug, check_unique, frozen_mapping
 from obs.model.environment import Environment
 from obs.model.rules import AlertRule, RulePack
 from obs.model.samples import preferring, regex_examples
@@ -109,6 +110,8 @@ class Team:
     receivers: TeamReceivers = field(default_factory=TeamReceivers)
     time_intervals: Sequence["TimeInterval"] = ()
     escalation: "Receiver | None" = None
+    # Parameter overrides for this team's rule packs only (Owners.packs), on top of the environment's.
+    overrides: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def definition(self) -> str:
@@ -127,6 +130,7 @@ class Team:
             if not (hasattr(item, "name") and hasattr(item, "ranges")):
                 raise DefinitionError(self.definition, "time_intervals", f"{item!r} is not a TimeInterval",
                                       "pass obs.alertmanager.business_hours() or TimeInterval(...)")
+        object.__setattr__(self, "overrides", frozen_mapping(self.overrides))
         if self.escalation is not None and not hasattr(self.escalation, "integrations"):
             raise DefinitionError(self.definition, "escalation", f"{self.escalation!r} is not a Receiver")
 
@@ -136,10 +140,12 @@ class Team:
 
     def job_examples(self) -> list[str]:
         """Real `job` values of this team's services and jobs (a bare service name takes the
-        team's first namespace, as `service.namespace/service.name`)."""
+        team's first namespace, as `service.namespace/service.name`); a team listing none gets
+        `<its first namespace>/<team>`, so test series never mix its namespace with another's job."""
         first = next(iter(self.namespace_examples()), self.name)
         services = [s if "/" in s else f"{first}/{s}" for s in self.owns.services]
-        return _bounded(v for job in (*services, *self.owns.jobs) for v in regex_examples(job, ALTERNATIVES_BOUND))
+        found = _bounded(v for job in (*services, *self.owns.jobs) for v in regex_examples(job, ALTERNATIVES_BOUND))
+        return found or [f"{first}/{self.name}"]
 
 
 def _bounded(values: Iterable[str]) -> list[str]:
@@ -225,12 +231,16 @@ class Owners:
         return f'namespace=~"{team.owns.namespace_regex}"' if team.owns.namespaces else None
 
     def environment(self, env: Environment, team: Team) -> Environment | None:
-        """`env` selecting only what `team` owns in namespaced sources (`namespaces`, `otel_services`)."""
+        """`env` selecting only what `team` owns in namespaced sources (`namespaces`, `otel_services`),
+        with the team's own overrides on top of the environment's."""
         scope = self.scope(team)
         if scope is None:
             return None
-        return env.with_selectors(**{name: f"{env.selector(name)}, {scope}"
-                                     for name in ("namespaces", "otel_services")})
+        scoped = env.with_selectors(**{name: f"{env.selector(name)}, {scope}"
+                                       for name in ("namespaces", "otel_services")})
+        if team.overrides:  # a copy of its own: reads still count in `env` (with_selectors shares them)
+            object.__setattr__(scoped, "overrides", frozen_mapping({**env.overrides, **team.overrides}))
+        return scoped
 
     def examples(self, team: Team) -> dict[str, list[str]]:
         """label -> real values of what `team` owns (for test data and routing proofs)."""
@@ -249,6 +259,17 @@ class Owners:
                 pack = make(scoped)
             out.append(replace(stamp(pack, team.name), name=f"{pack.name}-{team.name}"))
         return out
+
+    def check_team_overrides(self, env: Environment) -> None:
+        """A team override no definition reads is an error naming the nearest key read (call after
+        the definitions were built: reads of every pack count)."""
+        known = sorted(env.declared())
+        for team, key in ((t, k) for t in self.teams for k in t.overrides):
+            if key not in env.declared():
+                near = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+                raise DefinitionError(team.definition, f"overrides[{key!r}]", "no definition of the team's packs "
+                                      "reads it" + (f" (did you mean {near[0]!r}?)" if near else ""),
+                                      "fix the key's spelling or remove it; `obs params` lists every key")
 
     def receivers(self) -> list["Receiver"]:
         """Every team's receivers and escalations, each once."""

@@ -42,6 +42,8 @@ def render_environment(bundle: Bundle, env: Environment, ctx: RenderContext | No
     files.add("kustomization.yaml", kubernetes.kustomization(ctx, files).to_bytes())
     if check_overrides:
         check_overrides_read(env)
+        if ctx.defs.owners is not None:
+            ctx.defs.owners.check_team_overrides(env)
     return files
 
 
