@@ -174,6 +174,10 @@ def _check(marked: _Marked) -> None:
     for error in errors:
         best = jsonschema.exceptions.best_match(error.context) if error.context else error
         at = tuple(best.absolute_path)
+        if best.validator == "additionalProperties" and isinstance(best.instance, dict):  # point at the key
+            allowed = best.schema.get("properties", {})
+            extra = next((k for k in best.instance if k not in allowed), None)
+            at = (*at, extra) if extra is not None else at
         lines.append(f"{marked.where(at)}: {_field(at)}: {best.message}")
     raise DefinitionError(str(marked.file), "schema", "does not match the team file schema:\n  " + "\n  ".join(lines),
                           "see docs/team.schema.json (point your editor at it for completion)")
