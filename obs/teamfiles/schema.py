@@ -35,8 +35,8 @@ _OBS_SLO = {
     "description": "An SLO in obs's schema (obs.SLO)",
     "properties": {
         "service": {"type": "string"}, "name": {"type": "string"},
-        "objective": {"type": "number", "exclusiveMinimum": 50, "exclusiveMaximum": 100,
-                      "description": "percent of good events, e.g. 99.9"},
+        "objective": {"type": "number", "description": "percent of good events, between 50 and 100, e.g. 99.9 "
+                      "(checked by obs.SLO, which suggests the percentage a fraction such as 0.999 meant)"},
         "period": {"type": "string"}, "description": {"type": "string"},
         "labels": {"type": "object", "additionalProperties": {"type": "string"}},
         "sli": {"type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": False,
