@@ -188,8 +188,9 @@ def test_a_team_override_no_pack_reads_names_the_nearest_key(tmp_path):
     from obs.pipeline import render
     text = GOOD.replace("HighErrorRate.threshold: 0.02", "HighErorRate.threshold: 0.02")
     folder = TeamFolder(folder_with(tmp_path, search=text))
-    bundle = Bundle("b", [ENV], lambda env: Definitions(
-        rule_packs=Owners([*folder.teams(env), team("platform")], "platform").packs(env, web.pack),
+    env = Environment("prod", cluster="prod-eu1")  # its own: parameters read elsewhere do not count
+    bundle = Bundle("b", [env], lambda env: Definitions(
+        rule_packs=Owners([*folder.teams(env), team("platform")], "platform").packs(env, services_pack),
         teams=[*folder.teams(env), team("platform")], platform_team="platform"))
     error = fails(lambda: render(bundle))
     assert error.problem == "no definition of the team's packs reads it (did you mean 'HighErrorRate.threshold'?)"
