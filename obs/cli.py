@@ -150,7 +150,7 @@ def cmd_new(args: argparse.Namespace) -> int:
     from obs.scaffold import new_project
     for path in new_project(args.dir, args.name, args.namespace):
         print(f"wrote {path}")
-    print(f"next: cd {args.dir} && pip install -e . && obs tools install && obs build --out gitops")
+    print(f"next: cd {args.dir} && make tools && make build   (make sets up .venv itself)")
     return 0
 
 
@@ -255,10 +255,13 @@ def parser() -> argparse.ArgumentParser:
                          help="the longest scrape interval of the SLI series, at most 1m (default: 30s)")
     imports.set_defaults(func=cmd_import)
     new = sub.add_parser("new", help="start a platform team's own bundle repo in DIR",
-                         description="Write a new repo into DIR (new or empty): pyproject.toml depending on obs, "
-                                     "a bundle module using obs.packs, obs.dashboards and obs.topologies for two "
-                                     "environments, a Makefile, a CI workflow and a README. `obs build` passes at once.")
-    new.add_argument("dir", type=Path, metavar="DIR", help="the folder to create")
+                         description="Write a repo into DIR (new, empty or an existing repository): pyproject.toml "
+                                     "depending on obs, a bundle module with two product teams (one in "
+                                     "teams/analytics.yaml) and the platform team, using obs.packs, obs.dashboards "
+                                     "and obs.topologies for two environments, a Makefile (no activated venv "
+                                     "needed), a CI workflow and a README. Refuses, naming them, only files it "
+                                     "would overwrite. `obs build` passes at once.")
+    new.add_argument("dir", type=Path, metavar="DIR", help="the folder to create or an existing repository")
     new.add_argument("--name", help="the team or system name (default: DIR's name)")
     new.add_argument("--namespace", help="the Kubernetes namespace of its workloads (default: the name)")
     new.set_defaults(func=cmd_new)
