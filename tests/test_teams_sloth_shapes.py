@@ -68,3 +68,54 @@ def test_obs_list_shows_the_asserted_source():
     env = Environment("prod", cluster="prod-eu1")
     data = catalogue(Bundle("b", [env], lambda e: Definitions(slos=module.SLOS)), [env])
     assert {s["asserted_source"] for s in data["environments"][0]["slos"]} == {"obs import getting-started.yml"}
+
+
+TWO_REFUSALS = """
+version: prometheus/v1
+service: api
+slos:
+  - name: a
+    objective: 99.9
+    sli: {plugin: {id: acme_one}}
+    alerting: {name: A}
+  - name: b
+    objective: 99.9
+    sli: {plugin: {id: acme_two}}
+    alerting: {name: B}
+"""
+
+
+def test_every_refusal_of_a_file_is_reported_in_one_run():
+    from obs.slo.sloth import parse_sloth
+    with pytest.raises(DefinitionError) as caught:
+        parse_sloth(TWO_REFUSALS, source="two.yml")
+    text = str(caught.value)
+    assert "2 features obs cannot reproduce exactly" in text
+    assert "SLI plugin 'acme_one'" in text and "SLI plugin 'acme_two'" in text
+
+
+def test_renames_and_drops_are_in_the_notes():
+    from obs.slo.sloth import parse_sloth
+    spec = """
+apiVersion: sloth.slok.dev/v1
+kind: PrometheusServiceLevel
+metadata: {name: api-slos, namespace: monitoring}
+spec:
+  service: api
+  slos:
+    - name: availability
+      objective: 99.9
+      sli:
+        events:
+          error_query: sum(rate(http_requests_total{code=~"5.."}[{{.window}}]))
+          total_query: sum(rate(http_requests_total[{{.window}}]))
+      alerting:
+        name: ApiAvailability
+        annotations: {runbook: "https://runbooks.example.com/api"}
+"""
+    slos, notes = parse_sloth(spec, source="api.yml")
+    assert slos[0].alerting.runbook_url == "https://runbooks.example.com/api"
+    text = "\n".join(notes)
+    assert "alerting.annotations.runbook written as runbook_url" in text
+    assert "metadata.name/namespace (the PrometheusServiceLevel's own) not kept" in text
+    assert "Sloth's `title` annotation on burn alerts is not written" in text

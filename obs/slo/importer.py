@@ -63,6 +63,7 @@ class Importer:
         self.options = options
         self.notes: list[str] = []
         self.dropped: list[str] = []
+        self.refused: list[DefinitionError] = []
 
     def where(self, document: str, slo: str | None = None) -> str:
         return f"{self.source} {document}" + (f" SLO {slo!r}" if slo else "")
@@ -71,11 +72,23 @@ class Importer:
         return DefinitionError(where, field_name, problem, fix)
 
     def unsupported(self, where: str, field_name: str, feature: str, fix: str) -> None:
-        """A feature obs cannot reproduce exactly: an error, or with allow_dropped listed as dropped."""
+        """A feature obs cannot reproduce exactly: with allow_dropped listed as dropped; otherwise
+        a refusal, collected so that `refuse()` reports every refusal of the file in one error."""
         if not self.options.allow_dropped:
-            raise self.error(where, field_name, f"{feature}: obs cannot reproduce it exactly",
-                             f"{fix}; or pass --allow-dropped to import the rest and list it as dropped")
+            self.refused.append(self.error(where, field_name, f"{feature}: obs cannot reproduce it exactly",
+                                           f"{fix}; or pass --allow-dropped to import the rest and list it as dropped"))
+            return
         self.dropped.append(f"{where}: {field_name}: {feature}")
+
+    def refuse(self) -> None:
+        """Raise the file's refusals: the only one as it is, several in one error listing each."""
+        if len(self.refused) == 1:
+            raise self.refused[0]
+        if self.refused:
+            raise DefinitionError(self.source, "refused", f"{len(self.refused)} features obs cannot reproduce "
+                                  "exactly:\n  " + "\n  ".join(str(e) for e in self.refused),
+                                  "drop them from the spec, or pass --allow-dropped to import the rest and list "
+                                  "them as dropped")
 
     def labels(self, labels: Any, where: str, field_name: str) -> dict[str, str]:
         """Labels as strings; a non-string value is written as YAML spells it, with a note."""
