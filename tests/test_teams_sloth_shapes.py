@@ -119,3 +119,11 @@ spec:
     assert "alerting.annotations.runbook written as runbook_url" in text
     assert "metadata.name/namespace (the PrometheusServiceLevel's own) not kept" in text
     assert "Sloth's `title` annotation on burn alerts is not written" in text
+
+
+@pytest.mark.parametrize("name,note", [
+    ("raw-home-wifi.yml", "raw SLI: obs records the error ratio once a minute"),
+    ("no-alerts.yml", "no alerts: obs records the 5m and period ratios only"),
+])
+def test_deliberate_differences_from_sloth_are_in_the_notes(name, note):
+    assert any(note in line for line in module_of(EXAMPLES / name).NOTES)

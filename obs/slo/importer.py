@@ -24,7 +24,7 @@ import yaml
 
 from obs.errors import DefinitionError, ToolMissingError, ValidationError
 from obs.model.checks import DURATION_RE, duration_seconds
-from obs.model.slo import SLO, BurnRateWindow, google_windows
+from obs.model.slo import SLO, BurnRateWindow, RawSLI, google_windows
 
 DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
@@ -159,7 +159,26 @@ class Importer:
         except DefinitionError as exc:
             raise DefinitionError(f"{where} ({exc.definition})", exc.field, exc.problem, exc.fix) from None
         self.notes.extend(f"{where}: {note}" for note in slo.notes)
+        self.notes.extend(f"{where}: {note}" for note in parity_notes(slo))
         return slo
+
+
+def parity_notes(slo: SLO) -> list[str]:
+    """Where obs deliberately differs from Sloth for this SLO (issue 18), said in NOTES."""
+    notes = []
+    if isinstance(slo.sli, RawSLI):
+        notes.append("raw SLI: obs records the error ratio once a minute and a window is the average of its "
+                     "1-minute values (each minute weighs the same); Sloth evaluates the query over the whole "
+                     "window, which weighs each sample as the query does: the two differ when the number of "
+                     "series changes within a window")
+    if not slo.alerting.windows():
+        notes.append("no alerts: obs records the 5m and period ratios only (dashboards read those); Sloth writes "
+                     "8 windows (5m, 30m, 1h, 2h, 6h, 1d, 3d and the period) whatever the alerts")
+    if slo.sloth_labels:
+        notes.append("sloth_slo_info and slo:objective:ratio follow the SLI's series (one per cluster): with no "
+                     "traffic they are absent, where Sloth's constants are always there; with several clusters "
+                     "Sloth's dashboard 14348 month-budget panel needs `max by (sloth_id)` around them")
+    return notes
 
 
 def yaml_scalar(value: Any) -> str | None:
