@@ -115,7 +115,8 @@ def test_a_route_on_a_label_no_alert_carries_and_an_unreachable_route_are_report
                       Route("null"), *_all_receivers_routes()],
                      [Intent({"severity": "critical"}, "payments-page", why="critical"), Intent({}, "null")])
     text = _lint(config)
-    assert "[route-label-unknown] route to 'null' matches on customer=\"gold\", but no alert carries the label 'customer'" in text
+    assert ("[route-label-unknown] route to 'null' matches on customer=\"gold\", but no alert carries the label "
+            "'customer'") in text
     assert ("[route-unreachable] route to 'storefront-page' (severity=\"critical\", team=\"storefront\") is never "
             "reached: the earlier route to 'payments-page' (severity=\"critical\") takes every alert it would") in text
 
@@ -173,7 +174,8 @@ def test_errors_name_file_line_and_column_and_every_bad_file_is_reported(tmp_pat
     folder = folder_with(tmp_path, search=typo, broken="team: broken\nowns: [\n")
     text = str(fails(lambda: TeamFolder(folder)))
     line = typo.splitlines().index("recievers:") + 1
-    assert f"search.yaml:{line}:1: recievers: Additional properties are not allowed ('recievers' was unexpected)" in text
+    assert (f"search.yaml:{line}:1: recievers: Additional properties are not allowed ('recievers' was "
+            "unexpected)") in text
     assert "broken.yaml:3:1: field 'yaml': is not valid YAML (expected the node content" in text
     (tmp_path / "broken.yaml").unlink()
     (tmp_path / "search.yaml").write_text(fraction)

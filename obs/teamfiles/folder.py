@@ -21,7 +21,7 @@ from obs.alertmanager.routing import business_hours
 from obs.errors import DefinitionError
 from obs.labels import TEAM
 from obs.model.environment import Environment
-from obs.model.slo import SLO, EventsSLI, LatencySLI, RawSLI, SLOAlerting
+from obs.model.slo import PAGE_WINDOWS, SLO, TICKET_WINDOWS, EventsSLI, LatencySLI, RawSLI, SLOAlerting
 from obs.model.team import Ownership, Team, TeamReceivers
 from obs.slo.importer import ImportOptions
 from obs.slo.openslo import OpenSLOImporter
@@ -101,8 +101,8 @@ def _obs_slo(data: Mapping[str, Any], source: str) -> SLO:
         sli = LatencySLI(spec["metric"], spec["threshold"], selector=spec.get("selector", ""),
                          **({"buckets": tuple(spec["buckets"])} if "buckets" in spec else {}),
                          **({"by": tuple(spec["by"])} if "by" in spec else {}))
-    alerting = SLOAlerting(**({"page_windows": ()} if data.get("page") is False else {}),
-                           **({"ticket_windows": ()} if data.get("ticket") is False else {}))
+    alerting = SLOAlerting(page_windows=() if data.get("page") is False else PAGE_WINDOWS,
+                           ticket_windows=() if data.get("ticket") is False else TICKET_WINDOWS)
     return SLO(service=data["service"], name=data["name"], objective=data["objective"], sli=sli,
                period=data.get("period", "30d"), description=data.get("description", ""),
                labels=data.get("labels", {}), alerting=alerting, asserted_source=source)
@@ -125,7 +125,8 @@ class TeamFile:
                                exc.problem, exc.fix)
 
     def overrides(self, env: Environment) -> dict[str, Any]:
-        return {**self.data.get("alerts", {}), **self.data.get("environments", {}).get(env.name, {}).get("alerts", {})}
+        per_env = self.data.get("environments", {}).get(env.name, {})
+        return {**self.data.get("alerts", {}), **per_env.get("alerts", {})}
 
     def team(self, env: Environment) -> Team:
         data = self.data
@@ -198,7 +199,8 @@ class TeamFolder:
             try:
                 marked = _Marked(path)
                 if not isinstance(marked.data, dict):
-                    raise DefinitionError(f"{path}:1:1", "team", "is not a mapping", "start the file with `team: <name>`")
+                    raise DefinitionError(f"{path}:1:1", "team", "is not a mapping",
+                                          "start the file with `team: <name>`")
                 _check(marked)
                 self.files.append(TeamFile(path, marked))
             except DefinitionError as exc:

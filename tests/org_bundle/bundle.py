@@ -49,7 +49,8 @@ def define(env: Environment) -> Definitions:
     return Definitions(
         collectors=collectors,
         rule_packs=[*owners.packs(env, workloads.pack), *owners.packs(env, web.pack),
-                    *owners.packs(env, opentelemetry.services_pack), opentelemetry.collector_pack(env, collectors=collectors),
+                    *owners.packs(env, opentelemetry.services_pack),
+                    opentelemetry.collector_pack(env, collectors=collectors),
                     cluster.pack(env)],
         slos=[*slos.http_slos(env, "checkout", "payments/checkout", labels={"team": "payments"}),
               *slos.http_slos(env, "payments-api", "payments/payments-api", labels={"team": "payments"}),
