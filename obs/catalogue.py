@@ -35,10 +35,13 @@ def _receivers(defs: Definitions, alert: AlertRule) -> list[str]:
 
 def _alert(env: Environment, defs: Definitions, pack: str, group: str, alert: AlertRule) -> dict[str, Any]:
     board = alert.dashboard
-    declared = env.declared().get(f"{alert.name}.threshold")
+    key = f"{alert.name}.threshold"
+    declared = env.declared().get(key)
+    team = defs.owners.team(alert.labels[TEAM]) if defs.owners and TEAM in alert.labels else None
+    overrides = {**env.overrides, **(team.overrides if team else {})}  # a team's own overrides win
     return {
         "name": alert.name, "pack": pack, "group": group, "severity": alert.severity, "for": alert.for_,
-        "threshold": None if declared is None else env.overrides.get(f"{alert.name}.threshold", declared[0]),
+        "threshold": None if declared is None else overrides.get(key, declared[0]),
         "team": alert.labels.get(TEAM), "receivers": _receivers(defs, alert),
         "summary": alert.summary, "runbook_url": runbook_url(env, alert),
         "dashboard": None if board is None else {"name": getattr(board, "name", board.uid),

@@ -196,3 +196,34 @@ def test_a_team_override_no_pack_reads_names_the_nearest_key(tmp_path):
         teams=[*folder.teams(env), team("platform")], platform_team="platform"))
     error = fails(lambda: render(bundle))
     assert error.problem == "no definition of the team's packs reads it (did you mean 'HighErrorRate.threshold'?)"
+
+
+# obs params and obs list
+
+def _cli(capsys, *args: str) -> str:
+    from obs.cli import main
+    assert main([*args, "--bundle", "tests.org_bundle.bundle:bundle"]) == 0
+    return capsys.readouterr().out
+
+
+def test_obs_params_lists_every_key_with_its_reader_default_range_and_values(capsys):
+    import json
+    data = json.loads(_cli(capsys, "params", "--format", "json"))
+    found = {p["key"]: p for p in data["parameters"]}
+    assert found["HighErrorRate.threshold"] == {
+        "key": "HighErrorRate.threshold", "definition": "HighErrorRate", "default": 0.05, "range": "(0, 1]",
+        "meaning": "a ratio: 0.05 is 5%", "values": {"staging": 0.05, "prod": 0.05}}
+    assert found["HighLatency.threshold"]["values"] == {"staging": 1.0, "prod": 0.5}
+    assert "| `WebHighErrorRate.threshold` | WebHighErrorRate | 0.05 | (0, 1] a ratio: 0.05 is 5% | 0.1 | 0.05 |" \
+        in _cli(capsys, "params", "--format", "markdown")
+    assert "HighErrorRate.threshold: default 0.05 in (0, 1] (a ratio: 0.05 is 5%); staging=0.05, prod=0.05" \
+        in _cli(capsys, "params")
+
+
+def test_obs_list_shows_threshold_team_and_receivers(capsys):
+    text = _cli(capsys, "list", "--env", "prod")
+    assert "  team search: namespaces search, services search/search-api search/indexer; receivers page " \
+           "search-page, ticket search-tickets" in text
+    assert "      alert HighErrorRate [critical, threshold 0.02, for 5m, team search, 2 tests] -> search-page" in text
+    assert "    metrics asserted by " in text and "teams/search.yaml (SLO indexer/index-freshness)" not in text
+    assert "org_bundle/teams/search.yaml: indexer_jobs_total" in text

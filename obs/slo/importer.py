@@ -53,6 +53,8 @@ class ImportOptions:
     cluster_label: str = "cluster"
     scrape_interval: str = "30s"
     check_build: bool = True
+    # Who vouches for the imported SLOs' metrics (SLO.asserted_source); default `obs import <file>`.
+    asserted_source: str | None = None
 
 
 class Importer:
@@ -153,7 +155,7 @@ class Importer:
         kwargs.setdefault("scrape_interval", self.options.scrape_interval)
         # The spec's metrics are the user's word: asserted, so Definitions(slos=SLOS) builds under the
         # coherence check, which still checks the labels the queries use against each other.
-        kwargs.setdefault("asserted_source", f"obs import {Path(self.source).name}")
+        kwargs.setdefault("asserted_source", self.options.asserted_source or f"obs import {Path(self.source).name}")
         try:
             slo = SLO(**kwargs)
         except DefinitionError as exc:

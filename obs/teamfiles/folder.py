@@ -149,7 +149,7 @@ class TeamFile:
         source = str(self.path)
         for index, item in enumerate(self.data.get("slos", [])):
             at: Path_ = ("slos", index)
-            options = ImportOptions(check_build=False)
+            options = ImportOptions(check_build=False, asserted_source=source)
             try:
                 if "sloth" in item:
                     importer: Any = SlothImporter(source, options)
