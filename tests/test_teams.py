@@ -227,3 +227,15 @@ def test_obs_list_shows_threshold_team_and_receivers(capsys):
     assert "      alert HighErrorRate [critical, threshold 0.02, for 5m, team search, 2 tests] -> search-page" in text
     assert "    metrics asserted by " in text and "teams/search.yaml (SLO indexer/index-freshness)" not in text
     assert "org_bundle/teams/search.yaml: indexer_jobs_total" in text
+
+
+def test_every_alert_of_the_reference_bundle_carries_team(reference_folders):
+    import yaml
+    for folder in reference_folders:
+        files = [*sorted((folder / "prometheus" / "rules").glob("*.yaml")),
+                 *sorted((folder / "loki").rglob("rules/**/*.yaml"))]
+        alerts = [r for f in files for g in yaml.safe_load(f.read_text())["groups"] for r in g["rules"] if "alert" in r]
+        teams = {a["alert"]: a.get("labels", {}).get("team") for a in alerts}
+        assert alerts and None not in teams.values(), [name for name, t in teams.items() if t is None]
+        assert teams["HighErrorLogRate"] == "platform"  # Loki's log alerts: the platform team's
+        print(folder.name, len(alerts), "alerts with team")

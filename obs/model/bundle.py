@@ -86,7 +86,11 @@ class Definitions:
         if self.platform_team is not None and not self.teams:
             raise DefinitionError("definitions", "teams", "is empty, but platform_team is set",
                                   f"define Team({self.platform_team!r}, ...) and the other teams")
-        _ = self.owners  # checked on construction
+        if self.owners is not None and self.loki is not None:  # log alerts: the platform team's unless labelled
+            platform = self.owners.platform.name
+            packs = [replace(p, groups=stamp(RulePack(p.name, p.groups), platform).groups)
+                     for p in self.loki.rule_packs]
+            object.__setattr__(self, "loki", replace(self.loki, rule_packs=packs))
 
     @cached_property
     def owners(self) -> Owners | None:
