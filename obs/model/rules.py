@@ -151,6 +151,8 @@ def _check_counter_steps(alert: str, test: AlertTest) -> None:
     """Counters in test input never go down: `0+-10860x15` (a threshold outside its range turned
     into test data) would make promtool fail with a parse error pointing elsewhere."""
     for selector, values in test.series.items():
+        if "-" not in values:  # the common case, checked first: a thousand SLOs' proofs pass here
+            continue
         metric = selector.split("{", 1)[0].strip()
         if not metric.endswith(_COUNTER_SUFFIXES):
             continue
