@@ -97,6 +97,12 @@ def cmd_params(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_team_schema(args: argparse.Namespace) -> int:
+    from obs.teamfiles import schema_text
+    sys.stdout.write(schema_text())
+    return 0
+
+
 def _tool_needs(args: argparse.Namespace) -> "Needs":
     """What validation needs: the bundle's collector components, or every component (--all-components,
     or no bundle configured here)."""
@@ -206,6 +212,12 @@ def parser() -> argparse.ArgumentParser:
     params.add_argument("--format", choices=("text", "json", "markdown"), default="text",
                         help="text (default), json (for tools) or markdown (for docs and reviews)")
     params.set_defaults(func=cmd_params)
+
+    team_schema = sub.add_parser("team-schema", help="print the JSON Schema of teams/<team>.yaml files",
+                                 description="The JSON Schema team files are checked against (also "
+                                             "docs/team.schema.json): save it next to your teams/ folder and point "
+                                             "your editor at it (# yaml-language-server: $schema=...).")
+    team_schema.set_defaults(func=cmd_team_schema)
 
     tools = sub.add_parser("tools", help="show the tools validation uses: present or missing, version, path",
                            description="Show each external tool obs validates with (promtool, otelcol, amtool, "

@@ -152,8 +152,10 @@ def folder_with(tmp_path: Path, **files: str) -> Path:
     return tmp_path
 
 
-def test_the_published_schema_is_current():
+def test_the_published_schema_is_current(capsys):
+    from obs.cli import main
     assert (REPO / "docs" / "team.schema.json").read_text() == schema_text()
+    assert main(["team-schema"]) == 0 and capsys.readouterr().out == schema_text()
 
 
 def test_a_yaml_team_builds_the_same_model(tmp_path):
