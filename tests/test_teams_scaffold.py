@@ -26,6 +26,7 @@ def test_obs_new_works_in_an_existing_repository(tmp_path):
     assert (repo / "NOTES.md").read_text() == "ours\n"
     assert (repo / ".gitignore").read_text() == "build/\n.venv/\n__pycache__/\n*.egg-info/\n"  # extended
     assert repo / "teams" / "analytics.yaml" in written and repo / "acme_obs" / "bundle.py" in written
+    assert "$schema=team.schema.json" in (repo / "teams" / "analytics.yaml").read_text()
 
 
 def test_obs_new_refuses_only_the_files_it_would_overwrite_and_writes_nothing(tmp_path):
