@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from contextvars import ContextVar
+from types import MappingProxyType
 from typing import Iterator, Mapping, Sequence
 
 try:  # the stdlib's regex parser, to write examples a matcher selects
@@ -14,7 +15,8 @@ except ImportError:  # pragma: no cover - Python < 3.11
     import sre_constants as _c  # type: ignore[no-redef]
     import sre_parse as _regex_parser  # type: ignore[no-redef]
 
-_PREFERRED: ContextVar[Mapping[str, Sequence[str]]] = ContextVar("obs_preferred_label_values", default={})
+_PREFERRED: ContextVar[Mapping[str, Sequence[str]]] = ContextVar("obs_preferred_label_values",
+                                                                 default=MappingProxyType({}))
 
 
 def preferred(label: str) -> tuple[str, ...]:

@@ -80,9 +80,9 @@ class TeamReceivers:
     """Where a team's alerts go by severity: `page` (critical), `ticket` (warning), `chat`
     (info). A severity without a receiver goes nowhere for this team (an explicit null route)."""
 
-    page: "Receiver | None" = None
-    ticket: "Receiver | None" = None
-    chat: "Receiver | None" = None
+    page: Receiver | None = None
+    ticket: Receiver | None = None
+    chat: Receiver | None = None
 
     def __post_init__(self) -> None:
         for name in ("page", "ticket", "chat"):
@@ -91,10 +91,10 @@ class TeamReceivers:
                 raise DefinitionError("team receivers", name, f"{value!r} is not a Receiver",
                                       "pass obs.alertmanager.Receiver(name, [PagerDuty(...)])")
 
-    def by_severity(self, severity: str) -> "Receiver | None":
+    def by_severity(self, severity: str) -> Receiver | None:
         return getattr(self, SEVERITY_RECEIVERS[severity]) if severity in SEVERITY_RECEIVERS else None
 
-    def all(self) -> tuple["Receiver", ...]:
+    def all(self) -> tuple[Receiver, ...]:
         found = [r for r in (self.page, self.ticket, self.chat) if r is not None]
         return tuple({r.name: r for r in found}.values())
 
@@ -108,8 +108,8 @@ class Team:
     name: str
     owns: Ownership = field(default_factory=Ownership)
     receivers: TeamReceivers = field(default_factory=TeamReceivers)
-    time_intervals: Sequence["TimeInterval"] = ()
-    escalation: "Receiver | None" = None
+    time_intervals: Sequence[TimeInterval] = ()
+    escalation: Receiver | None = None
     # Parameter overrides for this team's rule packs only (Owners.packs), on top of the environment's.
     overrides: Mapping[str, Any] = field(default_factory=dict)
 
@@ -271,7 +271,7 @@ class Owners:
                                       "reads it" + (f" (did you mean {near[0]!r}?)" if near else ""),
                                       "fix the key's spelling or remove it; `obs params` lists every key")
 
-    def receivers(self) -> list["Receiver"]:
+    def receivers(self) -> list[Receiver]:
         """Every team's receivers and escalations, each once."""
         found = [r for t in self.teams for r in (*t.receivers.all(), *([t.escalation] if t.escalation else []))]
         return list({r.name: r for r in found}.values())
