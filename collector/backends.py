@@ -3,6 +3,7 @@ made current), with LogQL alerts for the Loki ruler."""
 from obs import AlertRule, Environment, RecordingRule, RuleGroup
 from obs.backends import Kafka, LocalStorage, Loki, LokiLimits, LokiRulePack, S3Storage, Tempo, TempoLimits
 from obs.backends.jaeger import BadgerStore, ElasticsearchStore, Jaeger
+from obs.model.params import RATIO
 
 
 def _prod(env: Environment) -> bool:
@@ -53,7 +54,7 @@ def jaeger(env: Environment) -> Jaeger:
 def log_rules(env: Environment, tenant: str | None) -> LokiRulePack:
     """Error-log alerting and a recording rule for dashboards (LogQL, evaluated by the Loki ruler)."""
     c = env.cluster_label
-    threshold = env.param("HighErrorLogRate.threshold", 0.05)
+    threshold = env.param("HighErrorLogRate.threshold", 0.05, RATIO)
     errors = f'sum by ({c}, service_name) (rate({{service_name=~".+"}} | detected_level="error" [5m]))'
     total = f'sum by ({c}, service_name) (rate({{service_name=~".+"}} [5m]))'
     return LokiRulePack("service-logs", tenant=tenant, groups=[RuleGroup("service-logs.rules", [

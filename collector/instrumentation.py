@@ -1,12 +1,13 @@
 """The reference bundle's instrumented services (seed 004 section 4.3, made current): one per
 language, all exporting to the environment's collector over OTLP."""
+from obs.model.params import RATIO
 from obs import Environment
 from obs.instrumentation import Instrumentation, Service
 from obs.topologies import AGENT
 
 
 def instrumentation(env: Environment) -> Instrumentation:
-    ratio = env.param("Instrumentation.sampler_ratio", 0.1 if env.name == "prod" else 1.0)
+    ratio = env.param("Instrumentation.sampler_ratio", 0.1 if env.name == "prod" else 1.0, RATIO)
     return Instrumentation(
         name="default",
         # The node-local agent (its Service keeps traffic on the pod's node).

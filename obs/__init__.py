@@ -11,11 +11,13 @@ from obs.model import (
     RuleGroup, RulePack, Thanos, Urls,
 )
 from obs.model.suppress import Suppress
+from obs.model.team import Owners, Ownership, Team, TeamReceivers
 from obs.pipeline import build, check, render, validate
 
 __all__ = ["AlertRule", "AlertTest", "Bundle", "Cluster", "DEFAULT_SELECTORS", "DefinitionError", "Definitions",
            "Environment", "FiringAlert", "ObsError", "RecordingRule", "RuleGroup", "RulePack", "Suppress",
-           "Thanos", "Urls", "ValidationError", "build", "check", "render", "validate"]
+           "Owners", "Ownership", "Team", "TeamReceivers", "Thanos", "Urls", "ValidationError", "build", "check",
+           "render", "validate"]
 
 from obs.model.slo import (
     SLO, BurnRateWindow, EventsSLI, LatencySLI, RawSLI, SLOAlerting, counter_rate, counter_rates,

@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any, Callable, Sequence, cast
 
-from obs.model.bundle import Bundle
+from obs.alertmanager.cases import alert_label_sets
+from obs.catalog.asserted import asserted_source
+from obs.labels import TEAM
+from obs.model.bundle import Bundle, Definitions
 from obs.model.environment import Environment
 from obs.model.rules import AlertRule
 from obs.model.suppress import Suppress
@@ -20,10 +23,27 @@ def _suppressions(items: object) -> list[dict[str, str]]:
             for s in cast(Sequence[Suppress], items)]
 
 
-def _alert(env: Environment, pack: str, group: str, alert: AlertRule) -> dict[str, Any]:
+def _receivers(defs: Definitions, alert: AlertRule) -> list[str]:
+    """The receivers the Alertmanager's intents name for the alert's label sets, in routing order."""
+    if defs.alertmanager is None:
+        return []
+    found: dict[str, None] = {}
+    for _, labels in alert_label_sets(alert):
+        intent = defs.alertmanager.intended(labels)
+        found.update(dict.fromkeys(intent.receivers if intent else ()))
+    return list(found)
+
+
+def _alert(env: Environment, defs: Definitions, pack: str, group: str, alert: AlertRule) -> dict[str, Any]:
     board = alert.dashboard
+    key = f"{alert.name}.threshold"
+    declared = env.declared().get(key)
+    team = defs.owners.team(alert.labels[TEAM]) if defs.owners and TEAM in alert.labels else None
+    overrides = {**env.overrides, **(team.overrides if team else {})}  # a team's own overrides win
     return {
         "name": alert.name, "pack": pack, "group": group, "severity": alert.severity, "for": alert.for_,
+        "threshold": None if declared is None else overrides.get(key, declared[0]),
+        "team": alert.labels.get(TEAM), "receivers": _receivers(defs, alert),
         "summary": alert.summary, "runbook_url": runbook_url(env, alert),
         "dashboard": None if board is None else {"name": getattr(board, "name", board.uid),
                                                  "url": dashboard_url(env, board)},
@@ -42,9 +62,16 @@ def environment_catalogue(bundle: Bundle, env: Environment) -> dict[str, Any]:
             {"name": g.name, "tier": tiers.tier(p, g),
              "recording_rules": [r.name for r in g.rules if not isinstance(r, AlertRule)]}
             for g in p.groups]} for p in packs],
-        "alerts": [_alert(env, p.name, g.name, a) for p in packs for g in p.groups for a in g.alerts],
+        "alerts": [_alert(env, defs, p.name, g.name, a) for p in packs for g in p.groups for a in g.alerts],
+        "teams": [{"name": t.name, "namespaces": list(t.owns.namespaces), "services": list(t.owns.services),
+                   "jobs": list(t.owns.jobs), "platform": t.name == defs.platform_team,
+                   "receivers": {kind: getattr(t.receivers, kind).name for kind in ("page", "ticket", "chat")
+                                 if getattr(t.receivers, kind) is not None}} for t in defs.teams],
         "slos": [{"service": s.service, "name": s.name, "objective": s.objective, "period": s.period,
-                  "sli": s.sli.kind, "description": s.description, "suppressed": _suppressions(s.suppress)}
+                  "sli": s.sli.kind, "description": s.description, "suppressed": _suppressions(s.suppress),
+                  **({"asserted_source": s.asserted_source,
+                      "asserted_metrics": sorted(asserted.series)}
+                     if (asserted := asserted_source(s, env.cluster_label)) else {})}
                  for s in defs.slos],
         "dashboards": [{"name": d.name, "title": d.title, "uid": d.uid, "url": dashboard_url(env, d),
                         "suppressed": _suppressions(d.suppress)} for d in defs.dashboards],
@@ -68,6 +95,12 @@ def as_text(data: dict[str, Any]) -> str:
     lines = []
     for env in data["environments"]:
         lines.append(f"environment {env['name']} (cluster {env['cluster']}, namespace {env['namespace']})")
+        for team in env["teams"]:
+            owns = ", ".join(f"{kind} {' '.join(team[kind])}" for kind in ("namespaces", "services", "jobs")
+                             if team[kind]) or "nothing of its own"
+            role = " (platform: owns whatever no other team owns)" if team["platform"] else ""
+            lines.append(f"  team {team['name']}{role}: {owns}; receivers "
+                         + (", ".join(f"{k} {v}" for k, v in team["receivers"].items()) or "none"))
         alerts = env["alerts"]
         for pack in env["rule_packs"]:
             lines.append(f"  rule pack {pack['name']}")
@@ -75,12 +108,17 @@ def as_text(data: dict[str, Any]) -> str:
                 tier = f" ({group['tier']} tier)" if group["tier"] != "cluster" else ""
                 lines.append(f"    group {group['name']}{tier}")
                 for alert in (a for a in alerts if a["pack"] == pack["name"] and a["group"] == group["name"]):
-                    lines.append(f"      alert {alert['name']} [{alert['severity']}, for {alert['for']}, "
-                                 f"{alert['tests']} tests]")
+                    threshold = "" if alert["threshold"] is None else f"threshold {alert['threshold']}, "
+                    owner = f"team {alert['team']}, " if alert["team"] else ""
+                    receivers = f" -> {', '.join(alert['receivers'])}" if alert["receivers"] else ""
+                    lines.append(f"      alert {alert['name']} [{alert['severity']}, {threshold}for {alert['for']}, "
+                                 f"{owner}{alert['tests']} tests]{receivers}")
                     lines += _suppressed_lines(alert["suppressed"], "        ")
                 lines += [f"      record {name}" for name in group["recording_rules"]]
         for slo in env["slos"]:
             lines.append(f"  slo {slo['service']}/{slo['name']} [{slo['objective']}% over {slo['period']}]")
+            if "asserted_source" in slo:
+                lines.append(f"    metrics asserted by {slo['asserted_source']}: {', '.join(slo['asserted_metrics'])}")
             lines += _suppressed_lines(slo["suppressed"], "    ")
         for board in env["dashboards"]:
             lines.append(f"  dashboard {board['name']} ({board['title']})")
@@ -123,8 +161,10 @@ def as_markdown(data: dict[str, Any]) -> str:
                   f"Cluster `{env['cluster']}`, namespace `{env['namespace']}`.", ""]
         if env["alerts"]:
             lines += ["### Alerts", ""] + _table(
-                ("Alert", "Severity", "For", "Summary", "Runbook", "Dashboard", "Suppressed"),
-                [(a["name"], a["severity"], a["for"], a["summary"], _link("runbook", a["runbook_url"]),
+                ("Alert", "Severity", "Threshold", "For", "Team", "Receivers", "Summary", "Runbook", "Dashboard",
+                 "Suppressed"),
+                [(a["name"], a["severity"], "" if a["threshold"] is None else a["threshold"], a["for"],
+                  a["team"] or "", ", ".join(a["receivers"]), a["summary"], _link("runbook", a["runbook_url"]),
                   _link(a["dashboard"]["name"], a["dashboard"]["url"]) if a["dashboard"] else "",
                   _suppressed_cell(a["suppressed"])) for a in env["alerts"]])
         if env["slos"]:

@@ -95,6 +95,19 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_params(args: argparse.Namespace) -> int:
+    from obs.params import RENDER, parameters
+    bundle = _load(args)
+    sys.stdout.write(RENDER[args.format](parameters(bundle, pipeline.select_environments(bundle, args.env))))
+    return 0
+
+
+def cmd_team_schema(args: argparse.Namespace) -> int:
+    from obs.teamfiles import schema_text
+    sys.stdout.write(schema_text())
+    return 0
+
+
 def _tool_needs(args: argparse.Namespace) -> "Needs":
     """What validation needs: the bundle's collector components, or every component (--all-components,
     or no bundle configured here)."""
@@ -164,7 +177,7 @@ def cmd_new(args: argparse.Namespace) -> int:
     from obs.scaffold import new_project
     for path in new_project(args.dir, args.name, args.namespace):
         print(f"wrote {path}")
-    print(f"next: cd {args.dir} && pip install -e . && obs tools install && obs build --out gitops")
+    print(f"next: cd {args.dir} && make tools && make build   (make sets up .venv itself)")
     return 0
 
 
@@ -216,6 +229,21 @@ def parser() -> argparse.ArgumentParser:
     listing.add_argument("--format", choices=("text", "json", "markdown"), default="text",
                          help="text (default), json (for tools) or markdown (for docs and reviews)")
     listing.set_defaults(func=cmd_list)
+
+    params = sub.add_parser("params", help="every override key: the definition reading it, default, range, values",
+                            description="Every key Environment.overrides may set: the definition that reads it, "
+                                        "its default, the range it declares and each environment's value. "
+                                        "Overrides no definition reads are listed last.")
+    _common(params, "(unused)")
+    params.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                        help="text (default), json (for tools) or markdown (for docs and reviews)")
+    params.set_defaults(func=cmd_params)
+
+    team_schema = sub.add_parser("team-schema", help="print the JSON Schema of teams/<team>.yaml files",
+                                 description="The JSON Schema team files are checked against (also "
+                                             "docs/team.schema.json): save it next to your teams/ folder and point "
+                                             "your editor at it (# yaml-language-server: $schema=...).")
+    team_schema.set_defaults(func=cmd_team_schema)
 
     tools = sub.add_parser("tools", help="show the tools validation uses: present or missing, version, path",
                            description="Show each external tool obs validates with (promtool, otelcol, amtool, "
@@ -272,10 +300,13 @@ def parser() -> argparse.ArgumentParser:
     add_diff(sub).set_defaults(func=cmd_diff)
     add_backtest(sub).set_defaults(func=cmd_backtest)
     new = sub.add_parser("new", help="start a platform team's own bundle repo in DIR",
-                         description="Write a new repo into DIR (new or empty): pyproject.toml depending on obs, "
-                                     "a bundle module using obs.packs, obs.dashboards and obs.topologies for two "
-                                     "environments, a Makefile, a CI workflow and a README. `obs build` passes at once.")
-    new.add_argument("dir", type=Path, metavar="DIR", help="the folder to create")
+                         description="Write a repo into DIR (new, empty or an existing repository): pyproject.toml "
+                                     "depending on obs, a bundle module with two product teams (one in "
+                                     "teams/analytics.yaml) and the platform team, using obs.packs, obs.dashboards "
+                                     "and obs.topologies for two environments, a Makefile (no activated venv "
+                                     "needed), a CI workflow and a README. Refuses, naming them, only files it "
+                                     "would overwrite. `obs build` passes at once.")
+    new.add_argument("dir", type=Path, metavar="DIR", help="the folder to create or an existing repository")
     new.add_argument("--name", help="the team or system name (default: DIR's name)")
     new.add_argument("--namespace", help="the Kubernetes namespace of its workloads (default: the name)")
     new.set_defaults(func=cmd_new)

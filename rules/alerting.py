@@ -1,67 +1,56 @@
-"""Reference delivery: where alerts go (Alertmanager routing), the services Prometheus scrapes
-directly, and the canary gate of the checkout service.
+"""Reference delivery: the teams (who owns what, where their alerts go), the Alertmanager routing
+generated from them, the services Prometheus scrapes directly, and the canary gate of checkout.
 
-Routing: SLO pages and every other critical alert -> the pager (PagerDuty plus the incident bot's
-webhook); tickets (warnings) -> the owning team's Slack channel in business hours (the shop team
-by its `team` label, the platform team for the rest); info -> nowhere (an explicit null receiver).
-The root receiver (email to the platform team) only catches what no route takes, and no intent
-names it, so an alert falling through fails `obs test`.
+Two teams: `shop` owns namespace shop and its services; `platform` owns monitoring and
+kube-system and, as the platform team, whatever no other team owns (the cluster, the collectors,
+every other namespace). Each team has a pager (critical alerts and SLO pages, which also reach the
+incident bot as escalation) and a Slack channel for tickets (warnings, business hours); info goes
+nowhere (the null receiver). The root receiver (email to the platform team) only catches what no
+route takes, and no intent names it, so an alert falling through fails `obs test`.
 """
 from __future__ import annotations
 
-from obs import Environment
+from obs import Environment, Ownership, Team, TeamReceivers
 from obs.alertmanager import (
-    Alertmanager, Email, Intent, PagerDuty, Receiver, Route, SecretRef, Slack, Webhook, business_hours,
-    critical_inhibits_warning, slo_page_inhibits_ticket, source_inhibits_scope,
+    Alertmanager, Email, PagerDuty, Receiver, SecretRef, Slack, Webhook, business_hours, source_inhibits_scope,
+    team_routing,
 )
 from obs.model.service import Canary, Scrape, Service
 from obs.packs.cluster import CLUSTER_DOWN
 
-PAGER, NULL, FALLBACK = "pager", "null", "platform-email"
-SHOP_TICKETS, PLATFORM_TICKETS = "shop-tickets", "platform-tickets"
+PLATFORM = "platform"
 SLACK = SecretRef("alertmanager-slack", "webhook-url")
+INCIDENT_BOT = Receiver("incident-bot", [Webhook("http://incident-bot.ops.svc:8080/alerts",
+                                                 SecretRef("alertmanager-incident-bot", "token"))])
+FALLBACK = Receiver("platform-email", [Email("platform@example.com", "alertmanager@example.com",
+                                             "smtp.example.com:587", "alertmanager",
+                                             SecretRef("alertmanager-smtp", "password"))])
+
+
+def teams(env: Environment) -> list[Team]:
+    """The reference teams (the same in staging and prod)."""
+    hours = (business_hours(),)
+    return [
+        Team("shop", owns=Ownership(namespaces=("shop",),
+                                    services=("checkout", "cart", "payments", "payments-worker", "storefront",
+                                              "inventory")),
+             receivers=TeamReceivers(page=Receiver("shop-pager", [PagerDuty(SecretRef("alertmanager-pagerduty",
+                                                                                      "shop-routing-key"))]),
+                                     ticket=Receiver("shop-tickets", [Slack(SLACK, "#shop-alerts")])),
+             time_intervals=hours, escalation=INCIDENT_BOT),
+        Team(PLATFORM, owns=Ownership(namespaces=("monitoring", "kube-system")),
+             receivers=TeamReceivers(page=Receiver("platform-pager", [PagerDuty(SecretRef("alertmanager-pagerduty",
+                                                                                          "routing-key"))]),
+                                     ticket=Receiver("platform-tickets", [Slack(SLACK, "#platform-alerts")])),
+             time_intervals=hours, escalation=INCIDENT_BOT),
+    ]
 
 
 def alertmanager(env: Environment) -> Alertmanager:
-    """The reference routing of one environment."""
-    cluster = env.cluster_label
-    tickets = {"active_in": ("business-hours",), "repeat_interval": "24h"}
-    return Alertmanager(
-        name="obs",
-        route=Route(FALLBACK, group_by=("alertname", cluster, "namespace"), group_wait="30s",
-                    group_interval="5m", repeat_interval="4h", routes=[
-                        Route(NULL, match={"severity": "info"}),
-                        Route(PAGER, match={"severity": "critical"}, group_wait="10s", repeat_interval="1h"),
-                        Route(SHOP_TICKETS, match={"severity": "warning", "team": "shop"}, **tickets),
-                        Route(PLATFORM_TICKETS, match={"severity": "warning"}, **tickets),
-                    ]),
-        receivers=[
-            Receiver(FALLBACK, [Email("platform@example.com", "alertmanager@example.com", "smtp.example.com:587",
-                                      "alertmanager", SecretRef("alertmanager-smtp", "password"))]),
-            Receiver(NULL),
-            Receiver(PAGER, [PagerDuty(SecretRef("alertmanager-pagerduty", "routing-key")),
-                             Webhook("http://incident-bot.ops.svc:8080/alerts",
-                                     SecretRef("alertmanager-incident-bot", "token"))]),
-            Receiver(SHOP_TICKETS, [Slack(SLACK, "#shop-alerts")]),
-            Receiver(PLATFORM_TICKETS, [Slack(SLACK, "#platform-alerts")]),
-        ],
-        intents=[
-            Intent({"slo_severity": "page"}, PAGER, why="SLO page -> pager"),
-            Intent({"slo_severity": "ticket", "team": "shop"}, SHOP_TICKETS, why="shop SLO ticket -> shop channel"),
-            Intent({"slo_severity": "ticket"}, PLATFORM_TICKETS, why="SLO ticket -> platform channel"),
-            Intent({"severity": "info"}, NULL, why="info -> nowhere"),
-            Intent({"severity": "critical"}, PAGER, why="critical -> pager"),
-            Intent({"severity": "warning", "team": "shop"}, SHOP_TICKETS, why="shop warning -> shop channel"),
-            Intent({"severity": "warning"}, PLATFORM_TICKETS, why="warning -> platform channel"),
-        ],
-        inhibitions=[
-            critical_inhibits_warning((cluster, "namespace")),
-            # An SLO's page mutes its own ticket (different alert names, same SLO).
-            slo_page_inhibits_ticket((cluster,)),
-            source_inhibits_scope({"alertname": CLUSTER_DOWN}, (cluster,), CLUSTER_DOWN),
-        ],
-        time_intervals=[business_hours()],
-    )
+    """The reference routing of one environment, generated from the teams; a cluster down mutes
+    every other alert of that cluster."""
+    return team_routing(env, teams(env), PLATFORM, FALLBACK, inhibitions=[
+        source_inhibits_scope({"alertname": CLUSTER_DOWN}, (env.cluster_label,), CLUSTER_DOWN)])
 
 
 def services(env: Environment) -> list[Service]:

@@ -1,8 +1,11 @@
 """The reference bundle, composed from the library's packs, dashboards and topologies (obs.packs,
-obs.dashboards, obs.topologies) for staging and prod: the first example to copy."""
+obs.dashboards, obs.topologies) for staging and prod: the first example to copy.
+
+Namespaced packs are built once per owning team (`Owners.packs`: each selects its team's
+namespaces and carries `team`); cluster-wide and collector packs are the platform team's."""
 from collector import backends, instrumentation, mesh, topologies
 from dashboards import standard_dashboards
-from obs import Bundle, Definitions, Environment
+from obs import Bundle, Definitions, Environment, Owners
 from obs.packs import cluster, opentelemetry, slos, web, workloads
 from rules import alerting
 from rules.environments import ENVIRONMENTS
@@ -12,9 +15,13 @@ def define(env: Environment) -> Definitions:
     """The reference definitions for one environment."""
     collectors = topologies.collectors(env)
     boards = standard_dashboards(env, bundle.name, collectors)
+    teams = alerting.teams(env)
+    owners = Owners(teams, alerting.PLATFORM)
     return Definitions(
-        rule_packs=[workloads.pack(env, boards.workloads), web.pack(env, boards.service_overview),
-                    opentelemetry.pack(env, boards.collector, boards.service_overview, collectors),
+        rule_packs=[*owners.packs(env, lambda e: workloads.pack(e, boards.workloads)),
+                    *owners.packs(env, lambda e: web.pack(e, boards.service_overview)),
+                    *owners.packs(env, lambda e: opentelemetry.services_pack(e, boards.service_overview)),
+                    opentelemetry.collector_pack(env, boards.collector, collectors),
                     cluster.pack(env, boards.workloads)],
         slos=slos.slos(env, boards.slo, collectors),
         dashboards=boards.all(),
@@ -26,6 +33,8 @@ def define(env: Environment) -> Definitions:
         instrumentation=[instrumentation.instrumentation(env)],
         alertmanager=alerting.alertmanager(env),
         services=alerting.services(env),
+        teams=teams,
+        platform_team=alerting.PLATFORM,
     )
 
 

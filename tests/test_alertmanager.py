@@ -146,8 +146,8 @@ def test_amtool_rejects_a_broken_config(reference_folders, amtool_bin, tmp_path)
     folder = tmp_path / "prod"
     shutil.copytree(reference_folders[-1], folder)
     config = folder / amtool.CONFIG
-    config.write_text(config.read_text().replace("receiver: pager", "receiver: pagr", 1))
-    with pytest.raises(ValidationError, match="pagr"):
+    config.write_text(config.read_text().replace("receiver: shop-pager", "receiver: shop-pagr", 1))
+    with pytest.raises(ValidationError, match="shop-pagr"):
         amtool.check_configs([folder])
 
 
@@ -159,10 +159,12 @@ def test_every_reference_alert_reaches_its_intended_receiver(reference_folders, 
     alerts = {a.name for env in reference_bundle.environments
               for p in reference_bundle.definitions(env).all_rule_packs() for a in p.alerts}
     assert {c["alert"] for c in cases} == alerts  # every alert the bundle defines
-    by_intent = {c["intent"]: c["receivers"] for c in cases}
-    assert by_intent["SLO page -> pager"] == ["pager"]
-    assert by_intent["shop SLO ticket -> shop channel"] == ["shop-tickets"]
-    assert by_intent["info -> nowhere"] == ["null"]
+    by_intent = {c["intent"]: c["receivers"] for c in cases}  # generated from the teams
+    assert by_intent["shop critical -> incident-bot + shop-pager"] == ["incident-bot", "shop-pager"]
+    assert by_intent["shop warning -> shop-tickets"] == ["shop-tickets"]
+    assert by_intent["platform info -> null"] == ["null"]
+    slo_page = next(c for c in cases if c["alert"] == "CheckoutAvailabilityErrorBudgetBurnPage")
+    assert slo_page["receivers"] == ["incident-bot", "shop-pager"] and slo_page["labels"]["team"] == "shop"
 
 
 def _broken_copy(folder: Path, tmp_path: Path, old: str, new: str) -> Path:
@@ -179,11 +181,11 @@ def test_a_route_sending_shop_tickets_elsewhere_fails_naming_the_alert(reference
     with pytest.raises(ValidationError) as err:
         amtool.check_routes([folder])
     assert "CheckoutAvailabilityErrorBudgetBurnTicket" in str(err.value)
-    assert "must reach ['shop-tickets']" in str(err.value) and "platform-tickets" in str(err.value)
+    assert "must reach ['shop-tickets']" in str(err.value) and "fell through to the default receiver" in str(err.value)
 
 
 def test_an_alert_falling_to_the_default_receiver_fails(reference_folders, amtool_bin, tmp_path):
-    folder = _broken_copy(reference_folders[-1], tmp_path, '- severity="critical"', '- severity="page"')
+    folder = _broken_copy(reference_folders[-1], tmp_path, '- team="platform"', '- team="platfrom"')
     with pytest.raises(ValidationError, match="ClusterDown.*fell through to the default receiver 'platform-email'"):
         amtool.check_routes([folder])
 

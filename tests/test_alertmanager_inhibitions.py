@@ -102,3 +102,19 @@ def test_an_slo_page_mutes_its_own_ticket_not_another_slos(alertmanager):
     assert _inhibited(alertmanager, alertname="CheckoutAvailabilityErrorBudgetBurnTicket")
     assert not _inhibited(alertmanager, alertname="CheckoutLatencyErrorBudgetBurnTicket")
 
+
+
+def test_one_outage_one_page_the_slo_page_mutes_the_services_http_alerts(alertmanager):
+    """A 5xx burst of shop/checkout: the SLO page mutes HighErrorRate and WebHighErrorRate of the
+    same job and team (and HighErrorRate mutes the per-route alert); another job's stay active."""
+    base = {"cluster": "prod-us1", "team": "shop", "namespace": "shop", "severity": "critical"}  # no ClusterDown there
+    _post(alertmanager,
+          {**base, "alertname": "CheckoutAvailabilityErrorBudgetBurnPage", "slo_service": "checkout",
+           "slo_name": "availability", "slo_severity": "page", "job": "shop/checkout"},
+          {**base, "alertname": "HighErrorRate", "job": "shop/checkout"},
+          {**base, "alertname": "WebHighErrorRate", "job": "shop/checkout", "http_route": "/api/cart"},
+          {**base, "alertname": "HighErrorRate", "job": "shop/cart"})
+    assert not _inhibited(alertmanager, alertname="CheckoutAvailabilityErrorBudgetBurnPage", job="shop/checkout")
+    assert _inhibited(alertmanager, alertname="HighErrorRate", job="shop/checkout")
+    assert _inhibited(alertmanager, alertname="WebHighErrorRate", job="shop/checkout")
+    assert not _inhibited(alertmanager, alertname="HighErrorRate", job="shop/cart")

@@ -45,7 +45,8 @@ def test_json_has_every_alert_field_and_the_suppressions(tmp_path):
     assert api_down == {
         "name": "ApiDown", "pack": "api", "group": "api.rules", "severity": "critical", "for": "5m",
         "summary": "API targets are down", "runbook_url": "https://wiki.example.com/api-down",
-        "dashboard": {"name": "api", "url": "https://g.example.com/d/team-api"}, "tests": 2, "suppressed": []}
+        "dashboard": {"name": "api", "url": "https://g.example.com/d/team-api"}, "tests": 2, "suppressed": [],
+        "threshold": None, "team": None, "receivers": []}
     assert {a["pack"] for a in env["alerts"]} == {"api", "slo-api"}  # SLO alerts are listed too
     assert env["slos"] == [{"service": "api", "name": "availability", "objective": 99.5, "period": "30d",
                             "sli": "events", "description": "Requests that do not fail", "suppressed": []}]

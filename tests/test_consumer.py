@@ -79,11 +79,12 @@ def test_obs_new_writes_a_repo_that_builds_at_once(consumer) -> None:
     venv, work = consumer
     ok(run([venv / "bin" / "obs", "new", "acme", "--namespace", "acme"], work, venv))
     repo = work / "acme"
-    for path in ("pyproject.toml", "acme_obs/bundle.py", "Makefile", ".github/workflows/obs.yml", "README.md"):
+    for path in ("pyproject.toml", "acme_obs/bundle.py", "Makefile", ".github/workflows/obs.yml", "README.md",
+                 "teams/analytics.yaml"):
         assert (repo / path).is_file(), path
     ok(run([venv / "bin" / "obs", "build", "--out", "gitops"], repo, venv))
     assert sorted(p.name for p in (repo / "gitops").iterdir()) == ["prod", "staging"]
     ok(run([venv / "bin" / "obs", "build", "--out", "gitops", "--check"], repo, venv))
     ok(run([venv / "bin" / "obs", "test", "--out", "gitops", "--env", "staging"], repo, venv))
     again = run([venv / "bin" / "obs", "new", "acme"], work, venv)
-    assert again.returncode == 2 and "not empty" in again.stderr and "Traceback" not in again.stderr
+    assert again.returncode == 2 and "already has pyproject.toml" in again.stderr and "Traceback" not in again.stderr

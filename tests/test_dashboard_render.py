@@ -96,7 +96,7 @@ def test_dashboard_provider_points_at_the_bundle_folder(env_files):
 
 def test_alerts_and_dashboards_link_both_ways(env_files):
     env, files = env_files
-    rules = yaml.safe_load(files[f"{tier_dir(env, 'cluster')}prometheus/rules/kubernetes-workloads.yaml"])
+    rules = yaml.safe_load(files[f"{tier_dir(env, 'cluster')}prometheus/rules/kubernetes-workloads-shop.yaml"])  # per team
     alerts = [r for g in rules["groups"] for r in g["rules"] if "alert" in r]
     assert alerts
     for alert in alerts:

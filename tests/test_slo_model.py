@@ -83,10 +83,10 @@ def test_le_values_cover_prometheus_2_and_3():
     assert 'le=~"1|1\\\\.0"' in good and "_bucket{job=\"a\", " in good
 
 
-@pytest.mark.parametrize("objective", [100, 0, 100.5, -1, "99.9", True])
-def test_objective_must_be_between_0_and_100(objective):
+@pytest.mark.parametrize("objective", [100, 0, 50, 100.5, -1, "99.9", True])
+def test_objective_must_be_between_50_and_100(objective):
     error = rejects("objective", lambda: slo(objective=objective))
-    assert "between 0 and 100" in error.problem
+    assert "between 50 and 100" in error.problem
 
 
 @pytest.mark.parametrize("field,make", [
@@ -129,7 +129,11 @@ def test_a_window_pair_that_could_never_fire_is_dropped_with_a_note():
     assert [w.long for w in s.alerting.page_windows] == ["6h"] and len(s.alerting.ticket_windows) == 2
     assert s.notes == ("page window 1h/5m dropped: a 14.4x burn of a 0.1 budget needs an error ratio of 100% "
                        "or more, so it could never fire",)
-    s = slo(objective=80)  # 6x of 20% is 120%: no page at all
+    # 6x of 20% is 120%: no page at all, an error unless a ticket-only SLO is meant
+    error = rejects("objective", lambda: slo(objective=80))
+    assert "none of the page windows (1h/5m, 6h/30m) could ever fire" in error.problem
+    assert "SLOAlerting(allow_dropped_page=True)" in error.fix
+    s = slo(objective=80, alerting=SLOAlerting(allow_dropped_page=True))
     assert s.alerting.page_windows == () and "the page alert is dropped" in s.notes[-1]
 
 

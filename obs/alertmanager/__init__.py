@@ -19,7 +19,9 @@ from obs.alertmanager.routing import (
     Inhibition, Intent, Route, TimeInterval, TimeRange, business_hours, critical_inhibits_warning,
     slo_page_inhibits_ticket, source_inhibits_scope,
 )
+from obs.alertmanager.teams import outage_inhibitions, team_routing
 
 __all__ = ["Alertmanager", "Email", "Inhibition", "Intent", "Matcher", "PagerDuty", "Receiver", "Route",
            "SecretRef", "Slack", "TimeInterval", "TimeRange", "Webhook", "business_hours",
-           "critical_inhibits_warning", "intents_by_label", "slo_page_inhibits_ticket", "source_inhibits_scope"]
+           "critical_inhibits_warning", "intents_by_label", "outage_inhibitions", "slo_page_inhibits_ticket",
+           "source_inhibits_scope", "team_routing"]

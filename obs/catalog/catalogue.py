@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from obs.catalog.asserted import asserted_sources
 from obs.catalog import cluster, otel
 from obs.catalog.tempo import tempo_source
 from obs.catalog.promql import Selection, select, shaped
@@ -131,6 +132,7 @@ def declared_sources(env: Environment, defs: Definitions) -> list[MetricSource]:
     sources = list(default_sources(env, defs) if explicit is None else explicit)
     sources.append(cluster.prometheus(env.cluster_label))
     sources += pushed_sources(defs)
+    sources += asserted_sources(defs.slos, env.cluster_label)
     for derived in (otel.collector_source(defs.collectors, env.cluster_label),
                     tempo_source(defs.tempo, env.cluster_label)):
         if derived:

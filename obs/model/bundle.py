@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 from obs.backends.jaeger import Jaeger
 from obs.backends.loki import Loki
@@ -19,6 +19,8 @@ from obs.model.rules import RulePack
 from obs.model.service import Service
 from obs.model.slo import SLO
 from obs.mesh.istio import MeshTelemetry
+from obs.model.team import Owners, Team, stamp
+from obs.labels import TEAM
 
 
 if TYPE_CHECKING:  # obs.collector imports obs.model: no runtime import here
@@ -51,6 +53,10 @@ class Definitions:
     # obs.catalog.catalogue.default_sources). Instrumented services, the collectors' pipelines and own
     # telemetry and recording rules are always derived from the definitions.
     sources: Sequence[MetricSource] | None = None
+    # Who owns what (obs.model.team): with teams, every alert carries `team` and `platform_team`
+    # (one of the teams) owns whatever no other team owns.
+    teams: Sequence[Team] = ()
+    platform_team: str | None = None
     # Set by Bundle.definitions(): SLO rules need the environment's cluster label and name.
     environment: Environment | None = field(default=None, compare=False, repr=False)
 
@@ -78,6 +84,23 @@ class Definitions:
                                       "build dashboards with obs.grafana.Dashboard")
         check_unique("definitions", "dashboards", (d.name for d in self.dashboards), "dashboard")
         self._check_delivery()
+        object.__setattr__(self, "teams", tuple(self.teams))
+        if self.teams and self.platform_team is None:
+            raise DefinitionError("definitions", "platform_team", "is not set, but teams are given",
+                                  "name the team that owns whatever no other team owns, e.g. platform_team='platform'")
+        if self.platform_team is not None and not self.teams:
+            raise DefinitionError("definitions", "teams", "is empty, but platform_team is set",
+                                  f"define Team({self.platform_team!r}, ...) and the other teams")
+        if self.owners is not None and self.loki is not None:  # log alerts: the platform team's unless labelled
+            platform = self.owners.platform.name
+            packs = [replace(p, groups=stamp(RulePack(p.name, p.groups), platform).groups)
+                     for p in self.loki.rule_packs]
+            object.__setattr__(self, "loki", replace(self.loki, rule_packs=packs))
+
+    @cached_property
+    def owners(self) -> Owners | None:
+        """Who owns what (None without teams): the one answer rule labels, routing and `obs list` use."""
+        return Owners(self.teams, self.platform_team) if self.teams and self.platform_team else None
 
     def _check_delivery(self) -> None:
         from obs.alertmanager.config import Alertmanager  # obs.alertmanager builds on the model
@@ -94,13 +117,49 @@ class Definitions:
 
     @cached_property
     def _all_rule_packs(self) -> tuple[RulePack, ...]:
+        packs = self._generated_rule_packs()
+        return packs if self.owners is None else tuple(self._owned(p) for p in packs)
+
+    def slo_owner(self, slo: SLO) -> str:
+        """The team owning an SLO: its `team` label, else its service's owner."""
+        assert self.owners is not None
+        return slo.alerting.labels.get(TEAM) or slo.labels.get(TEAM) or self.owners.owner_of_service(slo.service).name
+
+    @cached_property
+    def _slo_owners(self) -> dict[str, str]:
+        """SLO alert name -> owning team."""
+        return {f"{slo.alert_stem}{kind}": self.slo_owner(slo) for slo in self.slos for kind in ("Page", "Ticket")}
+
+    def _owner_examples(self, slo: SLO) -> Mapping[str, Sequence[str]]:
+        """Real label values of what the SLO's team owns, for its proofs."""
+        owners = self.owners
+        if owners is None or self.slo_owner(slo) not in {t.name for t in owners.teams}:
+            return {}
+        return owners.examples(owners.team(self.slo_owner(slo)))
+
+    def _owned(self, pack: RulePack) -> RulePack:
+        """`pack` with `team` on every alert: an SLO's owner (its `team` label, else its service's
+        owner), else the owner of the alert's static job/namespace, else the platform team."""
+        owners = self.owners
+        assert owners is not None
+        found: dict[str, str] = {}
+        for alert in pack.alerts:
+            owner = alert.labels.get(TEAM) or self._slo_owners.get(alert.name) or owners.owner_of(alert.labels).name
+            if owner not in {t.name for t in owners.teams}:
+                raise DefinitionError(alert.definition, f"labels[{TEAM!r}]",
+                                      f"names team {owner!r}, which is not defined",
+                                      f"use one of {', '.join(t.name for t in owners.teams)} or add the team")
+            found[alert.name] = owner
+        return stamp(pack, found)
+
+    def _generated_rule_packs(self) -> tuple[RulePack, ...]:
         if not self.slos:
             return tuple(self.rule_packs)
         if self.environment is None:
             raise DefinitionError("definitions", "slos", "cannot generate SLO rules without an environment",
                                   "build Definitions through a Bundle, or pass environment=env")
         from obs.slo.rules import slo_rule_packs  # obs.slo builds on the model
-        packs = (*self.rule_packs, *slo_rule_packs(self.slos, self.environment))
+        packs = (*self.rule_packs, *slo_rule_packs(self.slos, self.environment, examples=self._owner_examples))
         check_unique("definitions", "slos", (p.name for p in packs), "rule pack (SLO packs are slo-<service>)")
         return packs
 

@@ -6,6 +6,7 @@ from types import MappingProxyType
 from typing import Any, Iterable, Mapping, TypeVar
 
 from obs.errors import DefinitionError
+from obs.model.params import Range
 from obs.model.checks import (
     DURATION_RE, check_duration, check_http_url, check_k8s_labels, check_label_name, check_number,
     check_slug, frozen_mapping,
@@ -59,6 +60,8 @@ class Environment:
     rule_labels: Mapping[str, str] = field(default_factory=lambda: {"release": "kube-prometheus-stack"})
     global_store: Thanos | None = None
     _used: set[str] = field(default_factory=set, init=False, compare=False, repr=False)
+    # key -> (default, declared range) of every parameter a definition read (for `obs params`).
+    _declared: dict[str, tuple[Any, Range | None]] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def __init__(self, name: str, cluster: str | None = None, cluster_label: str = "cluster",
                  namespace: str = "monitoring", selectors: Mapping[str, str] | None = None,
@@ -78,6 +81,7 @@ class Environment:
                                                  else rule_labels))
         set_(self, "global_store", global_store)
         set_(self, "_used", set())
+        set_(self, "_declared", {})
         self._check()
 
     @property
@@ -155,12 +159,15 @@ class Environment:
         the copy count as read here too."""
         copy = replace(self, selectors={**self.selectors, **selectors})
         object.__setattr__(copy, "_used", self._used)
+        object.__setattr__(copy, "_declared", self._declared)
         return copy
 
-    def param(self, key: str, default: T) -> T:
+    def param(self, key: str, default: T, range: Range | None = None) -> T:
         """The environment's override for `key`, else `default`. The override must have the
-        default's type; durations must be valid."""
+        default's type; durations must be valid; a number must lie in `range` when the definition
+        declares one (obs.model.params: RATIO, SECONDS, ...)."""
         self._used.add(key)
+        self._declared[key] = (default, range)
         if key not in self.overrides:
             return default
         value = self.overrides[key]
@@ -178,7 +185,15 @@ class Environment:
             check_duration(self.definition, field_name, value)
         if isinstance(default, (int, float)) and not isinstance(default, bool):
             check_number(self.definition, field_name, value, 0 if default >= 0 else None)
+            if range is not None and value not in range:
+                raise DefinitionError(self.definition, field_name, f"{value!r} is outside {range.text()}, the range "
+                                      f"{key.split('.')[0]} declares ({range.meaning}){range.hint(value)}",
+                                      f"give a number in {range.text()}, e.g. the default {default!r}")
         return value
+
+    def declared(self) -> dict[str, tuple[Any, Range | None]]:
+        """Every parameter a definition read so far: key -> (default, declared range)."""
+        return dict(self._declared)
 
     def unused_overrides(self) -> list[str]:
         """Override keys no definition asked for (call after the definitions were built)."""

@@ -257,12 +257,17 @@ class SLOAlerting:
     dashboard: Any = None
     scale_windows: bool = False
     summary: str | None = None
+    # An SLO whose page windows all drop (none could ever fire at its objective) is an error
+    # unless this says a ticket-only SLO is meant.
+    allow_dropped_page: bool = False
 
     def __post_init__(self) -> None:
         what = "SLO alerting"
         if self.summary is not None and (not isinstance(self.summary, str) or not self.summary.strip()):
             raise DefinitionError(what, "summary", f"{self.summary!r} is not a text",
                                   "give a one-line summary, or leave it out for obs's own")
+        if not isinstance(self.allow_dropped_page, bool):
+            raise DefinitionError(what, "allow_dropped_page", f"{self.allow_dropped_page!r} is not True or False")
         if not isinstance(self.scale_windows, bool):
             raise DefinitionError(what, "scale_windows", f"{self.scale_windows!r} is not True or False",
                                   "scale_windows=True scales windows designed for another period")
@@ -319,6 +324,11 @@ class SLO:
     scrape_interval: str = "30s"
     sloth_labels: bool = False
     info_labels: Mapping[str, str] = field(default_factory=dict)
+    # Who asserts that the metrics the SLI selects exist (e.g. 'obs import getting-started.yml',
+    # 'teams/search.yaml'): the coherence check then takes them, with the labels the queries use,
+    # as a declared source (obs.catalog.asserted), shown in `obs list`. Empty: they must come from
+    # a declared source like every other rule's.
+    asserted_source: str = ""
     notes: tuple[str, ...] = field(default=(), init=False, compare=False, repr=False)
 
     @property
@@ -350,6 +360,9 @@ class SLO:
         if not isinstance(self.sloth_labels, bool):
             raise DefinitionError(what, "sloth_labels", f"{self.sloth_labels!r} is not True or False",
                                   "sloth_labels=True adds Sloth's labels and sloth_slo_info")
+        if not isinstance(self.asserted_source, str):
+            raise DefinitionError(what, "asserted_source", f"{self.asserted_source!r} is not a text",
+                                  "say who asserts the SLI's metrics exist, e.g. 'teams/search.yaml'")
         object.__setattr__(self, "info_labels", frozen_mapping(self.info_labels))
         check_labels(what, "info_labels", self.info_labels)
         if self.info_labels and not self.sloth_labels:
@@ -366,16 +379,27 @@ class SLO:
                                   "use an events or latency SLI, or drop min_event_rate")
 
     def _check_objective(self) -> None:
+        """A percentage in (50, 100): a fraction such as 0.999 is the usual slip (it would build
+        an SLO of 0.999% whose alerts can never fire), so the error says which percentage it meant."""
         what = self.definition
         try:
-            ok = isinstance(self.objective, (int, float)) and not isinstance(self.objective, bool) \
-                and 0 < Decimal(str(self.objective)) < 100
+            number = Decimal(str(self.objective)) if isinstance(self.objective, (int, float)) \
+                and not isinstance(self.objective, bool) else None
         except (InvalidOperation, ValueError):
-            ok = False
-        if not ok:
-            raise DefinitionError(what, "objective", f"{self.objective!r} is not a percentage between 0 and 100",
+            number = None
+        if number is None or not number.is_finite():
+            raise DefinitionError(what, "objective", f"{self.objective!r} is not a percentage between 50 and 100",
+                                  "give the target percentage of good events as a number, e.g. 99.9")
+        if 0 < number < 1:
+            meant = (number * 100).normalize()
+            raise DefinitionError(what, "objective", f"{self.objective!r} is a fraction, not a percentage "
+                                  f"between 50 and 100 (did you mean {meant:f}?)",
+                                  f"write objective={meant:f} ({meant:f}% of events good)")
+        if not 50 < number < 100:
+            raise DefinitionError(what, "objective", f"{self.objective!r} is not a percentage between 50 and 100",
                                   "give the target percentage of good events, e.g. 99.9 "
-                                  "(100 leaves no error budget, 0 allows anything)")
+                                  "(100 leaves no error budget; 50 or less is not an objective burn-rate "
+                                  "alerts can serve)")
 
     def _check_scrape_interval(self) -> None:
         check_duration(self.definition, "scrape_interval", self.scrape_interval)
@@ -433,6 +457,12 @@ class SLO:
                 else:
                     kept.append(window)
             if not kept:
+                if severity == "page" and not self.alerting.allow_dropped_page:
+                    raise DefinitionError(what, "objective", f"at {self.objective}% none of the page windows "
+                                          f"({', '.join(f'{w.long}/{w.short}' for w in windows)}) could ever fire, "
+                                          "so the SLO would have no page alert",
+                                          "raise the objective, give page windows with smaller factors, or set "
+                                          "SLOAlerting(allow_dropped_page=True) to keep the SLO without a page")
                 notes.append(f"the {severity} alert is dropped: none of its windows could ever fire")
             chosen[severity] = tuple(kept)
         resolved = replace(self.alerting, page_windows=chosen["page"], ticket_windows=chosen["ticket"])

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+from obs.model.params import RATE, RATIO, SECONDS, Range
 from obs import AlertRule, AlertTest, Environment, FiringAlert
 from obs.promql import by, on, selector
 from obs.packs.testdata import (
@@ -103,17 +104,19 @@ def _labels(env: Environment, keys: Sequence[str], group: str) -> dict[str, str]
     return labels
 
 
-def _tuned(env: Environment, name: str, threshold: float, for_: str, min_rate: float) -> tuple[float, str, float]:
-    """The alert's threshold, `for` and traffic floor, each overridable as `<name>.<key>`."""
-    return (env.param(f"{name}.threshold", threshold), env.param(f"{name}.for", for_),
-            env.param(f"{name}.min_rate", min_rate))
+def _tuned(env: Environment, name: str, threshold: float, for_: str, min_rate: float,
+           kind: Range) -> tuple[float, str, float]:
+    """The alert's threshold (a `kind` number: a ratio or seconds), `for` and traffic floor, each
+    overridable as `<name>.<key>`."""
+    return (env.param(f"{name}.threshold", threshold, kind), env.param(f"{name}.for", for_),
+            env.param(f"{name}.min_rate", min_rate, RATE))
 
 
 def error_ratio_alert(env: Environment, name: str, keys: Sequence[str], severity: str, summary: str,
                       threshold: float, for_: str, min_rate: float) -> AlertRule:
     """5xx responses / all responses per group, above `threshold` with at least `min_rate` req/s."""
     keys = _routed(keys)
-    threshold, for_, min_rate = _tuned(env, name, threshold, for_, min_rate)
+    threshold, for_, min_rate = _tuned(env, name, threshold, for_, min_rate, RATIO)
     at = minutes(for_) + 10
     where, where_test = _where(keys)
 
@@ -129,7 +132,7 @@ def error_ratio_alert(env: Environment, name: str, keys: Sequence[str], severity
                                          "5xx status over the last 5m."))
         return AlertTest(test, _series(env, streams, at), at=f"{at}m", fires=fires)
 
-    ratio = round(threshold + 0.05, 4)
+    ratio = round(min(threshold + 0.05, (1 + threshold) / 2), 4)  # an error share the threshold allows
     busy = max(20 * min_rate, 1)
     low = min_rate / 2
     return AlertRule(
@@ -155,7 +158,7 @@ def latency_alert(env: Environment, name: str, keys: Sequence[str], quantile: fl
                   summary: str, threshold: float, for_: str, min_rate: float) -> AlertRule:
     """The `quantile` of request duration per group above `threshold` seconds."""
     keys = _routed(keys)
-    threshold, for_, min_rate = _tuned(env, name, threshold, for_, min_rate)
+    threshold, for_, min_rate = _tuned(env, name, threshold, for_, min_rate, SECONDS)
     at = minutes(for_) + 10
     where, where_test = _where(keys)
     edges = (0, *BUCKETS)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from obs.model.params import RATIO
 from obs import AlertRule, AlertTest, Environment, FiringAlert, RulePack
 from obs.collector import Collector
 from obs.collector.kubernetes import collector_scope
@@ -48,7 +49,7 @@ def _col_labels(env: Environment, *keys: str, **values: str) -> dict[str, str]:
 
 
 def queue_full(env: Environment) -> AlertRule:
-    threshold = env.param("OTelCollectorQueueFull.threshold", 0.8)
+    threshold = env.param("OTelCollectorQueueFull.threshold", 0.8, RATIO)
     for_ = env.param("OTelCollectorQueueFull.for", "5m")
     at = minutes(for_) + 5
     keys = ("job", "instance", "exporter", "data_type")
@@ -79,7 +80,7 @@ def queue_full(env: Environment) -> AlertRule:
 
 
 def low_trace_sampling(env: Environment) -> AlertRule:
-    threshold = env.param("LowTraceSampling.threshold", 0.05)
+    threshold = env.param("LowTraceSampling.threshold", 0.05, RATIO)
     for_ = env.param("LowTraceSampling.for", "15m")
     at = minutes(for_) + 20
     metric = "otelcol_processor_tail_sampling_global_count_traces_sampled"
@@ -114,7 +115,7 @@ def low_trace_sampling(env: Environment) -> AlertRule:
 def _failure_ratio(env: Environment, name: str, failed: str, ok: str, keys: tuple[str, ...], labels: dict[str, str],
                    summary: str, what: str, default: float) -> AlertRule:
     """failed / (failed + ok) for a pair of collector counters, per `keys`."""
-    threshold = env.param(f"{name}.threshold", default)
+    threshold = env.param(f"{name}.threshold", default, RATIO)
     for_ = env.param(f"{name}.for", "10m")
     at = minutes(for_) + 10
     rate = {m: f"sum {by(env, 'job', *keys)} (rate({_col(env, m)}[5m]))" for m in (failed, ok)}
@@ -159,7 +160,8 @@ def pack(env: Environment, dashboard: object | None = None, service_dashboard: o
          collectors: Sequence[Collector] | None = None) -> RulePack:
     """Service error rate and latency, and the health of `collectors` (default: whatever the
     environment's `otel_collector` selector selects): queues, exports, receivers and sampling.
-    Collector alerts link to `dashboard`; service alerts to `service_dashboard` when given."""
+    Collector alerts link to `dashboard`; service alerts to `service_dashboard` when given.
+    With teams, build the two halves apart (`services_pack` per owner, `collector_pack` once)."""
     scoped = collector_scope(env, collectors)
     return assemble(env, dashboard, "opentelemetry", "OpenTelemetry services and collector", {
         "opentelemetry.services": [high_error_rate, high_latency],
@@ -170,6 +172,20 @@ def pack(env: Environment, dashboard: object | None = None, service_dashboard: o
 def _with_env(make: AlertMaker, env: Environment) -> AlertMaker:
     """`make` called with `env` whatever environment it is given (the collectors' scoped copy)."""
     return lambda _: make(env)
+
+
+def services_pack(env: Environment, service_dashboard: object | None = None) -> RulePack:
+    """Service error rate and latency only (namespaced: build it per owner with Owners.packs)."""
+    return assemble(env, service_dashboard, "opentelemetry-services", "OpenTelemetry services",
+                    {"opentelemetry.services": [high_error_rate, high_latency]})
+
+
+def collector_pack(env: Environment, dashboard: object | None = None,
+                   collectors: Sequence[Collector] | None = None) -> RulePack:
+    """The collectors' health only (the platform team's)."""
+    scoped = collector_scope(env, collectors)
+    return assemble(env, dashboard, "opentelemetry-collector", "OpenTelemetry Collector health", {
+        "opentelemetry.collector": [_with_env(make, scoped) for make in COLLECTOR_ALERTS]})
 
 
 COLLECTOR_ALERTS = (queue_full, export_failing, receiver_refusing, low_trace_sampling)

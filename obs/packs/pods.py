@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from obs.model.params import COUNT, Range
 from obs import AlertRule, AlertTest, Environment, FiringAlert
 from obs.model.rules import ClockValues
 from obs.promql import by, on
@@ -19,6 +20,9 @@ from obs.packs.kube import (
 from obs.packs.testdata import (
     clock, counter, flat, fmt, humanize_bytes, humanize_duration, humanize_percentage, minutes, steps,
 )
+
+# A container's usage over its limit (or request when no limit is set): above 1 when it uses more than requested.
+USAGE = Range(0, 10, low_open=True, meaning="usage / limit (or request): 0.9 is 90%")
 
 POD = ("namespace", "pod")
 CONTAINER = ("namespace", "pod", "container")
@@ -34,7 +38,7 @@ def _restarts(env: Environment, pod: str, container: str) -> str:
 
 
 def pod_restarting(env: Environment) -> AlertRule:
-    threshold = env.param("PodFrequentlyRestarting.threshold", 5)
+    threshold = env.param("PodFrequentlyRestarting.threshold", 5, COUNT)
     for_ = env.param("PodFrequentlyRestarting.for", "10m")
     at = 60 + minutes(for_)
 
@@ -187,7 +191,7 @@ def usage_ratio(name: str):
     resource, usage, unit, default, default_for, word = _RATIOS[name]
 
     def make(env: Environment) -> AlertRule:
-        threshold = env.param(f"{name}.threshold", default)
+        threshold = env.param(f"{name}.threshold", default, USAGE)
         for_ = env.param(f"{name}.for", default_for)
         at = minutes(for_) + 10
         return AlertRule(

@@ -11,8 +11,10 @@ by scraping the binary).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Mapping, Sequence
 
+from obs.model.params import OBJECTIVE
 from obs import SLO, Environment, EventsSLI, LatencySLI, SLOAlerting, counter_rate, counter_rates
 from obs.collector import Collector
 from obs.collector.kubernetes import collector_scope
@@ -28,17 +30,21 @@ def http_slos(env: Environment, service: str = "checkout", job: str = "shop/chec
     `job` = service.namespace/service.name. Objectives are overridable per environment as
     `<Service>SLO.availability` / `<Service>SLO.latency` (e.g. CheckoutSLO.latency)."""
     key = "".join(part[:1].upper() + part[1:] for part in re.split(r"[^a-zA-Z0-9]+", service)) + "SLO"
-    job = f'job="{env.param(f"{key}.job", job)}"'
+    job_value = env.param(f"{key}.job", job)
+    job = f'job="{job_value}"'
+    # The service's job on its burn alerts, so an SLO page can mute the same service's HTTP alerts
+    # (obs.alertmanager.outage_inhibitions).
+    alerting = replace(alerting, labels={"job": job_value, **alerting.labels})
     by = (env.cluster_label, *ROUTING)  # burn alerts keep `namespace` for Alertmanager routes
     labels = dict(labels if labels is not None else {"team": "shop", "tier": "1"})
     available = SLO(
-        service=service, name="availability", objective=env.param(f"{key}.availability", availability),
+        service=service, name="availability", objective=env.param(f"{key}.availability", availability, OBJECTIVE),
         description="Requests answered without a server error (5xx).",
         sli=EventsSLI(bad=counter_rate(f"{METRIC}_count", job, SERVER_ERRORS, by=by),
                       total=counter_rate(f"{METRIC}_count", job, by=by)),
         labels=labels, min_event_rate=0.05, alerting=alerting)
     fast = SLO(
-        service=service, name="latency", objective=env.param(f"{key}.latency", latency),
+        service=service, name="latency", objective=env.param(f"{key}.latency", latency, OBJECTIVE),
         description=f"Requests answered within {latency_threshold:g} second(s).",
         sli=LatencySLI(METRIC, latency_threshold, selector=job, buckets=BUCKETS, by=by),
         labels=labels, min_event_rate=0.05, alerting=alerting)

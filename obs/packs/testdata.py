@@ -6,12 +6,6 @@ from __future__ import annotations
 import math
 import re
 
-try:  # the stdlib's regex parser, to write an example a matcher selects
-    import re._constants as _c
-    import re._parser as _regex_parser
-except ImportError:  # pragma: no cover - Python < 3.11
-    import sre_constants as _c
-    import sre_parse as _regex_parser
 from typing import Sequence
 
 from obs import Environment
@@ -19,6 +13,7 @@ from obs.catalog.promql import select
 from obs.errors import DefinitionError
 from obs.model.checks import duration_seconds
 from obs.model.rules import ClockValues
+from obs.model.samples import preferred as owned, regex_examples
 from obs.promql import series
 
 # What each scrape source puts on its series besides the metric's own labels.
@@ -55,73 +50,23 @@ def _matches(op: str, pattern: str, value: str) -> bool:
     return found if op == "=~" else not found
 
 
-def _candidates(pattern: str) -> list[str]:
-    """Shortest examples of each top-level alternative of a regex matcher (e.g. 'team-(a|b)/.+'
-    -> ['team-a/x']); empty when the pattern is beyond this small generator."""
-    try:
-        tree = _regex_parser.parse(pattern)
-    except Exception:  # an RE2 construct Python cannot parse: no candidate
-        return []
-    branches = tree.data[0][1][1] if len(tree.data) == 1 and tree.data[0][0] == _c.BRANCH else [tree]
-    out = []
-    for branch in branches:
-        try:
-            out.append(_example(branch))
-        except ValueError:
-            continue
-    return out
-
-
-def _example(items) -> str:
-    """The shortest string a parsed regex matches (letters for classes and wildcards)."""
-    text = []
-    for op, arg in items:
-        if op == _c.LITERAL:
-            text.append(chr(arg))
-        elif op == _c.ANY:
-            text.append("x")
-        elif op == _c.IN:
-            text.append(_in_example(arg))
-        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", None)):
-            low, _, sub = arg
-            text.append(_example(sub) * low)
-        elif op == _c.SUBPATTERN:
-            text.append(_example(arg[-1]))
-        elif op == _c.BRANCH:
-            text.append(_example(arg[1][0]))
-        elif op == _c.AT:
-            continue
-        else:
-            raise ValueError(f"no example for {op}")
-    return "".join(text)
-
-
-def _in_example(items) -> str:
-    for op, arg in items:
-        if op == _c.LITERAL:
-            return chr(arg)
-        if op == _c.RANGE:
-            return chr(arg[0])
-        if op == _c.CATEGORY:
-            return "0" if "DIGIT" in str(arg) and "NOT" not in str(arg) else "a"
-    raise ValueError("negated or empty class")
-
-
 def sample_value(rules: list[tuple[str, str]], preferred: str) -> str | None:
     """A label value that satisfies every (operator, value) rule: `preferred` when it does, else
     one derived from the rules; None when no candidate fits."""
     candidates = [value for op, value in rules if op == "="] + [preferred]
     for op, value in rules:
         if op == "=~":
-            candidates += _candidates(value)
+            candidates += regex_examples(value)
     candidates += ["x", "default", "app"]
     return next((c for c in candidates if all(_matches(op, v, c) for op, v in rules)), None)
 
 
 def sample_label(env: Environment, source: str, label: str, preferred: str) -> str:
-    """A value of `label` that the environment's `source` selector selects, for test series."""
+    """A value of `label` that the environment's `source` selector selects, for test series: the
+    owner's real values first while a pack is built for one team (obs.model.team.Owners.packs)."""
     rules = [(op, value) for name, op, value in matchers(env.selector(source)) if name == label]
-    value = sample_value(rules, preferred)
+    value = next((v for v in owned(label) if all(_matches(op, p, v) for op, p in rules)), None) \
+        or sample_value(rules, preferred)
     if value is None:
         raise DefinitionError(env.definition, f"selectors[{source!r}]",
                               f"no test value of {label!r} satisfies {env.selector(source)!r}",

@@ -7,6 +7,7 @@ counts failed pods, which a Job that later succeeds on retry also has).
 """
 from __future__ import annotations
 
+from obs.model.params import SECONDS
 from obs import AlertRule, AlertTest, Environment, FiringAlert, RulePack
 from obs.model.checks import format_duration
 from obs.model.rules import ClockValues
@@ -209,7 +210,7 @@ def job_failed(env: Environment) -> AlertRule:
 
 
 def job_running_too_long(env: Environment) -> AlertRule:
-    threshold = env.param("JobRunningTooLong.threshold", 3600)
+    threshold = env.param("JobRunningTooLong.threshold", 3600, SECONDS)
     limit = format_duration(threshold)
     at = int(threshold) // 60 + 10
 

@@ -1,6 +1,8 @@
 """Render a bundle's environment to files: every renderer, then the kustomization."""
 from __future__ import annotations
 
+import difflib
+
 from obs.errors import DefinitionError
 from obs.files import Files
 from obs.model.bundle import Bundle
@@ -31,9 +33,11 @@ RENDERERS: tuple[Renderer, ...] = (
 )
 
 
-def render_environment(bundle: Bundle, env: Environment, ctx: RenderContext | None = None) -> Files:
+def render_environment(bundle: Bundle, env: Environment, ctx: RenderContext | None = None,
+                       check_overrides: bool = True) -> Files:
     """All files of one environment, path -> bytes, sorted by path (held compressed, see
-    obs.files). Pass `ctx` to share what was built with the linters that run on the same context."""
+    obs.files). Pass `ctx` to share what was built with the linters that run on the same context;
+    `check_overrides=False` (for `obs params`) keeps an override no definition reads from failing."""
     ctx = ctx or RenderContext(bundle=bundle, env=env, defs=bundle.definitions(env))
     files = Files()  # serialised as they come, so the rendered data can be freed
     for renderer in RENDERERS:
@@ -44,11 +48,25 @@ def render_environment(bundle: Bundle, env: Environment, ctx: RenderContext | No
             files.add(rendered.path, rendered.to_bytes())
     for kustomization in (kubernetes.kustomization(ctx, files), *kubernetes.overlay_kustomizations(ctx, files)):
         files.add(kustomization.path, kustomization.to_bytes())
-    unused = env.unused_overrides()
-    if unused:
-        raise DefinitionError(env.definition, "overrides", f"no definition reads {', '.join(unused)}",
-                              "fix the key's spelling or remove the override")
+    if check_overrides:
+        check_overrides_read(env)
+        if ctx.defs.owners is not None:
+            ctx.defs.owners.check_team_overrides(env)
     return files
+
+
+def check_overrides_read(env: Environment) -> None:
+    """An override no definition reads is an error naming the nearest key that is read."""
+    unused = env.unused_overrides()
+    if not unused:
+        return
+    known = sorted(env.declared())
+    hints = []
+    for key in unused:
+        near = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        hints.append(f"{key} (did you mean {near[0]!r}?)" if near else key)
+    raise DefinitionError(env.definition, "overrides", f"no definition reads {', '.join(hints)}",
+                          "fix the key's spelling or remove the override; `obs params` lists every key")
 
 
 __all__ = ["RENDERERS", "RenderContext", "RenderedFile", "render_environment"]

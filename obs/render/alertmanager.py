@@ -25,7 +25,7 @@ def render(ctx: RenderContext) -> Iterable[RenderedFile]:
         "default_receiver": config.default_receiver,
         # Mount these Secrets into the Alertmanager (spec.secrets): the *_file paths point into them.
         "secrets": config.secrets(),
-        "cases": routing_cases(config, ctx.defs.all_rule_packs()),
+        "cases": routing_cases(config, ctx.defs.all_rule_packs(), ctx.defs.owners),
     })
     yield RenderedFile(f"{KUBERNETES_DIR}/alertmanagerconfig-{config.name}.yaml", {
         "apiVersion": "monitoring.coreos.com/v1alpha1",

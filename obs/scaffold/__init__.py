@@ -3,8 +3,9 @@
 Writes pyproject.toml (depending on obs, pointing [tool.obs] at the bundle), a bundle module that
 composes the library's packs, dashboards and topologies for two environments, a Makefile, a CI
 workflow running `obs build --check` and `obs validate` (and posting `obs diff` on pull requests),
-`.gitattributes` folding the regenerated files in reviews, and a README. Nothing is overwritten: the
-target folder must be new or empty.
+`.gitattributes` folding the regenerated files in reviews, a README, and teams/analytics.yaml (a
+team defined in YAML). It works in an existing repository: it refuses, naming them, only the files
+it would overwrite, and writes nothing then; a .gitignore is extended, not replaced.
 """
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ FILES = {
     "ci.yml.tmpl": ".github/workflows/obs.yml",
     "README.md.tmpl": "README.md",
     "gitattributes.tmpl": ".gitattributes",
+    "team.yaml.tmpl": "teams/analytics.yaml",
 }
+GITIGNORE = (".venv/", "__pycache__/", "*.egg-info/")
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,40}\Z")
 
 
@@ -36,7 +39,8 @@ def obs_version() -> str:
 
 
 def new_project(target: Path, name: str | None = None, namespace: str | None = None) -> list[Path]:
-    """Write the scaffold into `target` (new or empty); returns the files written."""
+    """Write the scaffold into `target` (new, empty or an existing repository without these
+    files); returns the files written."""
     name = name or target.resolve().name.lower()
     if not _NAME.match(name):
         raise ObsError(f"obs new: name {name!r} is not a lowercase slug (fix: pass --name, e.g. --name acme)")
@@ -46,17 +50,26 @@ def new_project(target: Path, name: str | None = None, namespace: str | None = N
                        "(fix: pass --namespace, e.g. --namespace acme)")
     if target.is_symlink() or (target.exists() and not target.is_dir()):
         raise ObsError(f"obs new: {target} exists and is not a folder (fix: choose a new folder)")
-    if target.is_dir() and any(target.iterdir()):
-        raise ObsError(f"obs new: {target} is not empty (fix: choose a new or empty folder; obs new overwrites nothing)")
     package = name.replace("-", "_") + "_obs"
     values = {"name": name, "namespace": namespace, "package": package, "obs_version": obs_version()}
+    paths = [target / relative.format(package=package) for relative in FILES.values()]
+    paths.append(target / package / "__init__.py")
+    ignore = target / ".gitignore"
+    taken = [p for p in (*paths, *([ignore] if ignore.is_symlink() else [])) if p.exists() or p.is_symlink()]
+    if taken:
+        raise ObsError(f"obs new: {target} already has {', '.join(str(p.relative_to(target)) for p in taken)} "
+                       "(fix: move these files away, or pass another --name for the bundle package; obs new "
+                       "overwrites nothing and wrote nothing)")
     templates = resources.files("obs.scaffold") / "templates"
     written = []
-    for template, relative in FILES.items():
-        path = target / relative.format(package=package)
+    for template, path in zip(FILES, paths, strict=True):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(Template((templates / template).read_text()).substitute(values))
         written.append(path)
-    (target / package / "__init__.py").write_text(f'"""The {name} observability bundle (obs)."""\n')
-    (target / ".gitignore").write_text(".venv/\n__pycache__/\n*.egg-info/\n")
-    return [*written, target / package / "__init__.py", target / ".gitignore"]
+    paths[-1].write_text(f'"""The {name} observability bundle (obs)."""\n')
+    text = ignore.read_text() if ignore.exists() else ""
+    missing = [line for line in GITIGNORE if line not in text.splitlines()]
+    if missing:  # extended, never replaced
+        with ignore.open("a") as out:
+            out.write(("\n" if text and not text.endswith("\n") else "") + "\n".join(missing) + "\n")
+    return [*written, paths[-1], ignore]

@@ -24,7 +24,7 @@ import yaml
 
 from obs.errors import DefinitionError, ToolMissingError, ValidationError
 from obs.model.checks import DURATION_RE, duration_seconds
-from obs.model.slo import SLO, BurnRateWindow, google_windows
+from obs.model.slo import SLO, BurnRateWindow, RawSLI, google_windows
 
 DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
@@ -53,6 +53,8 @@ class ImportOptions:
     cluster_label: str = "cluster"
     scrape_interval: str = "30s"
     check_build: bool = True
+    # Who vouches for the imported SLOs' metrics (SLO.asserted_source); default `obs import <file>`.
+    asserted_source: str | None = None
 
 
 class Importer:
@@ -63,6 +65,7 @@ class Importer:
         self.options = options
         self.notes: list[str] = []
         self.dropped: list[str] = []
+        self.refused: list[DefinitionError] = []
 
     def where(self, document: str, slo: str | None = None) -> str:
         return f"{self.source} {document}" + (f" SLO {slo!r}" if slo else "")
@@ -71,11 +74,23 @@ class Importer:
         return DefinitionError(where, field_name, problem, fix)
 
     def unsupported(self, where: str, field_name: str, feature: str, fix: str) -> None:
-        """A feature obs cannot reproduce exactly: an error, or with allow_dropped listed as dropped."""
+        """A feature obs cannot reproduce exactly: with allow_dropped listed as dropped; otherwise
+        a refusal, collected so that `refuse()` reports every refusal of the file in one error."""
         if not self.options.allow_dropped:
-            raise self.error(where, field_name, f"{feature}: obs cannot reproduce it exactly",
-                             f"{fix}; or pass --allow-dropped to import the rest and list it as dropped")
+            self.refused.append(self.error(where, field_name, f"{feature}: obs cannot reproduce it exactly",
+                                           f"{fix}; or pass --allow-dropped to import the rest and list it as dropped"))
+            return
         self.dropped.append(f"{where}: {field_name}: {feature}")
+
+    def refuse(self) -> None:
+        """Raise the file's refusals: the only one as it is, several in one error listing each."""
+        if len(self.refused) == 1:
+            raise self.refused[0]
+        if self.refused:
+            raise DefinitionError(self.source, "refused", f"{len(self.refused)} features obs cannot reproduce "
+                                  "exactly:\n  " + "\n  ".join(str(e) for e in self.refused),
+                                  "drop them from the spec, or pass --allow-dropped to import the rest and list "
+                                  "them as dropped")
 
     def labels(self, labels: Any, where: str, field_name: str) -> dict[str, str]:
         """Labels as strings; a non-string value is written as YAML spells it, with a note."""
@@ -138,12 +153,34 @@ class Importer:
         because it could never fire)."""
         kwargs["sloth_labels"] = bool(kwargs.get("sloth_labels")) or self.options.sloth_labels
         kwargs.setdefault("scrape_interval", self.options.scrape_interval)
+        # The spec's metrics are the user's word: asserted, so Definitions(slos=SLOS) builds under the
+        # coherence check, which still checks the labels the queries use against each other.
+        kwargs.setdefault("asserted_source", self.options.asserted_source or f"obs import {Path(self.source).name}")
         try:
             slo = SLO(**kwargs)
         except DefinitionError as exc:
             raise DefinitionError(f"{where} ({exc.definition})", exc.field, exc.problem, exc.fix) from None
         self.notes.extend(f"{where}: {note}" for note in slo.notes)
+        self.notes.extend(f"{where}: {note}" for note in parity_notes(slo))
         return slo
+
+
+def parity_notes(slo: SLO) -> list[str]:
+    """Where obs deliberately differs from Sloth for this SLO (issue 18), said in NOTES."""
+    notes = []
+    if isinstance(slo.sli, RawSLI):
+        notes.append("raw SLI: obs records the error ratio once a minute and a window is the average of its "
+                     "1-minute values (each minute weighs the same); Sloth evaluates the query over the whole "
+                     "window, which weighs each sample as the query does: the two differ when the number of "
+                     "series changes within a window")
+    if not slo.alerting.windows():
+        notes.append("no alerts: obs records the 5m and period ratios only (dashboards read those); Sloth writes "
+                     "8 windows (5m, 30m, 1h, 2h, 6h, 1d, 3d and the period) whatever the alerts")
+    if slo.sloth_labels:
+        notes.append("sloth_slo_info and slo:objective:ratio follow the SLI's series (one per cluster): with no "
+                     "traffic they are absent, where Sloth's constants are always there; with several clusters "
+                     "Sloth's dashboard 14348 month-budget panel needs `max by (sloth_id)` around them")
+    return notes
 
 
 def yaml_scalar(value: Any) -> str | None:

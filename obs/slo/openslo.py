@@ -62,6 +62,7 @@ class OpenSLOImporter(Importer):
                                  "import its SLOs and write alerting in Python")
                 continue
             out.extend(self.slos(doc, where))
+        self.refuse()  # every refusal of the file at once
         return out
 
     def slos(self, doc: Mapping[str, Any], where: str) -> list[SLO]:

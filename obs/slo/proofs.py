@@ -34,6 +34,7 @@ from typing import Any, Iterator, Sequence
 from obs.model.checks import duration_seconds
 from obs.model.environment import Environment
 from obs.model.rules import AlertRule, AlertTest, FiringAlert
+from obs.model.samples import preferred as owned
 from obs.model.slo import BASE_WINDOW, SLO, BurnRateWindow, LatencySLI, RawSLI, le_values, window_name
 from obs.promql import series
 from obs.slo.series import BAD, RAW, TOTAL, description, identity, series_labels, window_labels
@@ -304,7 +305,9 @@ def histogram_cases(slo: SLO, env: Environment, rule: AlertRule,
             return []  # only equality selectors can be synthesised
         labels[match[1]] = match[2]
     # Every `by` label the SLI keeps (e.g. namespace) gets a sample value the alerts must carry.
-    carried = {**{label: label for label in sli.by}, **(cluster_labels(env) if env.cluster_label in sli.by else {})}
+    # The owner's real value where one is known (obs.model.team), else the label's name.
+    carried = {**{label: next(iter(owned(label)), label) for label in sli.by},
+               **(cluster_labels(env) if env.cluster_label in sli.by else {})}
     labels.update(carried)
     burn = max(b for _, b in burn_levels(slo))
     per_minute = max(RATE, slo.min_event_rate * 10) * 60

@@ -51,12 +51,13 @@ from __future__ import annotations
 import functools
 import re
 from decimal import Decimal
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from obs.errors import DefinitionError
 from obs.labels import LONG_WINDOW, SHORT_WINDOW, SLO_NAME, SLO_SERVICE, SLO_SEVERITY, SLOTH_SEVERITY
 from obs.model.environment import Environment
 from obs.model.rules import AlertRule, RecordingRule, RuleGroup, RulePack
+from obs.model.samples import preferring
 from obs.model.checks import duration_seconds, fit_k8s_name, format_duration
 from obs.model.slo import (
     BASE_WINDOW, SEVERITY_OF, SLO, TILE, BurnRateWindow, EventsSLI, RawSLI, window_name, with_window,
@@ -253,9 +254,11 @@ def pack_name(service: str) -> str:
     return fit_k8s_name(f"slo-{slug}")
 
 
-def slo_rule_packs(slos: Sequence[SLO], env: Environment, with_tests: bool = True) -> tuple[RulePack, ...]:
+def slo_rule_packs(slos: Sequence[SLO], env: Environment, with_tests: bool = True,
+                   examples: Callable[[SLO], Mapping[str, Sequence[str]]] | None = None) -> tuple[RulePack, ...]:
     """One rule pack per service (`slo-<service>`), its SLOs in definition order; `with_tests`
-    generates the alerts' proofs."""
+    generates the alerts' proofs, whose labels take the values `examples(slo)` gives (the owning
+    team's real namespaces and jobs, obs.model.team)."""
     seen: set[tuple[str, str]] = set()
     by_pack: dict[str, list[SLO]] = {}
     services: dict[str, str] = {}
@@ -276,8 +279,8 @@ def slo_rule_packs(slos: Sequence[SLO], env: Environment, with_tests: bool = Tru
                                   "other characters)", "name the services so they differ in letters or digits")
         by_pack.setdefault(name, []).append(slo)
     with once_per_shape():  # the full burn-rate proof once per rule shape, see obs.slo.proofs
-        return tuple(RulePack(name, _groups(members, env, with_tests), description=f"SLOs of {members[0].service}")
-                     for name, members in by_pack.items())
+        return tuple(RulePack(name, _groups(members, env, with_tests, examples),
+                              description=f"SLOs of {members[0].service}") for name, members in by_pack.items())
 
 
 def _check_cluster_not_pinned(slo: SLO, env: Environment) -> None:
@@ -294,5 +297,10 @@ def _check_cluster_not_pinned(slo: SLO, env: Environment) -> None:
                                   "cluster")
 
 
-def _groups(slos: Iterable[SLO], env: Environment, with_tests: bool) -> list[RuleGroup]:
-    return [group for slo in slos for group in slo_groups(slo, env, with_tests)]
+def _groups(slos: Iterable[SLO], env: Environment, with_tests: bool,
+            examples: Callable[[SLO], Mapping[str, Sequence[str]]] | None) -> list[RuleGroup]:
+    out = []
+    for slo in slos:
+        with preferring(examples(slo) if examples else {}):
+            out += slo_groups(slo, env, with_tests)
+    return out

@@ -104,6 +104,10 @@ class SlothImporter(Importer):
         elif doc.get("kind") == "PrometheusServiceLevel":
             spec = doc.get("spec") or {}
             document += f" ({doc.get('metadata', {}).get('name', 'PrometheusServiceLevel')})"
+            if {"name", "namespace"} & set(doc.get("metadata") or {}):
+                self.notes.append(f"{self.where(document)}: metadata.name/namespace (the PrometheusServiceLevel's "
+                                  "own) not kept: obs names its PrometheusRule slo-<service> and puts it in the "
+                                  "environment's namespace")
             if (doc.get("metadata") or {}).get("labels"):
                 self.notes.append(f"{self.where(document)}: metadata.labels (labels of Sloth's generated "
                                   "PrometheusRule) not imported: obs labels its PrometheusRules from the environment")
@@ -249,6 +253,8 @@ class SlothImporter(Importer):
                     raise self.error(where, f"{field_name}.{key}", "a second, different runbook",
                                      "keep one of runbook and runbook_url")
                 out["runbook_url"] = value
+                if key == "runbook":
+                    self.notes.append(f"{where}: {field_name}.runbook written as runbook_url (obs's annotation)")
             elif key == "summary":
                 out["summary"] = value
             elif key in RESERVED_ANNOTATIONS:
@@ -261,7 +267,12 @@ class SlothImporter(Importer):
         return out
 
     def load(self, docs: list[tuple[int, Any]]) -> list[SLO]:
-        return [slo for i, doc in docs for slo in self.document(doc, i)]
+        slos = [slo for i, doc in docs for slo in self.document(doc, i)]
+        self.refuse()  # every refusal of the file at once
+        if any(slo.alerting.windows() for slo in slos):
+            self.notes.append(f"{self.source}: Sloth's `title` annotation on burn alerts is not written: obs writes "
+                              "`summary` and a `description` naming the burn rate and windows")
+        return slos
 
 
 def parse_windows(doc: Any, source: str) -> AlertWindowSet:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from obs.model.params import COUNT
 from obs import Environment
 from obs.collector import Collector, Exporter, Extension, Pipeline, Processor, Receiver
 from obs.collector.kubernetes import headless_host, service_host
@@ -79,7 +80,7 @@ def agent(env: Environment, gateway: Collector, name: str = NAME, trace_protocol
     return Collector(
         name=name,
         workload="daemonset",
-        memory_limit_mib=env.param(f"{name}.memory_limit_mib", 512),
+        memory_limit_mib=env.param(f"{name}.memory_limit_mib", 512, COUNT),
         cpu_limit="500m",
         ports={**OTLP_PORTS, **legacy_ports},
         host_paths={"/var/log/pods": "/var/log/pods", "/hostfs": "/"},

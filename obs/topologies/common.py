@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Sequence
 
+from obs.model.params import COUNT
 from obs import Environment
 from obs.collector import Exporter, Extension, Processor, Receiver
 from obs.errors import DefinitionError
@@ -69,8 +70,8 @@ def memory_limiter() -> Processor:
 
 
 def batch(env: Environment, name: str) -> Processor:
-    return Processor("batch", {"send_batch_size": env.param(f"{name}.batch_size", 8192),
-                               "send_batch_max_size": env.param(f"{name}.batch_max_size", 10000),
+    return Processor("batch", {"send_batch_size": env.param(f"{name}.batch_size", 8192, COUNT),
+                               "send_batch_max_size": env.param(f"{name}.batch_max_size", 10000, COUNT),
                                "timeout": "200ms"})
 
 
@@ -135,7 +136,7 @@ def queue_and_retry(env: Environment, name: str) -> dict[str, Any]:
     """A bounded in-memory sending queue and exponential retries (up to 5 minutes)."""
     return {
         "sending_queue": {"enabled": True, "num_consumers": 10,
-                          "queue_size": env.param(f"{name}.queue_size", 5000)},
+                          "queue_size": env.param(f"{name}.queue_size", 5000, COUNT)},
         "retry_on_failure": {"enabled": True, "initial_interval": "5s", "max_interval": "30s",
                              "max_elapsed_time": "300s"},
     }

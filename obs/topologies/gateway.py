@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from obs.model.params import COUNT, PERCENT
 from obs import Environment
 from obs.backends.jaeger import Jaeger
 from obs.collector import Collector, Connector, Exporter, Pipeline, Processor, SecretEnv
@@ -21,14 +22,14 @@ def tail_sampling(env: Environment, name: str = NAME) -> Processor:
     """Keep every trace with an error, every slow trace, and a share of the rest."""
     return Processor("tail_sampling", {
         "decision_wait": "10s",
-        "num_traces": env.param(f"{name}.num_traces", 50000),
-        "expected_new_traces_per_sec": env.param(f"{name}.new_traces_per_sec", 1000),
+        "num_traces": env.param(f"{name}.num_traces", 50000, COUNT),
+        "expected_new_traces_per_sec": env.param(f"{name}.new_traces_per_sec", 1000, COUNT),
         "policies": [
             {"name": "errors", "type": "status_code", "status_code": {"status_codes": ["ERROR"]}},
             {"name": "slow", "type": "latency",
-             "latency": {"threshold_ms": env.param(f"{name}.slow_ms", 1000)}},
+             "latency": {"threshold_ms": env.param(f"{name}.slow_ms", 1000, COUNT)}},
             {"name": "probabilistic", "type": "probabilistic",
-             "probabilistic": {"sampling_percentage": env.param(f"{name}.sampling_percentage", 10.0)}},
+             "probabilistic": {"sampling_percentage": env.param(f"{name}.sampling_percentage", 10.0, PERCENT)}},
         ],
     })
 
@@ -75,8 +76,8 @@ def gateway(env: Environment, name: str = NAME, tenant: str | None = None, jaege
     return Collector(
         name=name,
         workload="statefulset",
-        replicas=env.param(f"{name}.replicas", 3),
-        memory_limit_mib=env.param(f"{name}.memory_limit_mib", 2048),
+        replicas=env.param(f"{name}.replicas", 3, COUNT),
+        memory_limit_mib=env.param(f"{name}.memory_limit_mib", 2048, COUNT),
         cpu_limit="2",
         ports=OTLP_PORTS,
         secrets={"REMOTE_WRITE_TOKEN": SecretEnv(name, "remote-write-token")},
