@@ -98,3 +98,19 @@ def mount(*args: str) -> None:
     result = subprocess.run(["mount", *args], capture_output=True, text=True)
     if result.returncode != 0:
         missing_capability(f"cannot mount here (a container without CAP_SYS_ADMIN?): {result.stderr.strip()}")
+
+
+def alertmanager_api(url: str, body: object | None = None) -> Any:
+    """GET (or POST `body` as JSON to) an Alertmanager API URL; the decoded answer."""
+    import json
+    import urllib.request
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        text = response.read()
+    return json.loads(text) if text else None
+
+
+def post_alerts(url: str, *label_sets: dict[str, str]) -> None:
+    """Send firing alerts with these label sets to the Alertmanager at `url` (its /api/v2 base)."""
+    alertmanager_api(f"{url}/alerts", [{"labels": labels, "annotations": {"summary": "test"}} for labels in label_sets])

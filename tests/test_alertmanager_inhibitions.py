@@ -4,27 +4,17 @@ the same release as amtool): alerts are posted through its API and read back wit
 Prometheus Operator converts it (tests/alertmanager_operator.py). amtool cannot test inhibitions; this does."""
 from __future__ import annotations
 
-import json
 import subprocess
 import time
-import urllib.request
 
 import pytest
 import yaml
 
 from obs.serialize import to_yaml
 from tests import alertmanager_operator as operator
-from tests.support import alertmanager_binary, free_port, require_tool
+from tests.support import alertmanager_api as _call, alertmanager_binary, free_port, post_alerts as _post, require_tool
 
 CLUSTER, OTHER = "prod-eu1", "staging-eu1"
-
-
-def _call(url: str, body: object | None = None) -> object:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=5) as response:
-        text = response.read()
-    return json.loads(text) if text else None
 
 
 @pytest.fixture(scope="module", params=["alertmanager.yaml", "AlertmanagerConfig"])
@@ -58,10 +48,6 @@ def alertmanager(request, reference_folders, tmp_path_factory):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-
-
-def _post(url: str, *label_sets: dict[str, str]) -> None:
-    _call(f"{url}/alerts", [{"labels": labels, "annotations": {"summary": "test"}} for labels in label_sets])
 
 
 def _inhibited(url: str, **labels: str) -> bool:

@@ -19,9 +19,8 @@ import yaml
 from obs import Bundle
 from obs.pipeline import _staged, render
 from obs.validate import amtool
-from tests.conftest import require_tool
 from tests.org_bundle.bundle import TEAM_FILES, bundle as org_bundle, define, python_teams
-from tests.test_alertmanager_inhibitions import _call, _free_port, _post, alertmanager_binary
+from tests.support import alertmanager_api as _call, alertmanager_binary, free_port as _free_port, post_alerts as _post, require_tool
 
 TEAMS = {"payments", "storefront", "search", "platform"}
 NAMESPACES = {"payments": {"payments", "billing"}, "storefront": {"storefront-eu", "storefront-us"},
