@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from tests.support import require_tool
+from tests.support import write_rendered, require_tool
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -62,14 +62,7 @@ def reference_bundle():
 def reference_folders(reference_bundle, tmp_path_factory) -> list[Path]:
     """The reference bundle rendered (no tool checks) into one folder per environment."""
     from obs.pipeline import render
-    root = tmp_path_factory.mktemp("reference-build")
-    folders = []
-    for result in render(reference_bundle):
-        folders.append(root / result.env.name)
-        for path, content in result.files.items():
-            (folders[-1] / path).parent.mkdir(parents=True, exist_ok=True)
-            (folders[-1] / path).write_bytes(content)
-    return folders
+    return write_rendered(render(reference_bundle), tmp_path_factory.mktemp("reference-build"))
 
 
 @pytest.fixture

@@ -3,13 +3,14 @@ CI switch, capability checks that fail in CI instead of skipping, the `obs` CLI 
 free loopback ports and bounded waits."""
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, Sequence
 
 import pytest
 
@@ -114,3 +115,42 @@ def alertmanager_api(url: str, body: object | None = None) -> Any:
 def post_alerts(url: str, *label_sets: dict[str, str]) -> None:
     """Send firing alerts with these label sets to the Alertmanager at `url` (its /api/v2 base)."""
     alertmanager_api(f"{url}/alerts", [{"labels": labels, "annotations": {"summary": "test"}} for labels in label_sets])
+
+
+@contextlib.contextmanager
+def running_alertmanager(binary: Path, config: Path, storage: Path) -> Iterator[str]:
+    """A real Alertmanager on a free loopback port with `config`; yields its /api/v2 base URL once
+    it answers, and stops it afterwards."""
+    port = free_port()
+    proc = subprocess.Popen([str(binary), f"--config.file={config}", f"--storage.path={storage}",
+                             f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=",
+                             "--log.level=warn"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}/api/v2"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                alertmanager_api(f"{url}/status")
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    assert proc.stderr is not None
+                    raise AssertionError("alertmanager did not start: " + proc.stderr.read().decode()[-2000:]) from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def write_rendered(results: Sequence[Any], root: Path) -> list[Path]:
+    """Rendered environments (obs.render) written as plain files under `root/<env>/`, without the
+    writer's manifest and swap: what tests read and run tools on. Returns the folders."""
+    folders = []
+    for result in results:
+        folder = root / result.env.name
+        for path, content in result.files.items():
+            (folder / path).parent.mkdir(parents=True, exist_ok=True)
+            (folder / path).write_bytes(content)
+        folders.append(folder)
+    return folders

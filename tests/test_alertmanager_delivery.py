@@ -22,7 +22,7 @@ from obs.alertmanager import Alertmanager, Email, Intent, PagerDuty, Receiver, R
 from obs.alertmanager.config_file import render_config
 from obs.serialize import to_yaml
 from obs.validate import amtool
-from tests.support import alertmanager_binary, require_tool
+from tests.support import alertmanager_binary, require_tool, running_alertmanager
 
 CITY = "Zürich-東京 café"  # routes by this value: non-ASCII, a space, written as Alertmanager reads it
 TIMINGS = {"group_wait": "0s", "group_interval": "1s", "repeat_interval": "1h"}
@@ -157,25 +157,10 @@ def delivery(tmp_path_factory) -> Iterator[tuple[str, Sink, Path]]:
                               smtp_from="am@example.com")
     config_file = folder / "alertmanager.yaml"
     config_file.write_bytes(to_yaml(rendered))
-    port = _free_port()
-    proc = subprocess.Popen([str(binary), f"--config.file={config_file}", f"--storage.path={folder / 'data'}",
-                             f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=",
-                             "--log.level=warn"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}/api/v2"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/status", timeout=5).read()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError("alertmanager did not start: " + proc.stderr.read().decode()[-2000:])
-                time.sleep(0.2)
-        yield url, sink, config_file
+        with running_alertmanager(binary, config_file, folder / "data") as url:
+            yield url, sink, config_file
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
         http.shutdown()
         smtp.shutdown()
 

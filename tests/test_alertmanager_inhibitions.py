@@ -4,15 +4,15 @@ the same release as amtool): alerts are posted through its API and read back wit
 Prometheus Operator converts it (tests/alertmanager_operator.py). amtool cannot test inhibitions; this does."""
 from __future__ import annotations
 
-import subprocess
-import time
 
 import pytest
 import yaml
 
 from obs.serialize import to_yaml
 from tests import alertmanager_operator as operator
-from tests.support import alertmanager_api as _call, alertmanager_binary, free_port, post_alerts as _post, require_tool
+from tests.support import (
+    alertmanager_api as _call, alertmanager_binary, post_alerts as _post, require_tool, running_alertmanager,
+)
 
 CLUSTER, OTHER = "prod-eu1", "staging-eu1"
 
@@ -23,31 +23,14 @@ def alertmanager(request, reference_folders, tmp_path_factory):
     alertmanager.yaml as written, and the AlertmanagerConfig as the Prometheus Operator converts it."""
     binary = require_tool(alertmanager_binary)
     storage = tmp_path_factory.mktemp("alertmanager")
-    port = free_port()
     prod = next(f for f in reference_folders if f.name == "prod")
     config = prod / "alertmanager" / "alertmanager.yaml"
     if request.param == "AlertmanagerConfig":
         crd = yaml.safe_load((prod / "kubernetes" / "alertmanagerconfig-obs.yaml").read_text())
         config = storage / "converted.yaml"
         config.write_bytes(to_yaml(operator.config(crd["spec"])))
-    proc = subprocess.Popen([str(binary), f"--config.file={config}", f"--storage.path={storage}",
-                             f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=",
-                             "--log.level=warn"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}/api/v2"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                _call(f"{url}/status")
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError("alertmanager did not start: " + proc.stderr.read().decode()[-2000:])
-                time.sleep(0.2)
+    with running_alertmanager(binary, config, storage) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def _inhibited(url: str, **labels: str) -> bool:

@@ -15,7 +15,6 @@ from obs import (
     RecordingRule, RuleGroup, RulePack, Thanos,
 )
 from obs.model.fleet import CLUSTER_TOKEN
-from obs.pipeline import _staged
 from obs.placement import place
 from obs.render import render_environment, thanos
 from obs.render.clusters import PROMETHEUS_VALUES, prometheus_values
@@ -23,7 +22,7 @@ from obs.render.layout import CLUSTER_BASE, parts
 from obs.validate import promtool_check_rules, promtool_test_rules
 from obs.validate.schemas import CRDSchemas, _CRDLoader, check_manifests, manifests, object_errors
 from rules.bundle import define as reference_define
-from tests.support import require_tool
+from tests.support import write_rendered, require_tool
 from tests.sample_bundle import make_bundle
 
 CRD_DIR = Path(__file__).parent / "schemas" / "crds"
@@ -45,7 +44,7 @@ def built(request, tmp_path_factory) -> tuple[Environment, dict[str, bytes], Pat
     """The reference definitions in a two-cluster prod with a global store, rendered and written."""
     env = fleet(request.param)
     results = obs.render(reference(env))
-    root = _staged(results, tmp_path_factory.mktemp(f"fleet-{request.param}"))[0]
+    root = write_rendered(results, tmp_path_factory.mktemp(f"fleet-{request.param}"))[0]
     return env, dict(results[0].files), root
 
 
@@ -183,7 +182,7 @@ def test_kustomize_builds_every_overlay(built):
 
 
 def test_one_cluster_kustomization_builds_as_before(tmp_path):
-    root = _staged(obs.render(make_bundle()), tmp_path)[0]
+    root = write_rendered(obs.render(make_bundle()), tmp_path)[0]
     assert [o["kind"] for o in kustomize_build(root)] == ["PrometheusRule"]
 
 
@@ -288,7 +287,7 @@ def test_global_alert_tests_load_the_cluster_tier_rules(promtool_bin, tmp_path):
                       "{{ $value | humanizePercentage }} of requests.",
                       tests=[AlertTest("burst", series, at="10m", fires=fires)])
     bundle = _bundle(env, RuleGroup("sli", [RATIO]), RuleGroup("alerts", [alert], tier="global"))
-    root = _staged(obs.render(bundle), tmp_path)[0]
+    root = write_rendered(obs.render(bundle), tmp_path)[0]
     test = yaml.safe_load((root / "prometheus/tests/p.test.yaml").read_text())
     assert test["rule_files"] == ["../rules/p.yaml", f"../../{CLUSTER_BASE}/prometheus/rules/p.yaml"]
     assert promtool_check_rules([root]) == "promtool check rules: 2 files OK"
@@ -375,7 +374,7 @@ def test_the_documented_argo_cd_and_flux_resources_point_at_the_written_overlays
     text = (Path(__file__).parent.parent / "docs" / "fleet.md").read_text()
     docs = [d for block in text.split("```yaml\n")[1:] for d in yaml.safe_load_all(block.split("```")[0]) if d]
     env = fleet()
-    root = _staged(obs.render(reference(env)), tmp_path / "gitops")[0].parent.parent
+    root = write_rendered(obs.render(reference(env)), tmp_path / "gitops")[0].parent.parent
     appset = next(d for d in docs if d["kind"] == "ApplicationSet")
     assert "clusters" in appset["spec"]["generators"][0]
     template = appset["spec"]["template"]["spec"]["source"]["path"]

@@ -20,10 +20,11 @@ from obs.errors import DefinitionError
 from obs.render import render_environment
 from obs.render.base import RenderContext
 from obs.render.jaeger import STATIC_ENV, manifests
+from obs.render.layout import cluster_dir
 from obs.serialize import to_yaml
 from obs.topologies import AGENT, GATEWAY, agent_and_gateway
 from obs.validate.jaeger import check_configs, validate_file
-from tests.collector_harness import free_port, pod_env, runnable_config
+from tests.collector_harness import free_loopback_ips, free_port, pod_env, runnable_config
 from tests.support import require_tool, wait_for
 from tests.trace_clients import (
     jaeger_post_spans, jaeger_thrift_batch, jaeger_trace, send_jaeger_grpc, send_jaeger_thrift, send_zipkin,
@@ -122,7 +123,7 @@ def test_the_reference_bundle_deploys_jaeger_beside_tempo(reference_bundle):
     for env in reference_bundle.environments:
         files = render_environment(reference_bundle, env)
         assert "jaeger/jaeger.yaml" in files and "tempo/tempo.yaml" in files
-        gateway = yaml.safe_load(files[f"collector/{GATEWAY}.yaml"])
+        gateway = yaml.safe_load(files[f"{cluster_dir(env, env.clusters[0])}collector/{GATEWAY}.yaml"])
         assert gateway["service"]["pipelines"]["traces"]["exporters"] == ["otlp_grpc/tempo", "otlp_grpc/jaeger"]
         assert "kubernetes/jaeger.yaml" in yaml.safe_load(files["kustomization.yaml"])["resources"]
 
@@ -155,7 +156,8 @@ def test_the_build_check_validates_the_reference_configs(jaeger_bin, reference_f
 # ---- end to end ------------------------------------------------------------------------------------
 
 # Own loopback addresses (MY_POD_IP of each process), so the generated ports need no change.
-JAEGER_IP, AGENT_IP, GATEWAY_IP = "127.0.0.61", "127.0.0.62", "127.0.0.63"
+# Random free loopback addresses (drawn when the module loads): two runs on one machine do not collide.
+JAEGER_IP, AGENT_IP, GATEWAY_IP = free_loopback_ips(3)
 # The mesh's custom tags (collector/mesh.py) as an Envoy sidecar puts them on its spans.
 ENVOY_TAGS = {"cluster_id": "e2e", "environment": "e2e", "region": "us-east-1", "user_agent": "curl/8.5.0",
               "istio.canonical_service": "checkout", "istio.mesh_id": "cluster.local"}
@@ -254,7 +256,7 @@ def test_jaeger_runs_the_generated_config_and_answers_health(tmp_path, jaeger_bi
     jaeger = Jaeger(MemoryStore() if storage == "memory" else BadgerStore(path=str(tmp_path / "badger")))
     config = tmp_path / "jaeger.yaml"
     config.write_bytes(to_yaml(render_config(jaeger)))
-    ip = "127.0.0.64"
+    (ip,) = free_loopback_ips(1)
     _require_free(ip, (4317, 4318, 8888, 13133, 16685, 16686))
     proc = started([jaeger_bin, f"--config=file:{config}"], tmp_path / "jaeger.log",
                    env={"PATH": "/usr/bin:/bin", "MY_POD_IP": ip, **STATIC_ENV})

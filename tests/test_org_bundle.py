@@ -5,9 +5,7 @@ Alertmanager on loopback: one 5xx burst of payments/checkout gives one page, to 
 from __future__ import annotations
 
 import json
-import subprocess
 import threading
-import time
 from collections import Counter
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,10 +15,13 @@ import pytest
 import yaml
 
 from obs import Bundle
-from obs.pipeline import _staged, render
+from obs.pipeline import render
 from obs.validate import amtool
 from tests.org_bundle.bundle import TEAM_FILES, bundle as org_bundle, define, python_teams
-from tests.support import alertmanager_api as _call, alertmanager_binary, free_port as _free_port, post_alerts as _post, require_tool
+from tests.support import (
+    alertmanager_api as _call, alertmanager_binary, post_alerts as _post, require_tool, running_alertmanager, wait_for,
+    write_rendered,
+)
 
 TEAMS = {"payments", "storefront", "search", "platform"}
 NAMESPACES = {"payments": {"payments", "billing"}, "storefront": {"storefront-eu", "storefront-us"},
@@ -31,7 +32,7 @@ NAMESPACES = {"payments": {"payments", "billing"}, "storefront": {"storefront-eu
 def org_folders(tmp_path_factory) -> list[Path]:
     results = render(org_bundle)
     assert [str(i) for r in results for i in r.errors] == []
-    return _staged(results, tmp_path_factory.mktemp("org-build"))
+    return write_rendered(results, tmp_path_factory.mktemp("org-build"))
 
 
 def rule_alerts(folder: Path) -> list[dict]:
@@ -102,33 +103,23 @@ def test_one_5xx_burst_pages_the_owning_team_once_and_inhibits_the_rest(tmp_path
     threading.Thread(target=server.serve_forever, daemon=True).start()
     prod = org_bundle.environments[1]
     env = replace(prod, overrides={**prod.overrides, "Paging.base_url": f"http://127.0.0.1:{server.server_port}"})
-    folder = _staged(render(Bundle("acme", [env], define)), tmp_path / "build")[0]
+    folder = write_rendered(render(Bundle("acme", [env], define)), tmp_path / "build")[0]
     burst = {c["alert"]: c["labels"] for c in cases(folder)
              if c["labels"].get("job") == "payments/checkout" and c["labels"].get("namespace", "payments") == "payments"
              and c["alert"] in ("CheckoutAvailabilityErrorBudgetBurnPage", "HighErrorRate", "WebHighErrorRate")}
     assert set(burst) == {"CheckoutAvailabilityErrorBudgetBurnPage", "HighErrorRate", "WebHighErrorRate"}
-    port = _free_port()
-    proc = subprocess.Popen([str(binary), f"--config.file={folder / 'alertmanager' / 'alertmanager.yaml'}",
-                             f"--storage.path={tmp_path / 'am'}", f"--web.listen-address=127.0.0.1:{port}",
-                             "--cluster.listen-address=", "--log.level=warn"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}/api/v2"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                _call(f"{url}/status")
-                break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read().decode()[-2000:]
-                time.sleep(0.2)
-        _post(url, *burst.values())
-        time.sleep(16)  # the page route's group_wait is 10s
-        state = {a["labels"]["alertname"]: a["status"] for a in _call(f"{url}/alerts")}
-        pages = [(path, [a["labels"]["alertname"] for a in body["alerts"]]) for path, body in _Pages.received]
+        with running_alertmanager(binary, folder / "alertmanager" / "alertmanager.yaml", tmp_path / "am") as url:
+            _post(url, *burst.values())
+
+            def settled() -> dict[str, dict] | None:
+                """The alerts' states once the page went out (group_wait 10s) and the rest are muted."""
+                state = {a["labels"]["alertname"]: a["status"] for a in _call(f"{url}/alerts")}
+                muted = all(state.get(name, {}).get("state") == "suppressed" for name in ("HighErrorRate", "WebHighErrorRate"))
+                return state if _Pages.received and muted else None
+            state = wait_for("the page and the inhibitions", settled, attempts=120, pause=0.25)
+            pages = [(path, [a["labels"]["alertname"] for a in body["alerts"]]) for path, body in _Pages.received]
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
         server.shutdown()
     assert pages == [("payments-page", ["CheckoutAvailabilityErrorBudgetBurnPage"])], pages
     assert state["CheckoutAvailabilityErrorBudgetBurnPage"]["state"] == "active"

@@ -216,14 +216,14 @@ def alert_example(promtool_bin: Path, seen: Counter[str], specs: list[dict[str, 
 
 def test_an_environment_rejecting_valid_clusters_is_caught(monkeypatch):
     """The property above fails when Environment rejects a valid cluster (here: all but 'prod-1')."""
-    from obs.model import environment
-    real = environment.check_cluster
+    from obs.model import fleet  # obs.Cluster checks its name where a cluster is built
+    real = fleet.check_cluster
 
     def strict(definition: str, field: str, value: Any) -> None:
         real(definition, field, value)
         if value != "prod-1":
             raise DefinitionError(definition, field, f"{value!r} is not a usable cluster name")
-    monkeypatch.setattr(environment, "check_cluster", strict)
+    monkeypatch.setattr(fleet, "check_cluster", strict)
     spec = {"name": "Down", "for_": "5m", "job": "api", "labels": {}, "annotations": {}, "summary": "Targets are down"}
     with pytest.raises(AssertionError, match="unintended rejection"):
         alert_example(Path("/nonexistent-promtool"), Counter(), [spec], "eu/west:1.a")

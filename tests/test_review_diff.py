@@ -42,13 +42,17 @@ def test_one_threshold_change_is_a_few_lines(builds, amtool_bin):
         "prod: no change",  # the reference prod spans two clusters: each overlay is a scope of its own
         "prod/clusters/prod-eu1: no change",
         "prod/clusters/prod-us1: no change",
-        "staging:",
+        "staging:",  # the web pack is built once per owning team (platform, shop): two copies of the alert
         "  ~ alert WebHighErrorRate",
         "      threshold: > 0.1 -> > 0.2",
-        "      receivers: pager (unchanged)",
-        "  * kubernetes: PrometheusRule monitoring/web: carry the changes above",
-        "  * generated: manifest: 3 file hashes updated; not shown",
-        "  * generated: promtool tests: 1 regenerated (web.test.yaml); not shown",
+        "      receivers: incident-bot, platform-pager (unchanged)",
+        "  ~ alert WebHighErrorRate (prometheus/rules/web-shop.yaml, web.rules)",
+        "      threshold: > 0.1 -> > 0.2",
+        "      receivers: incident-bot, shop-pager (unchanged)",
+        "  * kubernetes: PrometheusRule monitoring/web-platform, PrometheusRule monitoring/web-shop: carry the changes "
+        "above",
+        "  * generated: manifest: 6 file hashes updated; not shown",
+        "  * generated: promtool tests: 2 regenerated (web-platform.test.yaml, web-shop.test.yaml); not shown",
     ], result.stdout
     # The raw difference of the same change, for scale: every regenerated test value and hash.
     raw = subprocess.run(["diff", "-r", str(base), str(head)], capture_output=True, text=True, check=False).stdout
@@ -66,7 +70,7 @@ def test_markdown_and_json_say_the_same(builds, amtool_bin):
     alert = next(c for c in staging["changes"] if c["section"] == "alerts")
     assert (alert["data"]["before"]["thresholds"], alert["data"]["after"]["thresholds"]) == (["> 0.1", "> 0.5"],
                                                                                              ["> 0.2", "> 0.5"])
-    assert alert["data"]["after"]["receivers"] == ["pager"]
+    assert alert["data"]["after"]["receivers"] == ["incident-bot", "platform-pager"]
     assert obs("diff", str(base), str(head), "--exit-code").returncode == 1
     assert obs("diff", str(base), str(base), "--exit-code").returncode == 0
 
@@ -77,15 +81,17 @@ def test_a_routing_change_shows_every_alert_it_moves(builds, tmp_path, amtool_bi
     shutil.copytree(base, head)
     config = head / "prod" / "alertmanager" / "alertmanager.yaml"
     text = config.read_text()
-    assert "    - receiver: pager\n" in text
-    config.write_text(text.replace("    - receiver: pager\n", "    - receiver: platform-tickets\n", 1))
+    assert "        - receiver: platform-pager\n" in text  # the platform team's page route
+    config.write_text(text.replace("        - receiver: platform-pager\n", "        - receiver: platform-tickets\n", 1))
     report = compare(load(base), load(head), "base", "head")
     prod = next(s for s in report.scopes if s.name == "prod")
     moved = {c.name: c.details for c in prod.changes if c.section == "alerts"}
-    assert moved["ClusterDown"] == ("receivers: pager -> platform-tickets",)
+    (detail,) = moved["ClusterDown"]  # a platform page
+    before, after = detail.removeprefix("receivers: ").split(" -> ")
+    assert "platform-pager" in before and "platform-tickets" in after and "platform-pager" not in after
     assert "WebHighResponseTime" not in moved  # a warning: its route did not change
     routing = next(c for c in prod.changes if c.section == "routing")
-    assert "route.routes[1].receiver: pager -> platform-tickets" in routing.details
+    assert any(d.endswith(".receiver: platform-pager -> platform-tickets") for d in routing.details), routing.details
     assert next(s for s in report.scopes if s.name == "staging").status == "unchanged"
 
 
@@ -139,7 +145,7 @@ def test_clusters_of_an_environment_are_scopes_of_their_own(builds, tmp_path):
         for cluster in ("prod-eu1", "prod-us1"):
             rules = root / "clusters" / cluster / "prometheus" / "rules"
             rules.mkdir(parents=True)
-            text = (base / "staging" / "prometheus" / "rules" / "web.yaml").read_text()
+            text = (base / "staging" / "prometheus" / "rules" / "web-shop.yaml").read_text()
             if cluster == "prod-us1":
                 text = text.replace(") > 0.1\n", f") > {threshold}\n")
             (rules / "web.yaml").write_text(text)

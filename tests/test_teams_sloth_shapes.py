@@ -86,7 +86,7 @@ slos:
 
 
 def test_every_refusal_of_a_file_is_reported_in_one_run():
-    from obs.slo.sloth import parse_sloth
+    from obs.slo.formats import parse_sloth
     with pytest.raises(DefinitionError) as caught:
         parse_sloth(TWO_REFUSALS, source="two.yml")
     text = str(caught.value)
@@ -95,7 +95,7 @@ def test_every_refusal_of_a_file_is_reported_in_one_run():
 
 
 def test_renames_and_drops_are_in_the_notes():
-    from obs.slo.sloth import parse_sloth
+    from obs.slo.formats import parse_sloth
     spec = """
 apiVersion: sloth.slok.dev/v1
 kind: PrometheusServiceLevel

@@ -33,8 +33,8 @@ METRICS_PORT = 8888
 STORE = "traces"
 """The name of the one storage backend in `jaeger_storage` (what query and exporter refer to)."""
 POD_IP = "${env:MY_POD_IP}"
-_INDEX_PREFIX_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,200}$")
-_CRON_RE = re.compile(r"^\S+( \S+){4}$")
+_INDEX_PREFIX_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,200}\Z")
+_CRON_RE = re.compile(r"^\S+( \S+){4}\Z")
 
 
 @dataclass(frozen=True)
@@ -57,11 +57,11 @@ class BadgerStore:
 
     def __post_init__(self) -> None:
         what = "jaeger badger storage"
-        if not isinstance(self.path, str) or not re.match(r"^/\S+$", self.path):
+        if not isinstance(self.path, str) or not re.match(r"^/\S+\Z", self.path):
             raise DefinitionError(what, "path", f"{self.path!r} is not an absolute path",
                                   "write e.g. '/var/lib/jaeger'")
         check_duration(what, "retention", self.retention)
-        if not isinstance(self.volume_size, str) or not re.match(r"^[1-9][0-9]*(Mi|Gi|Ti)$", self.volume_size):
+        if not isinstance(self.volume_size, str) or not re.match(r"^[1-9][0-9]*(Mi|Gi|Ti)\Z", self.volume_size):
             raise DefinitionError(what, "volume_size", f"{self.volume_size!r} is not a volume size",
                                   "write e.g. '10Gi'")
 

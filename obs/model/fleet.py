@@ -19,7 +19,7 @@ from obs.model.checks import (
 TIERS = ("cluster", "global")
 TOPOLOGIES = ("sidecar", "receive")
 # A cluster's folder name (<env>/clusters/<name>/): no '/', no leading dot.
-_FOLDER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$")
+_FOLDER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,252}\Z")
 # Collectors of an environment of several clusters are built once with this cluster name; each
 # cluster's overlay replaces it by the cluster's own (obs.render.layout.stamp), so the environment-wide
 # definitions are built once, not once per cluster.
@@ -92,7 +92,7 @@ class Thanos:
             raise DefinitionError("global store Thanos", "topology", f"{self.topology!r} is not a topology",
                                   f"use one of {', '.join(TOPOLOGIES)}")
         check_k8s_name(what, "objstore_secret", self.objstore_secret, "Secret")
-        if not isinstance(self.objstore_key, str) or not re.match(r"^[-._a-zA-Z0-9]+$", self.objstore_key):
+        if not isinstance(self.objstore_key, str) or not re.match(r"^[-._a-zA-Z0-9]+\Z", self.objstore_key):
             raise DefinitionError(what, "objstore_key", f"{self.objstore_key!r} is not a Secret key",
                                   "use letters, digits, '-', '_' and '.'")
         check_nonempty(what, "image", self.image)
@@ -110,7 +110,7 @@ class Thanos:
                                   f"{self.replication_factor} copies of each series need as many replicas, "
                                   f"there are {self.receive_replicas}",
                                   "lower replication_factor or raise receive_replicas")
-        if self.receive_url is not None and not re.match(r"^https?://\S+$", self.receive_url):
+        if self.receive_url is not None and not re.match(r"^https?://\S+\Z", self.receive_url):
             raise DefinitionError(what, "receive_url", f"{self.receive_url!r} is not an http(s) URL",
                                   "give the remote-write URL of the Receive hashring, e.g. "
                                   "'https://thanos-receive.example.net/api/v1/receive'")

@@ -19,9 +19,12 @@ LabelSet = tuple[tuple[str, str], ...]
 
 
 def label_sets(scope: Scope, key: str, alert: Alert) -> list[LabelSet]:
-    """The label sets `alert` is routed with: its proven firing cases, else its static labels."""
-    cases = scope.routing_cases.get(alert.name) or [{"alertname": alert.name, **{
-        k: v for k, v in alert.labels.items() if "{{" not in v}}]
+    """The label sets `alert` is routed with: its proven firing cases that agree with its static
+    labels (one team's copy of a pack alert is routed with that team's cases only), else its static
+    labels."""
+    static = {k: v for k, v in alert.labels.items() if "{{" not in v}
+    cases = [c for c in scope.routing_cases.get(alert.name) or () if all(c.get(k, v) == v for k, v in static.items())]
+    cases = cases or [{"alertname": alert.name, **static}]
     return sorted({tuple(sorted(labels.items())) for labels in cases})
 
 

@@ -20,16 +20,16 @@ from obs.errors import ObsError
 from obs.output import MANIFEST
 
 # Files that are generated proof or bookkeeping: summarised in one line, never dumped.
-GENERATED = {"promtool tests": re.compile(r"(^|/)prometheus/tests/[^/]+$"),
-             "routing cases": re.compile(r"(^|/)alertmanager/routing-tests\.yaml$"),
-             "manifest": re.compile(rf"(^|/){re.escape(MANIFEST)}$")}
-_ROUTING = re.compile(r"(^|/)alertmanager/alertmanager\.yaml$")
-PROMETHEUS_RULES = re.compile(r"(^|/)prometheus/rules/[^/]+\.ya?ml$")  # what a Prometheus evaluates
+GENERATED = {"promtool tests": re.compile(r"(^|/)prometheus/tests/[^/]+\Z"),
+             "routing cases": re.compile(r"(^|/)alertmanager/routing-tests\.yaml\Z"),
+             "manifest": re.compile(rf"(^|/){re.escape(MANIFEST)}\Z")}
+_ROUTING = re.compile(r"(^|/)alertmanager/alertmanager\.yaml\Z")
+PROMETHEUS_RULES = re.compile(r"(^|/)prometheus/rules/[^/]+\.ya?ml\Z")  # what a Prometheus evaluates
 _COMPARISON = re.compile(r"(?P<op>[<>]=?|==|!=)\s*(?P<bool>bool\s+)?(?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)(?![\w.])",
                          re.IGNORECASE)
 _SLO_SELECTOR = re.compile(r'slo_name="(?P<name>[^"]+)", slo_service="(?P<service>[^"]+)"')
 _WINDOWS = re.compile(r'"long_window", "(?P<long>\w+)", "", ""\), "short_window", "(?P<short>\w+)"')
-_CONSTANT = re.compile(r"\+ (?P<value>[0-9.e+-]+)$")
+_CONSTANT = re.compile(r"\+ (?P<value>[0-9.e+-]+)\Z")
 
 
 @dataclass(frozen=True)

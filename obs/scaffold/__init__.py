@@ -62,7 +62,7 @@ def new_project(target: Path, name: str | None = None, namespace: str | None = N
                        "overwrites nothing and wrote nothing)")
     templates = resources.files("obs.scaffold") / "templates"
     written = []
-    for template, path in zip(FILES, paths, strict=True):
+    for template, path in zip(FILES, paths, strict=False):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(Template((templates / template).read_text()).substitute(values))
         written.append(path)
