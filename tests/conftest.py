@@ -84,3 +84,13 @@ def started() -> Iterator[Callable[..., subprocess.Popen]]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=5)
+
+
+@pytest.fixture(autouse=True)
+def _progress_reported() -> Iterator[None]:
+    """Each test starts with progress on (a test calling the CLI in-process with -q silences it for
+    the rest of the process otherwise)."""
+    from obs import progress
+    progress.set_quiet(False)
+    yield
+    progress.set_quiet(False)

@@ -123,7 +123,7 @@ def test_environment_wide_output_is_rendered_once_and_clusters_hold_only_what_di
     # rules, dashboards, Alertmanager and backends once, outside the clusters
     for once in ("alertmanager/alertmanager.yaml", "kubernetes/grafana-dashboard-slo.yaml", "tempo/tempo.yaml",
                  "kubernetes/thanos-query.yaml", "kubernetes/thanosruler-obs-global.yaml",
-                 f"{CLUSTER_BASE}/prometheus/rules/kubernetes-workloads.yaml",
+                 f"{CLUSTER_BASE}/prometheus/rules/kubernetes-workloads-shop.yaml",
                  f"{CLUSTER_BASE}/kubernetes/servicemonitor-shop-cart.yaml"):
         assert once in files
     assert not any(CLUSTER_TOKEN.encode() in data for data in files.values())

@@ -29,7 +29,9 @@ from tests.review_week import (
     week_from_tests,
 )
 
-PACKS = ("cluster", "kubernetes-workloads", "opentelemetry", "web")
+# Every non-SLO pack of the reference staging (namespaced packs are built once per owning team).
+PACKS = ("cluster", "kubernetes-workloads-platform", "kubernetes-workloads-shop", "opentelemetry-collector",
+         "opentelemetry-services-platform", "opentelemetry-services-shop", "web-platform", "web-shop")
 OBS = [sys.executable, "-m", "obs"]
 
 

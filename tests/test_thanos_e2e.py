@@ -159,8 +159,12 @@ def test_global_slo_page_through_thanos_with_a_receive_replica_killed(
         for page in pages:
             assert page["labels"]["cluster"] == BURST, page["labels"]
         expected = routed_receivers(amtool_bin, generated_am, pages[0]["labels"])
-        page_receivers = {path for path, body in sink.received
-                          if any(a["labels"].get("alertname") == PAGE for a in body["alerts"])}
+
+        def reached() -> set[str]:
+            return {path for path, body in sink.received if any(a["labels"].get("alertname") == PAGE for a in body["alerts"])}
+        # Each receiver's route has its own group_wait (the page and the team's chat): wait for all of them.
+        wait_until("the page at every receiver the routing gives it", lambda: reached() >= expected, 60, pause=1)
+        page_receivers = reached()
         assert expected and page_receivers == expected, (page_receivers, expected)
         assert not [a for a in sink.alerts() if a["labels"].get("cluster") == QUIET], \
             f"cluster {QUIET} had no burst but notified: {[a['labels'] for a in sink.alerts()]}"

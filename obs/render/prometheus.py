@@ -170,12 +170,14 @@ def rule_groups_block(ctx: RenderContext, pack: RulePack) -> Block:
                     lambda: Block(render_rule_groups(ctx.env, pack)))
 
 
-def _tier_tests(ctx: RenderContext, tier: str, part: RulePack, pack: RulePack) -> dict[str, Any] | None:
-    """The tests of the alerts on one tier: global alerts load the pack's cluster-tier file too."""
+def tier_tests(ctx: RenderContext, tier: str, part: RulePack, pack: RulePack,
+               tester: RuleTester = PROMTOOL) -> dict[str, Any] | None:
+    """The tests of the alerts on one tier (for promtool, unless another `tester`): global alerts
+    load the pack's cluster-tier file too."""
     files = [f"../rules/{pack.name}.yaml"]
     if tier == "global" and part is not pack and any(placement(ctx).tier(pack, g) == "cluster" for g in pack.groups):
         files.append(f"../../{tier_dir(ctx.env, 'cluster')}{RULES_DIR}/{pack.name}.yaml")
-    return render_tests(ctx.env, part, PROMTOOL, files, [g.name for g in pack.groups])
+    return render_tests(ctx.env, part, tester, files, [g.name for g in pack.groups])
 
 
 def render(ctx: RenderContext) -> Iterable[RenderedFile]:
@@ -183,6 +185,6 @@ def render(ctx: RenderContext) -> Iterable[RenderedFile]:
     for tier, part, pack in placed_packs(ctx):
         where = tier_dir(ctx.env, tier)
         yield RenderedFile(f"{where}{rule_file_path(part)}", rule_groups_block(ctx, part).to_yaml(), "bytes")
-        tests = _tier_tests(ctx, tier, part, pack)
+        tests = tier_tests(ctx, tier, part, pack)
         if tests is not None:
             yield RenderedFile(f"{where}{TESTS_DIR}/{pack.name}.test.yaml", tests)

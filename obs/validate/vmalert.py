@@ -16,7 +16,9 @@ from pathlib import Path
 
 from obs.model.bundle import Bundle
 from obs.model.environment import Environment
-from obs.render.prometheus import TESTS_DIR, VMALERT_TOOL, render_tests
+from obs.render.base import RenderContext
+from obs.render.layout import tier_dir
+from obs.render.prometheus import TESTS_DIR, VMALERT_TOOL, placed_packs, tier_tests
 from obs.serialize import to_yaml
 from obs.tools import run_tool, vmalert, vmalert_tool
 from obs.workers import default_jobs
@@ -30,10 +32,11 @@ def test_files(bundle: Bundle, env: Environment) -> dict[str, bytes]:
     """The environment's rule unit tests rendered for vmalert-tool: path -> bytes (beside the
     promtool tests, which stay as they are)."""
     files = {}
-    for pack in bundle.definitions(env).all_rule_packs():
-        tests = render_tests(env, pack, VMALERT_TOOL)
+    ctx = RenderContext(bundle, env, bundle.definitions(env))
+    for tier, part, pack in placed_packs(ctx):  # in a fleet, beside each tier's rule files
+        tests = tier_tests(ctx, tier, part, pack, VMALERT_TOOL)
         if tests is not None:
-            files[f"{VMALERT_TESTS_DIR}/{pack.name}.test.yaml"] = to_yaml(tests)
+            files[f"{tier_dir(env, tier)}{VMALERT_TESTS_DIR}/{pack.name}.test.yaml"] = to_yaml(tests)
     return files
 
 
