@@ -43,13 +43,18 @@ def _lint(ctx: RenderContext) -> tuple[LintIssue, ...]:
     return apply_suppressions(ctx, (issue for linter in LINTERS for issue in linter(ctx)))
 
 
+# Rules from which an environment lints in a forked process beside its rendering (given a spare
+# core): below, the fork and the copies it makes cost more than they save (~100 services of SLOs).
+PARALLEL_LINT_RULES = 10_000
+
+
 def render_one(bundle: Bundle, env: Environment, jobs: int = 1) -> Rendered:
     """Render and lint one environment (the definitions' suppressions applied). With `jobs` above
-    1 the linters run in a forked process beside the renderers, once the definitions and their
-    rule packs (which both read) are built; the result is the same."""
+    1 and at least PARALLEL_LINT_RULES rules, the linters run in a forked process beside the
+    renderers, once the definitions and their rule packs (which both read) are built; the result
+    is the same."""
     ctx = RenderContext(bundle=bundle, env=env, defs=bundle.definitions(env))
-    if jobs > 1:
-        ctx.defs.all_rule_packs()  # built once, before the fork: both sides read them
+    if jobs > 1 and sum(len(g.rules) for p in ctx.defs.all_rule_packs() for g in p.groups) >= PARALLEL_LINT_RULES:
         files, issues = run_each(_call, [lambda: render_environment(bundle, env, ctx), lambda: _lint(ctx)], jobs,
                                  names=[f"environment {env.name!r}: rendering", f"environment {env.name!r}: lint"])
     else:

@@ -65,6 +65,10 @@ _BREAKS = "\n\x85\u2028\u2029"
 _LEADING_INDICATORS = frozenset("#,[]{}&*!|>'\"%@`")
 _ANALYZER = _Dumper(io.StringIO(), allow_unicode=True, width=WIDTH)
 _scalars: dict[Any, str] = {}  # value (or (type, value)) -> its one-line YAML text
+# First characters an implicit resolver (int, float, bool, null, ...) may match; every other
+# non-empty text resolves to str (PyYAML's `resolve`, when there is no wildcard or path resolver).
+_RESOLVED_FIRST = frozenset(k for k in _ANALYZER.yaml_implicit_resolvers if k) \
+    if None not in _ANALYZER.yaml_implicit_resolvers and not _ANALYZER.yaml_path_resolvers else None
 _CACHE_LIMIT = 1_000_000
 
 
@@ -78,6 +82,8 @@ def _plain_ok(text: str) -> bool:
         return False
     if ": " in text or text[-1] == ":" or " #" in text or text.startswith(("---", "...")):
         return False
+    if _RESOLVED_FIRST is not None and first not in _RESOLVED_FIRST:
+        return True  # no implicit resolver starts with this character: PyYAML resolves it to str
     return _ANALYZER.resolve(yaml.ScalarNode, text, (True, False)) == _STR_TAG
 
 

@@ -12,6 +12,7 @@ workers are stopped.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -48,6 +49,7 @@ def run_each(work: Callable[[T], R], items: Sequence[T], jobs: int | None = None
         return [work(item) for item in items]
     global _TASK
     _TASK = (work, items)
+    gc.freeze()  # what the workers inherit is never scanned by their cycle collector (nor copied for it)
     fork = multiprocessing.get_context("fork")
     results: dict[int, R] = {}
     waiting = list(range(len(items)))
@@ -80,6 +82,7 @@ def run_each(work: Callable[[T], R], items: Sequence[T], jobs: int | None = None
                 results[index] = value
     finally:
         _TASK = None
+        gc.unfreeze()
         for _, process in running.values():
             process.terminate()
             process.join()

@@ -158,3 +158,16 @@ def test_the_block_scalar_check_agrees_with_its_regular_expression():
     def agrees(value):
         assert _not_in_block(value) == bool(_NOT_IN_BLOCK.search(value))
     agrees()
+
+
+def test_plain_scalars_match_pyyaml_whatever_their_first_character():
+    """The direct emitter decides plain vs quoted without PyYAML's resolver for first characters
+    no implicit resolver (int, float, bool, null) starts with: every first character agrees."""
+    import string
+
+    from obs.serialize import _pyyaml, _scalars, to_yaml
+    for first in string.printable.strip():
+        for rest in ("", "abc", "1", "0", ".5", "e3", "rue", "ULL", "o", "x:1", "_x"):
+            data = {"key": first + rest, "list": [first + rest]}
+            _scalars.clear()
+            assert to_yaml(data).decode() == _pyyaml(data), first + rest

@@ -10,7 +10,7 @@ from typing import Iterable, Iterator
 from obs.labels import SLO_NAME, SLO_SERVICE
 from obs.catalog.catalogue import Catalogue, build_catalogue, value_matches
 from obs.catalog.otel import RESOURCE_ATTRIBUTES
-from obs.catalog.promql import Selection, select, shaped
+from obs.catalog.promql import Selection, forget_shapes, select, shaped
 from obs.render.base import RenderContext
 from obs.render.grafana import dashboard_json
 from obs.validate.dashboard_queries import prometheus_queries
@@ -146,3 +146,4 @@ def lint_coherence(ctx: RenderContext) -> Iterable[LintIssue]:
             if (definition, problem) not in seen:
                 seen.add((definition, problem))
                 yield LintIssue("error", definition, CHECK, f"{where}: {problem}")
+    forget_shapes()
