@@ -148,10 +148,11 @@ def rule_groups_block(ctx: RenderContext, pack: RulePack) -> Block:
 
 def _tier_tests(ctx: RenderContext, tier: str, part: RulePack, pack: RulePack) -> dict[str, Any] | None:
     """The tests of the alerts on one tier: global alerts load the pack's cluster-tier file too."""
-    files = [f"../rules/{pack.name}.yaml"]
+    files, loaded = [f"../rules/{pack.name}.yaml"], part
     if tier == "global" and part is not pack and any(placement(ctx).tier(pack, g) == "cluster" for g in pack.groups):
         files.append(f"../../{tier_dir(ctx.env, 'cluster')}{RULES_DIR}/{pack.name}.yaml")
-    return render_tests(ctx.env, part, files, [g.name for g in pack.groups])
+        loaded = pack
+    return render_tests(ctx.env, part, files, [g.name for g in loaded.groups])
 
 
 def render(ctx: RenderContext) -> Iterable[RenderedFile]:
