@@ -409,3 +409,18 @@ def test_a_global_aggregation_may_drop_the_cluster_label_a_cluster_one_may_not()
     assert not any(i.check == "cluster-label" for i in ctx_ok[0].errors)
     local = obs.render(_bundle(env, RuleGroup("sli", [RATIO]), RuleGroup("fleet", [FLEET_RATIO], tier="cluster")))
     assert [i.check for i in local[0].errors] == ["cluster-label"]
+
+
+def test_every_thanos_component_is_scraped_once(built):
+    env, files, _ = built
+    monitors = list(yaml.safe_load_all(files["kubernetes/servicemonitor-thanos.yaml"]))
+    services = [o for path in ("kubernetes/thanos-query.yaml", "kubernetes/thanos-store.yaml",
+                               "kubernetes/thanos-receive.yaml") if path in files
+                for o in yaml.safe_load_all(files[path]) if o["kind"] == "Service"]
+    for monitor in monitors[:-1]:
+        wanted = monitor["spec"]["selector"]["matchLabels"]
+        chosen = [s for s in services if wanted.items() <= s["metadata"]["labels"].items()]
+        assert len(chosen) == 1
+        assert monitor["spec"]["endpoints"][0]["port"] in {p["name"] for p in chosen[0]["spec"]["ports"]}
+    assert monitors[-1]["spec"]["selector"]["matchLabels"] == {"operated-thanos-ruler": "true"}
+    assert len(monitors) == (4 if env.global_store.topology == "receive" else 3)

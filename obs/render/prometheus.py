@@ -173,11 +173,12 @@ def rule_groups_block(ctx: RenderContext, pack: RulePack) -> Block:
 def tier_tests(ctx: RenderContext, tier: str, part: RulePack, pack: RulePack,
                tester: RuleTester = PROMTOOL) -> dict[str, Any] | None:
     """The tests of the alerts on one tier (for promtool, unless another `tester`): global alerts
-    load the pack's cluster-tier file too."""
-    files = [f"../rules/{pack.name}.yaml"]
+    load the pack's cluster-tier file too, and the evaluation order lists exactly the groups loaded."""
+    files, loaded = [f"../rules/{pack.name}.yaml"], part
     if tier == "global" and part is not pack and any(placement(ctx).tier(pack, g) == "cluster" for g in pack.groups):
         files.append(f"../../{tier_dir(ctx.env, 'cluster')}{RULES_DIR}/{pack.name}.yaml")
-    return render_tests(ctx.env, part, tester, files, [g.name for g in pack.groups])
+        loaded = pack
+    return render_tests(ctx.env, part, tester, files, [g.name for g in loaded.groups])
 
 
 def render(ctx: RenderContext) -> Iterable[RenderedFile]:

@@ -37,6 +37,7 @@ HASHRING_DIR = "/etc/thanos/hashring"
 HASHRING_FILE = "hashrings.json"
 DATA_DIR = "/var/thanos/data"
 POD_NAME = "$(POD_NAME)"  # expanded by the kubelet from the POD_NAME env var
+SERVICE_LABEL = "obs.dev/service"  # each Service's own name, so a ServiceMonitor picks exactly one
 
 
 def store(env: Environment) -> Thanos:
@@ -180,8 +181,8 @@ def _service(ctx: RenderContext, name: str, component: str, ports: dict[str, int
                                       for n, p in ports.items()]}
     if headless:
         spec = {"clusterIP": "None", **spec}
-    return {"apiVersion": "v1", "kind": "Service", "metadata": object_metadata(ctx, name, _labels(component)),
-            "spec": spec}
+    labels = {**_labels(component), SERVICE_LABEL: name}
+    return {"apiVersion": "v1", "kind": "Service", "metadata": object_metadata(ctx, name, labels), "spec": spec}
 
 
 def _claim(size: str) -> dict[str, Any]:
@@ -246,6 +247,25 @@ def thanos_ruler(ctx: RenderContext) -> dict[str, Any]:
                      "objectStorageConfig": {"name": thanos.objstore_secret, "key": thanos.objstore_key}}}
 
 
+def service_monitor(ctx: RenderContext, name: str, selector: dict[str, str], port: str) -> dict[str, Any]:
+    """A ServiceMonitor (labelled like the cluster-tier rules, for the management cluster's Prometheus)
+    scraping one Thanos component's metrics: rule evaluation failures (the abort strategy's failures,
+    docs/fleet.md), unreachable endpoints, Receive replication."""
+    return {"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor",
+            "metadata": object_metadata(ctx, name, {**_labels(name), **dict(ctx.env.rule_labels)}),
+            "spec": {"selector": {"matchLabels": selector},
+                     "namespaceSelector": {"matchNames": [ctx.env.namespace]},
+                     "endpoints": [{"port": port, "path": "/metrics", "interval": "30s"}]}}
+
+
+def service_monitors(ctx: RenderContext) -> list[dict[str, Any]]:
+    """Query, the store gateway, Receive and the ruler (whose Service the operator creates)."""
+    components = [QUERY, STORE, *([RECEIVE] if store(ctx.env).topology == "receive" else [])]
+    monitors = [service_monitor(ctx, c, {SERVICE_LABEL: c}, "http") for c in components]  # not the headless one
+    # the operator's governing Service of its ThanosRulers (port `web`, the ThanosRuler's default portName)
+    return [*monitors, service_monitor(ctx, f"thanos-ruler-{RULER}", {"operated-thanos-ruler": "true"}, "web")]
+
+
 def prometheus_values(env: Environment, cluster: Cluster) -> dict[str, Any]:
     """The kube-prometheus-stack `prometheus.prometheusSpec` additions of one cluster: the replica
     label Query deduplicates on, and the sidecar uploading to the bucket or remote write into Receive."""
@@ -267,6 +287,7 @@ def render(ctx: RenderContext) -> Iterable[RenderedFile]:
     if ctx.env.global_store.topology == "receive":
         yield RenderedFile(f"{KUBERNETES_DIR}/thanos-receive.yaml", receive_manifests(ctx), "yaml-documents")
     yield RenderedFile(f"{KUBERNETES_DIR}/thanosruler-{RULER}.yaml", thanos_ruler(ctx))
+    yield RenderedFile(f"{KUBERNETES_DIR}/servicemonitor-thanos.yaml", service_monitors(ctx), "yaml-documents")
 
 
 __all__ = ["PARTIAL_RESPONSE", "hashring", "prometheus_values", "query_args", "receive_args", "receive_url",
