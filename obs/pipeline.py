@@ -106,7 +106,9 @@ def run_tool_checks(checks: Sequence[ToolCheck], folders: Sequence[Path], otelco
     return report
 
 
-def _staged(results: Sequence[Rendered], root: Path) -> list[Path]:
+def write_plain(results: Sequence[Rendered], root: Path) -> list[Path]:
+    """Rendered environments written as plain files under `root/<env>/` (no manifest, no swap): the
+    staged copy the tool checks run on, and what tests read. Returns the folders."""
     folders = []
     for result in results:
         folder = root / result.env.name
@@ -123,7 +125,7 @@ def validate(results: Sequence[Rendered], full: bool = True, otelcol: bool = Tru
     raise_on_lint_errors(results)
     checks = BUILD_CHECKS + (TEST_CHECKS if full else ())
     with tempfile.TemporaryDirectory(prefix="obs-validate-") as tmp:
-        return run_tool_checks(checks, _staged(results, Path(tmp)), otelcol)
+        return run_tool_checks(checks, write_plain(results, Path(tmp)), otelcol)
 
 
 def build(bundle: Bundle, out: Path, env_names: Sequence[str] | None = None,

@@ -144,13 +144,6 @@ def running_alertmanager(binary: Path, config: Path, storage: Path) -> Iterator[
 
 
 def write_rendered(results: Sequence[Any], root: Path) -> list[Path]:
-    """Rendered environments (obs.render) written as plain files under `root/<env>/`, without the
-    writer's manifest and swap: what tests read and run tools on. Returns the folders."""
-    folders = []
-    for result in results:
-        folder = root / result.env.name
-        for path, content in result.files.items():
-            (folder / path).parent.mkdir(parents=True, exist_ok=True)
-            (folder / path).write_bytes(content)
-        folders.append(folder)
-    return folders
+    """Rendered environments (obs.render) written as plain files under `root/<env>/`."""
+    from obs.pipeline import write_plain
+    return write_plain(results, root)

@@ -94,7 +94,7 @@ def test_one_namespace_wide_telemetry_per_namespace():
     (lambda: Provider("x", "zipkin", AGENT_HOST, 0), "port"),
     (lambda: Telemetry("t", sampling=None), "tracing_providers"),
     (lambda: Telemetry("T", sampling=1), "name"),
-    (lambda: Telemetry("t", sampling=1, selector={"app": "*"}), "selector"),
+    (lambda: Telemetry("t", sampling=1, selector={"app": "*"}), "selector['app']"),
     (lambda: Telemetry("t", access_log_filter=" "), "access_log_filter"),
     (lambda: Telemetry("t", tracing_providers=["otel", "otel"]), "tracing_providers"),
 ])

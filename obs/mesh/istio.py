@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from typing import Literal, Mapping, Sequence
 
 from obs.errors import DefinitionError
-from obs.model.checks import check_k8s_name, check_port, check_unique, frozen_mapping
+from obs.model.checks import (
+    K8S_SUBDOMAIN_RE, check_k8s_labels, check_k8s_name, check_port, check_unique, frozen_mapping,
+)
 
 ROOT_NAMESPACE = "istio-system"
 """Istio's root namespace: a Telemetry there without a selector applies to the whole mesh."""
@@ -26,9 +28,6 @@ HEADER_TOKEN_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 _TAG_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,127}\Z")
 _ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 _PROVIDER_RE = re.compile(r"^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?\Z")
-_HOST_RE = re.compile(r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?\Z")
-_LABEL_KEY_RE = re.compile(r"^([a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?\Z")
-_LABEL_VALUE_RE = re.compile(r"^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?\Z")
 ProviderKind = Literal["opentelemetry", "zipkin", "envoy_otel_als"]
 TRACING_KINDS = ("opentelemetry", "zipkin")
 
@@ -63,7 +62,7 @@ class Provider:
         if self.kind not in (*TRACING_KINDS, "envoy_otel_als"):
             raise DefinitionError(self.definition, "kind", f"{self.kind!r} is not a provider kind obs writes",
                                   "use 'opentelemetry', 'zipkin' or 'envoy_otel_als'")
-        if not isinstance(self.service, str) or not _HOST_RE.match(self.service):
+        if not isinstance(self.service, str) or not K8S_SUBDOMAIN_RE.match(self.service):
             raise DefinitionError(self.definition, "service", f"{self.service!r} is not a Service host name",
                                   "write the Service's DNS name, e.g. "
                                   "otel-collector-agent.monitoring.svc.cluster.local")
@@ -173,11 +172,7 @@ class Telemetry:
             raise DefinitionError(self.definition, "access_log_filter", "is empty",
                                   "write a CEL expression, e.g. response.code >= 500, or None to log every request")
         object.__setattr__(self, "selector", frozen_mapping(self.selector))
-        for key, value in self.selector.items():
-            if not isinstance(key, str) or not _LABEL_KEY_RE.match(key) or not isinstance(value, str) \
-                    or not _LABEL_VALUE_RE.match(value):
-                raise DefinitionError(self.definition, "selector", f"{key!r}: {value!r} is not a label match",
-                                      "use Kubernetes label keys and values (no wildcards)")
+        check_k8s_labels(self.definition, "selector", self.selector)  # matched as Kubernetes labels, no wildcards
         if not self.traces and not self.logs:
             raise DefinitionError(self.definition, "tracing_providers", "configures nothing",
                                   "set tracing (providers, sampling, custom_tags) or access logging")
