@@ -193,7 +193,9 @@ def test_global_slo_page_through_thanos_with_a_receive_replica_killed(
             sent, kept = compared()
             return sent, [(k, t) for k, values in sent.items() for t, v in values if (t, v) not in set(kept.get(k, ()))]
         time.sleep(3)  # the drivers' last export, through agent and gateway
-        deadline = time.monotonic() + 60
+        # Samples whose write failed while the replica went down come back through the gateway's retries
+        # (exponential backoff, up to 5 minutes): wait for them before calling anything lost.
+        deadline = time.monotonic() + 240
         while (found := missing())[1] and time.monotonic() < deadline:  # the replica may still be catching up
             time.sleep(2)
         sent, lost = found
