@@ -43,10 +43,10 @@ def test_one_threshold_change_is_a_few_lines(builds, amtool_bin):
         "prod/clusters/prod-eu1: no change",
         "prod/clusters/prod-us1: no change",
         "staging:",  # the web pack is built once per owning team (platform, shop): two copies of the alert
-        "  ~ alert WebHighErrorRate",
+        "  ~ alert WebHighErrorRate (team platform)",
         "      threshold: > 0.1 -> > 0.2",
         "      receivers: incident-bot, platform-pager (unchanged)",
-        "  ~ alert WebHighErrorRate (prometheus/rules/web-shop.yaml, web.rules)",
+        "  ~ alert WebHighErrorRate (team shop)",
         "      threshold: > 0.1 -> > 0.2",
         "      receivers: incident-bot, shop-pager (unchanged)",
         "  * kubernetes: PrometheusRule monitoring/web-platform, PrometheusRule monitoring/web-shop: carry the changes "

@@ -17,6 +17,7 @@ from typing import Any, Iterator, Mapping
 import yaml
 
 from obs.errors import ObsError
+from obs.labels import TEAM
 from obs.output import MANIFEST
 
 # Files that are generated proof or bookkeeping: summarised in one line, never dumped.
@@ -167,9 +168,27 @@ def load(root: Path) -> dict[str, Scope]:
             name, relative = scope_of(f"{env.name}/{path.relative_to(env).as_posix()}")
             scope = scopes.setdefault(name, Scope(name))
             _read(scope, relative, path)
-        for scope in scopes.values():
-            _derive_slos(scope)
+    for scope in scopes.values():
+        _name_copies(scope)
+        _derive_slos(scope)
     return scopes
+
+
+def _name_copies(scope: Scope) -> None:
+    """Key each alert by its name; an alert with copies (a pack built once per owning team) by name
+    and team, as a reviewer thinks of them, or by name, file and group where the team does not
+    tell the copies apart."""
+    copies: dict[str, list[Alert]] = {}
+    for alert in scope.alerts.values():
+        copies.setdefault(alert.name, []).append(alert)
+    keys = {}
+    for name, alerts in copies.items():
+        teams = [alert.labels.get(TEAM) for alert in alerts]
+        by_team = None not in teams and len(set(teams)) == len(teams)
+        for alert, team in zip(alerts, teams, strict=True):
+            keys[id(alert)] = name if len(alerts) == 1 else (
+                f"{name} (team {team})" if by_team else f"{name} ({alert.file}, {alert.group})")
+    scope.alerts = {keys[id(alert)]: alert for alert in scope.alerts.values()}
 
 
 def _read(scope: Scope, relative: str, path: Path) -> None:
@@ -231,8 +250,7 @@ def _rules(scope: Scope, relative: str, doc: Mapping[str, Any]) -> None:
                               str(rule.get("for") or "0s"), str(rule.get("keep_firing_for") or "0s"),
                               {str(k): str(v) for k, v in (rule.get("labels") or {}).items()},
                               {str(k): str(v) for k, v in (rule.get("annotations") or {}).items()})
-                key = alert.name if alert.name not in scope.alerts else f"{alert.name} ({relative}, {alert.group})"
-                scope.alerts[key] = alert
+                scope.alerts[f"{alert.name} ({relative}, {alert.group})"] = alert  # keyed for good in _name_copies
             elif "record" in rule:
                 labels = ",".join(f'{k}="{v}"' for k, v in sorted((rule.get("labels") or {}).items()))
                 scope.records[f"{rule['record']}{{{labels}}} ({relative})"] = str(rule.get("expr", ""))
