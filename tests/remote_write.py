@@ -11,28 +11,16 @@ import struct
 import urllib.request
 from typing import Iterable, Sequence
 
+from tests.protobuf_wire import bytes_field, int_field, varint
+
 # value.StaleNaN in prometheus/model/value: a signalling NaN no computation produces.
 STALE_NAN = struct.unpack("<d", struct.pack("<Q", 0x7FF0000000000002))[0]
 Labels = Sequence[tuple[str, str]]
 
 
-def _varint(number: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, number = number & 0x7F, number >> 7
-        out.append(byte | (0x80 if number else 0))
-        if not number:
-            return bytes(out)
-
-
-def _field(number: int, payload: bytes) -> bytes:
-    """A length-delimited protobuf field."""
-    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
-
-
 def _sample(value: float, timestamp_ms: int) -> bytes:
     # Sample{double value = 1; int64 timestamp = 2}
-    return b"\x09" + struct.pack("<d", value) + b"\x10" + _varint(timestamp_ms & 0xFFFFFFFFFFFFFFFF)
+    return b"\x09" + struct.pack("<d", value) + int_field(2, timestamp_ms)
 
 
 def write_request(series: Iterable[tuple[Labels, Sequence[tuple[int, float]]]]) -> bytes:
@@ -40,15 +28,15 @@ def write_request(series: Iterable[tuple[Labels, Sequence[tuple[int, float]]]]) 
     its (timestamp in ms, value) samples in time order."""
     out = bytearray()
     for labels, samples in series:
-        body = b"".join(_field(1, _field(1, k.encode()) + _field(2, v.encode())) for k, v in sorted(labels))
-        body += b"".join(_field(2, _sample(value, at)) for at, value in samples)
-        out += _field(1, body)
+        body = b"".join(bytes_field(1, bytes_field(1, k.encode()) + bytes_field(2, v.encode())) for k, v in sorted(labels))
+        body += b"".join(bytes_field(2, _sample(value, at)) for at, value in samples)
+        out += bytes_field(1, body)
     return bytes(out)
 
 
 def snappy_block(data: bytes) -> bytes:
     """`data` as one snappy block of literals (valid snappy, just not compressed)."""
-    out = bytearray(_varint(len(data)))
+    out = bytearray(varint(len(data)))
     for start in range(0, len(data), 1 << 16):
         chunk = data[start:start + (1 << 16)]
         size = len(chunk) - 1

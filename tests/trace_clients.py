@@ -12,6 +12,8 @@ import urllib.error
 import urllib.request
 from typing import Any, Mapping
 
+from tests.protobuf_wire import bytes_field, int_field
+
 # ---- Zipkin v2 JSON -------------------------------------------------------------------------------
 
 
@@ -83,34 +85,17 @@ def send_jaeger_thrift(host: str, port: int, batch: bytes) -> int:
 # ---- Jaeger api_v2 protobuf over gRPC -------------------------------------------------------------
 
 
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
-def _bytes_field(number: int, payload: bytes) -> bytes:
-    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
-
-
-def _int_field(number: int, value: int) -> bytes:
-    return _varint(number << 3) + _varint(value)
-
-
 def jaeger_post_spans(trace_id: str, span_id: str, service: str, name: str, tags: Mapping[str, str]) -> bytes:
     """A jaeger.api_v2.PostSpansRequest {1: Batch {1: spans, 2: Process}} with one span."""
     now = time.time()
-    key_values = [_bytes_field(1, k.encode()) + _bytes_field(3, v.encode()) for k, v in tags.items()]  # v_type STRING
-    span = (_bytes_field(1, bytes.fromhex(trace_id)) + _bytes_field(2, bytes.fromhex(span_id))
-            + _bytes_field(3, name.encode()) + _int_field(5, 1)
-            + _bytes_field(6, _int_field(1, int(now)) + _int_field(2, int(now % 1 * 1e9)))
-            + _bytes_field(7, _int_field(2, 1_500_000))
-            + b"".join(_bytes_field(8, kv) for kv in key_values))
-    batch = _bytes_field(1, span) + _bytes_field(2, _bytes_field(1, service.encode()))
-    return _bytes_field(1, batch)
+    key_values = [bytes_field(1, k.encode()) + bytes_field(3, v.encode()) for k, v in tags.items()]  # v_type STRING
+    span = (bytes_field(1, bytes.fromhex(trace_id)) + bytes_field(2, bytes.fromhex(span_id))
+            + bytes_field(3, name.encode()) + int_field(5, 1)
+            + bytes_field(6, int_field(1, int(now)) + int_field(2, int(now % 1 * 1e9)))
+            + bytes_field(7, int_field(2, 1_500_000))
+            + b"".join(bytes_field(8, kv) for kv in key_values))
+    batch = bytes_field(1, span) + bytes_field(2, bytes_field(1, service.encode()))
+    return bytes_field(1, batch)
 
 
 def send_jaeger_grpc(host: str, port: int, request: bytes) -> None:
