@@ -284,10 +284,11 @@ def fired(slo: SLO, env: Environment, rule: AlertRule, windows: Sequence[BurnRat
     if firing is None:
         return None
     out = []
+    static = rule.static_labels
     for window, burn in firing:
         long_, short = _name(window.long), _name(window.short)
         labels = {**series_labels(slo, env), **carried, **window_labels(long_, short)}
-        labels = {k: v for k, v in labels.items() if k not in rule.static_labels}
+        labels = {k: v for k, v in labels.items() if k not in static}
         out.append(FiringAlert(labels, description(slo.service, slo.name, f"{burn:.1f}", long_, short)))
     return out
 
