@@ -222,6 +222,7 @@ class BurnRateWindow:
         return BurnRateWindow(self.long, self.short, self.factor_for(period), period)
 
 
+@functools.lru_cache(maxsize=64)  # immutable windows, asked for by every SLO of a period
 def google_windows(period: str) -> tuple[tuple[BurnRateWindow, ...], tuple[BurnRateWindow, ...]] | None:
     """The SRE workbook's page and ticket windows for a 28d or 30d period (Sloth ships both),
     else None: page after 2% of the budget in 1h or 5% in 6h, ticket after 10% in 1d or in 3d."""

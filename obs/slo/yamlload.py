@@ -18,6 +18,7 @@ from obs.errors import DefinitionError
 
 # Nodes a document may have once every alias is expanded: far beyond any SLO spec, far below a bomb.
 MAX_EXPANDED_NODES = 100_000
+_STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 _BASE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
 
 
@@ -25,6 +26,14 @@ class _StrictLoader(_BASE):  # type: ignore[misc, valid-type]
     """A safe loader that refuses duplicate keys and alias bombs."""
 
     source = ""
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        """PyYAML's tag resolution, with a shortcut for the usual case: a plain scalar whose first
+        character starts no implicit resolver (int, float, bool, null, ...) is a string."""
+        if kind is yaml.ScalarNode and implicit[0] and value and value[0] not in _IMPLICIT_FIRST \
+                and _PLAIN_IS_STR:
+            return _STR
+        return super().resolve(kind, value, implicit)
 
     def construct_document(self, node: yaml.Node) -> Any:
         _check_expansion(node, self.source)
@@ -77,11 +86,16 @@ def _check_expansion(root: yaml.Node, source: str) -> None:
     size(root)
 
 
+# The characters an implicit resolver of the loader may start with; without a wildcard or path
+# resolver, any other plain scalar resolves to a string.
+_IMPLICIT_FIRST = frozenset(key for key in _StrictLoader.yaml_implicit_resolvers if key)
+_PLAIN_IS_STR = None not in _StrictLoader.yaml_implicit_resolvers and not _StrictLoader.yaml_path_resolvers
+
+
 class _NotPlain(Exception):
     """The document needs the strict constructor (or holds an error it reports)."""
 
 
-_STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 _KEY_TAGS_NOT_PLAIN = frozenset({"tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"})
 
 
