@@ -94,9 +94,11 @@ class AlertTest:
         check_duration(what, "at", self.at)
         check_duration(what, "interval", self.interval)
         for selector, values in self.series.items():
-            check_nonempty(what, "series", selector)
-            if not isinstance(values, ClockValues):
-                check_nonempty(what, f"series[{selector!r}]", values)
+            if selector.__class__ is not str or not selector or selector.isspace():
+                check_nonempty(what, "series", selector)
+            if values.__class__ is not str or not values or values.isspace():  # (the usual case skips the calls)
+                if not isinstance(values, ClockValues):
+                    check_nonempty(what, f"series[{selector!r}]", values)
 
 
 @dataclass(frozen=True)

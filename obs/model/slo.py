@@ -470,12 +470,12 @@ class SLO:
         object.__setattr__(self, "alerting", resolved)
         object.__setattr__(self, "notes", tuple(notes))
 
-    @property
+    @functools.cached_property  # the fields are frozen; rules and proofs ask thousands of times
     def objective_ratio(self) -> Decimal:
         """The objective as a ratio, exactly (99.9 -> 0.999)."""
         return Decimal(str(self.objective)) / 100
 
-    @property
+    @functools.cached_property
     def error_budget(self) -> Decimal:
         """1 - objective, exactly (99.9 -> 0.001)."""
         return 1 - self.objective_ratio

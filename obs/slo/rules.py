@@ -75,6 +75,7 @@ def ratio_metric(window: str) -> str:
     return f"slo:sli_error:ratio_rate{window_name(window)}"
 
 
+@functools.lru_cache(maxsize=1024)  # an SLO's few constants, the same for every SLO of an objective
 def number(value: Decimal | float) -> str:
     """A constant as PromQL text, without float noise (Decimal('0.0010') -> '0.001')."""
     return format(Decimal(str(value)).normalize(), "f")
