@@ -149,9 +149,8 @@ def _key(key: Any) -> str:
     return _scalar_text(key)
 
 
-# What str.splitlines cuts at besides "\n"; and the start of every non-empty line.
+# What str.splitlines cuts at besides "\n".
 _OTHER_LINE_BREAKS = ("\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
-_LINE_START = re.compile(r"^(?=.)", re.MULTILINE)
 
 
 class Block:
@@ -178,8 +177,9 @@ class Block:
         if self.text is None or self.width + indent + 4 > WIDTH:
             return None
         pad = " " * indent
-        if self.simple:  # every line that is not empty, shifted (C speed)
-            return _LINE_START.sub(pad, self.text)
+        text = self.text
+        if self.simple and "\n\n" not in text and text.endswith("\n"):  # no empty line: one replace
+            return pad + text[:-1].replace("\n", "\n" + pad) + "\n"
         return "".join(pad + line if line != "\n" else line for line in self.text.splitlines(keepends=True))
 
 
