@@ -285,9 +285,10 @@ def fired(slo: SLO, env: Environment, rule: AlertRule, windows: Sequence[BurnRat
         return None
     out = []
     static = rule.static_labels
+    base = {**series_labels(slo, env), **carried}
     for window, burn in firing:
         long_, short = _name(window.long), _name(window.short)
-        labels = {**series_labels(slo, env), **carried, **window_labels(long_, short)}
+        labels = {**base, **window_labels(long_, short)}
         labels = {k: v for k, v in labels.items() if k not in static}
         out.append(FiringAlert(labels, description(slo.service, slo.name, f"{burn:.1f}", long_, short)))
     return out
