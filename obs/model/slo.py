@@ -466,8 +466,9 @@ class SLO:
                                           "SLOAlerting(allow_dropped_page=True) to keep the SLO without a page")
                 notes.append(f"the {severity} alert is dropped: none of its windows could ever fire")
             chosen[severity] = tuple(kept)
-        resolved = replace(self.alerting, page_windows=chosen["page"], ticket_windows=chosen["ticket"])
-        object.__setattr__(self, "alerting", resolved)
+        if (chosen["page"], chosen["ticket"]) != (self.alerting.page_windows, self.alerting.ticket_windows):
+            resolved = replace(self.alerting, page_windows=chosen["page"], ticket_windows=chosen["ticket"])
+            object.__setattr__(self, "alerting", resolved)  # (as given when nothing changed: no new copy)
         object.__setattr__(self, "notes", tuple(notes))
 
     @functools.cached_property  # the fields are frozen; rules and proofs ask thousands of times
