@@ -24,6 +24,8 @@ def on(env: Environment, *labels: str) -> str:
 
 def quote(value: str) -> str:
     """A PromQL string literal for a label value (backslash, quote and line breaks escaped)."""
+    if "\\" not in value and '"' not in value and "\n" not in value and "\r" not in value:
+        return f'"{value}"'  # nothing to escape (nearly always)
     escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
     return f'"{escaped}"'
 

@@ -149,6 +149,10 @@ def _key(key: Any) -> str:
     return _scalar_text(key)
 
 
+# What str.splitlines cuts at besides "\n".
+_OTHER_LINE_BREAKS = ("\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+
+
 class Block:
     """A mapping serialised once and embedded as is wherever it appears again (e.g. a rule file's
     `groups` inside a PrometheusRule's `spec`): the same bytes as serialising `data` there."""
@@ -159,7 +163,11 @@ class Block:
             self.text: str | None = _direct(data) if type(data) is dict and data else None
         except _Fallback:
             self.text = None
-        self.width = max((len(line) for line in self.text.splitlines()), default=0) if self.text else 0
+        # Line breaks other than "\n" never reach the direct emitter's text (it escapes or hands
+        # such strings to PyYAML); where one did, the lines are measured as str.splitlines cuts them.
+        self.simple = self.text is not None and not any(mark in self.text for mark in _OTHER_LINE_BREAKS)
+        self.width = (max(map(len, self.text.split("\n"))) if self.simple else
+                      max((len(line) for line in self.text.splitlines()), default=0)) if self.text else 0
 
     def to_yaml(self) -> bytes:
         return self.text.encode() if self.text is not None else to_yaml(self.data)
@@ -169,6 +177,9 @@ class Block:
         if self.text is None or self.width + indent + 4 > WIDTH:
             return None
         pad = " " * indent
+        text = self.text
+        if self.simple and "\n\n" not in text and text.endswith("\n"):  # no empty line: one replace
+            return pad + text[:-1].replace("\n", "\n" + pad) + "\n"
         return "".join(pad + line if line != "\n" else line for line in self.text.splitlines(keepends=True))
 
 

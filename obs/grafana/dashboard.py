@@ -6,10 +6,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-from grafanalib import core as g
-from grafanalib._gen import DashboardEncoder
 
 from obs.errors import DefinitionError
+from obs.grafana.lib import gen, g
 from obs.grafana import datasources, normalize
 from obs.grafana.layout import Row, layout
 from obs.grafana.panels import PANEL_TYPES
@@ -103,4 +102,4 @@ class Dashboard:
                 "builtIn": 1, "datasource": datasources.GRAFANA_BUILTIN, "enable": True, "hide": True,
                 "iconColor": "rgba(0, 211, 255, 1)", "name": "Annotations & Alerts", "type": "dashboard"}]),
         )
-        return normalize.dashboard(json.loads(json.dumps(board, cls=DashboardEncoder)))
+        return normalize.dashboard(json.loads(json.dumps(board, cls=gen.DashboardEncoder)))

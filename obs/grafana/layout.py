@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-import attr
-from grafanalib import core as g
 
 from obs.errors import DefinitionError
+from obs.grafana.lib import attr, g
 from obs.grafana.panels import GRID_COLUMNS
 
 DEFAULT_SIZE = (12, 8)

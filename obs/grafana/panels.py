@@ -6,13 +6,13 @@ what current Grafana writes (no legacy keys, no nulls, valid thresholds, full re
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-import attr
-from grafanalib import core as g
 
 from obs.errors import DefinitionError
+from obs.grafana.lib import attr, g
 from obs.grafana import datasources
 from obs.model.checks import check_number
 
@@ -41,19 +41,26 @@ class Query:
                                   "use 'time_series', 'table' or 'heatmap'")
 
 
-@attr.s
-class _Target(g.Target):
-    """grafanalib's Target plus the `exemplar` and `range` switches of the Prometheus query model."""
+@functools.cache
+def _target_class() -> type:
+    """grafanalib's Target plus the `exemplar` and `range` switches of the Prometheus query model
+    (made on first use, with grafanalib: obs.grafana.lib)."""
 
-    exemplar = attr.ib(default=False)
+    @attr.s
+    class _Target(g.Target):
+        exemplar = attr.ib(default=False)
 
-    def to_json_data(self) -> dict[str, Any]:
-        data = super().to_json_data()
-        data.update(exemplar=self.exemplar, range=not self.instant)
-        return data
+        def to_json_data(self) -> dict[str, Any]:
+            data = super().to_json_data()
+            data.update(exemplar=self.exemplar, range=not self.instant)
+            return data
+
+    _Target.__qualname__ = "_Target"  # reachable as obs.grafana.panels._Target, as before (pickle)
+    globals()["_Target"] = _Target
+    return _Target
 
 
-def _targets(title: str, queries: Sequence[Query | str], datasource: dict[str, str]) -> list[_Target]:
+def _targets(title: str, queries: Sequence[Query | str], datasource: dict[str, str]) -> list[Any]:
     if not queries:
         raise DefinitionError(f"panel {title!r}", "queries", "is empty", "give at least one query")
     targets = []
@@ -61,7 +68,7 @@ def _targets(title: str, queries: Sequence[Query | str], datasource: dict[str, s
         q = Query(query) if isinstance(query, str) else query
         if not isinstance(q, Query):
             raise DefinitionError(f"panel {title!r}", "queries", f"{query!r} is not a Query or string")
-        targets.append(_Target(  # type: ignore[call-arg]  # mypy sees only the attrs fields obs adds
+        targets.append(_target_class()(
             expr=q.expr.strip(), legendFormat=q.legend, instant=q.instant,
                                exemplar=q.exemplar, format=q.format, refId=chr(ord("A") + index),
                                intervalFactor=1, datasource=datasource))

@@ -2,9 +2,9 @@
 whenever the time range changes."""
 from __future__ import annotations
 
-from grafanalib import core as g
 
 from obs.grafana import datasources
+from obs.grafana.lib import g
 from obs.model.checks import check_label_name
 from obs.model.environment import Environment
 

@@ -84,6 +84,7 @@ def check_duration(definition: str, field: str, value: Any) -> None:
 _VALID_DURATIONS: set[str] = set()
 _VALID_LABEL_NAMES: set[str] = set()
 _VALID_TEMPLATES: set[str] = set()
+_VALID_METRIC_NAMES: set[str] = set()  # metric names check_metric_name accepted
 _VALID_LABEL_SETS: set[tuple[str, ...]] = set()  # label-name tuples check_labels accepted
 
 
@@ -191,8 +192,12 @@ def check_utf8(definition: str, field: str, value: str) -> None:
 def check_labels(definition: str, field: str, labels: Mapping[str, Any]) -> None:
     """Every key is a label name and every value a string of valid UTF-8."""
     names = tuple(labels)
-    if names in _VALID_LABEL_SETS and all(value.__class__ is str and value.isascii() for value in labels.values()):
-        return  # these names passed before (generated rules repeat a few label sets thousands of times)
+    if names in _VALID_LABEL_SETS:  # these names passed before (generated rules repeat a few label sets)
+        try:
+            if "".join(labels.values()).isascii():
+                return  # every value is text, and ASCII is valid UTF-8
+        except TypeError:
+            pass  # a value that is not a string: said below
     for name, value in labels.items():
         check_label_name(definition, f"{field}[{name!r}]", name)
         if not isinstance(value, str):
@@ -239,6 +244,8 @@ def check_alertmanager_template(definition: str, field: str, value: Any) -> None
 
 def check_no_empty_values(definition: str, field: str, labels: Mapping[str, Any]) -> None:
     """No empty label value: Prometheus drops such a label, so alerts and tests would not match."""
+    if "" not in labels.values():
+        return  # the usual case, tested at C speed
     for name, value in labels.items():
         if value == "":
             raise DefinitionError(definition, f"{field}[{name!r}]", "is empty, and Prometheus drops labels with "
@@ -247,10 +254,14 @@ def check_no_empty_values(definition: str, field: str, labels: Mapping[str, Any]
 
 def check_metric_name(definition: str, field: str, name: Any) -> None:
     """A Prometheus metric name (recording rules may use ':')."""
+    if name.__class__ is str and name in _VALID_METRIC_NAMES:
+        return
     if not isinstance(name, str) or not METRIC_NAME_RE.match(name):
         raise DefinitionError(
             definition, field, f"{name!r} is not a valid metric name",
             "use letters, digits, '_' and ':' (not starting with a digit), e.g. 'job:http_requests:rate5m'")
+    if len(_VALID_METRIC_NAMES) < 4096:
+        _VALID_METRIC_NAMES.add(name)
 
 
 def check_nonempty(definition: str, field: str, value: Any) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import re
+from types import MappingProxyType
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Mapping, Sequence
@@ -93,9 +94,11 @@ class AlertTest:
         check_duration(what, "at", self.at)
         check_duration(what, "interval", self.interval)
         for selector, values in self.series.items():
-            check_nonempty(what, "series", selector)
-            if not isinstance(values, ClockValues):
-                check_nonempty(what, f"series[{selector!r}]", values)
+            if selector.__class__ is not str or not selector or selector.isspace():
+                check_nonempty(what, "series", selector)
+            if values.__class__ is not str or not values or values.isspace():  # (the usual case skips the calls)
+                if not isinstance(values, ClockValues):
+                    check_nonempty(what, f"series[{selector!r}]", values)
 
 
 @dataclass(frozen=True)
@@ -186,10 +189,11 @@ class AlertRule:
                                           f"sets the rule's own labels {sorted(clash)}",
                                           "list only the labels that come from the series")
 
-    @property
-    def static_labels(self) -> dict[str, str]:
-        """The labels the rule itself adds to every alert."""
-        return {"severity": self.severity, **self.labels}
+    @cached_property
+    def static_labels(self) -> Mapping[str, str]:
+        """The labels the rule itself adds to every alert (worked out once: proofs, renderers
+        and routing cases ask for every expected alert)."""
+        return MappingProxyType({"severity": self.severity, **self.labels})
 
 
 _COUNTER_SUFFIXES = ("_total", "_count", "_bucket", "_sum")

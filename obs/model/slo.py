@@ -222,6 +222,7 @@ class BurnRateWindow:
         return BurnRateWindow(self.long, self.short, self.factor_for(period), period)
 
 
+@functools.lru_cache(maxsize=64)  # immutable windows, asked for by every SLO of a period
 def google_windows(period: str) -> tuple[tuple[BurnRateWindow, ...], tuple[BurnRateWindow, ...]] | None:
     """The SRE workbook's page and ticket windows for a 28d or 30d period (Sloth ships both),
     else None: page after 2% of the budget in 1h or 5% in 6h, ticket after 10% in 1d or in 3d."""
@@ -465,16 +466,17 @@ class SLO:
                                           "SLOAlerting(allow_dropped_page=True) to keep the SLO without a page")
                 notes.append(f"the {severity} alert is dropped: none of its windows could ever fire")
             chosen[severity] = tuple(kept)
-        resolved = replace(self.alerting, page_windows=chosen["page"], ticket_windows=chosen["ticket"])
-        object.__setattr__(self, "alerting", resolved)
+        if (chosen["page"], chosen["ticket"]) != (self.alerting.page_windows, self.alerting.ticket_windows):
+            resolved = replace(self.alerting, page_windows=chosen["page"], ticket_windows=chosen["ticket"])
+            object.__setattr__(self, "alerting", resolved)  # (as given when nothing changed: no new copy)
         object.__setattr__(self, "notes", tuple(notes))
 
-    @property
+    @functools.cached_property  # the fields are frozen; rules and proofs ask thousands of times
     def objective_ratio(self) -> Decimal:
         """The objective as a ratio, exactly (99.9 -> 0.999)."""
         return Decimal(str(self.objective)) / 100
 
-    @property
+    @functools.cached_property
     def error_budget(self) -> Decimal:
         """1 - objective, exactly (99.9 -> 0.001)."""
         return 1 - self.objective_ratio

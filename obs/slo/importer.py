@@ -14,19 +14,17 @@ no file name or spec text can end a string and run as code when the module is im
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
-
 from obs.errors import DefinitionError, ToolMissingError, ValidationError
 from obs.model.checks import DURATION_RE, duration_seconds
 from obs.model.slo import SLO, BurnRateWindow, RawSLI, google_windows
-
-DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+from obs.serialize import to_yaml
 
 
 @dataclass(frozen=True)
@@ -218,8 +216,9 @@ def check_builds(slos: list[SLO], source: str, options: ImportOptions) -> None:
         files = []
         for pack in packs:
             path = Path(tmp) / f"{pack.name}.yaml"
-            # A scratch file for promtool only: libyaml's emitter, not the build's byte-exact writer.
-            path.write_text(yaml.dump(render_rule_groups(env, pack), Dumper=DUMPER))
+            # A scratch file for promtool only, written by the build's own YAML writer (PyYAML's
+            # representer, even over libyaml's emitter, took most of a 1,000-SLO import).
+            path.write_bytes(to_yaml(render_rule_groups(env, pack)))
             files.append(path)
         try:
             promtool.check_rules(files, Path(tmp))
@@ -239,20 +238,16 @@ def _py(value: Any, indent: int) -> str:
     string goes through repr(), so no text can escape its literal."""
     pad = "    " * (indent + 1)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = [f for f in dataclasses.fields(value) if f.init]
-        if all(isinstance(getattr(value, f.name), (str, int, float)) for f in fields):  # small: one line
-            line = f"{type(value).__name__}({', '.join(f'{f.name}={getattr(value, f.name)!r}' for f in fields)})"
+        fields = _init_fields(type(value))
+        if all(isinstance(getattr(value, name), (str, int, float)) for name, _ in fields):  # small: one line
+            line = f"{type(value).__name__}({', '.join(f'{name}={getattr(value, name)!r}' for name, _ in fields)})"
             if len(line) < 100:
                 return line
         parts = []
-        for f in dataclasses.fields(value):
-            if not f.init:
-                continue
-            current = getattr(value, f.name)
-            default = f.default if f.default is not dataclasses.MISSING else (
-                f.default_factory() if f.default_factory is not dataclasses.MISSING else dataclasses.MISSING)
+        for name, default in fields:
+            current = getattr(value, name)
             if default is dataclasses.MISSING or _plain(current) != _plain(default):
-                parts.append(f"{pad}{f.name}={_py(current, indent + 1)},\n")
+                parts.append(f"{pad}{name}={_py(current, indent + 1)},\n")
         return f"{type(value).__name__}(\n{''.join(parts)}{'    ' * indent})"
     if isinstance(value, Mapping):
         return "{" + ", ".join(f"{k!r}: {_py(v, indent)}" for k, v in value.items()) + "}"
@@ -261,6 +256,15 @@ def _py(value: Any, indent: int) -> str:
     if isinstance(value, (str, int, float, bool)) or value is None:
         return repr(value)
     raise TypeError(f"cannot write {value!r} as Python")
+
+
+@functools.lru_cache(maxsize=None)
+def _init_fields(kind: type) -> tuple[tuple[str, Any], ...]:
+    """(name, default or MISSING) of a dataclass's init fields, in order (a fresh default from a
+    factory: factories here make empty containers, compared by value)."""
+    return tuple((f.name, f.default if f.default is not dataclasses.MISSING else (
+        f.default_factory() if f.default_factory is not dataclasses.MISSING else dataclasses.MISSING))
+        for f in dataclasses.fields(kind) if f.init)
 
 
 def _plain(value: Any) -> Any:

@@ -284,10 +284,12 @@ def fired(slo: SLO, env: Environment, rule: AlertRule, windows: Sequence[BurnRat
     if firing is None:
         return None
     out = []
+    static = rule.static_labels
+    base = {**series_labels(slo, env), **carried}
     for window, burn in firing:
         long_, short = _name(window.long), _name(window.short)
-        labels = {**series_labels(slo, env), **carried, **window_labels(long_, short)}
-        labels = {k: v for k, v in labels.items() if k not in rule.static_labels}
+        labels = {**base, **window_labels(long_, short)}
+        labels = {k: v for k, v in labels.items() if k not in static}
         out.append(FiringAlert(labels, description(slo.service, slo.name, f"{burn:.1f}", long_, short)))
     return out
 
@@ -364,21 +366,21 @@ def selection_cases(slo: SLO, env: Environment, rule: AlertRule,
     plan = _selection_plan(slo, env)
     if plan is None:
         return []
-    clusters, series_in = plan
+    clusters, series_in, silent, name = plan
     fires: list[FiringAlert] = []
     for labels, burn in clusters:
         expected = fired(slo, env, rule, windows, (burn,) * SELECTION_SAMPLES, labels)
         if expected is None:
             return []
         fires += expected
-    name = "own series: " + ", ".join(f"{labels[env.cluster_label]} at {burn:.4g}x" for labels, burn in clusters)
-    return [AlertTest("no traffic yet", series_in, at="0m"),
-            AlertTest(name, series_in, at=f"{SELECTION_SAMPLES - 1}m", fires=fires)]
+    return [silent, AlertTest(name, series_in, at=f"{SELECTION_SAMPLES - 1}m", fires=fires)]
 
 
-def _selection_plan(slo: SLO, env: Environment) -> tuple[list[tuple[dict[str, str], float]], dict[str, str]] | None:
-    """The clusters and burns of an SLO's selection case and their input series (the same for
-    every alert of the SLO: worked out once per SLO within `once_per_shape`)."""
+def _selection_plan(slo: SLO, env: Environment) -> tuple[list[tuple[dict[str, str], float]], dict[str, str],
+                                                          AlertTest, str] | None:
+    """The clusters and burns of an SLO's selection case, their input series, the case without
+    traffic yet and the name of the case with it (the same for every alert of the SLO: worked
+    out once per SLO within `once_per_shape`)."""
     proved = _proved.get()
     key = ("selection", slo.service, slo.name, env.name)
     if proved is not None and key in proved:
@@ -399,7 +401,8 @@ def _selection_plan(slo: SLO, env: Environment) -> tuple[list[tuple[dict[str, st
             burns = (burn,) * SELECTION_SAMPLES
             series_in.update({name: ("_ " if name.startswith(RAW) else "0 ") + values for name, values in
                               _cluster_series(slo, env, labels, burns[1:], rate, minutes - 1).items()})
-        plan = (clusters, series_in)
+        name = "own series: " + ", ".join(f"{labels[env.cluster_label]} at {burn:.4g}x" for labels, burn in clusters)
+        plan = (clusters, series_in, AlertTest("no traffic yet", series_in, at="0m"), name)
     if proved is not None:
         proved[key] = plan
     return plan

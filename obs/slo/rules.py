@@ -75,13 +75,24 @@ def ratio_metric(window: str) -> str:
     return f"slo:sli_error:ratio_rate{window_name(window)}"
 
 
+@functools.lru_cache(maxsize=1024)  # an SLO's few constants, the same for every SLO of an objective
 def number(value: Decimal | float) -> str:
     """A constant as PromQL text, without float noise (Decimal('0.0010') -> '0.001')."""
     return format(Decimal(str(value)).normalize(), "f")
 
 
+_MATCHERS: dict[tuple[tuple[str, str], ...], str] = {}  # an SLO's few label sets, asked for by most of its rules
+
+
 def matchers(labels: dict[str, str]) -> str:
-    return "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
+    key = tuple(labels.items())
+    found = _MATCHERS.get(key)
+    if found is None:
+        found = "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
+        if len(_MATCHERS) > 4096:
+            _MATCHERS.clear()
+        _MATCHERS[key] = found
+    return found
 
 
 def sli_rules(slo: SLO, env: Environment) -> list[RecordingRule]:

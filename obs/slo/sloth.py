@@ -24,6 +24,7 @@ so the importer adds the cluster label to each aggregation's `by` and drops a pi
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Mapping
 
 from obs.errors import DefinitionError
@@ -60,8 +61,12 @@ NOT_REPRODUCED = {
 
 def _get(data: Mapping[str, Any], key: str, default: Any = None) -> Any:
     """A key in either spelling: Sloth's spec uses snake_case, its CRD camelCase."""
-    camel = "".join(p if i == 0 else p[:1].upper() + p[1:] for i, p in enumerate(key.split("_")))
-    return data.get(key, data.get(camel, default))
+    return data.get(key, data.get(_camel_key(key), default))
+
+
+@functools.lru_cache(maxsize=256)  # the spec's few key names, looked up for every SLO
+def _camel_key(key: str) -> str:
+    return "".join(p if i == 0 else p[:1].upper() + p[1:] for i, p in enumerate(key.split("_")))
 
 
 def by_cluster(query: str, label: str = "cluster") -> tuple[str, int]:
