@@ -214,7 +214,7 @@ def _send_otlp(trace_id: str, service: str, attributes: dict[str, str]) -> None:
 
 @pytest.mark.tools
 def test_every_protocol_reaches_jaeger_through_the_generated_agent_and_gateway(
-        tmp_path, reference_bundle, otelcol_bin, jaeger_bin, started):  # noqa: F811
+        tmp_path, reference_bundle, otelcol_bin, jaeger_bin, started):
     # The reference collectors (the agent receives zipkin and jaeger), every trace kept (tail sampling
     # at 100%), and the generated Jaeger config with memory storage.
     env = Environment("e2e", cluster="e2e", overrides={f"{GATEWAY}.sampling_percentage": 100.0})
@@ -269,7 +269,7 @@ def test_every_protocol_reaches_jaeger_through_the_generated_agent_and_gateway(
 
 @pytest.mark.tools
 @pytest.mark.parametrize("storage", ["memory", "badger"])
-def test_jaeger_runs_the_generated_config_and_answers_health(tmp_path, jaeger_bin, started, storage):  # noqa: F811
+def test_jaeger_runs_the_generated_config_and_answers_health(tmp_path, jaeger_bin, started, storage):
     """The generated config starts (Badger opening its directories) and reports healthy where the
     kubelet probes it."""
     jaeger = Jaeger(MemoryStore() if storage == "memory" else BadgerStore(path=str(tmp_path / "badger")))
@@ -301,7 +301,7 @@ def test_the_service_monitor_scrapes_the_port_jaegers_own_metrics_listen_on():
 
 
 @pytest.mark.tools
-def test_jaeger_serves_its_metrics_where_the_service_monitor_scrapes(tmp_path, jaeger_bin, started):  # noqa: F811
+def test_jaeger_serves_its_metrics_where_the_service_monitor_scrapes(tmp_path, jaeger_bin, started):
     """The real Jaeger running the generated config answers the ServiceMonitor's port and path with
     its own telemetry (the collector's otelcol_* series and target_info naming the service)."""
     jaeger = Jaeger(MemoryStore(), name="traces")
