@@ -19,7 +19,7 @@ import json
 from typing import Any, Iterable
 
 from obs.model.environment import Environment
-from obs.model.fleet import Cluster, Thanos
+from obs.model.fleet import RULER_SERVICE, Cluster, Thanos
 from obs.render.base import RenderContext, RenderedFile
 from obs.render.kubernetes import KUBERNETES_DIR, SERVICE_LABEL, object_metadata, service_monitor
 from obs.render.prometheusrule import PARTIAL_RESPONSE, TIER_LABEL
@@ -29,7 +29,6 @@ QUERY, STORE, RECEIVE = "thanos-query", "thanos-store", "thanos-receive"
 RECEIVE_HEADLESS = f"{RECEIVE}-headless"
 HASHRING = f"{RECEIVE}-hashring"
 RULER = "obs-global"  # the ThanosRuler; the operator names its pods and Service thanos-ruler-<name>
-RULER_SERVICE = "thanos-ruler-operated"  # the headless Service the operator creates for every ThanosRuler
 RULER_REPLICA_LABEL = "thanos_ruler_replica"  # external label the operator gives each ruler replica
 RECEIVE_REPLICA_LABEL = "receive_replica"
 OBJSTORE_DIR = "/etc/thanos/objstore"

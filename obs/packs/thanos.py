@@ -1,0 +1,175 @@
+"""The global ruler's self-monitoring: alerts on Thanos Rule's own metrics, for environments with a
+global store (`Environment.global_store=obs.Thanos(...)`, docs/fleet.md).
+
+SLO burn-rate alerts run on Thanos Rule. With `partial_response_strategy: abort`, a query Query
+cannot fully answer fails the evaluation, and a failed evaluation cannot fire: if Query is down, a
+store is unreachable or Alertmanager refuses the ruler's alerts, those pages silently never come.
+These alerts watch for exactly that, on the Prometheus of the management cluster (tier
+`management`), which scrapes the ruler through its ServiceMonitor and sends to Alertmanager itself,
+so they do not depend on the ruler or Query being healthy. Metric names and labels are those of
+Thanos Rule v0.41 (obs.catalog.thanos). Every Definitions of such an environment gets the pack
+(obs.model.bundle); the platform team owns it.
+"""
+from __future__ import annotations
+
+from obs.model.environment import Environment
+from obs.model.params import RATIO
+from obs.model.rules import AlertRule, AlertTest, FiringAlert, RuleGroup, RulePack
+from obs.packs.testdata import counter, fmt, humanize_percentage, minutes, selector_labels, source_series
+from obs.promql import by, selector
+
+NAME = "thanos-ruler"
+GROUP = "thanos-ruler"
+TIER = "management"
+SOURCE = "thanos_ruler"
+KEYS = ("namespace", "job")
+# A rule group as Thanos Rule names it in rule_group: its rule file (the operator's) and the group.
+SAMPLE_GROUP = "/etc/thanos/rules/thanos-ruler-obs-global-rulefiles-0/monitoring-slo-checkout.yaml;slo-checkout-alerts"
+SAMPLE_ALERTMANAGER = "alertmanager.monitoring.svc:9093"
+
+
+def _sel(env: Environment, metric: str, *matchers: str) -> str:
+    return selector(metric, env.selector(SOURCE), *matchers)
+
+
+def _series(env: Environment, metric: str, **labels: str) -> str:
+    return source_series(env, SOURCE, metric, **labels)
+
+
+def _labels(env: Environment, **extra: str) -> dict[str, str]:
+    scraped = selector_labels(env, SOURCE)
+    return {env.cluster_label: env.sample_cluster, **{k: scraped[k] for k in KEYS}, **extra}
+
+
+def _rate(env: Environment, metric: str, *keys: str, matchers: tuple[str, ...] = ()) -> str:
+    return f"sum {by(env, *KEYS, *keys)} (rate({_sel(env, metric, *matchers)}[5m]))"
+
+
+def evaluation_failing(env: Environment) -> AlertRule:
+    """Any rule group failing to evaluate: its alerts cannot fire (abort on a partial response)."""
+    name = "ThanosRuleEvaluationFailing"
+    for_ = env.param(f"{name}.for", "5m")
+    at = minutes(for_) + 10
+    metric = "prometheus_rule_evaluation_failures_total"
+    labels = {"rule_group": SAMPLE_GROUP, "strategy": "abort"}
+
+    def case(test: str, failures_per_minute: float) -> AlertTest:
+        series = {_series(env, metric, **labels): counter(failures_per_minute, at),
+                  _series(env, "prometheus_rule_evaluations_total", **labels): counter(12, at)}
+        fires = [FiringAlert(_labels(env, rule_group=SAMPLE_GROUP),
+                             f"Thanos Rule in {_labels(env)['namespace']} fails to evaluate rule group "
+                             f"{SAMPLE_GROUP}: the alerts in it cannot fire. Query or a store it reads is "
+                             "failing (a partial response aborts the evaluation).")] if failures_per_minute else []
+        return AlertTest(test, series, at=f"{at}m", fires=fires)
+
+    return AlertRule(
+        name=name, expr=f"{_rate(env, metric, 'rule_group')} > 0", for_=for_, severity="critical",
+        summary="Thanos Rule fails to evaluate rules: their alerts cannot fire",
+        description="Thanos Rule in {{ $labels.namespace }} fails to evaluate rule group {{ $labels.rule_group }}: "
+                    "the alerts in it cannot fire. Query or a store it reads is failing (a partial response "
+                    "aborts the evaluation).",
+        tests=[case("every evaluation fails", 12), case("evaluations succeed", 0)])
+
+
+def evaluation_warnings(env: Environment) -> AlertRule:
+    """Evaluations that succeeded with warnings: some store answered only partly."""
+    name = "ThanosRuleEvaluationWarnings"
+    for_ = env.param(f"{name}.for", "15m")
+    at = minutes(for_) + 10
+    metric = "thanos_rule_evaluation_with_warnings_total"
+
+    def case(test: str, per_minute: float) -> AlertTest:
+        series = {_series(env, metric, strategy="warn"): counter(per_minute, at),
+                  _series(env, metric, strategy="abort"): counter(0, at)}
+        fires = [FiringAlert(_labels(env, strategy="warn"),
+                             f"Thanos Rule in {_labels(env)['namespace']} evaluates rules with warnings "
+                             "(strategy warn): a store answered only partly, so their results may miss part "
+                             "of the fleet.")] if per_minute else []
+        return AlertTest(test, series, at=f"{at}m", fires=fires)
+
+    return AlertRule(
+        name=name, expr=f"{_rate(env, metric, 'strategy')} > 0", for_=for_, severity="warning",
+        summary="Thanos Rule evaluates rules on partial data",
+        description="Thanos Rule in {{ $labels.namespace }} evaluates rules with warnings (strategy "
+                    "{{ $labels.strategy }}): a store answered only partly, so their results may miss part of "
+                    "the fleet.",
+        tests=[case("warnings", 6), case("no warnings", 0)])
+
+
+def query_failing(env: Environment) -> AlertRule:
+    """Queries to Thanos Query answered with an error (refused connections show as evaluation failures)."""
+    name = "ThanosRuleQueryFailing"
+    threshold = env.param(f"{name}.threshold", 0.05, RATIO)
+    for_ = env.param(f"{name}.for", "5m")
+    at = minutes(for_) + 10
+    metric = "http_client_request_total"
+    failed = _rate(env, metric, matchers=('client="query"', 'code!~"2.."'))
+    every = _rate(env, metric, matchers=('client="query"',))
+
+    def case(test: str, share: float) -> AlertTest:
+        series = {_series(env, metric, client="query", code="200", method="post"): counter(600 * (1 - share), at),
+                  _series(env, metric, client="query", code="503", method="post"): counter(600 * share, at),
+                  _series(env, metric, client="alertmanager", code="500", method="post"): counter(60, at)}
+        fires = [FiringAlert(_labels(env), f"{humanize_percentage(share)} of the queries Thanos Rule in "
+                             f"{_labels(env)['namespace']} sends to Thanos Query failed over the last 5m; the "
+                             "rules they serve are not evaluated.")] if share > threshold else []
+        return AlertTest(test, series, at=f"{at}m", fires=fires)
+
+    return AlertRule(
+        name=name, expr=f"{failed}\n/\n{every}\n> {fmt(threshold)}", for_=for_, severity="warning",
+        summary="Thanos Rule's queries to Thanos Query fail",
+        description="{{ $value | humanizePercentage }} of the queries Thanos Rule in {{ $labels.namespace }} sends "
+                    "to Thanos Query failed over the last 5m; the rules they serve are not evaluated.",
+        tests=[case("Query answers errors", round(min(1.0, threshold * 4), 4)),
+               case("Query answers", round(threshold / 5, 4))])
+
+
+def alerts_dropped(env: Environment) -> AlertRule:
+    """Alerts Thanos Rule dropped: every Alertmanager refused them, or its queue overflowed."""
+    name = "ThanosRuleAlertsDropped"
+    for_ = env.param(f"{name}.for", "5m")
+    at = minutes(for_) + 10
+    sender, queue = "thanos_alert_sender_alerts_dropped_total", "thanos_alert_queue_alerts_dropped_total"
+
+    def case(test: str, per_minute: float) -> AlertTest:
+        series = {_series(env, sender): counter(per_minute, at), _series(env, queue): counter(0, at)}
+        fires = [FiringAlert(_labels(env), f"Thanos Rule in {_labels(env)['namespace']} drops the alerts it "
+                             "fires (no Alertmanager took them): those pages never arrive.")] if per_minute else []
+        return AlertTest(test, series, at=f"{at}m", fires=fires)
+
+    return AlertRule(
+        name=name, expr=f"{_rate(env, sender)}\n+\n{_rate(env, queue)}\n> 0", for_=for_, severity="critical",
+        summary="Thanos Rule drops alerts: they never reach Alertmanager",
+        description="Thanos Rule in {{ $labels.namespace }} drops the alerts it fires (no Alertmanager took "
+                    "them): those pages never arrive.",
+        tests=[case("alerts dropped", 3), case("alerts delivered", 0)])
+
+
+def alertmanager_errors(env: Environment) -> AlertRule:
+    """Sends to one Alertmanager failing (alerts may still reach another)."""
+    name = "ThanosRuleAlertmanagerErrors"
+    for_ = env.param(f"{name}.for", "15m")
+    at = minutes(for_) + 10
+    metric = "thanos_alert_sender_errors_total"
+
+    def case(test: str, per_minute: float) -> AlertTest:
+        series = {_series(env, metric, alertmanager=SAMPLE_ALERTMANAGER): counter(per_minute, at)}
+        fires = [FiringAlert(_labels(env, alertmanager=SAMPLE_ALERTMANAGER),
+                             f"Thanos Rule in {_labels(env)['namespace']} fails to send alerts to "
+                             f"{SAMPLE_ALERTMANAGER}.")] if per_minute else []
+        return AlertTest(test, series, at=f"{at}m", fires=fires)
+
+    return AlertRule(
+        name=name, expr=f"{_rate(env, metric, 'alertmanager')} > 0", for_=for_, severity="warning",
+        summary="Thanos Rule fails to send alerts to an Alertmanager",
+        description="Thanos Rule in {{ $labels.namespace }} fails to send alerts to {{ $labels.alertmanager }}.",
+        tests=[case("sends fail", 2), case("sends succeed", 0)])
+
+
+ALERTS = (evaluation_failing, evaluation_warnings, query_failing, alerts_dropped, alertmanager_errors)
+
+
+def pack(env: Environment) -> RulePack:
+    """The global ruler's self-monitoring, on the management cluster's Prometheus."""
+    return RulePack(NAME, [RuleGroup(GROUP, [make(env) for make in ALERTS], tier=TIER)],
+                    description="Thanos Rule (the global ruler) evaluates its rules and delivers their alerts")
