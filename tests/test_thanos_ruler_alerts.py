@@ -42,7 +42,7 @@ def test_an_environment_with_a_global_store_gets_the_ruler_alerts_on_the_managem
     files = render_environment(_bundle(ENV), ENV)
     rules = yaml.safe_load(files["prometheus/rules/thanos-ruler.yaml"])
     alerts = [r["alert"] for g in rules["groups"] for r in g["rules"]]
-    assert alerts == ["ThanosRuleEvaluationFailing", "ThanosRuleEvaluationWarnings", "ThanosRuleQueryFailing",
+    assert alerts == ["ThanosRuleDown", "ThanosRuleEvaluationFailing", "ThanosRuleEvaluationWarnings", "ThanosRuleQueryFailing",
                       "ThanosRuleAlertsDropped", "ThanosRuleAlertmanagerErrors"]
     crd = yaml.safe_load(files["kubernetes/prometheusrule-thanos-ruler.yaml"])
     ruler = yaml.safe_load(files[f"kubernetes/thanosruler-{generated.RULER}.yaml"])
@@ -72,7 +72,7 @@ def test_every_ruler_alert_has_a_firing_and_a_silent_case_and_promtool_passes(tm
         assert any(t.fires for t in alert.tests) and any(not t.fires for t in alert.tests), alert.name
     root = write_rendered(obs.render(_bundle(ENV)), tmp_path)[0]
     test = yaml.safe_load((root / "prometheus/tests/thanos-ruler.test.yaml").read_text())
-    assert test["rule_files"] == ["../rules/thanos-ruler.yaml"] and len(test["tests"]) == 10
+    assert test["rule_files"] == ["../rules/thanos-ruler.yaml"] and len(test["tests"]) == 13
     assert promtool_check_rules([root]) == "promtool check rules: 1 files OK"
     assert promtool_test_rules([root]) == "promtool test rules: 1 files OK"
 
@@ -158,10 +158,12 @@ def test_every_metric_and_label_the_alerts_read_is_on_a_real_thanos_rule(tmp_pat
     scrape = {"job", "instance", "namespace", "pod", "service", "endpoint", "container", ENV.cluster_label}
     for alert in ruler_pack.pack(ENV).alerts:
         selectors = select(alert.expr).selectors
-        assert selectors and all(s.metric in real for s in selectors), (alert.name, alert.expr)
+        # `up` is the management Prometheus' own series of the scrape; everything else is the ruler's
+        read = {s.metric for s in selectors} - {"up"}
+        assert selectors and read <= set(THANOS_RULER) and read <= set(real), (alert.name, alert.expr)
         grouped = {label.strip() for clause in re.findall(r"\bby \(([^)]*)\)", alert.expr) for label in clause.split(",")}
         matched = {name for s in selectors for name, _, _ in s.matchers}
-        for metric in {s.metric for s in selectors}:
+        for metric in read:
             assert (grouped | matched) - scrape <= real[metric], (alert.name, metric, real[metric])
 
 

@@ -15,7 +15,9 @@ from __future__ import annotations
 from obs.model.environment import Environment
 from obs.model.params import RATIO
 from obs.model.rules import AlertRule, AlertTest, FiringAlert, RuleGroup, RulePack
-from obs.packs.testdata import counter, fmt, humanize_percentage, minutes, selector_labels, source_series
+from obs.packs.testdata import (
+    counter, flat, fmt, humanize_percentage, matchers, minutes, selector_labels, source_series,
+)
 from obs.promql import by, selector
 
 NAME = "thanos-ruler"
@@ -43,6 +45,30 @@ def _labels(env: Environment, **extra: str) -> dict[str, str]:
 
 def _rate(env: Environment, metric: str, *keys: str, matchers: tuple[str, ...] = ()) -> str:
     return f"sum {by(env, *KEYS, *keys)} (rate({_sel(env, metric, *matchers)}[5m]))"
+
+
+def ruler_down(env: Environment) -> AlertRule:
+    """No ruler replica up, or none scraped at all: nothing is evaluated, and the alerts below go
+    silent too."""
+    name = "ThanosRuleDown"
+    for_ = env.param(f"{name}.for", "5m")
+    at = minutes(for_) + 10
+    up = _sel(env, "up")
+    unscraped = {label: value for label, op, value in matchers(env.selector(SOURCE)) if op == "="}
+    text = ("No {job} replica is up: no global rule is evaluated, so the SLO pages it serves cannot fire.")
+
+    def case(test: str, series: dict[str, str], labels: dict[str, str] | None) -> AlertTest:
+        fires = [FiringAlert(labels, text.format(job=labels["job"]))] if labels is not None else []
+        return AlertTest(test, series, at=f"{at}m", fires=fires)
+
+    other = source_series(env, "otel_collector", "up")  # something else scraped, not the ruler
+    return AlertRule(
+        name=name, expr=f"max {by(env, *KEYS)} ({up}) == 0\nor\nabsent({up})", for_=for_, severity="critical",
+        summary="Thanos Rule is down: no global rule is evaluated",
+        description=text.format(job="{{ $labels.job }}"),
+        tests=[case("every replica down", {_series(env, "up"): flat(0, at)}, _labels(env)),
+               case("not scraped at all", {other: flat(1, at)}, unscraped),
+               case("a replica up", {_series(env, "up"): flat(1, at)}, None)])
 
 
 def evaluation_failing(env: Environment) -> AlertRule:
@@ -166,7 +192,7 @@ def alertmanager_errors(env: Environment) -> AlertRule:
         tests=[case("sends fail", 2), case("sends succeed", 0)])
 
 
-ALERTS = (evaluation_failing, evaluation_warnings, query_failing, alerts_dropped, alertmanager_errors)
+ALERTS = (ruler_down, evaluation_failing, evaluation_warnings, query_failing, alerts_dropped, alertmanager_errors)
 
 
 def pack(env: Environment) -> RulePack:
