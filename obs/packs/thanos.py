@@ -71,55 +71,54 @@ def ruler_down(env: Environment) -> AlertRule:
                case("a replica up", {_series(env, "up"): flat(1, at)}, None)])
 
 
+def _expand(description: str, labels: dict[str, str]) -> str:
+    """`description` as Prometheus renders it for an alert with `labels` (its $labels references)."""
+    for label, value in labels.items():
+        description = description.replace(f"{{{{ $labels.{label} }}}}", value)
+    return description
+
+
+def _counting(env: Environment, name: str, severity: str, for_: str, summary: str, description: str,
+              counters: tuple[str, ...], key: tuple[str, str] | None = None, series_labels: dict[str, str] | None = None,
+              siblings: dict[str, dict[str, str]] | None = None, per_minute: float = 6) -> AlertRule:
+    """An alert on any increase of `counters` (summed) per ruler and `key` (its label and the value
+    the test series carry), with a firing case (each counter rising by `per_minute`) and a silent
+    one (flat); `siblings` are series beside them that never count (other strategies, totals)."""
+    for_ = env.param(f"{name}.for", for_)
+    at = minutes(for_) + 10
+    keyed = dict([key]) if key else {}
+    labels = {**keyed, **(series_labels or {})}
+
+    def case(test: str, rate: float) -> AlertTest:
+        series = {_series(env, metric, **labels): counter(rate, at) for metric in counters}
+        series.update({_series(env, metric, **other): counter(12, at) for metric, other in (siblings or {}).items()})
+        fired = _labels(env, **keyed)
+        return AlertTest(test, series, at=f"{at}m", fires=[FiringAlert(fired, _expand(description, fired))] if rate else [])
+
+    keys = (key[0],) if key else ()
+    return AlertRule(name=name, expr="\n+\n".join(_rate(env, metric, *keys) for metric in counters) + " > 0",
+                     for_=for_, severity=severity, summary=summary, description=description,
+                     tests=[case("rising", per_minute), case("flat", 0)])
+
+
 def evaluation_failing(env: Environment) -> AlertRule:
     """Any rule group failing to evaluate: its alerts cannot fire (abort on a partial response)."""
-    name = "ThanosRuleEvaluationFailing"
-    for_ = env.param(f"{name}.for", "5m")
-    at = minutes(for_) + 10
-    metric = "prometheus_rule_evaluation_failures_total"
-    labels = {"rule_group": SAMPLE_GROUP, "strategy": "abort"}
-
-    def case(test: str, failures_per_minute: float) -> AlertTest:
-        series = {_series(env, metric, **labels): counter(failures_per_minute, at),
-                  _series(env, "prometheus_rule_evaluations_total", **labels): counter(12, at)}
-        fires = [FiringAlert(_labels(env, rule_group=SAMPLE_GROUP),
-                             f"Thanos Rule in {_labels(env)['namespace']} fails to evaluate rule group "
-                             f"{SAMPLE_GROUP}: the alerts in it cannot fire. Query or a store it reads is "
-                             "failing (a partial response aborts the evaluation).")] if failures_per_minute else []
-        return AlertTest(test, series, at=f"{at}m", fires=fires)
-
-    return AlertRule(
-        name=name, expr=f"{_rate(env, metric, 'rule_group')} > 0", for_=for_, severity="critical",
-        summary="Thanos Rule fails to evaluate rules: their alerts cannot fire",
-        description="Thanos Rule in {{ $labels.namespace }} fails to evaluate rule group {{ $labels.rule_group }}: "
-                    "the alerts in it cannot fire. Query or a store it reads is failing (a partial response "
-                    "aborts the evaluation).",
-        tests=[case("every evaluation fails", 12), case("evaluations succeed", 0)])
+    return _counting(
+        env, "ThanosRuleEvaluationFailing", "critical", "5m",
+        "Thanos Rule fails to evaluate rules: their alerts cannot fire",
+        "Thanos Rule in {{ $labels.namespace }} fails to evaluate rule group {{ $labels.rule_group }}: the alerts "
+        "in it cannot fire. Query or a store it reads is failing (a partial response aborts the evaluation).",
+        ("prometheus_rule_evaluation_failures_total",), ("rule_group", SAMPLE_GROUP), {"strategy": "abort"},
+        {"prometheus_rule_evaluations_total": {"rule_group": SAMPLE_GROUP, "strategy": "abort"}}, per_minute=12)
 
 
 def evaluation_warnings(env: Environment) -> AlertRule:
     """Evaluations that succeeded with warnings: some store answered only partly."""
-    name = "ThanosRuleEvaluationWarnings"
-    for_ = env.param(f"{name}.for", "15m")
-    at = minutes(for_) + 10
-    metric = "thanos_rule_evaluation_with_warnings_total"
-
-    def case(test: str, per_minute: float) -> AlertTest:
-        series = {_series(env, metric, strategy="warn"): counter(per_minute, at),
-                  _series(env, metric, strategy="abort"): counter(0, at)}
-        fires = [FiringAlert(_labels(env, strategy="warn"),
-                             f"Thanos Rule in {_labels(env)['namespace']} evaluates rules with warnings "
-                             "(strategy warn): a store answered only partly, so their results may miss part "
-                             "of the fleet.")] if per_minute else []
-        return AlertTest(test, series, at=f"{at}m", fires=fires)
-
-    return AlertRule(
-        name=name, expr=f"{_rate(env, metric, 'strategy')} > 0", for_=for_, severity="warning",
-        summary="Thanos Rule evaluates rules on partial data",
-        description="Thanos Rule in {{ $labels.namespace }} evaluates rules with warnings (strategy "
-                    "{{ $labels.strategy }}): a store answered only partly, so their results may miss part of "
-                    "the fleet.",
-        tests=[case("warnings", 6), case("no warnings", 0)])
+    return _counting(
+        env, "ThanosRuleEvaluationWarnings", "warning", "15m", "Thanos Rule evaluates rules on partial data",
+        "Thanos Rule in {{ $labels.namespace }} evaluates rules with warnings (strategy {{ $labels.strategy }}): a "
+        "store answered only partly, so their results may miss part of the fleet.",
+        ("thanos_rule_evaluation_with_warnings_total",), ("strategy", "warn"))
 
 
 def query_failing(env: Environment) -> AlertRule:
@@ -152,44 +151,19 @@ def query_failing(env: Environment) -> AlertRule:
 
 def alerts_dropped(env: Environment) -> AlertRule:
     """Alerts Thanos Rule dropped: every Alertmanager refused them, or its queue overflowed."""
-    name = "ThanosRuleAlertsDropped"
-    for_ = env.param(f"{name}.for", "5m")
-    at = minutes(for_) + 10
-    sender, queue = "thanos_alert_sender_alerts_dropped_total", "thanos_alert_queue_alerts_dropped_total"
-
-    def case(test: str, per_minute: float) -> AlertTest:
-        series = {_series(env, sender): counter(per_minute, at), _series(env, queue): counter(0, at)}
-        fires = [FiringAlert(_labels(env), f"Thanos Rule in {_labels(env)['namespace']} drops the alerts it "
-                             "fires (no Alertmanager took them): those pages never arrive.")] if per_minute else []
-        return AlertTest(test, series, at=f"{at}m", fires=fires)
-
-    return AlertRule(
-        name=name, expr=f"{_rate(env, sender)}\n+\n{_rate(env, queue)}\n> 0", for_=for_, severity="critical",
-        summary="Thanos Rule drops alerts: they never reach Alertmanager",
-        description="Thanos Rule in {{ $labels.namespace }} drops the alerts it fires (no Alertmanager took "
-                    "them): those pages never arrive.",
-        tests=[case("alerts dropped", 3), case("alerts delivered", 0)])
+    return _counting(
+        env, "ThanosRuleAlertsDropped", "critical", "5m", "Thanos Rule drops alerts: they never reach Alertmanager",
+        "Thanos Rule in {{ $labels.namespace }} drops the alerts it fires (no Alertmanager took them): those pages "
+        "never arrive.",
+        ("thanos_alert_sender_alerts_dropped_total", "thanos_alert_queue_alerts_dropped_total"), per_minute=3)
 
 
 def alertmanager_errors(env: Environment) -> AlertRule:
     """Sends to one Alertmanager failing (alerts may still reach another)."""
-    name = "ThanosRuleAlertmanagerErrors"
-    for_ = env.param(f"{name}.for", "15m")
-    at = minutes(for_) + 10
-    metric = "thanos_alert_sender_errors_total"
-
-    def case(test: str, per_minute: float) -> AlertTest:
-        series = {_series(env, metric, alertmanager=SAMPLE_ALERTMANAGER): counter(per_minute, at)}
-        fires = [FiringAlert(_labels(env, alertmanager=SAMPLE_ALERTMANAGER),
-                             f"Thanos Rule in {_labels(env)['namespace']} fails to send alerts to "
-                             f"{SAMPLE_ALERTMANAGER}.")] if per_minute else []
-        return AlertTest(test, series, at=f"{at}m", fires=fires)
-
-    return AlertRule(
-        name=name, expr=f"{_rate(env, metric, 'alertmanager')} > 0", for_=for_, severity="warning",
-        summary="Thanos Rule fails to send alerts to an Alertmanager",
-        description="Thanos Rule in {{ $labels.namespace }} fails to send alerts to {{ $labels.alertmanager }}.",
-        tests=[case("sends fail", 2), case("sends succeed", 0)])
+    return _counting(
+        env, "ThanosRuleAlertmanagerErrors", "warning", "15m", "Thanos Rule fails to send alerts to an Alertmanager",
+        "Thanos Rule in {{ $labels.namespace }} fails to send alerts to {{ $labels.alertmanager }}.",
+        ("thanos_alert_sender_errors_total",), ("alertmanager", SAMPLE_ALERTMANAGER), per_minute=2)
 
 
 ALERTS = (ruler_down, evaluation_failing, evaluation_warnings, query_failing, alerts_dropped, alertmanager_errors)
