@@ -4,13 +4,18 @@ evaluates (docs/fleet.md).
 Without a global store every group runs in each cluster. With one, a group runs where its
 `tier` says; a group without a tier takes the default of its kind: the SLO generator places
 budgets and burn-rate alerts on `global`, everything else stays on `cluster` unless it reads
-series only the global store has, which moves it to `global`:
+series only the global store has, which moves it to `global`. `management` (only when a group
+says so) is the Prometheus of the management cluster, where the environment-wide folder runs:
+the global ruler's self-monitoring (obs.packs.thanos) reads what that Prometheus scrapes.
+Series only the global store has move a group to `global`:
 
 - series a global-tier group records (the global ruler keeps them; no cluster sees them);
 - in the `receive` topology, series the collectors push (the gateways remote-write straight into
   Thanos Receive; the cluster's Prometheus never stores them).
 
-The check: a cluster-tier group must not read series only the global store has, and a global
+The check: a cluster- or management-tier group must not read series only the global store has
+(neither Prometheus sees them), a pack must not put groups both on `global` and `management`
+(both tiers write the environment-wide folder, one rule file per pack), and a global
 group must read only series that reach the global store: scraped or pushed series of a declared
 source (obs.catalog) and series recorded on either tier (the sidecar uploads, or Prometheus
 remote-writes, everything its cluster stores). Failures name the rule and the series.
@@ -27,7 +32,7 @@ from obs.model.bundle import Definitions
 from obs.model.environment import Environment
 from obs.model.rules import RecordingRule, RuleGroup, RulePack
 
-CLUSTER, GLOBAL = "cluster", "global"
+CLUSTER, GLOBAL, MANAGEMENT = "cluster", "global", "management"
 
 
 @dataclass(frozen=True)
@@ -43,7 +48,7 @@ class Placement:
         """The pack's groups per tier, as packs of the same name (tiers without groups left out),
         cluster first."""
         out: dict[str, RulePack] = {}
-        for tier in (CLUSTER, GLOBAL):
+        for tier in (CLUSTER, GLOBAL, MANAGEMENT):
             groups = [g for g in pack.groups if self.tier(pack, g) == tier]
             if len(groups) == len(pack.groups):
                 out[tier] = pack
@@ -132,11 +137,11 @@ def place(env: Environment, defs: Definitions) -> Placement:
     for pack, group in keys:
         key = (pack.name, group.name)
         for metric, expr, reader in reads[key]:
-            why = only_global(metric, expr) if tiers[key] == CLUSTER else None
+            why = only_global(metric, expr) if tiers[key] != GLOBAL else None
             if why:
                 raise DefinitionError(
                     f"{reader} (rule pack {pack.name!r}, group {group.name!r})", "tier",
-                    f"is placed on the cluster tier but reads {metric}, which only the global store has: {why}",
+                    f"is placed on the {tiers[key]} tier but reads {metric}, which only the global store has: {why}",
                     "place the group on the global tier (tier='global', or tier=None for the default)")
             if tiers[key] == GLOBAL and metric not in produced and metric not in records:
                 raise DefinitionError(
@@ -144,4 +149,12 @@ def place(env: Environment, defs: Definitions) -> Placement:
                     f"is evaluated by the global ruler but reads {metric}, which reaches no store: no declared "
                     "source scrapes or pushes it and no rule records it",
                     "declare the source that produces it (Definitions.sources), or fix the metric name")
+    for pack in packs:
+        placed = {tiers[(pack.name, g.name)] for g in pack.groups}
+        if {GLOBAL, MANAGEMENT} <= placed:
+            raise DefinitionError(
+                f"rule pack {pack.name!r}", "groups",
+                "has groups on the global tier and on the management tier, which would share its rule file "
+                "and PrometheusRule in the environment-wide folder",
+                "put the management-tier groups in a pack of their own")
     return Placement(tiers)

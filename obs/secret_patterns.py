@@ -30,18 +30,25 @@ HARMLESS_NAME_RE = re.compile(r"(?i)([-_](file|path|dir|env|name|ref|type|header
 # Authorization schemes that may precede a reference: "Bearer ${env:TOKEN}".
 SCHEMES = {"", "bearer", "basic", "token", "apikey", "api-key", "splunk", "genieKey".lower(), "sso-key", "dsn"}
 PEM_PRIVATE = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
-URL_USERINFO = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://([^/\s?#@]*)@")
+# Search patterns find a secret wherever it stands, also glued to word characters (`key_ghp_...`,
+# `9https://user:pw@...`): none starts or ends with `\b`, which `_`, digits and letters defeat.
+URL_USERINFO = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://([^/\s?#@]*)@")
 QUERY_PARAM = re.compile(r"[?&;]([^=&#\s]+)=([^&#\s]*)")
 QUERY_SECRET_NAMES = re.compile(r"(?i)^(key|sig|sv?sig|code|auth|x-amz-credential|x-amz-signature|x-goog-signature)\Z")
 # Token formats vendors document (prefixes make them recognisable without guessing at entropy).
+# A prefix and a length find a token, glued or not. Two prefixes are also pieces of ordinary words
+# ("disk_live_...", "EASTASIA..."): glued to a letter or digit, those tokens must hold a digit too,
+# as random tokens do and words do not.
+_UNGLUED_LEFT, _UNGLUED_RIGHT = r"(?<![A-Za-z0-9])", r"(?![A-Za-z0-9])"
 TOKEN_PATTERNS: Mapping[str, re.Pattern[str]] = {
-    "an AWS access key id": re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
-    "a GitHub token": re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})"),
-    "a GitLab token": re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}"),
-    "a Slack token": re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
-    "a Google API key": re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"),
-    "a Stripe key": re.compile(r"\b[rs]k_live_[A-Za-z0-9]{16,}"),
-    "a JSON web token": re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+    "an AWS access key id": re.compile(rf"{_UNGLUED_LEFT}(?:AKIA|ASIA)[0-9A-Z]{{16}}{_UNGLUED_RIGHT}"
+                                       r"|(?:AKIA|ASIA)(?=[A-Z]{0,15}[0-9])[0-9A-Z]{16}"),
+    "a GitHub token": re.compile(r"gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}"),
+    "a GitLab token": re.compile(r"glpat-[A-Za-z0-9_-]{20,}"),
+    "a Slack token": re.compile(r"xox[abposr]-[A-Za-z0-9-]{10,}"),
+    "a Google API key": re.compile(r"AIza[0-9A-Za-z_-]{35}"),
+    "a Stripe key": re.compile(rf"{_UNGLUED_LEFT}[rs]k_live_[A-Za-z0-9]{{16,}}|[rs]k_live_(?=[A-Za-z]*[0-9])[A-Za-z0-9]{{16,}}"),
+    "a JSON web token": re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
 }
 
 # Webhook URLs whose path is the credential (capability URLs): anyone holding the URL can post.
@@ -59,7 +66,7 @@ CAPABILITY_URLS: Mapping[str, re.Pattern[str]] = {
 # A path segment that reads as a random token: long, and mixing cases and digits (or long hex).
 _TOKEN_SEGMENT = re.compile(r"(?=[A-Za-z0-9_-]*[a-z])(?=[A-Za-z0-9_-]*[A-Z])(?=[A-Za-z0-9_-]*[0-9])[A-Za-z0-9_-]{24,}|"
                             r"[0-9a-fA-F]{32,}")
-_URL = re.compile(r"\bhttps?://[^\s\"'<>]+")
+_URL = re.compile(r"https?://[^\s\"'<>]+")
 
 
 def literal(value: str) -> str:
@@ -75,7 +82,7 @@ def is_secret_name(name: str) -> bool:
 _REDACTIONS = (
     (re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(-----END [A-Z0-9 ]*PRIVATE KEY-----|$)", re.S),
      "<private key redacted>"),
-    (re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s?#@'\"]*@"), r"\1<redacted>@"),
+    (re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s?#@'\"]*@"), r"\1<redacted>@"),
     *((pattern, "<redacted>") for pattern in TOKEN_PATTERNS.values()),
 )
 

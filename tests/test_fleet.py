@@ -166,8 +166,10 @@ def test_kustomize_builds_every_overlay(built):
     whole = kustomize_build(root)
     kinds = {o["kind"] for o in whole}
     assert {"ThanosRuler", "PrometheusRule", "Deployment", "StatefulSet", "Service", "ConfigMap"} <= kinds
-    assert {o["metadata"]["labels"].get("obs.dev/rule-tier") for o in whole if o["kind"] == "PrometheusRule"} \
-        == {"global"}
+    tiers = {o["metadata"]["name"]: o["metadata"]["labels"].get("obs.dev/rule-tier")
+             for o in whole if o["kind"] == "PrometheusRule"}
+    # global-tier rules for the ThanosRuler; the ruler's self-monitoring for the management cluster's Prometheus
+    assert tiers.pop("thanos-ruler") is None and set(tiers.values()) == {"global"}
     base = kustomize_build(root / CLUSTER_BASE)
     for cluster in env.clusters:
         objects = kustomize_build(root / "clusters" / cluster.name)
@@ -290,8 +292,9 @@ def test_global_alert_tests_load_the_cluster_tier_rules(promtool_bin, tmp_path):
     root = write_rendered(obs.render(bundle), tmp_path)[0]
     test = yaml.safe_load((root / "prometheus/tests/p.test.yaml").read_text())
     assert test["rule_files"] == ["../rules/p.yaml", f"../../{CLUSTER_BASE}/prometheus/rules/p.yaml"]
-    assert promtool_check_rules([root]) == "promtool check rules: 2 files OK"
-    assert promtool_test_rules([root]) == "promtool test rules: 1 files OK"
+    # p's two files and its test, and the global ruler's self-monitoring (obs.packs.thanos) with its tests
+    assert promtool_check_rules([root]) == "promtool check rules: 3 files OK"
+    assert promtool_test_rules([root]) == "promtool test rules: 2 files OK"
 
 
 def test_the_reference_fleet_rules_and_tests_pass_promtool(built, promtool_bin):

@@ -45,6 +45,24 @@ def ctx_for(jaeger: Jaeger | None) -> RenderContext:
     return RenderContext(bundle, ENV, bundle.definitions(ENV))
 
 
+def scrape_target(jaeger: Jaeger) -> tuple[int, str]:
+    """(container port, path) the generated ServiceMonitor scrapes: its endpoint's named port on the
+    one Service its selector picks, followed through the Service's targetPort to the Deployment."""
+    objects = manifests(ctx_for(jaeger), jaeger, render_config(jaeger))
+    (monitor,) = [o for o in objects if o["kind"] == "ServiceMonitor"]
+    selector = monitor["spec"]["selector"]["matchLabels"]
+    (service,) = [o for o in objects if o["kind"] == "Service"
+                  and selector.items() <= o["metadata"]["labels"].items()]
+    (endpoint,) = monitor["spec"]["endpoints"]
+    (port,) = [p for p in service["spec"]["ports"] if p["name"] == endpoint["port"]]
+    (deployment,) = [o for o in objects if o["kind"] == "Deployment"]
+    container_ports = {p["containerPort"] for c in deployment["spec"]["template"]["spec"]["containers"]
+                       for p in c["ports"]}
+    assert port["targetPort"] in container_ports
+    assert monitor["spec"]["namespaceSelector"] == {"matchNames": [ENV.namespace]}
+    return port["targetPort"], endpoint["path"]
+
+
 # ---- definition checks -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("make,field", [
@@ -92,9 +110,10 @@ def test_storage_backends_render_as_jaeger_reads_them():
 def test_kubernetes_objects_per_storage():
     kinds = {name: [o["kind"] for o in manifests(ctx_for(j), j, render_config(j))] for name, j in (
         ("memory", Jaeger(MemoryStore())), ("badger", Jaeger(BadgerStore())), ("es", Jaeger(ES, replicas=2)))}
-    assert kinds["memory"] == ["ConfigMap", "Deployment", "Service", "Service"]
-    assert kinds["badger"] == ["ConfigMap", "PersistentVolumeClaim", "Deployment", "Service", "Service"]
-    assert kinds["es"] == ["ConfigMap", "Deployment", "Service", "Service", "CronJob"]
+    assert kinds["memory"] == ["ConfigMap", "Deployment", "Service", "Service", "ServiceMonitor"]
+    assert kinds["badger"] == ["ConfigMap", "PersistentVolumeClaim", "Deployment", "Service", "Service",
+                               "ServiceMonitor"]
+    assert kinds["es"] == ["ConfigMap", "Deployment", "Service", "Service", "ServiceMonitor", "CronJob"]
     jaeger = Jaeger(ES, replicas=2)
     objects = {o["kind"]: o for o in manifests(ctx_for(jaeger), jaeger, render_config(jaeger))}
     cleaner = objects["CronJob"]["spec"]
@@ -195,7 +214,7 @@ def _send_otlp(trace_id: str, service: str, attributes: dict[str, str]) -> None:
 
 @pytest.mark.tools
 def test_every_protocol_reaches_jaeger_through_the_generated_agent_and_gateway(
-        tmp_path, reference_bundle, otelcol_bin, jaeger_bin, started):  # noqa: F811
+        tmp_path, reference_bundle, otelcol_bin, jaeger_bin, started):
     # The reference collectors (the agent receives zipkin and jaeger), every trace kept (tail sampling
     # at 100%), and the generated Jaeger config with memory storage.
     env = Environment("e2e", cluster="e2e", overrides={f"{GATEWAY}.sampling_percentage": 100.0})
@@ -250,7 +269,7 @@ def test_every_protocol_reaches_jaeger_through_the_generated_agent_and_gateway(
 
 @pytest.mark.tools
 @pytest.mark.parametrize("storage", ["memory", "badger"])
-def test_jaeger_runs_the_generated_config_and_answers_health(tmp_path, jaeger_bin, started, storage):  # noqa: F811
+def test_jaeger_runs_the_generated_config_and_answers_health(tmp_path, jaeger_bin, started, storage):
     """The generated config starts (Badger opening its directories) and reports healthy where the
     kubelet probes it."""
     jaeger = Jaeger(MemoryStore() if storage == "memory" else BadgerStore(path=str(tmp_path / "badger")))
@@ -269,6 +288,34 @@ def test_jaeger_runs_the_generated_config_and_answers_health(tmp_path, jaeger_bi
         assert (tmp_path / "badger" / "keys").is_dir() and (tmp_path / "badger" / "values").is_dir()
     proc.terminate()
     proc.wait(timeout=30)
+
+
+def test_the_service_monitor_scrapes_the_port_jaegers_own_metrics_listen_on():
+    """One ServiceMonitor, selecting exactly the collector Service, whose `metrics` port leads to the
+    port of the config's Prometheus reader; labelled for the Prometheus that loads the rules."""
+    jaeger = Jaeger(MemoryStore())
+    reader = render_config(jaeger)["service"]["telemetry"]["metrics"]["readers"][0]["pull"]["exporter"]
+    assert scrape_target(jaeger) == (reader["prometheus"]["port"], "/metrics")
+    (monitor,) = [o for o in manifests(ctx_for(jaeger), jaeger, {}) if o["kind"] == "ServiceMonitor"]
+    assert dict(ENV.rule_labels).items() <= monitor["metadata"]["labels"].items()
+
+
+@pytest.mark.tools
+def test_jaeger_serves_its_metrics_where_the_service_monitor_scrapes(tmp_path, jaeger_bin, started):
+    """The real Jaeger running the generated config answers the ServiceMonitor's port and path with
+    its own telemetry (the collector's otelcol_* series and target_info naming the service)."""
+    jaeger = Jaeger(MemoryStore(), name="traces")
+    config = tmp_path / "jaeger.yaml"
+    config.write_bytes(to_yaml(render_config(jaeger)))
+    (ip,) = free_loopback_ips(1)
+    _require_free(ip, (4317, 4318, 8888, 13133, 16685, 16686))
+    started([jaeger_bin, f"--config=file:{config}"], tmp_path / "jaeger.log",
+            env={"PATH": "/usr/bin:/bin", "MY_POD_IP": ip, **STATIC_ENV})
+    port, path = scrape_target(jaeger)
+    body = wait_for("Jaeger's metrics", lambda: urllib.request.urlopen(f"http://{ip}:{port}{path}", timeout=2).read())
+    text = body.decode()
+    assert "\notelcol_process_uptime_seconds_total{" in text
+    assert 'service_name="traces"' in next(line for line in text.splitlines() if line.startswith("target_info{"))
 
 
 def test_a_bundle_with_jaeger_needs_the_jaeger_tool(reference_bundle):

@@ -67,6 +67,37 @@ def test_redact_leaves_harmless_text_alone():
     assert redact(text) == text
 
 
+# Secrets glued to word characters on both sides: letters, underscores, digits (`key_ghp_...`,
+# `9AKIA...9`, `foo_https://user:pw@...Zz`), where a `\b` boundary does not hold.
+GLUE = [("x", "x"), ("_", "_"), ("7", "7"), ("key_", "_9"), ("foo_", "Zz"), ("ab", ""), ("", "ab")]
+SLACK_WEBHOOK = "https://hooks.slack.com/services/T0000/B0000/" + "Xy9" * 8
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("before,after", GLUE)
+def test_redact_hides_every_kind_glued_to_word_characters(kind, before, after):
+    assert_redacted(redact(f"{before}{SECRETS[kind]}{after}"), kind)
+
+
+@pytest.mark.parametrize("before,after", GLUE)
+def test_redact_hides_a_capability_url_glued_to_word_characters(before, after):
+    out = redact(f"{before}{SLACK_WEBHOOK}{after}")
+    assert "Xy9Xy9" not in out and "<redacted>" in out
+
+
+# Ordinary words and identifiers that contain a token's prefix: no vendor token, nothing redacted.
+ORDINARY = [
+    "disk_live_migrationinprogress", "task_live_0", "risk_live_assessmentdashboards", "EASTASIAPRODUCTIONCLUSTER",
+    "SOUTHEASTASIA_REGION_CLUSTERS", "laughs_and_highs", "weighs_nothing", "OpenAIza", "https://grafana.example.com",
+    "xoxo-kisses", "glpat", "keyJ.eyJ", "user@example.com", "http_server_request_duration_seconds_bucket",
+]
+
+
+@pytest.mark.parametrize("text", ORDINARY)
+def test_redact_leaves_words_holding_a_token_prefix_alone(text):
+    assert redact(f"x{text}_1 {text}") == f"x{text}_1 {text}"
+
+
 # --- DefinitionError and every ObsError ------------------------------------------------------------
 
 @pytest.mark.parametrize("part", ["definition", "field", "problem", "fix"])

@@ -20,6 +20,7 @@ import yaml
 
 from obs.model.environment import Environment
 from obs.render import thanos
+from obs.render.prometheusrule import TIER_LABEL
 from tests.collector_harness import free_port
 from tests.thanos_harness import Endpoint, endpoint, get_json, ready, wait_until
 
@@ -151,11 +152,15 @@ class Components:
             self.start(receive, args, pod=receive.name)
 
     def start_global(self, env: Environment) -> None:
-        """Store gateway, Query and Rule (every topology has them); Rule loads the global tier's rules."""
+        """Store gateway, Query and Rule (every topology has them); Rule loads the global tier's rules
+        (those the ThanosRuler selects: not the management tier's, which watch the ruler)."""
         rule_dir = self.local.workdir / "rules"
         rule_dir.mkdir()
         rules = []
         for name in sorted(p for p in self.files if p.startswith("prometheus/rules/")):
+            crd = yaml.safe_load(self.files[f"{KUBE}/prometheusrule-{Path(name).stem}.yaml"])
+            if crd["metadata"]["labels"].get(TIER_LABEL) != "global":
+                continue
             (rule_dir / Path(name).name).write_bytes(self.files[name])
             rules.append(str(rule_dir / Path(name).name))
         assert rules, "no global-tier rule files"

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from obs.catalog.asserted import asserted_sources
-from obs.catalog import cluster, otel
+from obs.catalog import cluster, otel, thanos
 from obs.catalog.tempo import tempo_source
 from obs.catalog.promql import Selection, select, shaped
 from obs.catalog.source import MetricSource
@@ -127,10 +127,13 @@ def default_sources(env: Environment, defs: Definitions) -> list[MetricSource]:
 def declared_sources(env: Environment, defs: Definitions) -> list[MetricSource]:
     """The sources a bundle declares or implies: its `sources` (default: `default_sources`),
     Prometheus' own series, the instrumented services, the collectors' receivers and
-    connectors, target_info, the collectors' own telemetry and Tempo's metrics generator."""
+    connectors, target_info, the collectors' own telemetry, Tempo's metrics generator and, with a
+    global store, the global ruler's own telemetry."""
     explicit = getattr(defs, "sources", None)
     sources = list(default_sources(env, defs) if explicit is None else explicit)
     sources.append(cluster.prometheus(env.cluster_label))
+    if env.global_store is not None:
+        sources.append(thanos.thanos_ruler(env.cluster_label))
     sources += pushed_sources(defs)
     sources += asserted_sources(defs.slos, env.cluster_label)
     for derived in (otel.collector_source(defs.collectors, env.cluster_label),

@@ -16,13 +16,15 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
 
+from obs.model.checks import METRIC_NAME, PROMQL_STRING
+
 _TOKEN = re.compile(r"""
-    (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)
+    (?P<string>""" + PROMQL_STRING + r""")
   | (?P<comment>\#[^\n]*)
   | (?P<range>\[[^\]]*\])
   | (?P<variable>\$\{[^}]*\}|\$\w+)
   | (?P<number>(?:0x[0-9a-fA-F]+|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+)(?:[a-zA-Z]+\d*)*)
-  | (?P<ident>[a-zA-Z_:][a-zA-Z0-9_:]*)
+  | (?P<ident>""" + METRIC_NAME + r""")
   | (?P<op>=~|!~|!=|==|>=|<=|=|[-+*/%^<>])
   | (?P<punct>[(){},@])
   | (?P<space>\s+)

@@ -7,6 +7,7 @@ from obs.collector.model import (
     COMPONENT_CLASSES, Collector, Component, Connector, Kind, Pipeline, Telemetry, thaw,
 )
 from obs.errors import DefinitionError
+from obs.mappings import deep_merge
 
 _SECTIONS: tuple[tuple[Kind, str], ...] = (
     ("receiver", "receivers"), ("processor", "processors"), ("exporter", "exporters"),
@@ -20,16 +21,7 @@ def render_telemetry(telemetry: Telemetry) -> dict[str, Any]:
         "metrics": {"level": telemetry.metrics_level, "readers": [{"pull": {"exporter": {"prometheus": {
             "host": telemetry.metrics_host, "port": telemetry.metrics_port}}}}]},
     }
-    return _merge(out, thaw(telemetry.extra))
-
-
-def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    for key, value in extra.items():
-        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
-            base[key] = _merge(base[key], value)
-        else:
-            base[key] = value
-    return base
+    return deep_merge(out, thaw(telemetry.extra))
 
 
 def render_config(collector: Collector) -> dict[str, Any]:

@@ -153,15 +153,27 @@ class Definitions:
         return stamp(pack, found)
 
     def _generated_rule_packs(self) -> tuple[RulePack, ...]:
+        packs = (*self.rule_packs, *self._self_monitoring_packs())
+        if len(packs) > len(self.rule_packs):
+            check_unique("definitions", "rule_packs", (p.name for p in packs),
+                         "rule pack (with a global store obs adds its own 'thanos-ruler' pack)")
         if not self.slos:
-            return tuple(self.rule_packs)
+            return packs
         if self.environment is None:
             raise DefinitionError("definitions", "slos", "cannot generate SLO rules without an environment",
                                   "build Definitions through a Bundle, or pass environment=env")
         from obs.slo.rules import slo_rule_packs  # obs.slo builds on the model
-        packs = (*self.rule_packs, *slo_rule_packs(self.slos, self.environment, examples=self._owner_examples))
+        packs = (*packs, *slo_rule_packs(self.slos, self.environment, examples=self._owner_examples))
         check_unique("definitions", "slos", (p.name for p in packs), "rule pack (SLO packs are slo-<service>)")
         return packs
+
+    def _self_monitoring_packs(self) -> tuple[RulePack, ...]:
+        """The packs every environment of this kind gets: with a global store, the global ruler's
+        self-monitoring (obs.packs.thanos), so the ruler's failures page (docs/fleet.md)."""
+        if self.environment is None or self.environment.global_store is None:
+            return ()
+        from obs.packs.thanos import pack as thanos_ruler_pack  # obs.packs builds on the model
+        return (thanos_ruler_pack(self.environment),)
 
 
 @dataclass(frozen=True)

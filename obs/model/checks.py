@@ -28,7 +28,12 @@ K8S_SUBDOMAIN_RE = re.compile(r"^(?=.{1,253}\Z)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[
 CLUSTER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,252}\Z")
 HTTP_URL_RE = re.compile(r"^https?://[^\s\x00-\x1f\x7f/?#@]+[^\s\x00-\x1f\x7f]*\Z")
 LABEL_NAME_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*\Z")
-METRIC_NAME_RE = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
+# A metric name, and a PromQL string literal: the pieces every PromQL scanner in obs picks out of
+# an expression (obs.catalog.promql, obs.validate.lint, obs.validate.dashboard_queries).
+METRIC_NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+METRIC_NAME_RE = re.compile(rf"^{METRIC_NAME}\Z")
+PROMQL_STRING = r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`'
+PROMQL_STRING_RE = re.compile(PROMQL_STRING)
 SLUG_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?\Z")
 # A port name (IANA_SVC_NAME, Kubernetes' IsValidPortName): 1-15 of a-z 0-9 '-', a letter among
 # them, no '-' at either end or twice in a row.

@@ -11,7 +11,7 @@ from obs.model.checks import (
     DURATION_RE, check_duration, check_http_url, check_k8s_labels, check_label_name, check_number,
     check_slug, frozen_mapping,
 )
-from obs.model.fleet import CLUSTER_TOKEN, Cluster, Thanos, clusters_of
+from obs.model.fleet import CLUSTER_TOKEN, RULER_SERVICE, Cluster, Thanos, clusters_of
 
 T = TypeVar("T")
 
@@ -23,6 +23,8 @@ DEFAULT_SELECTORS: Mapping[str, str] = MappingProxyType({
     "namespaces": 'namespace=~".+"',
     "otel_services": 'job=~".+"',
     "otel_collector": 'job=~"otel-collector.*"',
+    # The global ruler's own metrics, scraped through the operator's Service (obs.render.thanos).
+    "thanos_ruler": f'job="{RULER_SERVICE}"',
 })
 
 

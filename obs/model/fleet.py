@@ -3,7 +3,9 @@
 An environment of several clusters (or with a global store) is written as one folder of
 environment-wide resources plus one kustomization per cluster (docs/fleet.md). Rule groups are
 placed on a tier (`RuleGroup.tier`): `cluster` runs in every cluster's Prometheus, `global` in
-the global ruler (Thanos Rule) over every cluster's series.
+the global ruler (Thanos Rule) over every cluster's series, `management` in the Prometheus of the
+management cluster (where the environment-wide folder is deployed) over what it scrapes there: the
+global ruler's own health, which the ruler cannot report on itself.
 """
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ from obs.model.checks import (
     check_cluster, check_k8s_name, check_labels, check_no_empty_values, check_nonempty, frozen_mapping,
 )
 
-TIERS = ("cluster", "global")
+TIERS = ("cluster", "global", "management")
+RULER_SERVICE = "thanos-ruler-operated"  # the headless Service the operator creates for every ThanosRuler
 TOPOLOGIES = ("sidecar", "receive")
 # A cluster's folder name (<env>/clusters/<name>/): no '/', no leading dot.
 _FOLDER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,252}\Z")

@@ -14,6 +14,7 @@ Each alert carries promtool cases that follow the parameters: with
     slos.http_slos(env, service="cart", job="acme/cart")         # availability + latency SLOs
 
 Modules: `workloads` (with `pods`, `kube`), `web` and `http` (HTTP alerts on the stable OTel
-semantic conventions), `opentelemetry` (service alerts and collector self-monitoring), `slos`,
+semantic conventions), `opentelemetry` (service alerts and collector self-monitoring), `thanos` (the
+global ruler's self-monitoring, which obs adds to every environment with a global store), `slos`,
 `assemble` (group alert makers into a pack) and `testdata` (series shaped like the exporters').
 """

@@ -8,7 +8,7 @@ import re
 
 from typing import Sequence
 
-from obs import Environment
+from obs.model.environment import Environment
 from obs.catalog.promql import select
 from obs.errors import DefinitionError
 from obs.model.checks import duration_seconds
@@ -29,6 +29,9 @@ SOURCE_LABELS: dict[str, dict[str, str]] = {
     # The collector's pull reader: resource attributes go to target_info, not onto each series.
     "otel_collector": {"job": "otel-collector", "instance": "10.42.1.9:8888", "namespace": "monitoring",
                        "pod": "otel-gateway-5d9c7b8f6-k2j4x"},
+    # Thanos Rule through the operator's governing Service (port web, 10902).
+    "thanos_ruler": {"job": "thanos-ruler-operated", "instance": "10.42.3.4:10902", "namespace": "monitoring",
+                     "pod": "thanos-ruler-obs-global-0"},
 }
 
 

@@ -4,9 +4,10 @@ the environment's Alertmanager and, with a global store, the Thanos sidecar or r
 Receive (obs.render.thanos)."""
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable
 from urllib.parse import urlsplit
 
+from obs.mappings import deep_merge
 from obs.model.environment import Environment
 from obs.model.fleet import Cluster
 from obs.render import thanos
@@ -15,17 +16,6 @@ from obs.render.layout import cluster_dir
 from obs.topologies.prometheus import cluster_label_values
 
 PROMETHEUS_VALUES = "prometheus/kube-prometheus-stack-values.yaml"
-
-
-def merge_values(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    """Helm values `extra` over `base`, mappings merged key by key (as `helm -f a -f b` does)."""
-    out = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = merge_values(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 def alerting_values(env: Environment) -> dict[str, Any]:
@@ -40,9 +30,9 @@ def alerting_values(env: Environment) -> dict[str, Any]:
 
 def prometheus_values(env: Environment, cluster: Cluster) -> dict[str, Any]:
     """One cluster's kube-prometheus-stack values."""
-    values = merge_values(cluster_label_values(env, cluster), alerting_values(env))
+    values = deep_merge(cluster_label_values(env, cluster), alerting_values(env))
     if env.global_store is not None:
-        values = merge_values(values, thanos.prometheus_values(env, cluster))
+        values = deep_merge(values, thanos.prometheus_values(env, cluster))
     return values
 
 

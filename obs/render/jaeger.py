@@ -1,5 +1,6 @@
 """Jaeger v2: jaeger/jaeger.yaml and kubernetes/jaeger.yaml (ConfigMap, Deployment, the collector and
-query Services, Badger's volume claim or the Elasticsearch index cleaner)."""
+query Services, the ServiceMonitor scraping Jaeger's own metrics, Badger's volume claim or the
+Elasticsearch index cleaner)."""
 from __future__ import annotations
 
 import hashlib
@@ -7,7 +8,7 @@ from typing import Any, Iterable
 
 from obs.backends import jaeger as model
 from obs.render.base import RenderContext, RenderedFile
-from obs.render.kubernetes import KUBERNETES_DIR, object_metadata
+from obs.render.kubernetes import KUBERNETES_DIR, SERVICE_LABEL, object_metadata, service_monitor
 from obs.serialize import to_yaml
 
 CONFIG_FILE = "jaeger/jaeger.yaml"
@@ -66,8 +67,9 @@ def _deployment(ctx: RenderContext, jaeger: model.Jaeger, config_text: str) -> d
 
 
 def _service(ctx: RenderContext, jaeger: model.Jaeger, suffix: str, ports: dict[str, int]) -> dict[str, Any]:
+    name = f"{jaeger.name}-{suffix}"
     return {"apiVersion": "v1", "kind": "Service",
-            "metadata": object_metadata(ctx, f"{jaeger.name}-{suffix}", _labels(jaeger)),
+            "metadata": object_metadata(ctx, name, {**_labels(jaeger), SERVICE_LABEL: name}),
             "spec": {"selector": _labels(jaeger), "ports": [
                 {"name": n, "port": p, "targetPort": p, "protocol": "TCP"} for n, p in ports.items()]}}
 
@@ -95,6 +97,16 @@ def _index_cleaner(ctx: RenderContext, jaeger: model.Jaeger, store: model.Elasti
                          "restartPolicy": "OnFailure", "containers": [container]}}}}}}
 
 
+def metrics_monitor(ctx: RenderContext, jaeger: model.Jaeger) -> dict[str, Any]:
+    """The ServiceMonitor scraping Jaeger's own telemetry (the collector's `service.telemetry`
+    Prometheus reader: `/metrics` on METRICS_PORT) through the collector Service's `metrics` port;
+    `job` becomes `<name>-collector`. At the scrape interval Grafana's datasource assumes, like the
+    collectors' own ServiceMonitors."""
+    service = f"{jaeger.name}-collector"
+    return service_monitor(ctx, jaeger.name, _labels(jaeger), {SERVICE_LABEL: service}, "metrics",
+                           ctx.env.param("Grafana.scrape_interval", "30s"))
+
+
 def manifests(ctx: RenderContext, jaeger: model.Jaeger, config: dict[str, Any]) -> list[dict[str, Any]]:
     """Every object deploying `jaeger`, in apply order."""
     text = to_yaml(config).decode()
@@ -107,8 +119,10 @@ def manifests(ctx: RenderContext, jaeger: model.Jaeger, config: dict[str, Any]) 
         objects.append(_volume_claim(ctx, jaeger, jaeger.storage))
     objects += [
         _deployment(ctx, jaeger, text),
-        _service(ctx, jaeger, "collector", {"otlp-grpc": model.OTLP_GRPC_PORT, "otlp-http": model.OTLP_HTTP_PORT}),
+        _service(ctx, jaeger, "collector", {"otlp-grpc": model.OTLP_GRPC_PORT, "otlp-http": model.OTLP_HTTP_PORT,
+                                            "metrics": model.METRICS_PORT}),
         _service(ctx, jaeger, "query", {"query-http": model.QUERY_HTTP_PORT, "query-grpc": model.QUERY_GRPC_PORT}),
+        metrics_monitor(ctx, jaeger),
     ]
     if isinstance(jaeger.storage, model.ElasticsearchStore):
         objects.append(_index_cleaner(ctx, jaeger, jaeger.storage))

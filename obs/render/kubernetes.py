@@ -9,6 +9,7 @@ from obs.render.base import RenderContext, RenderedFile
 from obs.render.layout import cluster_dir, tier_dir
 
 KUBERNETES_DIR = "kubernetes"
+SERVICE_LABEL = "obs.dev/service"  # each Service's own name, so a ServiceMonitor picks exactly one
 
 
 def object_metadata(ctx: RenderContext, name: str, labels: dict[str, str] | None = None,
@@ -26,6 +27,18 @@ def object_metadata(ctx: RenderContext, name: str, labels: dict[str, str] | None
     if annotations:
         meta["annotations"] = dict(sorted(annotations.items()))
     return meta
+
+
+def service_monitor(ctx: RenderContext, name: str, labels: dict[str, str], selector: dict[str, str], port: str,
+                    interval: str = "30s") -> dict[str, Any]:
+    """A ServiceMonitor (monitoring.coreos.com/v1) scraping `/metrics` on the named `port` of the
+    Services in the environment's namespace that carry `selector`; labelled with the environment's
+    rule_labels like the PrometheusRules, so the same Prometheus picks both up."""
+    return {"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor",
+            "metadata": object_metadata(ctx, name, {**labels, **dict(ctx.env.rule_labels)}),
+            "spec": {"selector": {"matchLabels": selector},
+                     "namespaceSelector": {"matchNames": [ctx.env.namespace]},
+                     "endpoints": [{"port": port, "path": "/metrics", "interval": interval}]}}
 
 
 def _kustomization(ctx: RenderContext, resources: list[str]) -> dict[str, Any]:

@@ -22,8 +22,8 @@ CLUSTERS_DIR = "clusters"
 
 
 def tier_dir(env: Environment, tier: str) -> str:
-    """The prefix of a rule tier's files: cluster-tier rules in the cluster base, global ones at
-    the top (one folder for both when the environment is not a fleet)."""
+    """The prefix of a rule tier's files: cluster-tier rules in the cluster base, global and
+    management ones at the top (one folder for all when the environment is not a fleet)."""
     return f"{CLUSTER_BASE}/" if env.fleet and tier == "cluster" else ""
 
 

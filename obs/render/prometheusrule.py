@@ -1,6 +1,7 @@
-"""PrometheusRule CRDs (monitoring.coreos.com/v1): one per rule pack and tier. Cluster-tier ones
-carry the environment's rule_labels (each Prometheus' ruleSelector); global ones the tier label the
-ThanosRuler selects (obs.render.thanos)."""
+"""PrometheusRule CRDs (monitoring.coreos.com/v1): one per rule pack and tier. Cluster- and
+management-tier ones carry the environment's rule_labels (each Prometheus' ruleSelector: every
+cluster's, and the management cluster's for the environment-wide folder); global ones the tier
+label the ThanosRuler selects (obs.render.thanos)."""
 from __future__ import annotations
 
 from typing import Any, Iterable
@@ -29,14 +30,14 @@ def global_rule_groups(ctx: RenderContext, pack: RulePack) -> dict[str, Any]:
 
 
 def render(ctx: RenderContext) -> Iterable[RenderedFile]:
-    """One PrometheusRule (monitoring.coreos.com/v1) per rule pack and tier: cluster-tier ones
-    labelled for each Prometheus' ruleSelector, global ones for the ThanosRuler's."""
+    """One PrometheusRule (monitoring.coreos.com/v1) per rule pack and tier: cluster- and
+    management-tier ones labelled for each Prometheus' ruleSelector, global ones for the ThanosRuler's."""
     for tier, part, _ in placed_packs(ctx):
         spec: Block | dict[str, Any]
-        if tier == "cluster":
-            labels, spec = dict(ctx.env.rule_labels), rule_groups_block(ctx, part)
-        else:
+        if tier == "global":
             labels, spec = {TIER_LABEL: tier}, global_rule_groups(ctx, part)
+        else:
+            labels, spec = dict(ctx.env.rule_labels), rule_groups_block(ctx, part)
         yield RenderedFile(f"{tier_dir(ctx.env, tier)}{KUBERNETES_DIR}/prometheusrule-{part.name}.yaml", {
             "apiVersion": "monitoring.coreos.com/v1",
             "kind": "PrometheusRule",

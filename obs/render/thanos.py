@@ -19,9 +19,9 @@ import json
 from typing import Any, Iterable
 
 from obs.model.environment import Environment
-from obs.model.fleet import Cluster, Thanos
+from obs.model.fleet import RULER_SERVICE, Cluster, Thanos
 from obs.render.base import RenderContext, RenderedFile
-from obs.render.kubernetes import KUBERNETES_DIR, object_metadata
+from obs.render.kubernetes import KUBERNETES_DIR, SERVICE_LABEL, object_metadata, service_monitor
 from obs.render.prometheusrule import PARTIAL_RESPONSE, TIER_LABEL
 
 GRPC_PORT, HTTP_PORT, REMOTE_WRITE_PORT = 10901, 10902, 19291
@@ -29,7 +29,6 @@ QUERY, STORE, RECEIVE = "thanos-query", "thanos-store", "thanos-receive"
 RECEIVE_HEADLESS = f"{RECEIVE}-headless"
 HASHRING = f"{RECEIVE}-hashring"
 RULER = "obs-global"  # the ThanosRuler; the operator names its pods and Service thanos-ruler-<name>
-RULER_SERVICE = "thanos-ruler-operated"  # the headless Service the operator creates for every ThanosRuler
 RULER_REPLICA_LABEL = "thanos_ruler_replica"  # external label the operator gives each ruler replica
 RECEIVE_REPLICA_LABEL = "receive_replica"
 OBJSTORE_DIR = "/etc/thanos/objstore"
@@ -37,7 +36,6 @@ HASHRING_DIR = "/etc/thanos/hashring"
 HASHRING_FILE = "hashrings.json"
 DATA_DIR = "/var/thanos/data"
 POD_NAME = "$(POD_NAME)"  # expanded by the kubelet from the POD_NAME env var
-SERVICE_LABEL = "obs.dev/service"  # each Service's own name, so a ServiceMonitor picks exactly one
 
 
 def store(env: Environment) -> Thanos:
@@ -247,23 +245,15 @@ def thanos_ruler(ctx: RenderContext) -> dict[str, Any]:
                      "objectStorageConfig": {"name": thanos.objstore_secret, "key": thanos.objstore_key}}}
 
 
-def service_monitor(ctx: RenderContext, name: str, selector: dict[str, str], port: str) -> dict[str, Any]:
-    """A ServiceMonitor (labelled like the cluster-tier rules, for the management cluster's Prometheus)
-    scraping one Thanos component's metrics: rule evaluation failures (the abort strategy's failures,
-    docs/fleet.md), unreachable endpoints, Receive replication."""
-    return {"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor",
-            "metadata": object_metadata(ctx, name, {**_labels(name), **dict(ctx.env.rule_labels)}),
-            "spec": {"selector": {"matchLabels": selector},
-                     "namespaceSelector": {"matchNames": [ctx.env.namespace]},
-                     "endpoints": [{"port": port, "path": "/metrics", "interval": "30s"}]}}
-
-
 def service_monitors(ctx: RenderContext) -> list[dict[str, Any]]:
-    """Query, the store gateway, Receive and the ruler (whose Service the operator creates)."""
+    """ServiceMonitors (for the management cluster's Prometheus) scraping Query, the store gateway,
+    Receive and the ruler (whose Service the operator creates): rule evaluation failures (the abort
+    strategy's failures, docs/fleet.md), unreachable endpoints, Receive replication."""
     components = [QUERY, STORE, *([RECEIVE] if store(ctx.env).topology == "receive" else [])]
-    monitors = [service_monitor(ctx, c, {SERVICE_LABEL: c}, "http") for c in components]  # not the headless one
+    monitors = [service_monitor(ctx, c, _labels(c), {SERVICE_LABEL: c}, "http") for c in components]  # not headless
     # the operator's governing Service of its ThanosRulers (port `web`, the ThanosRuler's default portName)
-    return [*monitors, service_monitor(ctx, f"thanos-ruler-{RULER}", {"operated-thanos-ruler": "true"}, "web")]
+    ruler = f"thanos-ruler-{RULER}"
+    return [*monitors, service_monitor(ctx, ruler, _labels(ruler), {"operated-thanos-ruler": "true"}, "web")]
 
 
 def prometheus_values(env: Environment, cluster: Cluster) -> dict[str, Any]:

@@ -4,7 +4,6 @@ build fine and never burn. Findings name the definition, where the query is, and
 known name."""
 from __future__ import annotations
 
-import re
 from typing import Iterable, Iterator
 
 from obs.labels import SLO_NAME, SLO_SERVICE
@@ -13,7 +12,7 @@ from obs.catalog.otel import RESOURCE_ATTRIBUTES
 from obs.catalog.promql import Selection, forget_shapes, select, shaped
 from obs.render.base import RenderContext
 from obs.render.grafana import dashboard_json
-from obs.validate.dashboard_queries import prometheus_queries
+from obs.validate.dashboard_queries import LABEL_VALUES, prometheus_queries
 from obs.validate.lint import LintIssue
 
 CHECK = "coherence"
@@ -91,9 +90,6 @@ def _rule_queries(ctx: RenderContext) -> Iterator[tuple[str, str, str]]:
                     yield name, f"rule pack {pack.name!r}, group {group.name!r}", rule.expr
 
 
-_LABEL_VALUES = re.compile(r"^\s*label_values\((.*),\s*(\w+)\s*\)\s*\Z", re.S)
-
-
 def _dashboard_queries(ctx: RenderContext) -> Iterator[tuple[str, str, str]]:
     """Panel queries, and each label_values(expr, label) variable as `group by (label) (expr)`, so
     the label it lists is checked too."""
@@ -103,7 +99,7 @@ def _dashboard_queries(ctx: RenderContext) -> Iterator[tuple[str, str, str]]:
             if not query.where.startswith("variable "):
                 yield f"dashboard {board.name!r}", query.where, query.expr
         for variable in data.get("templating", {}).get("list", []):
-            match = _LABEL_VALUES.match(str(variable.get("query", ""))) if variable.get("type") == "query" else None
+            match = LABEL_VALUES.match(str(variable.get("query", ""))) if variable.get("type") == "query" else None
             if match:
                 yield (f"dashboard {board.name!r}", f"variable {variable.get('name')!r}",
                        f"group by ({match[2]}) ({match[1]})")

@@ -11,20 +11,20 @@ from typing import Any, Iterable, Iterator, Sequence
 import yaml
 
 from obs.errors import ValidationError
+from obs.model.checks import METRIC_NAME, PROMQL_STRING_RE
 from obs.tools import promtool, run_tool
 from obs.validate import cache
 from obs.validate.dashboard_schema import datasource_of, panels
 from obs.validate.lint import _closing_paren
-from obs.validate.promtool import tool_identity
+from obs.validate.promtool import RULE_REF, tool_identity
 
 # Grafana's global macros, longest first, with a representative value for parsing.
 MACROS = (("__rate_interval_ms", "300000"), ("__rate_interval", "5m"), ("__interval_ms", "60000"),
           ("__interval", "1m"), ("__range_ms", "3600000"), ("__range_s", "3600"), ("__range", "1h"))
 VARIABLE_REF = re.compile(r"\$\{(\w+)(?::[^}]*)?\}|\[\[(\w+)(?::[^\]]*)?\]\]|\$(\w+)")
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
 _MATCHERS = re.compile(r"\{[^{}]*\}")
 _GROUPING = re.compile(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^()]*\)")
-_IDENT = re.compile(r"(?<![\w.$:])([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(\(|\[)?")
+_IDENT = re.compile(rf"(?<![\w.$:])({METRIC_NAME})\s*(\(|\[)?")
 _RANGE_CALL = re.compile(r"\b(rate|irate|increase)\s*\(")
 _RANGE = re.compile(r"\[([^\]:]+)\]")
 _JOB_MATCHER = re.compile(r"\b(job|instance)\s*(?:=~|!~|!=|=)\s*\"([^\"]*)\"")
@@ -35,7 +35,8 @@ COUNTER_SUFFIXES = ("_total", "_count", "_sum", "_bucket")
 # endpoint (v0.160) exposes them, e.g. otelcol_receiver_accepted_spans.
 UNSUFFIXED_COUNTERS = re.compile(r"^otelcol_(?:receiver_(?:accepted|refused|failed)_|exporter_(?:sent|send_failed|"
                                  r"enqueue_failed)_|processor_(?:incoming|outgoing)_items\Z|process_cpu_seconds\Z)")
-_LABEL_VALUES = re.compile(r"^\s*label_values\((.*),\s*\w+\s*\)\s*\Z", re.S)
+# A Grafana query variable `label_values(expr, label)`: the expression and the label it lists.
+LABEL_VALUES = re.compile(r"^\s*label_values\((.*),\s*(\w+)\s*\)\s*\Z", re.S)
 
 
 def variable_refs(text: str) -> set[str]:
@@ -74,7 +75,7 @@ def rate_window_problems(expr: str) -> list[str]:
 
 def unaggregated_counters(expr: str) -> list[str]:
     """Counter series (…_total, _count, _sum, _bucket) used without rate/irate/increase."""
-    text = _GROUPING.sub(" ", _MATCHERS.sub("", _STRING.sub('""', expr)))
+    text = _GROUPING.sub(" ", _MATCHERS.sub("", PROMQL_STRING_RE.sub('""', expr)))
     found = []
     for match in _IDENT.finditer(text):
         name, follow = match.group(1), match.group(2)
@@ -108,12 +109,9 @@ def prometheus_queries(board: dict[str, Any], file: str) -> Iterator[QueryRef]:
                                target["expr"])
     for variable in board.get("templating", {}).get("list", []):
         query = variable.get("query")
-        match = _LABEL_VALUES.match(query) if isinstance(query, str) and variable.get("type") == "query" else None
+        match = LABEL_VALUES.match(query) if isinstance(query, str) and variable.get("type") == "query" else None
         if match:
             yield QueryRef(file, f"variable {variable.get('name')!r}", match.group(1))
-
-
-_RULE_REF = re.compile(r'group "(?P<group>[^"]*)", rule (?P<index>\d+), "[^"]*": (?P<msg>.*)')
 
 
 def check_queries(queries: Sequence[QueryRef]) -> int:
@@ -144,7 +142,7 @@ def check_queries(queries: Sequence[QueryRef]) -> int:
 
 def _explain(output: str, groups: dict[str, list[QueryRef]]) -> Iterable[str]:
     for line in output.splitlines():
-        match = _RULE_REF.search(line)
+        match = RULE_REF.search(line)
         if match and match["group"] in groups:
             refs = groups[match["group"]]
             ref = refs[min(int(match["index"]), len(refs)) - 1]

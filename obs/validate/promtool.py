@@ -21,7 +21,8 @@ from obs.tools import promtool, run_tool
 from obs.validate import cache
 from obs.workers import default_jobs
 
-_RULE_REF = re.compile(r'group "(?P<group>[^"]*)", rule (?P<index>\d+), "(?P<rule>[^"]*)": (?P<msg>.*)')
+# promtool's report of a rule error: its group, its index in the group, its name, the message.
+RULE_REF = re.compile(r'group "(?P<group>[^"]*)", rule (?P<index>\d+), "(?P<rule>[^"]*)": (?P<msg>.*)')
 # The line promtool starts each file's report with, per command.
 _FILE_HEADER = {"check": re.compile(r"^Checking (?P<file>.+)$"),
                 "test": re.compile(r"^Unit Testing:\s+(?P<file>.+)$")}
@@ -35,7 +36,7 @@ def _explain(output: str, root: Path) -> str:
     lines = []
     for line in output.splitlines():
         line = line.replace(str(root) + "/", "")
-        match = _RULE_REF.search(line)
+        match = RULE_REF.search(line)
         if match:
             file, _, position = line[: match.start()].rstrip(": ").partition(": ")
             parts = Path(file).parts
