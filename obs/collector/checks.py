@@ -62,6 +62,8 @@ def check_config(definition: str, kind: Kind, type_: str, config: Mapping[str, A
         if ".cors." in f".{path}" and value == "*":
             raise DefinitionError(definition, f"config.{path}", "CORS wildcard '*' lets any web page send data",
                                   "list the allowed origins, e.g. https://app.example.com")
+    if kind == "exporter":
+        check_remote_write_retries(definition, type_, config)
     field = _LOCAL_ONLY.get(type_) if kind == "extension" else None
     if field:
         endpoint = str(config.get(field, ""))
@@ -69,6 +71,42 @@ def check_config(definition: str, kind: Kind, type_: str, config: Mapping[str, A
             raise DefinitionError(definition, f"config.{field}",
                                   f"{type_} endpoint {endpoint or '(default)'!r} is not bound to localhost",
                                   f"set {field}: localhost:<port> and use kubectl port-forward to reach it")
+
+
+_GO_DURATION_PART_RE = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+_GO_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+# prometheus_remote_write's default timeout (exporterhelper's), which bounds its own retries.
+REMOTE_WRITE_DEFAULT_TIMEOUT = "5s"
+
+
+def go_duration_seconds(value: Any) -> float | None:
+    """Seconds in a Go duration string such as '1m30s' or '300ms' (None when it is not one)."""
+    if not isinstance(value, str) or not value:
+        return None
+    parts = _GO_DURATION_PART_RE.findall(value)
+    if "".join(n + u for n, u in parts) != value:
+        return None
+    return sum(float(n) * _GO_UNIT_SECONDS[u] for n, u in parts)
+
+
+def check_remote_write_retries(definition: str, type_: str, config: Mapping[str, Any]) -> None:
+    """prometheus_remote_write retries inside its `timeout` (it does not use the collector's retry
+    queue, to keep samples in order), so a retry_on_failure.max_elapsed_time longer than the timeout
+    is a promise it cannot keep: with the default 5s, a write refused for a few seconds is dropped
+    ("context deadline exceeded"; opentelemetry-collector-contrib#30305)."""
+    retry = config.get("retry_on_failure")
+    if type_ != "prometheus_remote_write" or not isinstance(retry, Mapping) or retry.get("enabled") is False \
+            or "max_elapsed_time" not in retry:
+        return
+    budget = go_duration_seconds(retry["max_elapsed_time"])
+    timeout = go_duration_seconds(config.get("timeout", REMOTE_WRITE_DEFAULT_TIMEOUT))
+    if budget is not None and timeout is not None and timeout < budget:
+        raise DefinitionError(
+            definition, "config.timeout",
+            f"timeout {config.get('timeout', REMOTE_WRITE_DEFAULT_TIMEOUT)} ends the exporter's retries long before "
+            f"retry_on_failure.max_elapsed_time {retry['max_elapsed_time']}: prometheus_remote_write retries inside "
+            "its timeout, so a brief outage drops the batch (opentelemetry-collector-contrib#30305)",
+            f"set timeout: {retry['max_elapsed_time']} (the whole retry budget), or lower max_elapsed_time")
 
 
 def _check_number_setting(definition: str, field: str, value: Any) -> None:

@@ -65,6 +65,9 @@ def gateway(env: Environment, name: str = NAME, tenant: str | None = None, jaege
         "resource_to_telemetry_conversion": {"enabled": False},
         "target_info": {"enabled": True},
         "remote_write_queue": {"enabled": True, "queue_size": 10000, "num_consumers": 5},
+        # The exporter retries inside its timeout (not the collector's retry queue): the timeout is the
+        # whole retry budget, so it matches max_elapsed_time (obs.collector.checks.check_remote_write_retries).
+        "timeout": "300s",
         "retry_on_failure": {"enabled": True, "initial_interval": "5s", "max_interval": "30s",
                              "max_elapsed_time": "300s"},
     })
