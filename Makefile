@@ -48,9 +48,9 @@ build: install
 check: install
 	$(BIN)/obs build --out $(OUT) --check
 
-# ruff (lint) and mypy (types) over obs/, both configured and pinned in pyproject.toml.
+# ruff (lint) over obs/, tests/ and bench/, mypy (types) over obs/, both configured and pinned in pyproject.toml.
 lint: install
-	$(BIN)/ruff check obs
+	$(BIN)/ruff check obs tests bench
 	$(BIN)/mypy
 
 test: install lint tools

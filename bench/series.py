@@ -79,7 +79,7 @@ class Exporter:
         models = {n: Model(n, origin) for n in sizes}
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 import time
                 query = parse_qs(urlparse(self.path).query)
                 model = models.get(int(query.get("services", ["0"])[0]))

@@ -53,7 +53,7 @@ class Sink:
 
 def _http_server(sink: Sink) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
             sink.add(self.path, body)
             self.send_response(202 if self.path.startswith("/pagerduty") else 200)

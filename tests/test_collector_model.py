@@ -380,7 +380,7 @@ def test_exporters_to_a_multi_tenant_tempo_or_loki_must_send_the_tenant(referenc
                            ("Loki", "http://loki-gateway.monitoring.svc/otlp")):
         exporter = Exporter("otlp_grpc/x" if name == "Tempo" else "otlp_http/x", {"endpoint": endpoint})
         lonely = Collector("gw", "statefulset", [Pipeline("logs", [OTLP], [exporter], [LIMITER, BATCH])])
-        error = rejects(f"{name} runs multi-tenant", lambda: check_tenants([lonely], ctx))
+        error = rejects(f"{name} runs multi-tenant", lambda lonely=lonely: check_tenants([lonely], ctx))
         assert error.field == "headers" and "X-Scope-OrgID" in error.fix
         tenanted = Exporter(exporter.id, {"endpoint": endpoint, "headers": {"x-scope-orgid": "t"}})
         check_tenants([Collector("gw", "statefulset", [Pipeline("logs", [OTLP], [tenanted], [LIMITER, BATCH])])], ctx)

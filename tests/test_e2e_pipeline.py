@@ -102,7 +102,7 @@ def test_two_clusters_through_generated_agent_and_gateway(tmp_path, reference_bu
     wait_for("prometheus to be ready", lambda: prom_api(prom_port, "status/buildinfo"))
     for cluster, (_, agent_ip, _) in drivers.items():
         wait_for(f"the {cluster} agent's OTLP receiver", lambda ip=agent_ip: socket.create_connection((ip, 4318), 1))
-    for cluster, (app, agent_ip, resource) in drivers.items():
+    for app, agent_ip, resource in drivers.values():
         started([sys.executable, "driver.py"], app / "driver.log", cwd=app, env={
             "PATH": "/usr/bin:/bin", "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{agent_ip}:4318",
             "OTEL_METRIC_EXPORT_INTERVAL": "1000", "OTEL_BSP_SCHEDULE_DELAY": "200",
@@ -144,7 +144,7 @@ def test_two_clusters_through_generated_agent_and_gateway(tmp_path, reference_bu
         assert alert["labels"]["namespace"] == NAMESPACE[BURST], alert["labels"]
     page = next(a for a in firing if a["labels"]["alertname"] == "CheckoutAvailabilityErrorBudgetBurnPage")
     assert page["labels"]["team"] == "shop" and page["labels"]["severity"] == "critical"
-    for cluster, (app, _, _) in drivers.items():
+    for app, _, _ in drivers.values():
         (app / "stop").touch()
     fired = sorted({(a["labels"]["alertname"], a["labels"]["cluster"], a["labels"]["namespace"]) for a in firing})
     print(f"e2e: fired {fired}; wall time {time.monotonic() - began:.1f}s")

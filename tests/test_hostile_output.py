@@ -141,7 +141,7 @@ def test_manifest_paths_that_leave_the_folder_are_ignored(built):
 def test_a_file_at_the_env_path_is_an_error_and_stays(tmp_path):
     (tmp_path / "out").mkdir()
     (tmp_path / "out/dev").write_text("my notes\n")
-    for attempt in range(2):
+    for _attempt in range(2):
         with pytest.raises(ObsError, match=r"out/dev exists and is not a folder.*fix: move it away"):
             build(make_bundle(), tmp_path / "out", check_with_tools=False)
     assert (tmp_path / "out/dev").read_text() == "my notes\n"
@@ -231,7 +231,7 @@ def test_concurrent_builds_in_threads_serialise(built):
     def run(name: str) -> None:
         try:
             build(make_bundle(pack_name=name), built, check_with_tools=False)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=(f"p{i}",)) for i in range(4)]

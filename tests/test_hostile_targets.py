@@ -26,7 +26,7 @@ from obs.alertmanager.matchers import Matcher, parse_matchers
 from obs.collector import Exporter
 from obs.errors import DefinitionError, ObsError, ValidationError
 from obs.model import checks
-from obs.model.service import Scrape  # noqa: E402
+from obs.model.service import Scrape
 from tests.gotemplate_support import amtool_is_025, go_refuses
 from tests.support import REPO
 
@@ -97,7 +97,7 @@ def test_receiver_templates_alertmanager_cannot_parse_are_refused(make, field):
 def test_alert_templates_are_parsed_as_go_templates():
     for bad in ("{{ if $value }}high", "{{ end }}", "{{ $labels.job ", "{{ humanize }}{{ nope $value }}",
                 "{{/* unclosed comment }}"):
-        rejected(lambda: AlertRule("A", "up == 0", "warning", "s", bad), "Prometheus can parse")
+        rejected(lambda bad=bad: AlertRule("A", "up == 0", "warning", "s", bad), "Prometheus can parse")
     AlertRule("A", "up == 0", "warning", "s", "{{ if gt $value 1.0 }}{{ $value | humanize }}{{ else }}ok{{ end }}")
 
 
@@ -305,7 +305,7 @@ def test_tool_errors_are_redacted():
 # --- class 7: obs import -----------------------------------------------------------------------------
 
 BOMB = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n" + "".join(
-    f"{n}: &{n} [{', '.join(['*' + p] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi"))
+    f"{n}: &{n} [{', '.join(['*' + p] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True))
 
 
 def test_a_yaml_alias_bomb_is_refused_at_once(tmp_path):

@@ -18,7 +18,7 @@ from obs.instrumentation import Instrumentation, Service
 from obs.render import render_environment
 from obs.validate.backends import check_python_instrumentation
 
-from obs.render.layout import CLUSTER_BASE  # noqa: E402
+from obs.render.layout import CLUSTER_BASE
 
 SERVICE_DIR = "instrumentation/default/shop"
 import opentelemetry.configuration as configuration  # noqa: E402  (a test dependency: obs[test])

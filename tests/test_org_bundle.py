@@ -87,7 +87,7 @@ def test_routing_is_proven_with_amtool(org_folders, amtool_bin):
 class _Pages(BaseHTTPRequestHandler):
     received: list[tuple[str, dict]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         type(self).received.append((self.path.strip("/"), body))
         self.send_response(200)

@@ -64,11 +64,11 @@ def test_amtool_routes_random_values_as_the_written_matchers_say(values, amtool_
     from obs.validate import amtool
     receivers = [f"r{index}" for index in range(len(values))]
     config = Alertmanager("m", Route("default", group_wait="30s", group_interval="5m", repeat_interval="4h",
-                                     routes=[Route(r, match={"city": v}) for r, v in zip(receivers, values)]),
+                                     routes=[Route(r, match={"city": v}) for r, v in zip(receivers, values, strict=True)]),
                           [Receiver("default"), *map(Receiver, receivers)], [Intent({}, "default")])
     path = tmp_path_factory.mktemp("am") / "alertmanager.yaml"
     path.write_bytes(to_yaml(render_config(config)))
-    for receiver, value in zip(receivers, values):
+    for receiver, value in zip(receivers, values, strict=True):
         assert amtool.resolve(path, {"city": value}) == [receiver], repr(value)
 
 

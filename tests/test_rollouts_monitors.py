@@ -149,7 +149,7 @@ def _evaluate(template: dict, tmp_path: Path, promtool: Path) -> None:
 
 
 def test_the_analysis_passes_a_healthy_canary_and_fails_an_unhealthy_one(reference_folders, promtool_bin, tmp_path):
-    for path, template in templates(reference_folders):
+    for _path, template in templates(reference_folders):
         _evaluate(template, tmp_path, promtool_bin)
 
 

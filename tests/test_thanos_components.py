@@ -117,7 +117,7 @@ def test_sidecar_topology_components_start_with_their_generated_args(tmp_path, r
     assert f"{KUBE}/thanos-receive.yaml" not in files
     local = LocalThanos(env, tmp_path / "thanos")
     thanos_ = Components(started, thanos_bin, local, files)
-    for cluster, sidecar in zip(env.clusters, local.sidecars):
+    for cluster, sidecar in zip(env.clusters, local.sidecars, strict=True):
         prom, data, spec = cluster_prometheus(thanos_, prometheus_path, cluster, {},
                                               ("--storage.tsdb.min-block-duration=2h",
                                                "--storage.tsdb.max-block-duration=2h"))

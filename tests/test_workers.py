@@ -20,7 +20,7 @@ def test_parallel_render_gives_the_same_files_and_findings_as_sequential():
     bundle = synthetic_bundle(3)
     one, two = render(bundle, jobs=1), render(bundle, jobs=2)
     assert [r.env.name for r in two] == [e.name for e in bundle.environments]
-    for a, b in zip(one, two):
+    for a, b in zip(one, two, strict=True):
         assert a.env is b.env  # the parent's own environment objects, not copies
         assert dict(a.files.items()) == dict(b.files.items()) and a.issues == b.issues
 

@@ -93,7 +93,7 @@ def webhook_sink() -> Iterator[Webhook]:
     sink = Webhook(0)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             sink.received.append((urllib.parse.unquote(self.path.strip("/")), json.loads(body)))
             self.send_response(200)
@@ -152,14 +152,14 @@ class RemoteWriteService:
 
     def __init__(self, backends: list[str], ledger: str) -> None:
         self.backends, self.ledger = backends, ledger
-        self.served: dict[str, int] = {backend: 0 for backend in backends}  # requests each replica answered
+        self.served: dict[str, int] = dict.fromkeys(backends, 0)  # requests each replica answered
         self.failed = 0  # requests answered with an error (or no answer)
         self._next = 0
         self._lock = threading.Lock()
         service = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
                 service._post(f"http://{service.ledger}/api/v1/write", body, headers)

@@ -86,7 +86,7 @@ class LocalThanos:
             book.update({thanos.receive_endpoint(env, i): [r.grpc] for i, r in enumerate(self.receives)})
         if self.sidecars:
             book.update({generated: [local.grpc]
-                         for generated, local in zip(thanos.sidecar_endpoints(env), self.sidecars)})
+                         for generated, local in zip(thanos.sidecar_endpoints(env), self.sidecars, strict=True)})
         return book
 
     def hashring_file(self, files: dict[str, bytes]) -> Path:
