@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from obs.review.compare import Report
-from obs.review.text import headline
+from obs.review.text import entry
 
 _MARK = {"added": "➕", "removed": "➖", "changed": "✏️", "summary": "•"}
 
@@ -19,11 +19,8 @@ def render(report: Report) -> str:
             continue
         lines += [f"### {scope.name}" + ("" if scope.status == "changed" else f" (environment {scope.status})"), ""]
         for change in scope.changes:
-            details = list(change.details)
-            if change.kind == "summary" and details:
-                lines.append(f"- {_MARK[change.kind]} **{headline(change)}**: {details.pop(0)}")
-            else:
-                lines.append(f"- {_MARK[change.kind]} **{headline(change)}**")
+            title, inline, details = entry(change)
+            lines.append(f"- {_MARK[change.kind]} **{title}**" + (f": {inline}" if inline else ""))
             lines += [f"  - {_code(d)}" for d in details]
         lines.append("")
     if unchanged:

@@ -16,6 +16,14 @@ def headline(change: Change) -> str:
     return f"{noun} {change.name}".strip() + ("" if change.kind == "changed" else f" {change.kind}")
 
 
+def entry(change: Change) -> tuple[str, str | None, list[str]]:
+    """A change as its headline, the detail shown on the headline's line (a summary's first), and
+    the details listed below it (shared by the text and markdown formats)."""
+    details = list(change.details)
+    inline = details.pop(0) if change.kind == "summary" and details else None
+    return headline(change), inline, details
+
+
 def render(report: Report) -> str:
     lines = [f"obs diff {report.base} -> {report.head}"]
     for scope in report.scopes:
@@ -24,11 +32,8 @@ def render(report: Report) -> str:
             continue
         lines.append(f"{scope.name}:" if scope.status == "changed" else f"{scope.name}: environment {scope.status}")
         for change in scope.changes:
-            details = list(change.details)
-            if change.kind == "summary" and details:
-                lines.append(f"  {_MARK[change.kind]} {headline(change)}: {details.pop(0)}")
-            else:
-                lines.append(f"  {_MARK[change.kind]} {headline(change)}")
+            title, inline, details = entry(change)
+            lines.append(f"  {_MARK[change.kind]} {title}" + (f": {inline}" if inline else ""))
             lines += [f"      {d}" for d in details]
     lines += [f"note: {n}" for n in report.notes]
     return "\n".join(lines) + "\n"
