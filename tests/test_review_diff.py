@@ -189,3 +189,23 @@ def test_dashboards_collectors_and_slos(builds, tmp_path):
     assert "receivers/otlp protocols.grpc.endpoint: ${env:MY_POD_IP}:4317 -> 0.0.0.0:4317" in collector
     slo = changes[("slos", "checkout/availability")]
     assert slo[:2] == ("objective: 99.9% -> 99.95%", "error budget: 43.2 -> 21.6 minutes per 30d")
+
+
+def test_alerts_of_one_name_in_one_group_are_all_kept(tmp_path):
+    """A warning and a critical rule of one name in one group (a common pattern) are two alerts,
+    numbered in file order; a pack's per-team copies are named by team."""
+    from obs.output import MANIFEST
+    env = tmp_path / "staging"
+    (env / "prometheus/rules").mkdir(parents=True)
+    (env / MANIFEST).write_text("")
+    rule = {"expr": "errors > 1", "labels": {"severity": "warning"}}
+    (env / "prometheus/rules/web.yaml").write_text(yaml.safe_dump({"groups": [{"name": "web", "rules": [
+        {"alert": "Errors", **rule}, {"alert": "Errors", "expr": "errors > 5", "labels": {"severity": "critical"}},
+        {"alert": "Slow", "expr": "latency > 1", "labels": {"team": "a"}}]}]}))
+    (env / "prometheus/rules/web-b.yaml").write_text(yaml.safe_dump({"groups": [{"name": "web", "rules": [
+        {"alert": "Slow", "expr": "latency > 1", "labels": {"team": "b"}}]}]}))
+    alerts = load(tmp_path)["staging"].alerts
+    assert {key: alert.expr for key, alert in alerts.items()} == {
+        "Errors (prometheus/rules/web.yaml, web) #1": "errors > 1",
+        "Errors (prometheus/rules/web.yaml, web) #2": "errors > 5",
+        "Slow (team a)": "latency > 1", "Slow (team b)": "latency > 1"}

@@ -177,18 +177,20 @@ def load(root: Path) -> dict[str, Scope]:
 def _name_copies(scope: Scope) -> None:
     """Key each alert by its name; an alert with copies (a pack built once per owning team) by name
     and team, as a reviewer thinks of them, or by name, file and group where the team does not
-    tell the copies apart."""
+    tell the copies apart, numbered in file order where those do not either (two rules of one
+    name in one group, e.g. a warning and a critical threshold)."""
     copies: dict[str, list[Alert]] = {}
     for alert in scope.alerts.values():
         copies.setdefault(alert.name, []).append(alert)
-    keys = {}
+    keys: dict[int, str] = {}
     for name, alerts in copies.items():
         teams = [alert.labels.get(TEAM) for alert in alerts]
         by_team = None not in teams and len(set(teams)) == len(teams)
-        for alert, team in zip(alerts, teams, strict=True):
-            keys[id(alert)] = name if len(alerts) == 1 else (
-                f"{name} (team {team})" if by_team else f"{name} ({alert.file}, {alert.group})")
-    scope.alerts = {keys[id(alert)]: alert for alert in scope.alerts.values()}
+        named = [name if len(alerts) == 1 else f"{name} (team {team})" if by_team
+                 else f"{name} ({alert.file}, {alert.group})" for alert, team in zip(alerts, teams, strict=True)]
+        for index, (alert, key) in enumerate(zip(alerts, named, strict=True)):
+            keys[id(alert)] = key if named.count(key) == 1 else f"{key} #{named[:index].count(key) + 1}"
+    scope.alerts = {keys[id(alert)]: alert for alert in scope.alerts.values()}  # in reading order
 
 
 def _read(scope: Scope, relative: str, path: Path) -> None:
@@ -250,7 +252,7 @@ def _rules(scope: Scope, relative: str, doc: Mapping[str, Any]) -> None:
                               str(rule.get("for") or "0s"), str(rule.get("keep_firing_for") or "0s"),
                               {str(k): str(v) for k, v in (rule.get("labels") or {}).items()},
                               {str(k): str(v) for k, v in (rule.get("annotations") or {}).items()})
-                scope.alerts[f"{alert.name} ({relative}, {alert.group})"] = alert  # keyed for good in _name_copies
+                scope.alerts[str(len(scope.alerts))] = alert  # in reading order; keyed for good in _name_copies
             elif "record" in rule:
                 labels = ",".join(f'{k}="{v}"' for k, v in sorted((rule.get("labels") or {}).items()))
                 scope.records[f"{rule['record']}{{{labels}}} ({relative})"] = str(rule.get("expr", ""))
