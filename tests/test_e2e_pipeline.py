@@ -120,6 +120,23 @@ def test_two_clusters_through_generated_agent_and_gateway(tmp_path, reference_bu
     for cluster, labels in found.items():
         assert labels["namespace"] == NAMESPACE[cluster] and labels["job"] == "shop/checkout", labels
 
+    # Metric-to-trace links: exemplars of both clusters reach Prometheus and are kept (the generated
+    # values turn exemplar storage on), carrying the label Grafana's Prometheus datasource opens in Tempo.
+    trace_label = next(source for source in yaml.safe_load(files["grafana/provisioning/datasources.yaml"])[
+        "datasources"] if source["type"] == "prometheus")["jsonData"]["exemplarTraceIdDestinations"][0]["name"]
+
+    def linked_exemplars() -> dict[str, list[dict]]:
+        data = prom_api(prom_port, "query_exemplars", query='{__name__=~".+_bucket", cluster=~".+"}',
+                        start=str(time.time() - 600), end=str(time.time() + 60))
+        found = {}
+        for series in data:
+            linked = [e for e in series["exemplars"] if len(e["labels"].get(trace_label, "")) == 32]
+            if linked:
+                found.setdefault(series["seriesLabels"]["cluster"], []).append(series["seriesLabels"]["__name__"])
+        return found if set(found) == set(CLUSTERS) else {}
+    linked = wait_for(f"exemplars with a {trace_label} from both clusters", linked_exemplars, attempts=60)
+    print(f"e2e: exemplars linking to traces: {linked}")
+
     # Healthy traffic, evaluated by every rule (the SLO's base series exist for both clusters): nothing fires.
     wait_for("the SLO's per-minute series for both clusters", lambda: len(prom_api(
         prom_port, "query", query=f'{TOTAL}{{slo_name="availability"}} > 1')["result"]) == 2)

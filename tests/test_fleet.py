@@ -328,6 +328,8 @@ def test_sidecar_query_reads_every_sidecar_and_the_bucket_deduplicating_on_the_r
     assert values["alertmanager"] == {"enabled": False}
     assert spec["thanos"] == {"objectStorageConfig": {"name": "thanos-objstore", "key": "objstore.yml"}}
     assert spec["replicaExternalLabelName"] == "prometheus_replica"
+    # the gateways write to each cluster's own Prometheus in this topology: it must accept them
+    assert spec["enableRemoteWriteReceiver"] is True and spec["enableFeatures"] == ["exemplar-storage"]
     # the values are a Prometheus CR's spec: check them against the CRD
     prometheus = {"apiVersion": "monitoring.coreos.com/v1", "kind": "Prometheus",
                   "metadata": {"name": "k8s", "namespace": "monitoring"}, "spec": spec}
@@ -345,7 +347,9 @@ def test_receive_hashring_replicates_and_the_clusters_write_into_it(crds):
     assert "--query.replica-label=receive_replica" in thanos.query_args(env)
     spec = dict(prometheus_values(env, env.clusters[1])["prometheus"]["prometheusSpec"])
     spec.pop("additionalAlertManagerConfigs")
-    assert spec["remoteWrite"] == [{"url": thanos.receive_url(env)}]
+    assert spec["remoteWrite"] == [{"url": thanos.receive_url(env), "sendExemplars": True}]
+    assert "enableRemoteWriteReceiver" not in spec  # Receive takes the writes, not Prometheus
+    assert f"--tsdb.max-exemplars={thanos.RECEIVE_MAX_EXEMPLARS}" in args
     prometheus = {"apiVersion": "monitoring.coreos.com/v1", "kind": "Prometheus",
                   "metadata": {"name": "k8s", "namespace": "monitoring"}, "spec": spec}
     assert object_errors(prometheus, crds) == []

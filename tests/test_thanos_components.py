@@ -30,6 +30,7 @@ from obs.render import render_environment
 from obs.render import thanos as generated
 from obs.tools.find import thanos
 from tests.collector_harness import free_port
+from tests.prometheus_harness import operator_flags
 from tests.support import require_tool
 from tests.thanos_harness import query_api, wait_until
 from tests.thanos_local import KUBE, Components, LocalThanos
@@ -58,7 +59,8 @@ def prometheus_spec(files: dict[str, bytes], cluster: Cluster) -> dict[str, Any]
 def cluster_prometheus(thanos_: Components, binary: Path, cluster: Cluster, config: dict[str, Any],
                        flags: tuple[str, ...] = ()) -> tuple[str, Path, dict[str, Any]]:
     """The cluster's Prometheus as the operator runs it for its generated values: their external
-    labels plus the replica label (pod name) Query deduplicates on, scraping itself every second,
+    labels plus the replica label (pod name) Query deduplicates on, with the flags the operator
+    derives from them (tests.prometheus_harness.operator_flags), scraping itself every second,
     and `config` on top. Its address, its TSDB folder and its `prometheusSpec`."""
     spec = prometheus_spec(thanos_.files, cluster)
     labels = {**spec["externalLabels"], spec["replicaExternalLabelName"]: f"prometheus-{cluster.name}-0"}
@@ -68,7 +70,8 @@ def cluster_prometheus(thanos_: Components, binary: Path, cluster: Cluster, conf
     path.write_text(yaml.safe_dump({"global": {"external_labels": labels}, "scrape_configs": [scrape], **config}))
     data = workdir / f"prometheus-{cluster.name}"
     thanos_.run(f"prometheus-{cluster.name}", [binary, f"--config.file={path}", f"--storage.tsdb.path={data}",
-                                               f"--web.listen-address={address}", "--log.level=warn", *flags])
+                                               f"--web.listen-address={address}", "--log.level=warn",
+                                               *operator_flags(spec), *flags])
     return address, data, spec
 
 
@@ -105,7 +108,8 @@ def test_receive_topology_components_start_with_their_generated_args(tmp_path, r
         writes = prometheus_spec(files, cluster)["remoteWrite"]
         assert writes, f"cluster {cluster.name}'s values write nowhere"
         cluster_prometheus(thanos_, prometheus_path, cluster, {"remote_write": [
-            {"url": local.addresses()[w["url"]][0], "queue_config": {"batch_send_deadline": "1s"}} for w in writes]})
+            {"url": local.addresses()[w["url"]][0], "send_exemplars": w["sendExemplars"],
+             "queue_config": {"batch_send_deadline": "1s"}} for w in writes]})
 
     deduplicated_per_cluster(local, env, "Receive")
 

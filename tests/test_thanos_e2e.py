@@ -203,7 +203,16 @@ def test_global_slo_page_through_thanos_with_a_receive_replica_killed(
         during = [(k, t) for k, t in sent_samples if killed_at <= t <= fired_at]
         assert during, "no sample was sent while a replica was down"
         assert sent_samples and not lost, f"{len(lost)} of {len(sent_samples)} samples lost, e.g. {lost[:5]}"
+
+        # Metric-to-trace links survive the hashring: the gateways' exemplars come back through Query
+        # (Receive keeps them: its generated --tsdb.max-exemplars; 0, the default, drops them all).
+        def linked() -> list[dict[str, Any]]:
+            found = query_api(query.http, "query_exemplars", query=f'{{__name__=~".+_bucket", cluster="{BURST}"}}',
+                              start=str(time.time() - 900), end=str(time.time() + 60))
+            return [e for series in found or [] for e in series["exemplars"] if len(e["labels"].get("trace_id", "")) == 32]
+        exemplars = wait_until("cluster a's exemplars with a trace_id through Thanos Query", linked, 30, pause=1)
     print(f"thanos e2e: page for cluster {BURST} at {', '.join(sorted(expected))} {fired_at - killed_at:.0f}s after the "
           f"kill; {len(sent_samples)} samples of {len(sent)} series of cluster {BURST} sent ({len(during)} while a "
           f"replica was down, {service.failed} write requests failed and were retried), {len(lost)} lost; "
+          f"{len(exemplars)} exemplars linking to traces through Query; "
           f"wall time {time.monotonic() - began:.1f}s")

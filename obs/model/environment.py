@@ -137,10 +137,15 @@ class Environment:
         """Where metrics pushed from outside Prometheus go (the collector gateways, Tempo's metrics
         generator, the Loki ruler): a `receive` global store's hashring, else Prometheus'
         remote-write receiver at `urls.prometheus`."""
-        store = self.global_store
-        if store is not None and store.topology == "receive":
-            return store.write_url(self.namespace)
+        if self.global_store is not None and not self.prometheus_receives_writes:
+            return self.global_store.write_url(self.namespace)
         return f"{self.urls.prometheus.rstrip('/')}/api/v1/write"
+
+    @property
+    def prometheus_receives_writes(self) -> bool:
+        """Whether `remote_write_url` is Prometheus' own receiver (no Receive hashring takes the
+        writes), which Prometheus serves only when told to (obs.topologies.prometheus.ingest_values)."""
+        return self.global_store is None or self.global_store.topology != "receive"
 
     @property
     def sample_cluster(self) -> str:

@@ -1,5 +1,6 @@
 """What differs per cluster of a fleet and is not a collector (obs.render.collector stamps those):
-each cluster's kube-prometheus-stack values, with its cluster label and external labels, alerts to
+each cluster's kube-prometheus-stack values, with its cluster label and external labels, what its
+Prometheus must accept (remote writes, exemplars: obs.topologies.prometheus), alerts to
 the environment's Alertmanager and, with a global store, the Thanos sidecar or remote write into
 Receive (obs.render.thanos)."""
 from __future__ import annotations
@@ -13,7 +14,7 @@ from obs.model.fleet import Cluster
 from obs.render import thanos
 from obs.render.base import RenderContext, RenderedFile
 from obs.render.layout import cluster_dir
-from obs.topologies.prometheus import cluster_label_values
+from obs.topologies.prometheus import prometheus_stack_values
 
 PROMETHEUS_VALUES = "prometheus/kube-prometheus-stack-values.yaml"
 
@@ -30,7 +31,7 @@ def alerting_values(env: Environment) -> dict[str, Any]:
 
 def prometheus_values(env: Environment, cluster: Cluster) -> dict[str, Any]:
     """One cluster's kube-prometheus-stack values."""
-    values = deep_merge(cluster_label_values(env, cluster), alerting_values(env))
+    values = deep_merge(prometheus_stack_values(env, cluster), alerting_values(env))
     if env.global_store is not None:
         values = deep_merge(values, thanos.prometheus_values(env, cluster))
     return values

@@ -15,7 +15,7 @@ from obs.render.base import RenderContext, RenderedFile
 from obs.render.kubernetes import KUBERNETES_DIR, object_metadata
 from obs.render.prometheus import runbook_url
 from obs.serialize import to_json, to_yaml
-from obs.topologies.prometheus import cluster_label_values
+from obs.topologies.prometheus import prometheus_stack_values
 
 DASHBOARDS_DIR = "grafana/dashboards"
 STACK_VALUES = "grafana/kube-prometheus-stack-values.yaml"
@@ -202,8 +202,9 @@ def sidecar_values(ctx: RenderContext) -> dict[str, Any]:
 
 def stack_values(ctx: RenderContext) -> dict[str, Any]:
     """kube-prometheus-stack values: the cluster label on every series the chart's Prometheus
-    scrapes and sends (obs.topologies.prometheus), and, with dashboards, the Grafana sidecars'."""
-    values = cluster_label_values(ctx.env)
+    scrapes and sends, what it must accept (obs.topologies.prometheus), and, with dashboards, the
+    Grafana sidecars'."""
+    values = prometheus_stack_values(ctx.env)
     return {**values, **sidecar_values(ctx)} if ctx.defs.dashboards else values
 
 

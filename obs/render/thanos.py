@@ -36,6 +36,9 @@ HASHRING_DIR = "/etc/thanos/hashring"
 HASHRING_FILE = "hashrings.json"
 DATA_DIR = "/var/thanos/data"
 POD_NAME = "$(POD_NAME)"  # expanded by the kubelet from the POD_NAME env var
+# Exemplars each Receive replica keeps per tenant (a ring buffer, ~100 bytes each): what the gateways
+# send with the span metrics, so Grafana's metric-to-trace links work through Query.
+RECEIVE_MAX_EXEMPLARS = 100_000
 
 
 def store(env: Environment) -> Thanos:
@@ -112,6 +115,7 @@ def receive_args(env: Environment, local_endpoint: str | None = None, replica: s
     return ["receive", *listen_args(), f"--remote-write.address=0.0.0.0:{REMOTE_WRITE_PORT}",
             f"--tsdb.path={DATA_DIR}", f"--receive.replication-factor={thanos.replication_factor}",
             f"--receive.hashrings-file={HASHRING_DIR}/{HASHRING_FILE}", f"--receive.local-endpoint={local}",
+            f"--tsdb.max-exemplars={RECEIVE_MAX_EXEMPLARS}",  # 0, the default, drops every exemplar
             f'--label={RECEIVE_REPLICA_LABEL}="{replica}"', *objstore_args(thanos)]
 
 
@@ -264,7 +268,7 @@ def prometheus_values(env: Environment, cluster: Cluster) -> dict[str, Any]:
     if thanos.topology == "sidecar":
         spec["thanos"] = {"objectStorageConfig": {"name": thanos.objstore_secret, "key": thanos.objstore_key}}
         return {"prometheus": {"prometheusSpec": spec, "thanosService": {"enabled": True}}}
-    spec["remoteWrite"] = [{"url": receive_url(env)}]
+    spec["remoteWrite"] = [{"url": receive_url(env), "sendExemplars": True}]
     return {"prometheus": {"prometheusSpec": spec}}
 
 
