@@ -194,18 +194,43 @@ def test_dashboards_collectors_and_slos(builds, tmp_path):
 def test_alerts_of_one_name_in_one_group_are_all_kept(tmp_path):
     """A warning and a critical rule of one name in one group (a common pattern) are two alerts,
     numbered in file order; a pack's per-team copies are named by team."""
-    from obs.output import MANIFEST
-    env = tmp_path / "staging"
-    (env / "prometheus/rules").mkdir(parents=True)
-    (env / MANIFEST).write_text("")
-    rule = {"expr": "errors > 1", "labels": {"severity": "warning"}}
-    (env / "prometheus/rules/web.yaml").write_text(yaml.safe_dump({"groups": [{"name": "web", "rules": [
-        {"alert": "Errors", **rule}, {"alert": "Errors", "expr": "errors > 5", "labels": {"severity": "critical"}},
-        {"alert": "Slow", "expr": "latency > 1", "labels": {"team": "a"}}]}]}))
-    (env / "prometheus/rules/web-b.yaml").write_text(yaml.safe_dump({"groups": [{"name": "web", "rules": [
-        {"alert": "Slow", "expr": "latency > 1", "labels": {"team": "b"}}]}]}))
-    alerts = load(tmp_path)["staging"].alerts
+    root = _rules_tree(tmp_path, {
+        "web": [{"alert": "Errors", "expr": "errors > 1", "labels": {"severity": "warning"}},
+                {"alert": "Errors", "expr": "errors > 5", "labels": {"severity": "critical"}},
+                {"alert": "Slow", "expr": "latency > 1", "labels": {"team": "a"}}],
+        "web-b": [{"alert": "Slow", "expr": "latency > 1", "labels": {"team": "b"}}]})
+    alerts = load(root)["staging"].alerts
     assert {key: alert.expr for key, alert in alerts.items()} == {
         "Errors (prometheus/rules/web.yaml, web) #1": "errors > 1",
         "Errors (prometheus/rules/web.yaml, web) #2": "errors > 5",
         "Slow (team a)": "latency > 1", "Slow (team b)": "latency > 1"}
+
+
+def _rules_tree(root: Path, files: dict[str, list[dict]]) -> Path:
+    """An environment folder obs could have written, holding these rule files (name -> rules)."""
+    from obs.output import MANIFEST
+    env = root / "staging"
+    (env / "prometheus/rules").mkdir(parents=True)
+    (env / MANIFEST).write_text("")
+    for name, rules in files.items():
+        (env / f"prometheus/rules/{name}.yaml").write_text(yaml.safe_dump({"groups": [{"name": "web", "rules": rules}]}))
+    return root
+
+
+def test_a_pack_gaining_an_owner_is_one_change_not_a_removal_and_two_additions(tmp_path):
+    one = _rules_tree(tmp_path / "one", {"web": [{"alert": "Slow", "expr": "latency > 1", "labels": {"team": "a"}}]})
+    two = _rules_tree(tmp_path / "two", {
+        "web-a": [{"alert": "Slow", "expr": "latency > 1", "labels": {"team": "a"}}],
+        "web-b": [{"alert": "Slow", "expr": "latency > 2", "labels": {"team": "b"}}]})
+    split = [c for s in compare(load(one), load(two), "one", "two").scopes for c in s.changes if c.section == "alerts"]
+    assert [(c.kind, c.name) for c in split] == [("changed", "Slow")], split
+    assert split[0].details == (
+        "now one copy per owning team: a, b",
+        "(team a): rule group: prometheus/rules/web.yaml: web -> prometheus/rules/web-a.yaml: web",
+        "(team b): threshold: > 1 -> > 2",
+        "(team b): rule group: prometheus/rules/web.yaml: web -> prometheus/rules/web-b.yaml: web",
+        "(team b): label team: a -> b")
+    assert set(split[0].data["after"]) == {"Slow (team a)", "Slow (team b)"}
+    merged = [c for s in compare(load(two), load(one), "two", "one").scopes for c in s.changes if c.section == "alerts"]
+    assert [(c.kind, c.name, c.details[0]) for c in merged] == [
+        ("changed", "Slow", "now one alert (was one copy per team: a, b)")], merged

@@ -124,13 +124,52 @@ def _reach(receivers: Sequence[str] | None) -> str:
     return ", ".join(receivers) if receivers else "(no receiver)"
 
 
+def _team_copies(name: str, keys: Sequence[str]) -> list[str]:
+    """The keys of `name`'s per-team copies (obs.review.semantics names them `Name (team X)`)."""
+    return [key for key in keys if key.startswith(f"{name} (team ") and key.endswith(")")]
+
+
+def _regrouped(added: list[str], removed: list[str]) -> list[tuple[list[str], list[str]]]:
+    """Alerts that went from one copy to one per owning team (a pack gained an owner) or back:
+    (keys before, keys after), each a single change instead of one removal and several additions."""
+    pairs = [([key], copies) for key in removed if (copies := _team_copies(key, added))]
+    pairs += [(copies, [key]) for key in added if (copies := _team_copies(key, removed))]
+    for keys_before, keys_after in pairs:
+        removed[:] = [key for key in removed if key not in keys_before]
+        added[:] = [key for key in added if key not in keys_after]
+    return pairs
+
+
+def _regrouped_change(keys_before: list[str], keys_after: list[str], before: Scope, after: Scope,
+                      rb: Mapping[str, Sequence[str]], ra: Mapping[str, Sequence[str]]) -> Change:
+    """One alert split into per-team copies, or copies merged into one: what each copy differs by."""
+    split = len(keys_before) == 1
+    name = keys_before[0] if split else keys_after[0]
+    copies = keys_after if split else keys_before
+    teams = ", ".join(key[len(name) + len(" (team "):-1] for key in copies)
+    lines = [f"now one copy per owning team: {teams}" if split else f"now one alert (was one copy per team: {teams})"]
+    for key in copies:
+        b, a = (before.alerts[name], after.alerts[key]) if split else (before.alerts[key], after.alerts[name])
+        receivers = (rb.get(name), ra.get(key)) if split else (rb.get(key), ra.get(name))
+        prefix = f"{key[len(name) + 1:]}: "
+        lines += [prefix + line for line in _alert_fields(b, a)]
+        if receivers[0] != receivers[1]:
+            lines.append(f"{prefix}receivers: {_reach(receivers[0])} -> {_reach(receivers[1])}")
+    data = {"before": {key: _alert_data(before.alerts[key], rb.get(key)) for key in keys_before},
+            "after": {key: _alert_data(after.alerts[key], ra.get(key)) for key in keys_after}}
+    return Change("alerts", "changed", name, tuple(lines), data)
+
+
 def compare_alerts(before: Scope, after: Scope, routers: tuple[Router, Router]) -> list[Change]:
     added, removed, changed = _keyed(before.alerts, after.alerts)
+    regrouped = _regrouped(added, removed)
     routing_changed = before.routing != after.routing
-    keys_b = removed + changed + (sorted(set(before.alerts) & set(after.alerts)) if routing_changed else [])
-    keys_a = added + changed + (sorted(set(before.alerts) & set(after.alerts)) if routing_changed else [])
+    moved_b = [key for keys_before, _ in regrouped for key in keys_before]
+    moved_a = [key for _, keys_after in regrouped for key in keys_after]
+    keys_b = removed + moved_b + changed + (sorted(set(before.alerts) & set(after.alerts)) if routing_changed else [])
+    keys_a = added + moved_a + changed + (sorted(set(before.alerts) & set(after.alerts)) if routing_changed else [])
     rb, ra = routers[0].receivers(before, sorted(set(keys_b))), routers[1].receivers(after, sorted(set(keys_a)))
-    changes = []
+    changes = [_regrouped_change(keys_before, keys_after, before, after, rb, ra) for keys_before, keys_after in regrouped]
     for key in added:
         a = after.alerts[key]
         facts = [f"for {a.for_}"] + [f"{k} {a.labels[k]}" for k in ("severity", "team") if k in a.labels]
