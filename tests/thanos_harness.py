@@ -5,6 +5,7 @@ Everything binds 127.0.0.1 on ports the OS hands out; every process is started t
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import urllib.error
@@ -27,6 +28,16 @@ RECEIVE_REPLICA_LABEL = "receive_replica"
 def get_json(url: str, timeout: float = 5) -> Any:
     with urllib.request.urlopen(url, timeout=timeout) as response:
         return json.load(response)
+
+
+def exposed(text: str) -> dict[str, set[str]]:
+    """metric -> label names, from a Prometheus text exposition."""
+    found: dict[str, set[str]] = {}
+    for line in text.splitlines():
+        match = re.match(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s", line)
+        if match and not line.startswith("#"):
+            found.setdefault(match[1], set()).update(re.findall(r'([a-zA-Z_]\w*)="', match[2] or ""))
+    return found
 
 
 def ready(http: str) -> bool:
