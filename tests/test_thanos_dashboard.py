@@ -32,7 +32,7 @@ from obs.tools.find import thanos
 from obs.validate.dashboard_queries import prometheus_queries
 from tests.remote_write import push
 from tests.support import require_tool
-from tests.thanos_harness import exposed
+from tests.thanos_harness import exposed_values, query_api, wait_until
 from tests.thanos_local import KUBE, Components, LocalThanos, manifest_args
 
 DASHBOARD = f"grafana/dashboards/{board.NAME}.json"
@@ -50,10 +50,11 @@ def rendered_board(files: dict[str, bytes]) -> dict[str, Any]:
     return json.loads(files[DASHBOARD])
 
 
-def reads(data: dict[str, Any]) -> dict[str, dict[str, set[str]]]:
-    """Job variable -> metric -> the labels the dashboard's panel queries read of it (matched or
-    grouped by; the scrape and cluster labels Prometheus adds left out)."""
-    found: dict[str, dict[str, set[str]]] = {}
+def reads(data: dict[str, Any]) -> dict[str, dict[str, dict[str, set[str]]]]:
+    """Job variable -> metric -> label -> the values the dashboard's panel queries require of it:
+    every label they match or group by (the scrape and cluster labels Prometheus adds left out),
+    with the value of each equality matcher (a regex or negative matcher requires none)."""
+    found: dict[str, dict[str, dict[str, set[str]]]] = {}
     for query in prometheus_queries(data, DASHBOARD):
         if query.where.startswith("variable "):
             continue
@@ -62,9 +63,14 @@ def reads(data: dict[str, Any]) -> dict[str, dict[str, set[str]]]:
         assert len(jobs) == 1, f"{query.where} selects no single component's job: {query.expr}"
         (job,) = jobs
         for selector in selection.selectors:
-            labels = {name for name, _, _ in selector.matchers} | selection.grouping_labels
             assert selector.metric, query.expr
-            found.setdefault(job, {}).setdefault(selector.metric, set()).update(labels - {*SCRAPE, "cluster"})
+            labels = found.setdefault(job, {}).setdefault(selector.metric, {})
+            for label in selection.grouping_labels:
+                labels.setdefault(label, set())
+            for label, op, value in selector.matchers:
+                labels.setdefault(label, set()).update({value} if op == "=" else set())
+            for label in (*SCRAPE, "cluster"):
+                labels.pop(label, None)
     return found
 
 
@@ -113,7 +119,7 @@ def test_every_metric_the_dashboard_reads_is_in_the_catalogue():
     env, bundle = fleet("receive")
     for job, metrics in reads(rendered_board(render_environment(bundle, env))).items():
         catalogue = CATALOGUES[job]
-        assert {m: labels - set(catalogue.get(m, {"<missing>"})) for m, labels in metrics.items()} == \
+        assert {m: set(labels) - set(catalogue.get(m, {"<missing>"})) for m, labels in metrics.items()} == \
             {m: set() for m in metrics}, f"{job}: the dashboard reads names obs.catalog.thanos does not declare"
 
 
@@ -143,13 +149,13 @@ def alertmanager() -> Iterator[str]:
     server.shutdown()
 
 
-def page(http: str) -> dict[str, set[str]] | str:
+def page(http: str) -> dict[str, dict[str, set[str]]] | str:
     """The metrics on a component's /metrics page, or why it failed to answer: Query's answers 500
     while two Receive replicas it is connected to have no external labels yet (no tenant has written
     to them), its per-endpoint gauge then repeating one label set."""
     try:
         with urllib.request.urlopen(f"http://{http}/metrics", timeout=5) as response:
-            return exposed(response.read().decode())
+            return exposed_values(response.read().decode())
     except urllib.error.HTTPError as error:
         return f"{http}/metrics: {error}: {error.read().decode()[:1000]}"
 
@@ -176,25 +182,32 @@ def test_every_metric_and_label_the_dashboard_reads_is_on_the_real_components(tm
     push(f"http://{local.receives[0].write}/api/v1/receive",
          [([("__name__", "up"), ("job", "prometheus"), ("cluster", c.name), ("instance", str(i))], [(now, 1.0)])
           for c in env.clusters for i in range(20)])
+    # a query reading the stores (the ruler's reads none), as Grafana's would: Query's Store API client series
+    wait_until("Query to answer what was written", lambda: query_api(local.query.http, "query",
+                                                                     query='up{job="prometheus"}')["result"], 30)
 
     read = reads(rendered_board(files))
     pages = {"query_job": local.query, "store_job": local.store, "receive_job": local.receives[0],
              "ruler_job": local.ruler}
 
     def missing() -> dict[str, dict[str, set[str]]]:
-        """Job -> metric -> labels the dashboard or the catalogue names that the component does not
-        expose (or the page's error)."""
+        """Job -> metric -> the labels (label=value for a value) the dashboard or the catalogue names
+        that the component does not expose (or the page's error)."""
         gaps: dict[str, dict[str, set[str]]] = {}
         for job, component in pages.items():
             real = page(component.http)
             if isinstance(real, str):
                 gaps.setdefault(job, {})[real] = set()
                 continue
-            wanted = {m: set(labels) for m, labels in CATALOGUES[job].items()}
+            wanted = {m: {label: set() for label in labels} for m, labels in CATALOGUES[job].items()}
             for metric, labels in read[job].items():
-                wanted.setdefault(metric, set()).update(labels)
+                for label, values in labels.items():
+                    wanted.setdefault(metric, {}).setdefault(label, set()).update(values)
             for metric, labels in wanted.items():
-                gap = labels - real[metric] if metric in real else {"<metric>"}
+                exposes = real.get(metric)
+                gap = {"<metric>"} if exposes is None else \
+                    {label for label in labels if label not in exposes} | \
+                    {f"{label}={v}" for label, values in labels.items() for v in values - exposes.get(label, set())}
                 if gap:
                     gaps.setdefault(job, {})[metric] = gap
         return gaps

@@ -18,8 +18,6 @@ from obs.model.environment import Environment
 from obs.promql import selector
 
 NAME = "thanos"
-# Query's HTTP APIs (Rule's queries and Grafana's arrive at `query` and `query_range`).
-QUERY_APIS = 'handler=~"query|query_range|series|label_names|label_values|exemplars|rules|alerts"'
 RECEIVE_API = 'handler="receive"'
 ERRORS = 'code=~"5.."'
 STORE_SERIES = 'grpc_method="Series"'
@@ -54,8 +52,10 @@ class _Component:
         return f"sum{by} ({self.rate(metric, *matchers)})"
 
     def ratio(self, metric: str, failed: str, *labels: str, matchers: tuple[str, ...] = ()) -> str:
-        """Share of `metric`'s rate matching `failed`, per `labels`."""
-        return f"{self.sum(metric, *labels, matchers=(*matchers, failed))}\n/ {self.sum(metric, *labels, matchers=matchers)}"
+        """Share of `metric`'s rate matching `failed`, per `labels`; overall (no `labels`) 0 rather than
+        no data while nothing failed (a failed code's series appears with its first request)."""
+        failures = self.sum(metric, *labels, matchers=(*matchers, failed))
+        return f"{failures if labels else f'({failures} or vector(0))'}\n/ {self.sum(metric, *labels, matchers=matchers)}"
 
     def p99(self, histogram: str, *labels: str, matchers: tuple[str, ...] = ()) -> str:
         """The 99th percentile of `histogram` (its name without `_bucket`) per `labels`."""
@@ -65,7 +65,7 @@ class _Component:
 def _overview(query: _Component, store: _Component, ruler: _Component, receive: _Component | None) -> Row:
     width = 6 if receive else 8
     panels = [
-        stat("Query API error ratio", query.ratio("http_requests_total", ERRORS, matchers=(QUERY_APIS,)),
+        stat("Query API error ratio", query.ratio("http_requests_total", ERRORS),
              unit="percentunit", decimals=2, width=width, thresholds=[(0.01, "orange"), (0.05, "red")],
              description="Share of the requests to Query's HTTP APIs (queries from Grafana and Thanos Rule) answered "
                          "with a 5xx. Orange from 1%, red from 5%."),
@@ -91,17 +91,17 @@ def _overview(query: _Component, store: _Component, ruler: _Component, receive: 
 def _query(query: _Component) -> Row:
     return Row("Query", [
         timeseries("Query: requests per second by API",
-                   Query(query.sum("http_requests_total", "handler", "code", matchers=(QUERY_APIS,)),
+                   Query(query.sum("http_requests_total", "handler", "code"),
                          legend="{{handler}} {{code}}"), unit="reqps",
                    description="Requests to Query's HTTP APIs by API (query, query_range, series, ...) and status "
                                "code, over every Query replica."),
         timeseries("Query: error ratio by API",
-                   Query(query.ratio("http_requests_total", ERRORS, "handler", matchers=(QUERY_APIS,)),
+                   Query(query.ratio("http_requests_total", ERRORS, "handler"),
                          legend="{{handler}}"), unit="percentunit",
                    description="Share of each API's requests answered with a 5xx (a store timing out, a query "
                                "too large)."),
         timeseries("Query: p99 latency by API",
-                   Query(query.p99("http_request_duration_seconds", "handler", matchers=(QUERY_APIS,)),
+                   Query(query.p99("http_request_duration_seconds", "handler"),
                          legend="{{handler}}"), unit="s",
                    description="99th percentile time Query takes to answer each API, from its request histogram."),
         timeseries("Query: connected store endpoints by type",
