@@ -22,8 +22,6 @@ RECEIVE_API = 'handler="receive"'
 ERRORS = 'code=~"5.."'
 STORE_SERIES = 'grpc_method="Series"'
 BUILD_INFO = "thanos_build_info"  # on every component
-
-
 # Environment selector -> (job variable, its label on the dashboard).
 COMPONENTS = {"thanos_query": ("query_job", "Query"), "thanos_store": ("store_job", "Store gateway"),
               "thanos_receive": ("receive_job", "Receive"), "thanos_ruler": ("ruler_job", "Rule")}
@@ -62,7 +60,7 @@ class _Component:
         return f"histogram_quantile(0.99, {self.sum(f'{histogram}_bucket', *labels, 'le', matchers=matchers)})"
 
 
-def _overview(query: _Component, store: _Component, ruler: _Component, receive: _Component | None) -> Row:
+def _overview(query: _Component, ruler: _Component, receive: _Component | None) -> Row:
     width = 6 if receive else 8
     panels = [
         stat("Query API error ratio", query.ratio("http_requests_total", ERRORS),
@@ -227,6 +225,6 @@ def dashboard(env: Environment, bundle: str) -> Dashboard:
         tags=["thanos"],
         variables=[variables.datasource(), variables.cluster(env, selector(BUILD_INFO, env.selector("thanos_query"))),
                    *(c.jobs for c in (query, *([receive] if receive else []), store, ruler))],
-        panels=[_overview(query, store, ruler, receive), _query(query), *([_receive(receive)] if receive else []),
+        panels=[_overview(query, ruler, receive), _query(query), *([_receive(receive)] if receive else []),
                 _store(store), _rule(ruler)],
     )
