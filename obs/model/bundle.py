@@ -193,7 +193,8 @@ class Definitions:
 
     @cached_property
     def _thanos_dashboard(self) -> Dashboard | None:
-        """The Thanos dashboard (None without a global store), built once: the ruler's alerts link to it."""
+        """The Thanos dashboard (None without a global store), built once: the ruler's alerts link to
+        it. Its uid is `<bundle>-thanos` (`obs-thanos` for definitions built outside a Bundle)."""
         if self.environment is None or self.environment.global_store is None:
             return None
         from obs.dashboards.thanos import dashboard  # obs.dashboards builds on the model
