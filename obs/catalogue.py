@@ -74,7 +74,7 @@ def environment_catalogue(bundle: Bundle, env: Environment) -> dict[str, Any]:
                      if (asserted := asserted_source(s, env.cluster_label)) else {})}
                  for s in defs.slos],
         "dashboards": [{"name": d.name, "title": d.title, "uid": d.uid, "url": dashboard_url(env, d),
-                        "suppressed": _suppressions(d.suppress)} for d in defs.dashboards],
+                        "suppressed": _suppressions(d.suppress)} for d in defs.all_dashboards()],
         "collectors": [c.name for c in defs.collectors],
         "instrumentation": [i.name for i in defs.instrumentation],
         "backends": [name for name in ("tempo", "loki", "jaeger") if getattr(defs, name) is not None],

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from obs.packs import thanos as thanos_ruler
 from obs.pipeline import build, check, render
 from tests.support import snapshot
 
@@ -38,9 +37,8 @@ def test_every_environment_writes_rules_tests_crds_and_kustomization(reference_b
 def test_every_reference_alert_links_to_a_rendered_dashboard(reference_bundle):
     for env in reference_bundle.environments:
         defs = reference_bundle.definitions(env)
-        uids = {board.uid for board in defs.dashboards}
-        # obs adds the global ruler's self-monitoring itself (obs.packs.thanos): runbooks, no Thanos dashboard yet
-        for pack in (p for p in defs.all_rule_packs() if p.name != thanos_ruler.NAME):
+        uids = {board.uid for board in defs.all_dashboards()}
+        for pack in defs.all_rule_packs():
             for alert in pack.alerts:
                 assert alert.dashboard is not None, f"{env.name}: {alert.name} links to no dashboard"
                 assert alert.dashboard.uid in uids, f"{env.name}: {alert.name} links to an unrendered dashboard"

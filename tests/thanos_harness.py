@@ -5,6 +5,7 @@ Everything binds 127.0.0.1 on ports the OS hands out; every process is started t
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import urllib.error
@@ -27,6 +28,27 @@ RECEIVE_REPLICA_LABEL = "receive_replica"
 def get_json(url: str, timeout: float = 5) -> Any:
     with urllib.request.urlopen(url, timeout=timeout) as response:
         return json.load(response)
+
+
+_SAMPLE = re.compile(r'([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{((?:[^"}]|"(?:[^"\\]|\\.)*")*)\})?\s')
+_LABEL = re.compile(r'([a-zA-Z_]\w*)="((?:[^"\\]|\\.)*)"')
+
+
+def exposed_values(text: str) -> dict[str, dict[str, set[str]]]:
+    """metric -> label name -> its values, from a Prometheus text exposition (values as escaped there)."""
+    found: dict[str, dict[str, set[str]]] = {}
+    for line in text.splitlines():
+        match = _SAMPLE.match(line)
+        if match and not line.startswith("#"):
+            labels = found.setdefault(match[1], {})
+            for name, value in _LABEL.findall(match[2] or ""):
+                labels.setdefault(name, set()).add(value)
+    return found
+
+
+def exposed(text: str) -> dict[str, set[str]]:
+    """metric -> label names, from a Prometheus text exposition."""
+    return {metric: set(labels) for metric, labels in exposed_values(text).items()}
 
 
 def ready(http: str) -> bool:

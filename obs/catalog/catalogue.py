@@ -128,12 +128,12 @@ def declared_sources(env: Environment, defs: Definitions) -> list[MetricSource]:
     """The sources a bundle declares or implies: its `sources` (default: `default_sources`),
     Prometheus' own series, the instrumented services, the collectors' receivers and
     connectors, target_info, the collectors' own telemetry, Tempo's metrics generator and, with a
-    global store, the global ruler's own telemetry."""
+    global store, its components' own telemetry."""
     explicit = getattr(defs, "sources", None)
     sources = list(default_sources(env, defs) if explicit is None else explicit)
     sources.append(cluster.prometheus(env.cluster_label))
     if env.global_store is not None:
-        sources.append(thanos.thanos_ruler(env.cluster_label))
+        sources += thanos.thanos_sources(env.cluster_label, receive=env.global_store.topology == "receive")
     sources += pushed_sources(defs)
     sources += asserted_sources(defs.slos, env.cluster_label)
     for derived in (otel.collector_source(defs.collectors, env.cluster_label),

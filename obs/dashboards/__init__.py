@@ -7,7 +7,9 @@ environment (cluster label, selectors, URLs) and the bundle's own collectors.
 
 Rule packs link their alerts to these objects (`dashboard=boards.workloads`), so a renamed
 dashboard is one edit. Each module (`service_overview`, `kubernetes_workloads`, `collector`,
-`slo`) also has its own `dashboard(env, bundle, ...)` to use one alone.
+`slo`) also has its own `dashboard(env, bundle, ...)` to use one alone. `thanos` (the global
+store's components) is not one of them: obs adds it to every environment with a global store
+(`Definitions.all_dashboards()`).
 """
 from __future__ import annotations
 

@@ -57,8 +57,10 @@ class Definitions:
     # (one of the teams) owns whatever no other team owns.
     teams: Sequence[Team] = ()
     platform_team: str | None = None
-    # Set by Bundle.definitions(): SLO rules need the environment's cluster label and name.
+    # Set by Bundle.definitions(): SLO rules need the environment's cluster label and name, and the
+    # dashboards obs adds (the Thanos dashboard) the bundle's name for their uid.
     environment: Environment | None = field(default=None, compare=False, repr=False)
+    bundle_name: str | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         for name in ("rule_packs", "slos", "dashboards", "collectors", "instrumentation", "extra_resources",
@@ -173,7 +175,30 @@ class Definitions:
         if self.environment is None or self.environment.global_store is None:
             return ()
         from obs.packs.thanos import pack as thanos_ruler_pack  # obs.packs builds on the model
-        return (thanos_ruler_pack(self.environment),)
+        return (thanos_ruler_pack(self.environment, self._thanos_dashboard),)
+
+    def all_dashboards(self) -> tuple[Dashboard, ...]:
+        """The dashboards to render: the bundle's own plus those obs adds to every environment of
+        its kind (with a global store, the Thanos dashboard: obs.dashboards.thanos)."""
+        return self._all_dashboards
+
+    @cached_property
+    def _all_dashboards(self) -> tuple[Dashboard, ...]:
+        if self._thanos_dashboard is None:
+            return tuple(self.dashboards)
+        boards = (*self.dashboards, self._thanos_dashboard)
+        check_unique("definitions", "dashboards", (d.name for d in boards),
+                     "dashboard (with a global store obs adds its own 'thanos' dashboard)")
+        return boards
+
+    @cached_property
+    def _thanos_dashboard(self) -> Dashboard | None:
+        """The Thanos dashboard (None without a global store), built once: the ruler's alerts link to
+        it. Its uid is `<bundle>-thanos` (`obs-thanos` for definitions built outside a Bundle)."""
+        if self.environment is None or self.environment.global_store is None:
+            return None
+        from obs.dashboards.thanos import dashboard  # obs.dashboards builds on the model
+        return dashboard(self.environment, self.bundle_name or "obs")
 
 
 @dataclass(frozen=True)
@@ -213,7 +238,7 @@ class Bundle:
             if not isinstance(defs, Definitions):
                 raise DefinitionError(f"bundle {self.name!r}", "define",
                                       f"returned {type(defs).__name__}", "return obs.Definitions(...)")
-            if defs.environment is None:
-                defs = replace(defs, environment=env)
+            if defs.environment is None or defs.bundle_name is None:
+                defs = replace(defs, environment=defs.environment or env, bundle_name=defs.bundle_name or self.name)
             self._cache[env.name] = defs
         return self._cache[env.name]

@@ -11,7 +11,9 @@ from obs.model.checks import (
     DURATION_RE, check_duration, check_http_url, check_k8s_labels, check_label_name, check_number,
     check_slug, frozen_mapping,
 )
-from obs.model.fleet import CLUSTER_TOKEN, RULER_SERVICE, Cluster, Thanos, clusters_of
+from obs.model.fleet import (
+    CLUSTER_TOKEN, QUERY_SERVICE, RECEIVE_SERVICE, RULER_SERVICE, STORE_SERVICE, Cluster, Thanos, clusters_of,
+)
 
 T = TypeVar("T")
 
@@ -23,8 +25,12 @@ DEFAULT_SELECTORS: Mapping[str, str] = MappingProxyType({
     "namespaces": 'namespace=~".+"',
     "otel_services": 'job=~".+"',
     "otel_collector": 'job=~"otel-collector.*"',
-    # The global ruler's own metrics, scraped through the operator's Service (obs.render.thanos).
+    # The global store's own metrics (environments with one), scraped through the Services obs writes
+    # and, for the global ruler, the operator's Service (obs.render.thanos): their names are the jobs.
     "thanos_ruler": f'job="{RULER_SERVICE}"',
+    "thanos_query": f'job="{QUERY_SERVICE}"',
+    "thanos_store": f'job="{STORE_SERVICE}"',
+    "thanos_receive": f'job="{RECEIVE_SERVICE}"',
 })
 
 

@@ -20,6 +20,9 @@ from obs.model.checks import (
 
 TIERS = ("cluster", "global", "management")
 RULER_SERVICE = "thanos-ruler-operated"  # the headless Service the operator creates for every ThanosRuler
+# The Services obs writes for Query, the store gateway and Receive (obs.render.thanos); their ServiceMonitors
+# select them, so each name is also the `job` of the component's series.
+QUERY_SERVICE, STORE_SERVICE, RECEIVE_SERVICE = "thanos-query", "thanos-store", "thanos-receive"
 TOPOLOGIES = ("sidecar", "receive")
 # A cluster's folder name (<env>/clusters/<name>/): no '/', no leading dot.
 _FOLDER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,252}\Z")

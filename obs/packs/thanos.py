@@ -8,9 +8,11 @@ These alerts watch for exactly that, on the Prometheus of the management cluster
 `management`), which scrapes the ruler through its ServiceMonitor and sends to Alertmanager itself,
 so they do not depend on the ruler or Query being healthy. Metric names and labels are those of
 Thanos Rule v0.41 (obs.catalog.thanos). Every Definitions of such an environment gets the pack
-(obs.model.bundle); the platform team owns it.
+(obs.model.bundle), its alerts linked to the Thanos dashboard obs adds too; the platform team owns it.
 """
 from __future__ import annotations
+
+from dataclasses import replace
 
 from obs.model.environment import Environment
 from obs.model.params import RATIO
@@ -169,7 +171,9 @@ def alertmanager_errors(env: Environment) -> AlertRule:
 ALERTS = (ruler_down, evaluation_failing, evaluation_warnings, query_failing, alerts_dropped, alertmanager_errors)
 
 
-def pack(env: Environment) -> RulePack:
-    """The global ruler's self-monitoring, on the management cluster's Prometheus."""
-    return RulePack(NAME, [RuleGroup(GROUP, [make(env) for make in ALERTS], tier=TIER)],
+def pack(env: Environment, dashboard: object | None = None) -> RulePack:
+    """The global ruler's self-monitoring, on the management cluster's Prometheus; every alert links
+    to `dashboard` when given (obs adds the Thanos dashboard, obs.dashboards.thanos)."""
+    alerts = [replace(make(env), dashboard=dashboard) if dashboard is not None else make(env) for make in ALERTS]
+    return RulePack(NAME, [RuleGroup(GROUP, alerts, tier=TIER)],
                     description="Thanos Rule (the global ruler) evaluates its rules and delivers their alerts")

@@ -205,7 +205,7 @@ def stack_values(ctx: RenderContext) -> dict[str, Any]:
     scrapes and sends, what it must accept (obs.topologies.prometheus), and, with dashboards, the
     Grafana sidecars'."""
     values = prometheus_stack_values(ctx.env)
-    return {**values, **sidecar_values(ctx)} if ctx.defs.dashboards else values
+    return {**values, **sidecar_values(ctx)} if ctx.defs.all_dashboards() else values
 
 
 def render(ctx: RenderContext) -> Iterable[RenderedFile]:
@@ -213,11 +213,11 @@ def render(ctx: RenderContext) -> Iterable[RenderedFile]:
     has dashboards."""
     if not ctx.env.fleet:
         yield RenderedFile(STACK_VALUES, stack_values(ctx))
-    if not ctx.defs.dashboards:
+    if not ctx.defs.all_dashboards():
         return
     if ctx.env.fleet:  # each cluster's Prometheus values are in its overlay (obs.render.clusters)
         yield RenderedFile(STACK_VALUES, sidecar_values(ctx))
-    for dashboard in ctx.defs.dashboards:
+    for dashboard in ctx.defs.all_dashboards():
         content = dashboard_bytes(ctx, dashboard)
         yield RenderedFile(f"{DASHBOARDS_DIR}/{dashboard.name}.json", content, "bytes")
         yield RenderedFile(f"{KUBERNETES_DIR}/grafana-dashboard-{dashboard.name}.yaml",

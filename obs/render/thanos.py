@@ -19,13 +19,13 @@ import json
 from typing import Any, Iterable
 
 from obs.model.environment import Environment
-from obs.model.fleet import RULER_SERVICE, Cluster, Thanos
+from obs.model.fleet import QUERY_SERVICE, RECEIVE_SERVICE, RULER_SERVICE, STORE_SERVICE, Cluster, Thanos
 from obs.render.base import RenderContext, RenderedFile
 from obs.render.kubernetes import KUBERNETES_DIR, SERVICE_LABEL, object_metadata, service_monitor
 from obs.render.prometheusrule import PARTIAL_RESPONSE, TIER_LABEL
 
 GRPC_PORT, HTTP_PORT, REMOTE_WRITE_PORT = 10901, 10902, 19291
-QUERY, STORE, RECEIVE = "thanos-query", "thanos-store", "thanos-receive"
+QUERY, STORE, RECEIVE = QUERY_SERVICE, STORE_SERVICE, RECEIVE_SERVICE
 RECEIVE_HEADLESS = f"{RECEIVE}-headless"
 HASHRING = f"{RECEIVE}-hashring"
 RULER = "obs-global"  # the ThanosRuler; the operator names its pods and Service thanos-ruler-<name>

@@ -93,7 +93,7 @@ def _rule_queries(ctx: RenderContext) -> Iterator[tuple[str, str, str]]:
 def _dashboard_queries(ctx: RenderContext) -> Iterator[tuple[str, str, str]]:
     """Panel queries, and each label_values(expr, label) variable as `group by (label) (expr)`, so
     the label it lists is checked too."""
-    for board in ctx.defs.dashboards:
+    for board in ctx.defs.all_dashboards():
         data = dashboard_json(ctx, board)
         for query in prometheus_queries(data, f"{board.name}.json"):
             if not query.where.startswith("variable "):

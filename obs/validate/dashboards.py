@@ -270,8 +270,8 @@ def lint_board(board: dict[str, Any], name: str, provisioned: dict[str, str],
 
 def _references(ctx: RenderContext) -> Iterator[LintIssue]:
     """Dashboards belong to this bundle (their uid says so); alerts link to rendered dashboards."""
-    uids = {d.uid for d in ctx.defs.dashboards}
-    for board in ctx.defs.dashboards:
+    uids = {d.uid for d in ctx.defs.all_dashboards()}
+    for board in ctx.defs.all_dashboards():
         if board.bundle != ctx.bundle.name:
             yield LintIssue("error", board.definition, "uid",
                             f"bundle {board.bundle!r} differs from the bundle {ctx.bundle.name!r} it is in, so "
@@ -286,11 +286,11 @@ def _references(ctx: RenderContext) -> Iterator[LintIssue]:
 
 def lint_dashboards(ctx: RenderContext) -> Iterator[LintIssue]:
     """The tier-1 linter over every dashboard of an environment."""
-    if not ctx.defs.dashboards:
+    if not ctx.defs.all_dashboards():
         return
     provisioned = {ds["uid"]: ds["type"] for ds in datasources(ctx.env, ctx.defs.jaeger)["datasources"]}
     yield from _references(ctx)
-    for board in ctx.defs.dashboards:
+    for board in ctx.defs.all_dashboards():
         content = dashboard_bytes(ctx, board)
         yield from lint_board(dashboard_json(ctx, board), board.name, provisioned, b"null" in content)
         size = len(content)

@@ -47,7 +47,7 @@ def targets(ctx: RenderContext) -> Iterator[Target]:
                          for rule in group.rules}
             for item in cast(Sequence[Suppress], slo.suppress):
                 yield Target(slo.definition, frozenset({slo.definition, *generated}), item)
-    for board in ctx.defs.dashboards:
+    for board in ctx.defs.all_dashboards():
         for item in cast(Sequence[Suppress], board.suppress):
             yield Target(board.definition, frozenset({board.definition}), item)
 
