@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
@@ -147,3 +148,17 @@ def write_rendered(results: Sequence[Any], root: Path) -> list[Path]:
     """Rendered environments (obs.render) written as plain files under `root/<env>/`."""
     from obs.pipeline import write_plain
     return write_plain(results, root)
+
+
+@contextlib.contextmanager
+def loopback_http(handler: type) -> Iterator[str]:
+    """An HTTP server with `handler` (a BaseHTTPRequestHandler class) on a free loopback port, in a
+    thread, for the duration of the block: its host:port."""
+    from http.server import ThreadingHTTPServer
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -8,12 +8,11 @@ after a remote write into Receive and with an Alertmanager stand-in that accepts
 from __future__ import annotations
 
 import json
-import threading
 import time
 import urllib.error
 import urllib.request
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Iterator
 
 import pytest
@@ -31,7 +30,7 @@ from obs.render import thanos as generated
 from obs.tools.find import thanos
 from obs.validate.dashboard_queries import prometheus_queries
 from tests.remote_write import push
-from tests.support import require_tool
+from tests.support import loopback_http, require_tool
 from tests.thanos_harness import exposed_values, query_api, wait_until
 from tests.thanos_local import KUBE, Components, LocalThanos, manifest_args
 
@@ -143,10 +142,8 @@ class _Alertmanager(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def alertmanager() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Alertmanager)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with loopback_http(_Alertmanager) as address:
+        yield address
 
 
 def page(http: str) -> dict[str, dict[str, set[str]]] | str:

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Iterator
 
 import pytest
@@ -28,7 +27,7 @@ from obs.render import thanos as generated
 from obs.render.prometheusrule import TIER_LABEL
 from obs.tools.find import thanos
 from obs.validate import promtool_check_rules, promtool_test_rules
-from tests.support import free_port, require_tool, wait_for, write_rendered
+from tests.support import free_port, loopback_http, require_tool, wait_for, write_rendered
 from tests.thanos_harness import exposed
 
 ENV = Environment("prod", clusters=[Cluster("prod-eu1"), Cluster("prod-us1")],
@@ -112,10 +111,8 @@ class _StandIn(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def stand_in() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _StandIn)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with loopback_http(_StandIn) as address:
+        yield f"http://{address}"
 
 
 @pytest.mark.tools
