@@ -24,8 +24,10 @@ from obs.alertmanager.config_file import render_config
 from obs.alertmanager.crd import render_spec
 from obs.alertmanager.matchers import Matcher
 from obs.alertmanager.routing import Inhibition, TimeInterval, TimeRange
+from obs.render.grafana import STACK_VALUES
 from obs.serialize import to_yaml
 from obs.validate import amtool
+from obs.validate.schemas import CRDSchemas, object_errors
 from tests import alertmanager_operator as operator
 
 CRD = "kubernetes/alertmanagerconfig-{name}.yaml"
@@ -174,3 +176,24 @@ def test_obs_and_amtool_route_the_same_label_sets(amtool_bin, tmp_path):
         expected = next((r.receiver for r in config.route.routes if all(m.matches(labels) for m in r.match)),
                         "default")
         assert amtool.resolve(tmp_path / amtool.CONFIG, labels) == [expected], labels
+
+
+def test_the_charts_alertmanager_runs_the_alertmanagerconfig_as_its_global_configuration(reference_folders):
+    """The generated kube-prometheus-stack values name obs's AlertmanagerConfig as the Alertmanager's
+    global configuration (selected by label instead, the operator scopes its top route to
+    namespace="monitoring", so every other namespace's alerts would miss obs's routing) and carry
+    alertmanager.yaml's `global`; the Alertmanager resource they make matches the operator's CRD."""
+    crds = CRDSchemas(Path(__file__).parent / "schemas" / "crds")
+    folders = with_alertmanager(reference_folders)
+    assert folders
+    for folder in folders:
+        spec = yaml.safe_load((folder / STACK_VALUES).read_text())["alertmanager"]["alertmanagerSpec"]
+        name = yaml.safe_load((folder / amtool.CASES).read_text())["alertmanager"]
+        assert spec["alertmanagerConfiguration"]["name"] == name and (folder / CRD.format(name=name)).is_file()
+        written = yaml.safe_load((folder / amtool.CONFIG).read_text())["global"]
+        assert spec["alertmanagerConfiguration"]["global"] == {"resolveTimeout": written["resolve_timeout"]}
+        resource = {"apiVersion": "monitoring.coreos.com/v1", "kind": "Alertmanager",
+                    "metadata": {"name": "kube-prometheus-stack-alertmanager", "namespace": "monitoring"}, "spec": spec}
+        assert object_errors(resource, crds) == []
+        spec["alertmanagerConfiguration"]["global"]["resolveTimeout"] = "5 minutes"  # the schema is applied
+        assert object_errors(resource, crds)

@@ -16,6 +16,7 @@ from obs.render.kubernetes import KUBERNETES_DIR, object_metadata
 from obs.render.prometheus import runbook_url
 from obs.serialize import to_json, to_yaml
 from obs.topologies.prometheus import prometheus_stack_values
+from obs.render.alertmanager import stack_values as alertmanager_values
 
 DASHBOARDS_DIR = "grafana/dashboards"
 STACK_VALUES = "grafana/kube-prometheus-stack-values.yaml"
@@ -201,22 +202,23 @@ def sidecar_values(ctx: RenderContext) -> dict[str, Any]:
 
 
 def stack_values(ctx: RenderContext) -> dict[str, Any]:
-    """kube-prometheus-stack values: the cluster label on every series the chart's Prometheus
-    scrapes and sends, what it must accept (obs.topologies.prometheus), and, with dashboards, the
-    Grafana sidecars'."""
-    values = prometheus_stack_values(ctx.env)
+    """The environment's kube-prometheus-stack values: in one cluster its Prometheus' (the cluster
+    label on every series it scrapes and sends, what it must accept: obs.topologies.prometheus; in a
+    fleet each cluster's are in its overlay, obs.render.clusters), the Alertmanager running obs's
+    routing (obs.render.alertmanager) and, with dashboards, the Grafana sidecars'."""
+    values = {} if ctx.env.fleet else prometheus_stack_values(ctx.env)
+    values = {**values, **alertmanager_values(ctx)}
     return {**values, **sidecar_values(ctx)} if ctx.defs.all_dashboards() else values
 
 
 def render(ctx: RenderContext) -> Iterable[RenderedFile]:
     """kube-prometheus-stack values; dashboards, provisioning and sidecar ConfigMaps when the bundle
     has dashboards."""
-    if not ctx.env.fleet:
-        yield RenderedFile(STACK_VALUES, stack_values(ctx))
+    values = stack_values(ctx)
+    if values:
+        yield RenderedFile(STACK_VALUES, values)
     if not ctx.defs.all_dashboards():
         return
-    if ctx.env.fleet:  # each cluster's Prometheus values are in its overlay (obs.render.clusters)
-        yield RenderedFile(STACK_VALUES, sidecar_values(ctx))
     for dashboard in ctx.defs.all_dashboards():
         content = dashboard_bytes(ctx, dashboard)
         yield RenderedFile(f"{DASHBOARDS_DIR}/{dashboard.name}.json", content, "bytes")
