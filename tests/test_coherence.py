@@ -299,3 +299,10 @@ def test_shaped_splits_literals_as_the_full_pattern_does():
         assert found.key == ('""'.join(parts[::2]) if len(parts) > 1 else expr)
     escaped = shaped('up{job="a\\"b", env=\'x\'}')  # escapes and single quotes take the full pattern
     assert escaped is not None and escaped.strings == ('a"b', "x")
+
+
+def test_blank_strings_empties_literals_as_the_pattern_does():
+    from obs.model.checks import PROMQL_STRING_RE, blank_strings
+    for expr in ['sum by (job) (rate(x{job="a", code=~"5.."}[5m]))', "x{job='a'}", 'x{job="a\\"b"}',
+                 'x{a="it\'s"}', "x{a=`raw`}", 'x{a="unclosed}', "vector(1)"]:
+        assert blank_strings(expr) == PROMQL_STRING_RE.sub('""', expr)

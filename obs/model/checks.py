@@ -34,6 +34,16 @@ METRIC_NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 METRIC_NAME_RE = re.compile(rf"^{METRIC_NAME}\Z")
 PROMQL_STRING = r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`'
 PROMQL_STRING_RE = re.compile(PROMQL_STRING)
+
+
+def blank_strings(expr: str) -> str:
+    """`expr` with every string literal emptied (`PROMQL_STRING_RE.sub('""', expr)`); the common
+    case, double quotes only and no escapes, by str.split at several times the speed."""
+    if "'" not in expr and "\\" not in expr and "`" not in expr and expr.count('"') % 2 == 0:
+        return '""'.join(expr.split('"')[::2])
+    return PROMQL_STRING_RE.sub('""', expr)
+
+
 SLUG_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?\Z")
 # A port name (IANA_SVC_NAME, Kubernetes' IsValidPortName): 1-15 of a-z 0-9 '-', a letter among
 # them, no '-' at either end or twice in a row.
