@@ -306,3 +306,5 @@ def test_blank_strings_empties_literals_as_the_pattern_does():
     for expr in ['sum by (job) (rate(x{job="a", code=~"5.."}[5m]))', "x{job='a'}", 'x{job="a\\"b"}',
                  'x{a="it\'s"}', "x{a=`raw`}", 'x{a="unclosed}', "vector(1)"]:
         assert blank_strings(expr) == PROMQL_STRING_RE.sub('""', expr)
+        assert blank_strings(expr, keep_length=True) == \
+            PROMQL_STRING_RE.sub(lambda m: '"' + " " * (len(m[0]) - 2) + '"', expr)
