@@ -59,8 +59,10 @@ def run_each(work: Callable[[T], R], items: Sequence[T], jobs: int | None = None
             while waiting and len(running) < jobs:
                 index = waiting.pop(0)
                 receive, send = fork.Pipe(duplex=False)
+                # Not daemonic: a worker may fork one of its own (run_beside), which multiprocessing refuses
+                # a daemonic process; every worker is joined, or stopped in `finally`, before this returns.
                 process: multiprocessing.process.BaseProcess = fork.Process(target=_child, args=(index, send, doing),
-                                                                            daemon=True)
+                                                                            daemon=False)
                 process.start()
                 send.close()
                 running[receive] = (index, process)
@@ -96,7 +98,7 @@ def run_beside(here: Callable[[], R], there: Callable[[], T], name: str, doing: 
     gc.freeze()  # as in run_each; and `here` does not scan what both read (the definitions) again
     fork = multiprocessing.get_context("fork")
     receive, send = fork.Pipe(duplex=False)
-    process = fork.Process(target=_child, args=(0, send, doing), daemon=True)
+    process = fork.Process(target=_child, args=(0, send, doing), daemon=False)  # as in run_each
     try:
         process.start()
         _TASK = None

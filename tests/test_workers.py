@@ -46,6 +46,15 @@ def test_one_environment_lints_beside_its_rendering_with_the_same_result(monkeyp
         ("error", "alert 'Typo'", "coherence"), ("warning", "alert 'Typo'", "unit-tests")}
 
 
+def test_environments_in_workers_lint_beside_their_rendering_with_the_same_result(monkeypatch):
+    """More jobs than environments: each worker forks its own linter (a worker may have children)."""
+    bundle = synthetic_bundle(2)
+    monkeypatch.setattr(pipeline, "PARALLEL_LINT_RULES", 1)
+    one, four = render(bundle, jobs=1), render(bundle, jobs=4)
+    for a, b in zip(one, four, strict=True):
+        assert dict(a.files.items()) == dict(b.files.items()) and a.issues == b.issues
+
+
 def failing_bundle(error: Exception) -> Bundle:
     def define(env: Environment) -> Definitions:
         if env.name == "prod":
