@@ -352,7 +352,7 @@ def run() -> NoReturn:
     atexit._run_exitfuncs()
     try:
         for stream in (sys.stdout, sys.stderr):
-            if not stream.closed:
+            if stream is not None and not stream.closed:  # None: started without that stream
                 stream.flush()
     except OSError:  # e.g. the reader of a pipe has gone: exit the usual way, which reports it as usual
         sys.exit(code)
