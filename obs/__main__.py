@@ -1,6 +1,4 @@
 """`python -m obs` runs the CLI."""
-import sys
+from obs.cli import run
 
-from obs.cli import main
-
-sys.exit(main())
+run()

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import gc
+import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, Sequence
 
 from obs import pipeline
 from obs.errors import DefinitionError, ObsError, os_error
@@ -341,5 +343,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
+def run() -> NoReturn:
+    """The `obs` command: `main()`, then exit without tearing the interpreter down object by object.
+    A build holds millions of objects (definitions, rules, caches) that the operating system takes
+    back at once; freeing each first costs ~0.25 s at 1,000 services. Exit handlers run and
+    output is flushed first, as at a normal exit."""
+    code = main()
+    atexit._run_exitfuncs()
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None and not stream.closed:  # None: started without that stream
+                stream.flush()
+    except OSError:  # e.g. the reader of a pipe has gone: exit the usual way, which reports it as usual
+        sys.exit(code)
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

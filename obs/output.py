@@ -93,10 +93,10 @@ def _check_clashes(target: Path, tree: Tree, owned: Mapping[str, str], files: Ma
     if clashes:
         raise ObsError(f"{target}: refusing to overwrite files obs did not write: {', '.join(clashes)} "
                        f"(fix: move them away, or delete them if obs should own them)")
-    wanted = set(files) | {d for path in files for d in _parents(path)}
-    for path in sorted(set(tree.links) & wanted):
+    folders = {d for path in files for d in _parents(path)}
+    for path in sorted(set(tree.links) & (set(files) | folders)):
         raise SymlinkError(target / path, "remove the link; obs writes its own files and folders there")
-    for path in sorted(foreign & {d for p in files for d in _parents(p)}):
+    for path in sorted(foreign & folders):
         raise ObsError(f"{target / path}: a file obs did not write stands where obs needs a folder "
                        f"(fix: move it away)")
     if tree.special:
@@ -167,6 +167,12 @@ def _carry_foreign(target: Path, tmp: Path, tree: Tree, foreign: Iterable[str]) 
             safefs.keep_metadata(tree.files[path], dest)
 
 
+def _write_new(path: str, content: bytes) -> None:
+    """A new file in a folder that exists (in obs's own temp folder)."""
+    with open(path, "wb") as handle:
+        handle.write(content)
+
+
 def _write_file(path: Path, content: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content)
@@ -177,9 +183,14 @@ def _fill(target: Path, tmp: Path, tree: Tree, owned: Mapping[str, str], files: 
     foreign = [p for p in [*tree.files, *tree.links] if p not in owned and p != MANIFEST]
     _carry_foreign(target, tmp, tree, foreign)
     digests = {}
-    for path in sorted(files):  # each file's bytes read once (they are held compressed)
+    made = set()
+    for path in sorted(files):  # each file's bytes read once (they may be held compressed)
         content = files[path]
-        _write_file(tmp / path, content)
+        folder = os.path.dirname(path)
+        if folder not in made:  # one mkdir per folder, not per file
+            os.makedirs(os.path.join(tmp, folder), exist_ok=True)
+            made.add(folder)
+        _write_new(os.path.join(tmp, path), content)
         digests[path] = digest(content)
     _write_file(tmp / MANIFEST, _manifest(digests))
     holding = {parent for path in [*tree.files, *tree.links, *tree.dirs] for parent in _parents(path)}

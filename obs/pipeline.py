@@ -5,7 +5,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 from obs.errors import ToolMissingError, ValidationError
 from obs.model.bundle import Bundle
@@ -13,17 +13,18 @@ from obs.model.environment import Environment
 from obs.output import (
     Orphan, copy_for_reading, describe_folder, drift, foreign_files, orphans, prune_tree, vacated_folders, write_tree,
 )
+from obs.files import RAW_BUDGET, Files
 from obs.render import RenderContext, render_environment
 from obs.tools.env import in_ci
 from obs.validate import BUILD_CHECKS, LINTERS, REQUIRED_CHECKS, TEST_CHECKS, ToolCheck, otelcol_validate
 from obs.validate.lint import LintIssue
 from obs.validate.suppress import apply_suppressions
-from obs.workers import default_jobs, run_each
+from obs.workers import default_jobs, run_beside, run_each
 
 
 @dataclass(frozen=True)
 class Rendered:
-    """One environment's files (path -> bytes, held compressed: obs.files) and lint findings."""
+    """One environment's files (path -> bytes, held compressed past a budget: obs.files) and lint findings."""
 
     env: Environment
     files: Mapping[str, bytes]
@@ -44,26 +45,23 @@ def _lint(ctx: RenderContext) -> tuple[LintIssue, ...]:
 
 
 # Rules from which an environment lints in a forked process beside its rendering (given a spare
-# core): below, the fork and the copies it makes cost more than they save (~100 services of SLOs).
-PARALLEL_LINT_RULES = 10_000
+# core): below (~30 services of SLOs), the fork costs about what it saves.
+PARALLEL_LINT_RULES = 1_000
 
 
-def render_one(bundle: Bundle, env: Environment, jobs: int = 1) -> Rendered:
-    """Render and lint one environment (the definitions' suppressions applied). With `jobs` above
-    1 and at least PARALLEL_LINT_RULES rules, the linters run in a forked process beside the
-    renderers, once the definitions and their rule packs (which both read) are built; the result
-    is the same."""
+def render_one(bundle: Bundle, env: Environment, jobs: int = 1, raw_budget: int = RAW_BUDGET) -> Rendered:
+    """Render and lint one environment (the definitions' suppressions applied; files held
+    compressed past `raw_budget` bytes). With `jobs` above 1 and at least PARALLEL_LINT_RULES
+    rules, the linters run in a forked process beside the renderers (which keep the files here),
+    once the definitions and their rule packs (which both read) are built; the result is the same."""
     ctx = RenderContext(bundle=bundle, env=env, defs=bundle.definitions(env))
+    def files() -> Files:
+        return render_environment(bundle, env, ctx, raw_budget=raw_budget)
     if jobs > 1 and sum(len(g.rules) for p in ctx.defs.all_rule_packs() for g in p.groups) >= PARALLEL_LINT_RULES:
-        files, issues = run_each(_call, [lambda: render_environment(bundle, env, ctx), lambda: _lint(ctx)], jobs,
-                                 names=[f"environment {env.name!r}: rendering", f"environment {env.name!r}: lint"])
+        rendered, issues = run_beside(files, lambda: _lint(ctx), f"environment {env.name!r}: lint")
     else:
-        files, issues = render_environment(bundle, env, ctx), _lint(ctx)
-    return Rendered(env, files, issues, tuple(ctx.defs.extra_resources))
-
-
-def _call(task: Callable[[], Any]) -> Any:
-    return task()
+        rendered, issues = files(), _lint(ctx)
+    return Rendered(env, rendered, issues, tuple(ctx.defs.extra_resources))
 
 
 def render(bundle: Bundle, env_names: Sequence[str] | None = None, jobs: int | None = 1) -> list[Rendered]:
@@ -72,10 +70,14 @@ def render(bundle: Bundle, env_names: Sequence[str] | None = None, jobs: int | N
     processes (obs.workers), and cores left over (more jobs than environments) lint each
     environment beside its rendering; the result is the same."""
     envs = select_environments(bundle, env_names)
-    spare = max(1, (default_jobs() if jobs is None else jobs) // max(1, len(envs)))
+    jobs = default_jobs() if jobs is None else jobs
+    spare = max(1, jobs // max(1, len(envs)))
+    # This process holds every environment's files: RAW_BUDGET bytes of them uncompressed in all. Files
+    # rendered in worker processes travel compressed: there they are compressed as they come.
+    raw_budget = 0 if jobs > 1 and len(envs) > 1 else RAW_BUDGET // max(1, len(envs))
 
     def work(env: Environment) -> tuple[Mapping[str, bytes], tuple[LintIssue, ...], tuple[str, ...]]:
-        result = render_one(bundle, env, spare)  # a worker sends back all but the environment (the parent has it)
+        result = render_one(bundle, env, spare, raw_budget)  # a worker sends back all but the environment
         return result.files, result.issues, result.extra_resources
     parts = run_each(work, envs, jobs, names=[f"environment {env.name!r}" for env in envs])
     return [Rendered(env, *found) for env, found in zip(envs, parts, strict=True)]

@@ -217,19 +217,21 @@ def _mapping(data: dict, indent: int, out: list[str], inline_first: bool) -> Non
     child = indent + 2
     prefix = "" if inline_first else pad
     cached = _scalars.get
+    room = WIDTH - 5 - child  # for `prefix key: value` on one line, past which PyYAML may fold it
     for key, value in data.items():
-        text = cached(key) if type(key) is str and 0 < len(key) < 128 else None
-        head = f"{prefix}{text if text is not None else _key(key)}:"
-        prefix = pad
+        name = cached(key) if type(key) is str and 0 < len(key) < 128 else None
+        if name is None:
+            name = _key(key)
         if type(value) is str and "\n" not in value:  # the common case, inline
             text = cached(value)
             if text is None:
                 text = _scalar_text(value)
-            if child + len(head) + len(text) + 4 > WIDTH:
-                raise _Fallback  # PyYAML may fold it
-            out.append(f"{head} {text}\n")
+            if len(prefix) + len(name) + len(text) > room:
+                raise _Fallback
+            out.append(f"{prefix}{name}: {text}\n")
         else:
-            _value(head, value, child, out)
+            _value(f"{prefix}{name}:", value, child, out)
+        prefix = pad
 
 
 def _sequence(items: list, indent: int, out: list[str]) -> None:

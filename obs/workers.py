@@ -59,8 +59,10 @@ def run_each(work: Callable[[T], R], items: Sequence[T], jobs: int | None = None
             while waiting and len(running) < jobs:
                 index = waiting.pop(0)
                 receive, send = fork.Pipe(duplex=False)
+                # Not daemonic: a worker may fork one of its own (run_beside), which multiprocessing refuses
+                # a daemonic process; every worker is joined, or stopped in `finally`, before this returns.
                 process: multiprocessing.process.BaseProcess = fork.Process(target=_child, args=(index, send, doing),
-                                                                            daemon=True)
+                                                                            daemon=False)
                 process.start()
                 send.close()
                 running[receive] = (index, process)
@@ -70,10 +72,7 @@ def run_each(work: Callable[[T], R], items: Sequence[T], jobs: int | None = None
                     ok, value = receive.recv()
                 except EOFError:
                     process.join()
-                    name = names[index] if names else f"item {index}"
-                    raise ObsError(f"{doing or 'rendering'}: the worker process for {name} stopped without an "
-                                   f"answer (exit code {process.exitcode}; -9 is usually the kernel's "
-                                   "out-of-memory killer) (fix: free memory, or run with --jobs 1)") from None
+                    raise _died(doing, names[index] if names else f"item {index}", process) from None
                 finally:
                     receive.close()
                 process.join()
@@ -87,6 +86,50 @@ def run_each(work: Callable[[T], R], items: Sequence[T], jobs: int | None = None
             process.terminate()
             process.join()
     return [results[index] for index in range(len(items))]
+
+
+def run_beside(here: Callable[[], R], there: Callable[[], T], name: str, doing: str = "") -> tuple[R, T]:
+    """`(here(), there())`, with `there` in a forked process while `here` runs in this one (whose
+    result stays here: nothing big is sent back). Without fork, `there` runs after `here`."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return here(), there()
+    global _TASK
+    _TASK = (_call, [there])
+    gc.freeze()  # as in run_each; and `here` does not scan what both read (the definitions) again
+    fork = multiprocessing.get_context("fork")
+    receive, send = fork.Pipe(duplex=False)
+    process = fork.Process(target=_child, args=(0, send, doing), daemon=False)  # as in run_each
+    try:
+        process.start()
+        _TASK = None
+        send.close()
+        mine = here()
+        try:
+            ok, value = receive.recv()
+        except EOFError:
+            process.join()
+            raise _died(doing, name, process) from None
+        process.join()
+    finally:
+        _TASK = None
+        gc.unfreeze()
+        receive.close()
+        if process.is_alive():
+            process.terminate()
+            process.join()
+    if not ok:
+        raise value
+    return mine, value
+
+
+def _call(task: Callable[[], T]) -> T:
+    return task()
+
+
+def _died(doing: str, name: str, process: multiprocessing.process.BaseProcess) -> ObsError:
+    return ObsError(f"{doing or 'rendering'}: the worker process for {name} stopped without an answer (exit code "
+                    f"{process.exitcode}; -9 is usually the kernel's out-of-memory killer) (fix: free memory, or run "
+                    "with --jobs 1)")
 
 
 def _child(index: int, send: Connection, doing: str) -> None:

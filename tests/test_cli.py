@@ -1,7 +1,10 @@
 """The `obs` CLI: help, clear one-line errors (never a traceback), build --check exit codes."""
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -79,3 +82,17 @@ def test_validate_runs_promtool_check_and_tests(promtool_bin, tmp_path):
     result = obs("test", *spec)
     assert result.returncode == 0, result.stderr
     assert "promtool test rules: 1 files OK" in result.stdout
+
+
+def test_the_command_exits_with_its_code_and_all_its_output(tmp_path):
+    """`obs` skips the interpreter's teardown (obs.cli.run): what it printed still arrives whole,
+    with its exit code, and a reader that stops early is no error."""
+    result = obs("build", "--bundle", "bench.synthetic:bundle_10", "--no-validate", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-2:] == [f"wrote {tmp_path / env} (85 files)" for env in ("staging", "prod")]
+    listing = obs("list", "--bundle", "bench.synthetic:bundle_100").stdout
+    assert listing.count("\n") > 1000 and listing.endswith("\n")
+    piped = subprocess.run(f"{sys.executable} -m obs list --bundle bench.synthetic:bundle_100 | head -1; "
+                           "exit ${PIPESTATUS[0]}", shell=True, executable="/bin/bash", capture_output=True,
+                           text=True, cwd=Path(__file__).resolve().parent.parent)
+    assert piped.returncode == 0 and piped.stdout.startswith("environment ") and "Traceback" not in piped.stderr

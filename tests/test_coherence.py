@@ -286,3 +286,25 @@ def test_a_check_passed_by_one_expression_of_a_shape_does_not_hide_another_ones_
     assert any("alert 'WrongJob'" in f and "matches no job the bundle produces" in f for f in found), found
     assert any("alert 'WrongName'" in f and "'upp'" in f for f in found), found
     assert len(found) == 2, found  # nothing on Good and GoodName
+
+
+def test_shaped_splits_literals_as_the_full_pattern_does():
+    """`shaped`'s quick split (double quotes only, no escapes) finds what _STRING_SPLIT finds."""
+    from obs.catalog.promql import _STRING_SPLIT, shaped
+    for expr in ['sum by (cluster) (rate(x{job="shop/a", code=~"5.."}[5m])) / on() group_left y{le="0.5"}',
+                 'label_replace(up{job="a"}, "dst", "$1", "src", "(.*)")', 'vector(1)']:
+        parts = _STRING_SPLIT.split(expr)
+        found = shaped(expr)
+        assert found is not None and found.strings == tuple(s[1:-1] for s in parts[1::2])
+        assert found.key == ('""'.join(parts[::2]) if len(parts) > 1 else expr)
+    escaped = shaped('up{job="a\\"b", env=\'x\'}')  # escapes and single quotes take the full pattern
+    assert escaped is not None and escaped.strings == ('a"b', "x")
+
+
+def test_blank_strings_empties_literals_as_the_pattern_does():
+    from obs.model.checks import PROMQL_STRING_RE, blank_strings
+    for expr in ['sum by (job) (rate(x{job="a", code=~"5.."}[5m]))', "x{job='a'}", 'x{job="a\\"b"}',
+                 'x{a="it\'s"}', "x{a=`raw`}", 'x{a="unclosed}', "vector(1)"]:
+        assert blank_strings(expr) == PROMQL_STRING_RE.sub('""', expr)
+        assert blank_strings(expr, keep_length=True) == \
+            PROMQL_STRING_RE.sub(lambda m: '"' + " " * (len(m[0]) - 2) + '"', expr)

@@ -55,14 +55,13 @@ def test_a_crash_mid_write_leaves_the_old_output(tmp_path, monkeypatch):
     before = snapshot(tmp_path / "dev")
     calls = []
 
-    def crash_on_second_file(path: Path, content: bytes) -> None:
+    def crash_on_second_file(path: str, content: bytes) -> None:
         calls.append(path)
         if len(calls) == 2:
             raise KeyboardInterrupt("simulated crash")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
+        Path(path).write_bytes(content)
 
-    monkeypatch.setattr(output, "_write_file", crash_on_second_file)
+    monkeypatch.setattr(output, "_write_new", crash_on_second_file)
     with pytest.raises(KeyboardInterrupt):
         build(make_bundle(pack_name="new"), tmp_path, check_with_tools=False)
     assert snapshot(tmp_path / "dev") == before

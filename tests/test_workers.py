@@ -3,6 +3,7 @@ the same errors as one after the other; rendered files are held compressed (obs.
 from __future__ import annotations
 
 import pickle
+import zlib
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from obs.errors import DefinitionError, ObsError
 from obs.files import Files
 from obs import pipeline
 from obs.pipeline import render
-from obs.workers import run_each
+from obs.workers import run_beside, run_each
 
 
 def test_parallel_render_gives_the_same_files_and_findings_as_sequential():
@@ -45,6 +46,15 @@ def test_one_environment_lints_beside_its_rendering_with_the_same_result(monkeyp
         ("error", "alert 'Typo'", "coherence"), ("warning", "alert 'Typo'", "unit-tests")}
 
 
+def test_environments_in_workers_lint_beside_their_rendering_with_the_same_result(monkeypatch):
+    """More jobs than environments: each worker forks its own linter (a worker may have children)."""
+    bundle = synthetic_bundle(2)
+    monkeypatch.setattr(pipeline, "PARALLEL_LINT_RULES", 1)
+    one, four = render(bundle, jobs=1), render(bundle, jobs=4)
+    for a, b in zip(one, four, strict=True):
+        assert dict(a.files.items()) == dict(b.files.items()) and a.issues == b.issues
+
+
 def failing_bundle(error: Exception) -> Bundle:
     def define(env: Environment) -> Definitions:
         if env.name == "prod":
@@ -73,13 +83,32 @@ def test_run_each_keeps_order_and_runs_inline_for_one_job():
     assert run_each(seen.append, [1, 2], jobs=1) == [None, None] and seen == [1, 2]
 
 
-def test_files_are_a_sorted_read_only_mapping_stored_compressed():
+def test_run_beside_runs_one_task_in_a_fork_and_keeps_the_other_here():
+    import os
+    import signal
+
+    def invalid() -> None:
+        raise DefinitionError("SLO x", "objective", "is 101", "give less")
+
+    here_pid, there = run_beside(os.getpid, os.getpid, "the side task")
+    assert here_pid == os.getpid() != there
+    with pytest.raises(DefinitionError, match="is 101"):
+        run_beside(lambda: None, invalid, "the side task")
+    with pytest.raises(ObsError, match=r"the side task stopped without an answer \(exit code -9"):
+        run_beside(lambda: None, lambda: os.kill(os.getpid(), signal.SIGKILL), "the side task")
+
+
+def test_files_are_a_sorted_read_only_mapping_stored_compressed_past_a_budget():
     big = b"groups: []\n" * 1000
-    files = Files({"b.yaml": big, "a.yaml": b"x: 1\n"})
-    assert list(files) == ["a.yaml", "b.yaml"] and files["b.yaml"] == big
-    assert files == {"a.yaml": b"x: 1\n", "b.yaml": big}
-    assert files.stored_bytes < len(big) / 10
-    assert pickle.loads(pickle.dumps(files)) == files
+    for budget in (0, len(big), 2 * len(big)):  # the second big file is past a budget of one
+        files = Files({"c.yaml": big, "b.yaml": big, "a.yaml": b"x: 1\n"}, raw_budget=budget)
+        assert list(files) == ["a.yaml", "b.yaml", "c.yaml"] and files["b.yaml"] == files["c.yaml"] == big
+        assert files == {"a.yaml": b"x: 1\n", "b.yaml": big, "c.yaml": big}
+        held_raw = budget // len(big)  # big files held as they are; the others compressed
+        assert files.stored_bytes == len(b"x: 1\n") + held_raw * len(big) + \
+            (2 - held_raw) * len(zlib.compress(big, 1))
+        sent = pickle.loads(pickle.dumps(files))  # another process gets them compressed
+        assert sent == files and sent.stored_bytes < len(big) / 5
 
 
 def test_obs_build_writes_the_same_tree_with_one_job_or_two(tmp_path, monkeypatch):

@@ -193,13 +193,16 @@ def forget_shapes() -> None:
 def _shaped(expr: str) -> Shaped | None:
     if "#" in expr or "`" in expr or "${" in expr:
         return None
-    parts = _STRING_SPLIT.split(expr)
-    quoted = parts[1::2]
-    key = '""'.join(parts[::2]) if quoted else expr
+    if "'" not in expr and "\\" not in expr and expr.count('"') % 2 == 0:
+        parts = expr.split('"')  # the common case: what _STRING_SPLIT finds, several times faster
+        strings = tuple(parts[1::2])
+    else:
+        parts = _STRING_SPLIT.split(expr)
+        strings = tuple(s[1:-1] if "\\" not in s else _unquote(s) for s in parts[1::2])
+    key = '""'.join(parts[::2]) if strings else expr
     template = _shape(key)
-    if template.strings != len(quoted):  # e.g. a quote inside a range
+    if template.strings != len(strings):  # e.g. a quote inside a range
         return None
-    strings = tuple(s[1:-1] if "\\" not in s else _unquote(s) for s in quoted)
     return Shaped(template.key, strings, template)  # type: ignore[arg-type]  # one key string per shape
 
 

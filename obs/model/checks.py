@@ -34,6 +34,21 @@ METRIC_NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 METRIC_NAME_RE = re.compile(rf"^{METRIC_NAME}\Z")
 PROMQL_STRING = r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`'
 PROMQL_STRING_RE = re.compile(PROMQL_STRING)
+
+
+def blank_strings(expr: str, keep_length: bool = False) -> str:
+    """`expr` with every string literal emptied (`PROMQL_STRING_RE.sub('""', expr)`), or with
+    `keep_length` written as `"` and spaces of the same length (indices into `expr` hold). The
+    common case, double quotes only and no escapes, by str.split at several times the speed."""
+    if "'" not in expr and "\\" not in expr and "`" not in expr and expr.count('"') % 2 == 0:
+        parts = expr.split('"')
+        if not keep_length:
+            return '""'.join(parts[::2])
+        parts[1::2] = [" " * len(inside) for inside in parts[1::2]]
+        return '"'.join(parts)
+    return PROMQL_STRING_RE.sub((lambda m: '"' + " " * (len(m[0]) - 2) + '"') if keep_length else '""', expr)
+
+
 SLUG_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?\Z")
 # A port name (IANA_SVC_NAME, Kubernetes' IsValidPortName): 1-15 of a-z 0-9 '-', a letter among
 # them, no '-' at either end or twice in a row.

@@ -4,7 +4,7 @@ from __future__ import annotations
 import difflib
 
 from obs.errors import DefinitionError
-from obs.files import Files
+from obs.files import RAW_BUDGET, Files
 from obs.model.bundle import Bundle
 from obs.model.environment import Environment
 from obs.instrumentation import render as instrumentation
@@ -34,12 +34,13 @@ RENDERERS: tuple[Renderer, ...] = (
 
 
 def render_environment(bundle: Bundle, env: Environment, ctx: RenderContext | None = None,
-                       check_overrides: bool = True) -> Files:
-    """All files of one environment, path -> bytes, sorted by path (held compressed, see
-    obs.files). Pass `ctx` to share what was built with the linters that run on the same context;
-    `check_overrides=False` (for `obs params`) keeps an override no definition reads from failing."""
+                       check_overrides: bool = True, raw_budget: int = RAW_BUDGET) -> Files:
+    """All files of one environment, path -> bytes, sorted by path (held compressed past
+    `raw_budget` bytes, see obs.files). Pass `ctx` to share what was built with the linters that
+    run on the same context; `check_overrides=False` (for `obs params`) keeps an override no
+    definition reads from failing."""
     ctx = ctx or RenderContext(bundle=bundle, env=env, defs=bundle.definitions(env))
-    files = Files()  # serialised as they come, so the rendered data can be freed
+    files = Files(raw_budget=raw_budget)  # serialised as they come, so the rendered data can be freed
     for renderer in RENDERERS:
         for rendered in renderer(ctx):
             if rendered.path in files:

@@ -83,7 +83,7 @@ def _rule_queries(ctx: RenderContext) -> Iterator[tuple[str, str, str]]:
             for rule in group.rules:
                 name = rule.definition
                 if pack.name not in own:
-                    slo = dict(rule.labels).get(SLO_SERVICE), dict(rule.labels).get(SLO_NAME)
+                    slo = rule.labels.get(SLO_SERVICE), rule.labels.get(SLO_NAME)
                     owner = f"SLO {slo[0]}/{slo[1]}" if all(slo) else f"SLO rule pack {pack.name!r}"
                     yield owner, f"{name} in group {group.name!r}", rule.expr
                 else:

@@ -11,7 +11,7 @@ from typing import Any, Iterable, Iterator, Sequence
 import yaml
 
 from obs.errors import ValidationError
-from obs.model.checks import METRIC_NAME, PROMQL_STRING_RE
+from obs.model.checks import METRIC_NAME, blank_strings
 from obs.tools import promtool, run_tool
 from obs.validate import cache
 from obs.validate.dashboard_schema import datasource_of, panels
@@ -75,7 +75,7 @@ def rate_window_problems(expr: str) -> list[str]:
 
 def unaggregated_counters(expr: str) -> list[str]:
     """Counter series (…_total, _count, _sum, _bucket) used without rate/irate/increase."""
-    text = _GROUPING.sub(" ", _MATCHERS.sub("", PROMQL_STRING_RE.sub('""', expr)))
+    text = _GROUPING.sub(" ", _MATCHERS.sub("", blank_strings(expr)))
     found = []
     for match in _IDENT.finditer(text):
         name, follow = match.group(1), match.group(2)

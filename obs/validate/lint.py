@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Collection, Iterable, Iterator, Literal
 
 from obs.secret_patterns import redact
-from obs.model.checks import PROMQL_STRING_RE
+from obs.model.checks import blank_strings
 from obs.model.environment import Environment
 from obs.model.rules import AlertRule, RulePack
 
@@ -51,7 +51,7 @@ def aggregations(expr: str) -> Iterator[tuple[str, int, tuple[str, int] | None, 
     """Each aggregation in `expr` (string literals ignored): its operator, the index just after
     the operator's name, its clause (`by`/`without` and the index where its label list starts)
     or None, and the clause's label names."""
-    text = PROMQL_STRING_RE.sub(lambda m: '"' + " " * (len(m[0]) - 2) + '"', expr)  # same length: indices hold
+    text = blank_strings(expr, keep_length=True)  # indices hold
     for match in _AGGREGATION.finditer(text):
         mode, labels, start = match.group(2), match.group(3), match.start(3)
         if mode is None:
@@ -65,7 +65,7 @@ def aggregations(expr: str) -> Iterator[tuple[str, int, tuple[str, int] | None, 
 def aggregation_problems(expr: str, cluster_label: str) -> list[str]:
     """Aggregations in `expr` that drop the cluster label (string literals are ignored, so the
     answer is worked out once for all expressions that differ only in them)."""
-    return list(_aggregation_problems(PROMQL_STRING_RE.sub('""', expr), cluster_label))
+    return list(_aggregation_problems(blank_strings(expr), cluster_label))
 
 
 @lru_cache(maxsize=4096)
