@@ -1,7 +1,7 @@
 """The same configuration as an AlertmanagerConfig (monitoring.coreos.com/v1alpha1), credentials
-as Secret key selectors. Meant as the Alertmanager's global configuration
-(`Alertmanager.spec.alertmanagerConfiguration.name`): referenced that way the operator does not
-add its `namespace=<object namespace>` matcher to the top route."""
+as Secret key selectors, and the kube-prometheus-stack values that make it the chart's
+Alertmanager's global configuration (`Alertmanager.spec.alertmanagerConfiguration`): referenced
+that way the operator does not add its `namespace=<object namespace>` matcher to the top route."""
 from __future__ import annotations
 
 from typing import Any
@@ -53,3 +53,15 @@ def render_spec(config: Alertmanager) -> dict[str, Any]:
     if config.time_intervals:
         spec["muteTimeIntervals"] = [time_interval(t, CRD) for t in config.time_intervals]
     return spec
+
+
+def chart_values(config: Alertmanager | None) -> dict[str, Any]:
+    """kube-prometheus-stack values making the chart's Alertmanager run `config`: its
+    AlertmanagerConfig as the global configuration, with `resolve_timeout`. Selected the ordinary
+    way (`alertmanagerConfigSelector`), the operator would add a `namespace="<its namespace>"`
+    matcher to its top route, so the routing would see only alerts of the monitoring namespace;
+    the global configuration the operator leaves out of that selection."""
+    if config is None:
+        return {}
+    return {"alertmanager": {"alertmanagerSpec": {"alertmanagerConfiguration": {
+        "name": config.name, "global": {"resolveTimeout": config.resolve_timeout}}}}}

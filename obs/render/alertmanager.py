@@ -1,9 +1,9 @@
 """Alertmanager outputs: alertmanager/alertmanager.yaml, the routing cases amtool proves
-(alertmanager/routing-tests.yaml), kubernetes/alertmanagerconfig-<name>.yaml, and the
-kube-prometheus-stack values that make the chart's Alertmanager run it (`stack_values`)."""
+(alertmanager/routing-tests.yaml), and kubernetes/alertmanagerconfig-<name>.yaml (the chart's
+Alertmanager runs it: obs.alertmanager.crd.chart_values, in the stack values obs.render.grafana writes)."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Iterable
 
 from obs.alertmanager.cases import routing_cases
 from obs.alertmanager.config_file import render_config
@@ -35,15 +35,3 @@ def render(ctx: RenderContext) -> Iterable[RenderedFile]:
         "spec": render_spec(config),
     })
 
-
-def stack_values(ctx: RenderContext) -> dict[str, Any]:
-    """kube-prometheus-stack values making the chart's Alertmanager run obs's routing: the
-    AlertmanagerConfig above as its global configuration (`alertmanagerSpec.alertmanagerConfiguration`).
-    Selected the ordinary way (`alertmanagerConfigSelector`), the operator would add a
-    `namespace="<its namespace>"` matcher to its top route, so the routing would see only alerts of
-    the monitoring namespace; the global configuration the operator leaves out of that selection."""
-    config = ctx.defs.alertmanager
-    if config is None:
-        return {}
-    return {"alertmanager": {"alertmanagerSpec": {"alertmanagerConfiguration": {
-        "name": config.name, "global": {"resolveTimeout": config.resolve_timeout}}}}}

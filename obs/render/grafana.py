@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable
 
+from obs.alertmanager.crd import chart_values as alertmanager_values
 from obs.backends.jaeger import Jaeger
 from obs.backends.loki import INDEX_ATTRIBUTES
 from obs.grafana import Dashboard
@@ -16,7 +17,6 @@ from obs.render.kubernetes import KUBERNETES_DIR, object_metadata
 from obs.render.prometheus import runbook_url
 from obs.serialize import to_json, to_yaml
 from obs.topologies.prometheus import prometheus_stack_values
-from obs.render.alertmanager import stack_values as alertmanager_values
 
 DASHBOARDS_DIR = "grafana/dashboards"
 STACK_VALUES = "grafana/kube-prometheus-stack-values.yaml"
@@ -205,9 +205,9 @@ def stack_values(ctx: RenderContext) -> dict[str, Any]:
     """The environment's kube-prometheus-stack values: in one cluster its Prometheus' (the cluster
     label on every series it scrapes and sends, what it must accept: obs.topologies.prometheus; in a
     fleet each cluster's are in its overlay, obs.render.clusters), the Alertmanager running obs's
-    routing (obs.render.alertmanager) and, with dashboards, the Grafana sidecars'."""
+    routing (obs.alertmanager.crd.chart_values) and, with dashboards, the Grafana sidecars'."""
     values = {} if ctx.env.fleet else prometheus_stack_values(ctx.env)
-    values = {**values, **alertmanager_values(ctx)}
+    values = {**values, **alertmanager_values(ctx.defs.alertmanager)}
     return {**values, **sidecar_values(ctx)} if ctx.defs.all_dashboards() else values
 
 
