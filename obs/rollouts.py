@@ -46,14 +46,15 @@ def scope(query: str, matcher: str = PLACEHOLDER) -> str:
     return "".join(out)
 
 
-def _success_query(slo: SLO, window: str) -> str:
+def _success_query(slo: SLO, window: str, matchers: str = "") -> str:
     sli = slo.sli
+    matcher = f"{matchers}, {PLACEHOLDER}" if matchers else PLACEHOLDER
     try:
         if isinstance(sli, (EventsSLI, LatencySLI)):
-            bad, total = (scope(with_window(q, window)) for q in (sli.bad, sli.total))
+            bad, total = (scope(with_window(q, window), matcher) for q in (sli.bad, sli.total))
             return f"1 - (\n  sum({bad})\n/\n  sum({total})\n)"
         assert isinstance(sli, RawSLI)
-        return f"1 - max({scope(with_window(sli.error_ratio, window))})"
+        return f"1 - max({scope(with_window(sli.error_ratio, window), matcher)})"
     except ValueError as exc:
         raise DefinitionError(slo.definition, "sli", f"cannot be scoped to a canary: {exc}",
                               "write every selector with braces, e.g. x_total{job=\"a\"}[{{window}}]") from None
@@ -64,21 +65,23 @@ def threshold(slo: SLO) -> str:
     return format(slo.objective_ratio.normalize(), "f") if slo.objective_ratio != Decimal(1) else "1"
 
 
-def metric(slo: SLO, canary: Canary, prometheus: str) -> dict[str, Any]:
-    """One AnalysisTemplate metric: the canary must meet the SLO's objective."""
+def metric(slo: SLO, canary: Canary, prometheus: str, matchers: str = "") -> dict[str, Any]:
+    """One AnalysisTemplate metric: the canary must meet the SLO's objective. `matchers` (e.g.
+    `cluster="eu1"`) join the canary selector in every selector."""
     return {
         "name": slo.name,
         "interval": canary.interval,
         "count": canary.count,
         "failureLimit": canary.failure_limit,
         "successCondition": f"result[0] >= {threshold(slo)}",
-        "provider": {"prometheus": {"address": prometheus, "query": _success_query(slo, canary.window)}},
+        "provider": {"prometheus": {"address": prometheus, "query": _success_query(slo, canary.window, matchers)}},
     }
 
 
 def analysis_template(service: Service, slos: Sequence[SLO], prometheus: str,
-                      metadata: dict[str, Any]) -> dict[str, Any]:
-    """The AnalysisTemplate gating `service`'s canary on `slos` (those whose service is its name)."""
+                      metadata: dict[str, Any], matchers: str = "") -> dict[str, Any]:
+    """The AnalysisTemplate gating `service`'s canary on `slos` (those whose service is its name),
+    querying `prometheus`; `matchers` join the canary selector (a cluster's, over a global store)."""
     canary = service.canary
     assert canary is not None
     mine = [s for s in slos if s.service == service.name]
@@ -86,4 +89,4 @@ def analysis_template(service: Service, slos: Sequence[SLO], prometheus: str,
         raise DefinitionError(service.definition, "canary", f"no SLO has service={service.name!r}, so there is "
                               "nothing to gate the canary on", "define its SLOs, or drop canary=")
     return {"apiVersion": "argoproj.io/v1alpha1", "kind": "AnalysisTemplate", "metadata": metadata,
-            "spec": {"args": [{"name": ARG}], "metrics": [metric(s, canary, prometheus) for s in mine]}}
+            "spec": {"args": [{"name": ARG}], "metrics": [metric(s, canary, prometheus, matchers) for s in mine]}}

@@ -12,12 +12,15 @@ import yaml
 
 from obs.render.layout import CLUSTER_BASE
 
-from obs import SLO, EventsSLI, RawSLI
+from obs import SLO, Bundle, Cluster, Environment, EventsSLI, RawSLI, Thanos
 from obs.errors import DefinitionError, ValidationError
 from obs.model.service import Canary, Scrape, Service
+from obs.pipeline import Rendered
+from obs.render import render_environment
 from obs.render.monitors import relabelings
 from obs.rollouts import analysis_template, scope
 from obs.validate.rollouts import analysis_queries, check_analysis_queries, templates, with_args
+from tests.support import write_rendered
 
 CANARY = 'service_version="2.0.0"'
 METRIC = "http_server_request_duration_seconds"
@@ -115,10 +118,11 @@ def _traffic(version: str, cluster: str, ok: int, errors: int, slow: float) -> d
             series(f"{METRIC}_bucket", "500", le="1.0"): f"0+{errors}x20"}
 
 
-def _evaluate(template: dict, tmp_path: Path, promtool: Path) -> None:
+def _evaluate(template: dict, tmp_path: Path, promtool: Path, cluster: str = "prod-eu1",
+              elsewhere: dict[str, str] | None = None) -> None:
     """Each metric's query wrapped in a pass and a fail alert (the successCondition's threshold),
     unit-tested with a healthy canary beside a bad stable version and an unhealthy canary beside a
-    good one."""
+    good one, in `cluster`, with `elsewhere` (other clusters' series) beside both."""
     rules, names = [], []
     for name, query in analysis_queries(template):
         metric = next(m for m in template["spec"]["metrics"] if m["name"] == name)
@@ -127,9 +131,9 @@ def _evaluate(template: dict, tmp_path: Path, promtool: Path) -> None:
         rules += [{"alert": f"Canary{name.capitalize()}Passes", "expr": f"({expr}) >= {threshold}"},
                   {"alert": f"Canary{name.capitalize()}Fails", "expr": f"({expr}) < {threshold}"}]
         names.append(name.capitalize())
-    cluster = "prod-eu1"
-    healthy = {**_traffic("2.0.0", cluster, 600, 0, 0.0), **_traffic("1.9.0", cluster, 540, 60, 0.5)}
-    unhealthy = {**_traffic("2.0.0", cluster, 570, 30, 0.1), **_traffic("1.9.0", cluster, 600, 0, 0.0)}
+    healthy = {**_traffic("2.0.0", cluster, 600, 0, 0.0), **_traffic("1.9.0", cluster, 540, 60, 0.5), **(elsewhere or {})}
+    unhealthy = {**_traffic("2.0.0", cluster, 570, 30, 0.1), **_traffic("1.9.0", cluster, 600, 0, 0.0),
+                 **(elsewhere or {})}
 
     def case(series: dict[str, str], verdict: str) -> dict:
         other = "Fails" if verdict == "Passes" else "Passes"
@@ -161,3 +165,33 @@ def test_an_analysis_query_that_ignores_the_canary_selector_fails_the_evaluation
         metric["provider"]["prometheus"]["query"] = query.replace("{{args.canary-selector}}, ", "")
     with pytest.raises(AssertionError, match="FAILED"):
         _evaluate(template, tmp_path, promtool_bin)
+
+
+def test_over_a_receive_hashring_each_cluster_gates_its_canary_through_query(reference_bundle, promtool_bin,
+                                                                              tmp_path):
+    """With a Thanos Receive global store the gateways push the canary's series into Receive, never
+    into a cluster's Prometheus (its analysis would find no data: an error, the rollout aborted).
+    Each cluster gets its own AnalysisTemplate querying Thanos Query, scoped to its cluster, so the
+    same version burning in another cluster neither fails nor passes it (checked by promtool; the
+    template without its cluster matcher fails the healthy canary)."""
+    env = Environment("fleet", clusters=[Cluster("eu1"), Cluster("us1")], global_store=Thanos("receive"))
+    files = render_environment(Bundle("fleet", [env], reference_bundle.define), env)
+    assert not [path for path in files if path.startswith("rollouts/")]
+    found = {}
+    for cluster in ("eu1", "us1"):
+        folder = f"clusters/{cluster}/rollouts"
+        assert yaml.safe_load(files[f"{folder}/kustomization.yaml"])["resources"] == ["analysistemplate-shop-checkout.yaml"]
+        found[cluster] = template = yaml.safe_load(files[f"{folder}/analysistemplate-shop-checkout.yaml"])
+        for metric in template["spec"]["metrics"]:
+            provider = metric["provider"]["prometheus"]
+            assert provider["address"] == env.global_store.query_url(env.namespace)
+            assert provider["query"].count(f'cluster="{cluster}", {{{{args.canary-selector}}}}') == \
+                provider["query"].count("{{args.canary-selector}}") > 0
+    written = write_rendered([Rendered(env, files, ())], tmp_path)
+    assert check_analysis_queries(written) == "promtool analysis queries: 4 queries OK"  # both clusters' found
+    burning = _traffic("2.0.0", "us1", 300, 300, 0.9)  # the same version failing badly in the other cluster
+    _evaluate(found["eu1"], tmp_path, promtool_bin, cluster="eu1", elsewhere=burning)
+    for metric in found["eu1"]["spec"]["metrics"]:
+        metric["provider"]["prometheus"]["query"] = metric["provider"]["prometheus"]["query"].replace('cluster="eu1", ', "")
+    with pytest.raises(AssertionError, match="FAILED"):
+        _evaluate(found["eu1"], tmp_path, promtool_bin, cluster="eu1", elsewhere=burning)

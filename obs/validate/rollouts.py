@@ -10,6 +10,7 @@ from typing import Any, Iterator, Sequence
 import yaml
 
 from obs.errors import ValidationError
+from obs.render.layout import CLUSTERS_DIR
 from obs.render.rollouts import ROLLOUTS_DIR
 from obs.tools import promtool, run_tool
 
@@ -31,8 +32,12 @@ def analysis_queries(template: dict[str, Any]) -> Iterator[tuple[str, str]]:
 
 
 def templates(folders: Sequence[Path]) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """Every AnalysisTemplate of the environments' folders: environment-wide, and in a fleet
+    over a Receive hashring each cluster's own (obs.render.rollouts)."""
     for folder in folders:
-        for path in sorted((folder / ROLLOUTS_DIR).glob("analysistemplate-*.yaml")):
+        found = [*(folder / ROLLOUTS_DIR).glob("analysistemplate-*.yaml"),
+                 *(folder / CLUSTERS_DIR).glob(f"*/{ROLLOUTS_DIR}/analysistemplate-*.yaml")]
+        for path in sorted(found):
             yield path, yaml.safe_load(path.read_text())
 
 
