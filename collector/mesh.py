@@ -34,7 +34,8 @@ def mesh(env: Environment) -> MeshTelemetry:
                 # Istio sets ISTIO_META_CLUSTER_ID on every proxy: right in each cluster of a fleet.
                 "cluster_id": EnvTag("ISTIO_META_CLUSTER_ID", default=env.clusters[0].name),
                 "environment": LiteralTag(env.name),
-                "region": EnvTag("REGION", default="us-east-1"),
+                # Not the guide's "us-east-1": a proxy without REGION would tag an eu cluster's spans as us.
+                "region": EnvTag("REGION", default="unknown"),
                 "user_agent": HeaderTag("user-agent", default="unknown"),
             }, access_log_providers=["envoy", "otel-access-log"], access_log_filter=ACCESS_LOG_FILTER),
             Telemetry("namespace-tracing", namespace="shop", sampling=50.0,
