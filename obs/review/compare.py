@@ -133,11 +133,7 @@ def _regrouped(added: list[str], removed: list[str]) -> list[tuple[list[str], li
     """Alerts that went from one copy to one per owning team (a pack gained an owner) or back:
     (keys before, keys after), each a single change instead of one removal and several additions."""
     pairs = [([key], copies) for key in removed if (copies := _team_copies(key, added))]
-    pairs += [(copies, [key]) for key in added if (copies := _team_copies(key, removed))]
-    for keys_before, keys_after in pairs:
-        removed[:] = [key for key in removed if key not in keys_before]
-        added[:] = [key for key in added if key not in keys_after]
-    return pairs
+    return pairs + [(copies, [key]) for key in added if (copies := _team_copies(key, removed))]
 
 
 def _regrouped_change(keys_before: list[str], keys_after: list[str], before: Scope, after: Scope,
@@ -163,9 +159,10 @@ def _regrouped_change(keys_before: list[str], keys_after: list[str], before: Sco
 def compare_alerts(before: Scope, after: Scope, routers: tuple[Router, Router]) -> list[Change]:
     added, removed, changed = _keyed(before.alerts, after.alerts)
     regrouped = _regrouped(added, removed)
-    routing_changed = before.routing != after.routing
     moved_b = [key for keys_before, _ in regrouped for key in keys_before]
     moved_a = [key for _, keys_after in regrouped for key in keys_after]
+    added, removed = [k for k in added if k not in moved_a], [k for k in removed if k not in moved_b]
+    routing_changed = before.routing != after.routing
     keys_b = removed + moved_b + changed + (sorted(set(before.alerts) & set(after.alerts)) if routing_changed else [])
     keys_a = added + moved_a + changed + (sorted(set(before.alerts) & set(after.alerts)) if routing_changed else [])
     rb, ra = routers[0].receivers(before, sorted(set(keys_b))), routers[1].receivers(after, sorted(set(keys_a)))
