@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
 
-from obs.model.checks import METRIC_NAME, PROMQL_STRING
+from obs.model.checks import METRIC_NAME, PROMQL_STRING, split_plain_strings
 
 _TOKEN = re.compile(r"""
     (?P<string>""" + PROMQL_STRING + r""")
@@ -193,8 +193,9 @@ def forget_shapes() -> None:
 def _shaped(expr: str) -> Shaped | None:
     if "#" in expr or "`" in expr or "${" in expr:
         return None
-    if "'" not in expr and "\\" not in expr and expr.count('"') % 2 == 0:
-        parts = expr.split('"')  # the common case: what _STRING_SPLIT finds, several times faster
+    plain = split_plain_strings(expr)  # the common case, several times faster than _STRING_SPLIT
+    if plain is not None:
+        parts = plain
         strings = tuple(parts[1::2])
     else:
         parts = _STRING_SPLIT.split(expr)

@@ -36,12 +36,20 @@ PROMQL_STRING = r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`'
 PROMQL_STRING_RE = re.compile(PROMQL_STRING)
 
 
+def split_plain_strings(expr: str) -> list[str] | None:
+    """`expr` split at its double quotes (string literals at the odd indices) when its only
+    literals are double-quoted without escapes, the common case, where this is what
+    PROMQL_STRING_RE finds at several times the speed; None otherwise."""
+    if "'" in expr or "\\" in expr or "`" in expr or expr.count('"') % 2:
+        return None
+    return expr.split('"')
+
+
 def blank_strings(expr: str, keep_length: bool = False) -> str:
     """`expr` with every string literal emptied (`PROMQL_STRING_RE.sub('""', expr)`), or with
-    `keep_length` written as `"` and spaces of the same length (indices into `expr` hold). The
-    common case, double quotes only and no escapes, by str.split at several times the speed."""
-    if "'" not in expr and "\\" not in expr and "`" not in expr and expr.count('"') % 2 == 0:
-        parts = expr.split('"')
+    `keep_length` written as `"` and spaces of the same length (indices into `expr` hold)."""
+    parts = split_plain_strings(expr)
+    if parts is not None:
         if not keep_length:
             return '""'.join(parts[::2])
         parts[1::2] = [" " * len(inside) for inside in parts[1::2]]
