@@ -4,8 +4,9 @@ For each size (default 10, 100 and 1,000 services; `BENCH_SIZES=10,100` to choos
 - `obs build --no-validate` of the whole bundle (2 environments: rules, SLOs, dashboards, CRDs,
   ConfigMaps): wall time and peak memory;
 - the SLO rule set alone: obs building the imported Sloth specs (one environment) against
-  `sloth generate` on the same specs, and the obs/Sloth ratio (Sloth v0.16 is built with `go
-  install` into the obs cache on first use; skipped with a message where Go is missing);
+  `sloth generate` on the same specs, and the obs/Sloth ratio: the median of BENCH_REPEATS (5)
+  runs of each, alternated, each into a new folder (Sloth v0.16 is built with `go install` into
+  the obs cache on first use; skipped with a message where Go is missing);
 - the fleet layout: 1,000 services (BENCH_FLEET_SERVICES) in staging and prod of 20 clusters each
   (BENCH_FLEET_CLUSTERS, empty skips it): build time, peak memory and files written, beside one
   `sloth generate` of the same services' SLOs (Sloth has no cluster model);
@@ -28,9 +29,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -41,6 +44,8 @@ from obs.tools import cache_dir  # noqa: E402
 
 SLOTH_VERSION = "v0.16.0"
 SLOTH_MODULE = f"github.com/slok/sloth/cmd/sloth@{SLOTH_VERSION}"
+# Runs of each side in the SLO-rules comparison (BENCH_REPEATS): the median is reported.
+REPEATS = int(os.environ.get("BENCH_REPEATS", "5"))
 OBS = [sys.executable, "-m", "obs", "--quiet"]
 
 
@@ -50,7 +55,7 @@ class Run:
     peak_mib: float
 
     def __str__(self) -> str:
-        return f"{self.seconds:.1f} s, {self.peak_mib:.0f} MiB"
+        return f"{self.seconds:.{2 if self.seconds < 10 else 1}f} s, {self.peak_mib:.0f} MiB"
 
 
 def _descendants(root: int) -> set[int]:
@@ -84,24 +89,37 @@ def _tree_pss_mib(root: int) -> float:
 
 def measure(command: list[str], env: dict[str, str] | None = None, cwd: Path = REPO) -> Run:
     """Run a command to completion; its wall time and peak memory: the larger of its own peak RSS
-    (wait4) and the peak of its process tree's summed PSS (sampled every 100 ms), so the memory of
-    worker processes is counted."""
-    start = time.perf_counter()
+    (wait4) and the peak of its process tree's summed PSS (sampled every 50 ms), so the memory of
+    worker processes is counted. A thread waits for the exit, so the wall time ends when the
+    command does, not at the next sample."""
     with tempfile.TemporaryFile() as log:
+        start = time.perf_counter()
         proc = subprocess.Popen(command, cwd=cwd, env={**os.environ, **(env or {})}, stdout=log,
                                 stderr=subprocess.STDOUT)
+        ended: list[tuple[float, int, Any]] = []
+
+        def wait() -> None:
+            _, status, usage = os.wait4(proc.pid, 0)
+            ended.append((time.perf_counter(), status, usage))
+        waiter = threading.Thread(target=wait)
+        waiter.start()
         tree_peak = 0.0
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
+        while not ended:
             tree_peak = max(tree_peak, _tree_pss_mib(proc.pid))
-            time.sleep(0.1)
-        seconds = time.perf_counter() - start
-        if os.waitstatus_to_exitcode(status) != 0:
+            waiter.join(0.05)
+        waiter.join()
+        end, status, usage = ended[0]
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by the thread: Popen must not wait again
+        if proc.returncode != 0:
             log.seek(0)
             raise SystemExit(f"bench: {' '.join(command)} failed:\n{log.read().decode(errors='replace')[-3000:]}")
-    return Run(seconds, max(tree_peak, usage.ru_maxrss / 1024))
+    return Run(end - start, max(tree_peak, usage.ru_maxrss / 1024))
+
+
+def median_run(runs: list[Run]) -> Run:
+    """The run of median wall time (peak memory: the largest of the runs)."""
+    middle = sorted(runs, key=lambda run: run.seconds)[len(runs) // 2]
+    return Run(middle.seconds, max(run.peak_mib for run in runs))
 
 
 def sloth_binary() -> Path | None:
@@ -139,16 +157,23 @@ def build_rows(services: int, work: Path, sloth: Path | None) -> list[tuple[str,
                  "target at 1,000: < 15 s, < 500 MiB" if services == 1000 else ""))
     specs = work / f"sloth-specs-{services}"
     write_sloth_specs(services, specs)
-    obs_slo = measure([*OBS, "build", "--bundle", "bench.synthetic:sloth_specs", "--no-validate",
-                       "--out", str(work / f"slo-{services}")], {"OBS_BENCH_SLOTH_DIR": str(specs)})
-    if sloth is None:
-        rows.append((f"SLO rules, {services} services x 2 SLOs (Sloth specs)", str(obs_slo), "Sloth skipped", ""))
+    label = f"SLO rules, {services} services x 2 SLOs (Sloth specs)"
+    ours, theirs = [], []
+    for attempt in range(REPEATS):  # alternated, so a busy moment of the machine hits both alike
+        ours.append(measure([*OBS, "build", "--bundle", "bench.synthetic:sloth_specs", "--no-validate",
+                             "--out", str(work / f"slo-{services}-{attempt}")], {"OBS_BENCH_SLOTH_DIR": str(specs)}))
+        if sloth is not None:
+            out = work / f"sloth-out-{services}-{attempt}"
+            out.mkdir()
+            theirs.append(measure([str(sloth), "generate", "-i", str(specs), "-o", str(out)]))
+    obs_slo = median_run(ours)
+    if not theirs:
+        rows.append((label, str(obs_slo), "Sloth skipped", ""))
         return rows
-    out = work / f"sloth-out-{services}"
-    out.mkdir(exist_ok=True)
-    peer = measure([str(sloth), "generate", "-i", str(specs), "-o", str(out)])
-    rows.append((f"SLO rules, {services} services x 2 SLOs (Sloth specs)", str(obs_slo), str(peer),
-                 f"obs/Sloth {obs_slo.seconds / peer.seconds:.2f}x time, {obs_slo.peak_mib / peer.peak_mib:.2f}x memory"))
+    peer = median_run(theirs)
+    rows.append((label, str(obs_slo), str(peer),
+                 f"obs/Sloth {obs_slo.seconds / peer.seconds:.2f}x time, {obs_slo.peak_mib / peer.peak_mib:.2f}x memory "
+                 f"(median of {REPEATS}, alternated)"))
     return rows
 
 
