@@ -24,11 +24,12 @@ import shutil
 import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 from obs import safefs
 from obs.errors import ObsError, os_error
 from obs.safefs import SymlinkError, Tree
+from obs.workers import run_beside
 
 MANIFEST = ".obs-manifest"
 _TMP = ".obs-tmp"
@@ -178,20 +179,43 @@ def _write_file(path: Path, content: bytes) -> None:
     path.write_bytes(content)
 
 
-def _fill(target: Path, tmp: Path, tree: Tree, owned: Mapping[str, str], files: Mapping[str, bytes]) -> None:
-    """Write the new tree into `tmp`: foreign entries, obs's files, the manifest, kept metadata."""
+# Files from which a tree is written by two processes, each creating half of them (given a spare
+# core, see `_fill`). Below this the fork costs about what it saves.
+PARALLEL_WRITE_FILES = 1_000
+
+
+def _write_files(tmp: Path, paths: Sequence[str], files: Mapping[str, bytes]) -> dict[str, str]:
+    """Write `paths` of `files` into `tmp` (their folders exist); path -> sha256 of each. Each
+    file's bytes are read once (they may be held compressed)."""
+    digests = {}
+    root = str(tmp)
+    for path in paths:
+        content = files[path]
+        _write_new(os.path.join(root, path), content)
+        digests[path] = digest(content)
+    return digests
+
+
+def _fill(target: Path, tmp: Path, tree: Tree, owned: Mapping[str, str], files: Mapping[str, bytes],
+          jobs: int = 1) -> None:
+    """Write the new tree into `tmp`: foreign entries, obs's files, the manifest, kept metadata.
+    With `jobs` above 1 and PARALLEL_WRITE_FILES files or more, a forked process writes the second
+    half of the files (in path order, so mostly other folders) while this one writes the first:
+    creating a file is kernel work (~0.1 ms each, more than writing its bytes) that two processes
+    do side by side, and a 1,000-service environment has 3,000 files. The tree is the same."""
     foreign = [p for p in [*tree.files, *tree.links] if p not in owned and p != MANIFEST]
     _carry_foreign(target, tmp, tree, foreign)
-    digests = {}
-    made = set()
-    for path in sorted(files):  # each file's bytes read once (they may be held compressed)
-        content = files[path]
-        folder = os.path.dirname(path)
-        if folder not in made:  # one mkdir per folder, not per file
-            os.makedirs(os.path.join(tmp, folder), exist_ok=True)
-            made.add(folder)
-        _write_new(os.path.join(tmp, path), content)
-        digests[path] = digest(content)
+    paths = sorted(files)
+    for folder in sorted({os.path.dirname(path) for path in paths}):  # one mkdir per folder, not per file
+        os.makedirs(os.path.join(tmp, folder), exist_ok=True)
+    if jobs > 1 and len(paths) >= PARALLEL_WRITE_FILES:
+        half = len(paths) // 2
+        first, second = run_beside(lambda: _write_files(tmp, paths[:half], files),
+                                   lambda: _write_files(tmp, paths[half:], files),
+                                   str(target), doing=f"writing {target}")
+        digests = {**first, **second}
+    else:
+        digests = _write_files(tmp, paths, files)
     _write_file(tmp / MANIFEST, _manifest(digests))
     holding = {parent for path in [*tree.files, *tree.links, *tree.dirs] for parent in _parents(path)}
     for path in tree.dirs:
@@ -236,9 +260,10 @@ def _swap(target: Path, tmp: Path, journal: _Journal, owned: Mapping[str, str], 
         shutil.rmtree(old)
 
 
-def write_tree(target: Path, files: Mapping[str, bytes]) -> None:
-    """Replace the obs-owned content of `target` with `files`, atomically; keep foreign files."""
-    _replace(target, files)
+def write_tree(target: Path, files: Mapping[str, bytes], jobs: int = 1) -> None:
+    """Replace the obs-owned content of `target` with `files`, atomically; keep foreign files.
+    With `jobs` above 1, two processes write a large tree (see `_fill`)."""
+    _replace(target, files, jobs)
 
 
 def prune_tree(target: Path) -> list[str]:
@@ -318,7 +343,7 @@ def describe_folder(folder: str) -> str:
     return f"folder {folder}/"
 
 
-def _replace(target: Path, files: Mapping[str, bytes]) -> None:
+def _replace(target: Path, files: Mapping[str, bytes], jobs: int = 1) -> None:
     target = Path(os.path.abspath(target))
     try:
         _check_target(target)
@@ -332,7 +357,7 @@ def _replace(target: Path, files: Mapping[str, bytes]) -> None:
             tmp = journal.new_folder(_TMP)
             try:
                 tmp.mkdir()
-                _fill(target, tmp, tree, owned, files)
+                _fill(target, tmp, tree, owned, files, jobs)
                 _swap(target, tmp, journal, owned, files)
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)

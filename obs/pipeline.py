@@ -140,7 +140,7 @@ def build(bundle: Bundle, out: Path, env_names: Sequence[str] | None = None,
     report = validate(results, full=False, otelcol=otelcol) if check_with_tools else []
     if not check_with_tools:
         raise_on_lint_errors(results)
-    report += write(results, out)
+    report += write(results, out, default_jobs() if jobs is None else jobs)
     if prune:
         report += prune_orphans(bundle, out)
     else:
@@ -148,14 +148,15 @@ def build(bundle: Bundle, out: Path, env_names: Sequence[str] | None = None,
     return results, report
 
 
-def write(results: Sequence[Rendered], out: Path) -> list[str]:
-    """Write each environment to out/<env> atomically; report extra resources not there yet and
-    folders obs emptied but had to keep for files it did not write."""
+def write(results: Sequence[Rendered], out: Path, jobs: int = 1) -> list[str]:
+    """Write each environment to out/<env> atomically (a large one by two processes with `jobs`
+    above 1, obs.output); report extra resources not there yet and folders obs emptied but had to
+    keep for files it did not write."""
     report = []
     for result in results:
         target = out / result.env.name
         vacated = vacated_folders(target, result.files)
-        write_tree(target, result.files)
+        write_tree(target, result.files, jobs)
         report += [f"warning: {result.env.name}: extra resource {extra!r} is not in {target} yet; "
                    "kustomize fails until you add it" for extra in result.extra_resources
                    if not (target / extra).exists()]

@@ -68,6 +68,39 @@ def test_a_crash_mid_write_leaves_the_old_output(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dev"], "no temp folder left behind"
 
 
+def _many_files(count: int) -> dict[str, bytes]:
+    """A tree of `count` files over three folders, as a large environment has."""
+    return {f"{folder}/f{index:04d}.yaml": f"{folder} {index}\n".encode()
+            for index in range(count) for folder in ("kubernetes", "prometheus/rules", "prometheus/tests")
+            if index % 3 == ("kubernetes", "prometheus/rules", "prometheus/tests").index(folder)}
+
+
+def test_two_processes_write_the_same_tree_as_one(tmp_path):
+    files = _many_files(output.PARALLEL_WRITE_FILES + 1)
+    write_tree(tmp_path / "one", files, jobs=1)
+    write_tree(tmp_path / "two", files, jobs=2)
+    assert snapshot(tmp_path / "two") == snapshot(tmp_path / "one")
+    assert set(read_manifest(tmp_path / "two")) == set(files)
+
+
+class _FullDisk(dict):
+    """Files whose last one cannot be written (it falls to the second writer process)."""
+
+    def __getitem__(self, path: str) -> bytes:
+        if path == max(self):
+            raise OSError(28, "No space left on device")
+        return super().__getitem__(path)
+
+
+def test_a_failure_in_the_second_writer_leaves_the_old_output(tmp_path):
+    write_tree(tmp_path / "dev", {"old.yaml": b"old\n"})
+    before = snapshot(tmp_path / "dev")
+    with pytest.raises(ObsError, match="No space left on device"):
+        write_tree(tmp_path / "dev", _FullDisk(_many_files(output.PARALLEL_WRITE_FILES)), jobs=2)
+    assert snapshot(tmp_path / "dev") == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dev"], "no temp folder left behind"
+
+
 def test_a_crash_between_the_renames_is_repaired_by_the_next_build(tmp_path):
     build(make_bundle(pack_name="old"), tmp_path, check_with_tools=False)
     before = snapshot(tmp_path / "dev")
