@@ -248,8 +248,8 @@ def test_concurrent_builds_in_threads_serialise(built):
 def test_a_file_written_by_another_tool_during_the_build_is_kept(built, monkeypatch):
     real_fill = output._fill
 
-    def fill_then_someone_writes(target, tmp, tree, owned, files):
-        real_fill(target, tmp, tree, owned, files)
+    def fill_then_someone_writes(target, tmp, tree, owned, files, jobs=1):
+        real_fill(target, tmp, tree, owned, files, jobs)
         (target / "late.txt").write_text("written mid-build\n")
         (target / "prometheus/late").mkdir()
         (target / "prometheus/late/x.yaml").write_text("x: 1\n")
