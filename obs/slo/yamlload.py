@@ -28,11 +28,20 @@ class _StrictLoader(_BASE):  # type: ignore[misc, valid-type]
     source = ""
 
     def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
-        """PyYAML's tag resolution, with a shortcut for the usual case: a plain scalar whose first
-        character starts no implicit resolver (int, float, bool, null, ...) is a string."""
-        if kind is yaml.ScalarNode and implicit[0] and value and value[0] not in _IMPLICIT_FIRST \
-                and _PLAIN_IS_STR:
-            return _STR
+        """PyYAML's tag resolution, with shortcuts for the usual case, a plain scalar: one whose
+        first character starts no implicit resolver (int, float, bool, null, ...) is a string;
+        another's tag depends on its text alone (no path or wildcard resolvers), so it is
+        remembered (spec keys such as `name`, `objective` and `total_query` repeat in every file)."""
+        if kind is yaml.ScalarNode and implicit[0] and _PLAIN_IS_STR:
+            if value and value[0] not in _IMPLICIT_FIRST:
+                return _STR
+            tag = _PLAIN_TAGS.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(_PLAIN_TAGS) >= 4096:
+                    _PLAIN_TAGS.clear()
+                _PLAIN_TAGS[value] = tag
+            return tag
         return super().resolve(kind, value, implicit)
 
     def construct_document(self, node: yaml.Node) -> Any:
@@ -90,6 +99,7 @@ def _check_expansion(root: yaml.Node, source: str) -> None:
 # resolver, any other plain scalar resolves to a string.
 _IMPLICIT_FIRST = frozenset(key for key in _StrictLoader.yaml_implicit_resolvers if key)
 _PLAIN_IS_STR = None not in _StrictLoader.yaml_implicit_resolvers and not _StrictLoader.yaml_path_resolvers
+_PLAIN_TAGS: dict[str, str] = {}  # a plain scalar's text -> its resolved tag (see _StrictLoader.resolve)
 
 
 class _NotPlain(Exception):
