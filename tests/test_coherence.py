@@ -337,3 +337,22 @@ def test_catalogue_skips_only_rules_that_would_add_nothing():
     assert skipping.labels == naive.labels and skipping.origin == naive.origin
     assert skipping.labels["x:e"] == {"cluster", "tier"}
     assert "team" in skipping.labels["x:b"] and "team" not in skipping.labels["x:a"]  # two passes, not three
+
+
+def test_asserted_sources_of_one_query_shape_keep_their_own_metric_and_label_names():
+    """asserted_source works the series out once per query shapes and the literals naming metrics
+    and labels: SLOs differing in label values share it, a metric or label named by a literal not."""
+    from obs.catalog.asserted import asserted_source
+
+    def source(bad: str, total: str):
+        slo = SLO("s", "n", 99.9, EventsSLI(bad=bad, total=total), asserted_source="teams/s.yaml")
+        found = asserted_source(slo, "cluster")
+        return {m: set(labels) for m, labels in found.series.items()}, set(found.labels)
+    total = 'sum by (cluster, code) (rate(x_total{job="a"}[{{window}}]))'
+    first = source('sum by (cluster) (rate({__name__="x_total", job="a", code="5"}[{{window}}]))', total)
+    assert first == ({"x_total": {"job", "code"}}, {"cluster"})
+    assert source('sum by (cluster) (rate({__name__="x_total", job="b", code="4"}[{{window}}]))', total) == first
+    assert source('sum by (cluster) (rate({__name__="y_total", job="a", code="5"}[{{window}}]))', total) == \
+        ({"x_total": {"job"}, "y_total": {"job", "code"}}, {"cluster"})
+    assert source('sum by (cluster) (rate({__name__="x_total", job="a", "le"="5"}[{{window}}]))', total) == \
+        ({"x_total": {"job", "le"}}, {"cluster"})

@@ -179,7 +179,7 @@ def _block_documents(text: str) -> list[Any] | None:
     It reads that subset several times faster than libyaml's composer and the loader built on it,
     to the same values; anything else (and anything that could be an error) is None, read the
     strict way."""
-    if not text.isascii() or not text.replace("\n", "").isprintable():
+    if not _PLAIN_IS_STR or not text.isascii() or not text.replace("\n", "").isprintable():
         return None  # a tab, a carriage return or another control character
     lines: list[tuple[int, str]] = []
     for line in text.split("\n"):
@@ -189,8 +189,9 @@ def _block_documents(text: str) -> list[Any] | None:
                 return None  # spaces only, or trailing spaces
             continue
         lines.append((len(line) - len(body), body))
-    if not lines or lines[0][0] != 0 or text.rstrip("\n").count("\n") + 1 != len(lines):
-        return None  # empty, indented, or with a blank line (which folds scalars differently)
+    if not lines or lines[0][0] != 0 or text.rstrip("\n").count("\n") + 1 != len(lines) or \
+            3 * len(lines) >= MAX_EXPANDED_NODES:  # (a line holds at most three nodes)
+        return None  # empty, indented, with a blank line (which folds scalars differently), or large
     try:
         reader = _BlockReader(lines)
         value = reader.block(0)
@@ -203,7 +204,7 @@ class _BlockReader:
     """Reads `_block_documents`' subset from (indent, text) lines; raises _NotBlock outside it."""
 
     def __init__(self, lines: list[tuple[int, str]]) -> None:
-        self.lines, self.index, self.nodes = lines, 0, 0
+        self.lines, self.index = lines, 0
 
     def block(self, indent: int) -> Any:
         body = self.lines[self.index][1]
@@ -220,7 +221,7 @@ class _BlockReader:
             if match is None:
                 raise _NotBlock
             key = match[1]
-            if key in out or _plain_scalar(key) is not key:
+            if key in out or (key[0] in _IMPLICIT_FIRST and _plain_scalar(key) is not key):
                 raise _NotBlock  # a duplicate (the strict loader names both lines), or not a string
             self.index += 1
             rest = body[match.end():]
@@ -231,7 +232,6 @@ class _BlockReader:
                 out[key] = self.block(lines[self.index][0])
             else:
                 out[key] = None
-            self.count(2)
         self.end(indent)
         return out
 
@@ -248,7 +248,6 @@ class _BlockReader:
             else:
                 self.index += 1
                 out.append(self.scalar(rest, indent))
-            self.count(1)
         self.end(indent)
         return out
 
@@ -267,32 +266,22 @@ class _BlockReader:
         if (text[0] in _INDICATORS and (text[0] != "-" or text[1:2] in ("", " "))) or ": " in text \
                 or " #" in text or text[-1] == ":":
             raise _NotBlock
-        return _plain_scalar(text)
+        return text if text[0] not in _IMPLICIT_FIRST else _plain_scalar(text)
 
     def end(self, indent: int) -> None:
         if self.index < len(self.lines) and self.lines[self.index][0] > indent:
             raise _NotBlock  # indented past the collection it follows: an error the strict way
 
-    def count(self, nodes: int) -> None:
-        self.nodes += nodes
-        if self.nodes >= MAX_EXPANDED_NODES // 2:
-            raise _NotBlock
 
 
 def _plain_scalar(text: str) -> Any:
     """A plain scalar's value, resolved and built as the strict loader does."""
-    if text[0] not in _IMPLICIT_FIRST or not _PLAIN_IS_STR:
-        return text if _PLAIN_IS_STR else _not_block()
     tag = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False))
     if tag == _STR:
         return text
     if tag not in _BUILT:
         raise _NotBlock
     return _SCALARS.yaml_constructors[tag](_SCALARS, yaml.ScalarNode(tag, text))
-
-
-def _not_block() -> Any:
-    raise _NotBlock
 
 
 _BUILT = frozenset(f"tag:yaml.org,2002:{kind}" for kind in ("int", "float", "bool", "null"))
