@@ -308,3 +308,51 @@ def test_blank_strings_empties_literals_as_the_pattern_does():
         assert blank_strings(expr) == PROMQL_STRING_RE.sub('""', expr)
         assert blank_strings(expr, keep_length=True) == \
             PROMQL_STRING_RE.sub(lambda m: '"' + " " * (len(m[0]) - 2) + '"', expr)
+
+
+def test_catalogue_skips_only_rules_that_would_add_nothing():
+    """`Catalogue.add_rules` skips a rule like one added before (same series, reads, static label
+    names) unless a label set grew since; the labels equal adding every rule, twice, in order."""
+    from obs.catalog.catalogue import Catalogue, reads_of
+    from obs.model.rules import RecordingRule
+
+    source = MetricSource("app", {"req_total": ["code", "route"]}, labels=["job", "cluster"])
+    rules = [RecordingRule("x:e", "x:f + 0"),  # reads x:f before it is recorded: seen on the second pass
+             RecordingRule("x:a", "x:b * 2"), RecordingRule("x:b", "x:c + 0"),  # a chain read backwards
+             RecordingRule("x:c", "sum by (cluster, route) (rate(req_total[5m]))", {"team": "t"}),
+             RecordingRule("x:f", "sum by (cluster) (rate(req_total[5m]))", {"tier": "1"}),
+             RecordingRule("x:e", "x:f + 0"),  # as the first, after x:f grew: added again
+             RecordingRule("x:g", 'label_replace(x:c, "dst", "$1", "route", "(.*)")')]
+    alerts = [alert("x:e > 1", "E"), alert("x:g > 1", "G"), alert("ALERTS > 0", "Again")]
+    naive = Catalogue()
+    naive.add(source)
+    for _ in range(2):
+        for rule in rules:
+            naive.add_recording_rule(rule)
+    for rule in alerts:
+        naive.add_alert_rule(rule)
+    skipping = Catalogue()
+    skipping.add(source)
+    skipping.add_rules([(r, reads_of(r.expr)) for r in rules], [(a, reads_of(a.expr)) for a in alerts])
+    assert skipping.labels == naive.labels and skipping.origin == naive.origin
+    assert skipping.labels["x:e"] == {"cluster", "tier"}
+    assert "team" in skipping.labels["x:b"] and "team" not in skipping.labels["x:a"]  # two passes, not three
+
+
+def test_asserted_sources_of_one_query_shape_keep_their_own_metric_and_label_names():
+    """asserted_source works the series out once per query shapes and the literals naming metrics
+    and labels: SLOs differing in label values share it, a metric or label named by a literal not."""
+    from obs.catalog.asserted import asserted_source
+
+    def source(bad: str, total: str):
+        slo = SLO("s", "n", 99.9, EventsSLI(bad=bad, total=total), asserted_source="teams/s.yaml")
+        found = asserted_source(slo, "cluster")
+        return {m: set(labels) for m, labels in found.series.items()}, set(found.labels)
+    total = 'sum by (cluster, code) (rate(x_total{job="a"}[{{window}}]))'
+    first = source('sum by (cluster) (rate({__name__="x_total", job="a", code="5"}[{{window}}]))', total)
+    assert first == ({"x_total": {"job", "code"}}, {"cluster"})
+    assert source('sum by (cluster) (rate({__name__="x_total", job="b", code="4"}[{{window}}]))', total) == first
+    assert source('sum by (cluster) (rate({__name__="y_total", job="a", code="5"}[{{window}}]))', total) == \
+        ({"x_total": {"job"}, "y_total": {"job", "code"}}, {"cluster"})
+    assert source('sum by (cluster) (rate({__name__="x_total", job="a", "le"="5"}[{{window}}]))', total) == \
+        ({"x_total": {"job", "le"}}, {"cluster"})

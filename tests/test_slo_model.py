@@ -185,3 +185,16 @@ def test_a_dropped_window_pair_is_a_build_warning():
     bundle = Bundle("x", [Environment("prod", cluster="p")], lambda env: Definitions(slos=[slo]))
     notes = [str(i) for i in obs.render(bundle)[0].issues if i.check == "slo-note"]
     assert notes == [f"warning: SLO 'api/availability': [slo-note] {slo.notes[0]}"] and "1h/5m" in notes[0]
+
+
+def test_windows_worked_out_once_keep_each_slos_objective_text_and_name():
+    """SLO._resolve_windows remembers its result per period, objective text and windows: each
+    objective says its own budget in the note, and an error always names its own SLO."""
+    assert "a 0.1 budget" in slo(objective=90).notes[0] and "a 0.1 budget" in slo(name="b", objective=90).notes[0]
+    assert "a 0.09 budget" in slo(objective=91).notes[0] and slo(objective=99.9).notes == ()
+    for name in ("first", "second"):
+        error = rejects("objective", lambda name=name: slo(name=name, objective=80))
+        assert error.definition == f"SLO 'checkout/{name}'"
+    ticket_only = slo(objective=80, alerting=SLOAlerting(allow_dropped_page=True))
+    assert ticket_only.alerting.page_windows == () and slo(objective=80.5, alerting=SLOAlerting(
+        allow_dropped_page=True)).alerting.page_windows == ()

@@ -192,3 +192,17 @@ def test_denominator_corrected_divides_by_the_periods_traffic(promtool_bin, tmp_
         (near % ("5m", 0.1 / 85), "60m", [{"labels": labels, "value": 1}]),
         (near % ("1h", 0.1 * 10 / 60 / 85), "60m", [{"labels": labels, "value": 1}]),
     ])
+
+
+@pytest.mark.parametrize("query", [
+    'sum(rate(x_total{job="a", code=~"5.."}[{{.window}}]))',
+    'sum by (code) (rate(x_total{job="sum(b)"}[{{.window}}])) / sum(rate(x_total{job="a"}[{{.window}}]))',
+    'sum by ("my.label") (rate(x_total{le="0.5"}[{{.window}}]))',
+    "sum(rate(x_total{job='single'}[{{.window}}]))", 'sum without (pod) (x{a="\\"q\\""})', "vector(1)",
+    'max(x{a="(("}) by (b)'])
+def test_cluster_is_added_per_query_shape_as_to_the_query_itself(query):
+    """by_cluster works the edits out once per shape (literals emptied) and puts the literals back:
+    the same query as editing the query itself."""
+    from obs.slo.sloth import _by_cluster, by_cluster
+    assert by_cluster(query, "cluster") == _by_cluster(query, "cluster")
+    assert by_cluster(query, "region") == _by_cluster(query, "region")

@@ -4,6 +4,8 @@ the fast path cannot build exactly (aliases, merge keys, tags, duplicate keys) m
 way, so its value or its error is unchanged."""
 from __future__ import annotations
 
+import random
+
 import pytest
 import yaml
 
@@ -64,3 +66,61 @@ def test_a_plain_document_past_the_node_bound_is_refused():
     with pytest.raises(DefinitionError, match="past 100000 nodes"):
         yamlload.load_documents("".join(f"- {i}\n" for i in range(items)), "f.yaml")
     assert len(yamlload.load_documents("".join(f"- {i}\n" for i in range(items - 1)), "f.yaml")[0]) == items - 1
+
+
+SPEC = """version: prometheus/v1
+service: svc0000
+labels:
+  team: shop
+slos:
+- name: latency
+  objective: 99.0
+  sli:
+    events:
+      error_query: (sum(rate(x_count{job="shop/svc0000"}[{{.window}}]))
+        - sum(rate(x_bucket{job="shop/svc0000",
+        le="0.5"}[{{.window}}])))
+      total_query: sum(rate(x_count{job="shop/svc0000"}[{{.window}}]))
+  alerting:
+    name: Svc0000LatencyErrorBudgetBurn
+    page_alert: {}
+    ticket_alert:
+      disable: true
+    labels: []
+  plugins:
+    chain:
+    - id: a
+    - -1
+    - 0x1f
+    - null
+"""
+
+
+def test_the_block_subset_reads_as_the_strict_loader_and_nothing_else():
+    """`_block_documents` reads block mappings, sequences and folded plain scalars to the strict
+    loader's values (types included), and leaves anything else to it."""
+    fast = yamlload._block_documents(SPEC)
+    assert fast is not None and fast == strict(SPEC) and repr(fast) == repr(strict(SPEC))
+    assert fast[0]["slos"][0]["sli"]["events"]["error_query"].count(" - sum(") == 1
+    for text in ODD + NOT_PLAIN + ["a: 'x'\n", "a: b # c\n", "a: 1\n\nb: 2\n", "a:\tb\n", "a: x: y\n", "- - a\n",
+                                   "a:\n  b: 1\n c: 2\n", "---\na: 1\n", "a: [1]\n", "k: |\n  x\n", "a: 1 \n"]:
+        found = yamlload._block_documents(text)
+        assert found is None or found == strict(text), text
+
+
+def test_the_block_subset_never_reads_what_the_strict_loader_reads_otherwise_or_refuses():
+    """Mutated specs (characters inserted, removed, repeated): whatever the block reader reads
+    the strict loader reads to the same value, never to an error."""
+    rng = random.Random(19)
+    pieces = list(" -:#{}[]'\"\n&*!|>?,%@`ab0.\t") + ["- ", ": ", "\n  ", "\n- ", "true", "null", "1e3", "-1"]
+    read = 0
+    for _ in range(3000):
+        text = SPEC
+        for _ in range(rng.randint(1, 3)):
+            at = rng.randrange(len(text) + 1)
+            text = text[:at] + (rng.choice(pieces) if rng.random() < 0.5 else "") + text[at + rng.randint(0, 2):]
+        found = yamlload._block_documents(text)
+        if found is not None:
+            read += 1
+            assert repr(found) == repr(strict(text)), text
+    assert read > 300  # the test reaches the reader

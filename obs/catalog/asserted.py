@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from obs.catalog.promql import select
+from obs.catalog.promql import Selection, select, shape_of
 from obs.catalog.source import MetricSource
 from obs.model.slo import SLO, EventsSLI, LatencySLI, with_window
 
@@ -26,19 +26,52 @@ def asserted_source(slo: SLO, cluster_label: str) -> MetricSource | None:
     """The source `slo.asserted_source` vouches for, or None when the SLO asserts nothing."""
     if not slo.asserted_source:
         return None
+    series, common = _asserted_series(sli_queries(slo))
+    return MetricSource(f"asserted by {slo.asserted_source} (SLO {slo.service}/{slo.name})",
+                        {metric: list(labels) for metric, labels in series},
+                        labels=sorted(common | {cluster_label}))
+
+
+Asserted = tuple[tuple[tuple[str, tuple[str, ...]], ...], frozenset[str]]  # (metric, labels) sorted, common
+
+
+def _asserted_series(queries: list[str]) -> Asserted:
+    """The metrics the queries select with the labels they match on, and the labels every query
+    groups by. Worked out once per query shapes and the literals that name metrics and labels
+    (the SLOs of a thousand services differ only in label values)."""
+    found = [shape_of(query) for query in queries]
+    if any(shaped is None for shaped in found):
+        return _series_of([select(query) for query in queries])
+    key = tuple(shaped.deciding(_names_metric_or_label, _POSITIONS) for shaped in found if shaped)
+    known = _ASSERTED.get(key)
+    if known is None:
+        known = _series_of([shaped.shape.fill(list(shaped.strings)) for shaped in found if shaped])
+        if len(_ASSERTED) >= 1024:
+            _ASSERTED.clear()
+            _POSITIONS.clear()
+        _ASSERTED[key] = known
+    return known
+
+
+def _names_metric_or_label(use: tuple[str, ...] | None) -> bool:
+    return use is not None and use[0] in ("metric", "label")
+
+
+_ASSERTED: dict[tuple, Asserted] = {}
+_POSITIONS: dict[str, tuple[int, ...]] = {}  # shape -> the literals `_names_metric_or_label` picks
+
+
+def _series_of(selections: list[Selection]) -> Asserted:
     series: dict[str, set[str]] = {}
     grouped: list[set[str]] = []
-    for query in sli_queries(slo):
-        selection = select(query)
+    for selection in selections:
         for selector in selection.selectors:
             if selector.metric:
                 series.setdefault(selector.metric, set()).update(
                     name for name, _, _ in selector.matchers if name != "__name__")
         grouped.append({label for labels in selection.grouping.values() for label in labels})
     common = set.intersection(*grouped) if grouped else set()
-    return MetricSource(f"asserted by {slo.asserted_source} (SLO {slo.service}/{slo.name})",
-                        {metric: sorted(labels) for metric, labels in sorted(series.items())},
-                        labels=sorted(common | {cluster_label}))
+    return tuple((metric, tuple(sorted(labels))) for metric, labels in sorted(series.items())), frozenset(common)
 
 
 def asserted_sources(slos: Sequence[SLO], cluster_label: str) -> list[MetricSource]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from obs.catalog.asserted import asserted_sources
 from obs.catalog import cluster, otel, thanos
@@ -27,11 +27,11 @@ def reads_of(expr: str) -> Reads:
     and created-label literals are the same: worked out once for them)."""
     found = shaped(expr)
     if found is None:
-        return _reads(select(expr))
+        return selection_reads(select(expr))
     key = found.deciding(_reads_decides, _READS_POSITIONS)
     reads = _READS.get(key)
     if reads is None:
-        reads = _reads(found.shape.fill(list(found.strings)))
+        reads = selection_reads(found.shape.fill(list(found.strings)))
         if len(_READS) >= 65536:
             _READS.clear()
             _READS_POSITIONS.clear()
@@ -47,7 +47,8 @@ _READS: dict[tuple[str, tuple[str, ...]], Reads] = {}
 _READS_POSITIONS: dict[str, tuple[int, ...]] = {}  # shape -> the literals `_reads_decides` picks
 
 
-def _reads(selection: Selection) -> Reads:
+def selection_reads(selection: Selection) -> Reads:
+    """What the catalogue needs of an expression, from its selection."""
     kept = selection.aggregates_by
     return (None if kept is None else frozenset(kept), tuple(s.metric for s in selection.selectors if s.metric),
             frozenset(selection.created))
@@ -61,9 +62,6 @@ class Catalogue:
     origin: dict[str, str] = field(default_factory=dict)
     values: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
     dropped: frozenset[str] = frozenset()  # labels the collectors delete from data points
-    # Recording rules added already, with the sizes of their inputs' label sets then (sets only
-    # grow, so the same sizes mean the same result): the SLO rules of a thousand services repeat.
-    _added: set[tuple] = field(default_factory=set, repr=False, compare=False)
 
     def add(self, source: MetricSource) -> None:
         for metric in source.series:
@@ -81,23 +79,50 @@ class Catalogue:
             return {label for metric in metrics if metric in self.labels for label in self.labels[metric]} | created
         return set(kept) | created
 
-    def add_recording_rule(self, rule: RecordingRule, reads: Reads | None = None) -> None:
-        """A recording rule's series: what its expression keeps plus its static labels."""
-        reads = reads or reads_of(rule.expr)
-        labels = self.labels
-        key = (rule.record, reads, tuple(rule.labels),
-               None if reads[0] is not None else tuple(len(labels.get(m, ())) for m in reads[1]))
-        if key in self._added:
-            return  # the same labels again
-        self._added.add(key)
-        labels.setdefault(rule.record, set()).update(self._result_labels(reads), rule.labels)
+    def add_recording_rule(self, rule: RecordingRule, reads: Reads | None = None) -> bool:
+        """A recording rule's series: what its expression keeps plus its static labels. Whether
+        a label set grew."""
+        grew = self._add_labels(rule.record, self._result_labels(reads or reads_of(rule.expr)), rule.labels)
         self.origin.setdefault(rule.record, rule.definition)
+        return grew
 
-    def add_alert_rule(self, rule: AlertRule) -> None:
-        """ALERTS and ALERTS_FOR_STATE carry each alert's result labels and static labels."""
-        labels = self._result_labels(reads_of(rule.expr)) | set(rule.static_labels)
-        for metric in ALERT_SERIES:
-            self.labels.setdefault(metric, set()).update(labels)
+    def add_alert_rule(self, rule: AlertRule, reads: Reads | None = None) -> bool:
+        """ALERTS and ALERTS_FOR_STATE carry each alert's result labels and static labels. Whether
+        a label set grew."""
+        labels = self._result_labels(reads or reads_of(rule.expr))
+        grew = [self._add_labels(metric, labels, rule.static_labels) for metric in ALERT_SERIES]
+        return any(grew)
+
+    def _add_labels(self, metric: str, *labels: Iterable[str]) -> bool:
+        known = self.labels.setdefault(metric, set())
+        size = len(known)
+        known.update(*labels)
+        return len(known) != size
+
+    def add_rules(self, recording: Sequence[tuple[RecordingRule, Reads]],
+                  alerts: Sequence[tuple[AlertRule, Reads]]) -> None:
+        """Recording rules in rule order (each after its inputs), then alerts. A rule may read a
+        rule recorded later in the file, so the recording rules are added twice; the second time
+        only those that do not aggregate `by` (an aggregation keeps its `by` labels, whatever its
+        inputs': adding it again changes nothing).
+
+        Rules repeat: the SLO rules of a thousand services record the same series from
+        expressions that read the same, with the same static label names. A rule like one added
+        before (that series, reads and label names) is skipped when it aggregates `by`, or when
+        no label set grew since (label sets only grow, so it would add nothing)."""
+        done: dict[tuple, int] = {}  # rule like these -> `grown` when last added
+        grown = 0  # how often a label set grew
+        keyed: list[tuple[tuple, RecordingRule | AlertRule, Reads]] = [
+            ((r.record, reads, tuple(r.labels)), r, reads) for r, reads in recording]
+        keyed += [((ALERT_SERIES, reads, tuple(a.static_labels)), a, reads) for a, reads in alerts]
+        for key, rule, reads in [*keyed[:len(recording)], *keyed]:
+            last = done.get(key)
+            if last is not None and (last == grown or reads[0] is not None):
+                continue  # it would add nothing
+            if self.add_recording_rule(rule, reads) if isinstance(rule, RecordingRule) else \
+                    self.add_alert_rule(rule, reads):
+                grown += 1
+            done[key] = grown
 
     def knows(self, metric: str) -> bool:
         return metric in self.labels
@@ -163,21 +188,23 @@ def pushed_source_names(env: Environment, defs: Definitions) -> frozenset[str]:
     return frozenset(names)
 
 
-def build_catalogue(env: Environment, defs: Definitions,
-                    sources: Iterable[MetricSource] | None = None) -> Catalogue:
-    """The catalogue of `defs` in `env` (recording rules in rule order, each after its inputs)."""
+def source_catalogue(env: Environment, defs: Definitions,
+                     sources: Iterable[MetricSource] | None = None) -> Catalogue:
+    """The catalogue of the sources `defs` declares or implies in `env` (default: `declared_sources`),
+    before any rule: its known label `values` are final (rules add none)."""
     catalogue = Catalogue(dropped=otel.dropped_labels(defs.collectors))
     for source in declared_sources(env, defs) if sources is None else sources:
         catalogue.add(source)
-    rules = [r for p in defs.all_rule_packs() for g in p.groups for r in g.rules if isinstance(r, RecordingRule)]
-    reads = [reads_of(rule.expr) for rule in rules]  # each expression read once
-    for _ in range(2):  # a rule may read a rule recorded later in the file
-        for rule, found in zip(rules, reads, strict=True):
-            catalogue.add_recording_rule(rule, found)
-    for pack in defs.all_rule_packs():
-        for group in pack.groups:
-            for alert in (r for r in group.rules if isinstance(r, AlertRule)):
-                catalogue.add_alert_rule(alert)
+    return catalogue
+
+
+def build_catalogue(env: Environment, defs: Definitions,
+                    sources: Iterable[MetricSource] | None = None) -> Catalogue:
+    """The catalogue of `defs` in `env`: its sources and every rule's series (`Catalogue.add_rules`)."""
+    catalogue = source_catalogue(env, defs, sources)
+    rules = [r for p in defs.all_rule_packs() for g in p.groups for r in g.rules]
+    catalogue.add_rules([(r, reads_of(r.expr)) for r in rules if isinstance(r, RecordingRule)],
+                        [(r, reads_of(r.expr)) for r in rules if isinstance(r, AlertRule)])
     return catalogue
 
 

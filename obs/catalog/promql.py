@@ -137,11 +137,11 @@ def select(expr: str) -> Selection:
     return found.shape.fill(list(found.strings))
 
 
-@dataclass(frozen=True)
-class Shaped:
+class Shaped(NamedTuple):
     """An expression as its shape (its text with string literals blanked: `key`) and its unquoted
     string literals. What a check of the expression concludes depends only on the shape and the
-    literals at the positions `Shape.uses` names for it, so callers may reuse a conclusion."""
+    literals at the positions `Shape.uses` names for it, so callers may reuse a conclusion. (A
+    named tuple, not a dataclass: one is made per rule, tens of thousands per build.)"""
 
     key: str
     strings: tuple[str, ...]
@@ -159,8 +159,7 @@ class Shaped:
             found = tuple(index for index in range(len(self.strings)) if decides(uses.get(index)))
             if positions is not None:
                 positions[self.key] = found
-        strings = self.strings
-        return self.key, tuple(strings[index] for index in found)
+        return self.key, tuple(map(self.strings.__getitem__, found)) if found else ()
 
 
 # An expression's string literals and the text between them, in one pass (the pattern captures).
@@ -168,12 +167,11 @@ _STRING_SPLIT = re.compile(r"""("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""")
 
 
 def shaped(expr: str) -> Shaped | None:
-    """`expr` as a shape and its literals; None when literals may hide in comments or variables,
-    or the text is not PromQL the tokenizer reads alike with and without its literals. Cached:
-    the catalogue and the coherence check read the same expressions."""
+    """`shape_of(expr)`, cached: placement, dashboards and asserted sources read the same
+    expressions more than once."""
     found = _SHAPED.get(expr, _UNSEEN)
     if found is _UNSEEN:
-        found = _shaped(expr)
+        found = shape_of(expr)
         if len(_SHAPED) >= 65536:
             _SHAPED.clear()
         _SHAPED[expr] = found
@@ -190,7 +188,9 @@ def forget_shapes() -> None:
     _SHAPED.clear()
 
 
-def _shaped(expr: str) -> Shaped | None:
+def shape_of(expr: str) -> Shaped | None:
+    """`expr` as a shape and its literals; None when literals may hide in comments or variables,
+    or the text is not PromQL the tokenizer reads alike with and without its literals."""
     if "#" in expr or "`" in expr or "${" in expr:
         return None
     plain = split_plain_strings(expr)  # the common case, several times faster than _STRING_SPLIT
@@ -204,7 +204,7 @@ def _shaped(expr: str) -> Shaped | None:
     template = _shape(key)
     if template.strings != len(strings):  # e.g. a quote inside a range
         return None
-    return Shaped(template.key, strings, template)  # type: ignore[arg-type]  # one key string per shape
+    return Shaped(template.key, strings, template)  # one key string per shape
 
 
 class Shape:

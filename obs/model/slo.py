@@ -436,7 +436,26 @@ class SLO:
                               "same budget shares over the new period")
 
     def _resolve_windows(self) -> None:
-        """Windows made concrete for the period; pairs that could never fire dropped with a note."""
+        """Windows made concrete for the period; pairs that could never fire dropped with a note.
+        Worked out once per period, objective (as written: its text is in the notes) and alerting
+        windows, the same for most SLOs of a bundle: the result names no SLO (an error does, and
+        is never remembered)."""
+        alerting = self.alerting
+        key = (self.period, str(self.objective), alerting.page_windows, alerting.ticket_windows,
+               alerting.scale_windows, alerting.allow_dropped_page)
+        found = _RESOLVED.get(key)
+        if found is None:
+            found = self._resolved_windows()
+            if len(_RESOLVED) >= 1024:
+                _RESOLVED.clear()
+            _RESOLVED[key] = found
+        page, ticket, notes = found
+        if (page, ticket) != (alerting.page_windows, alerting.ticket_windows):
+            object.__setattr__(self, "alerting", replace(alerting, page_windows=page, ticket_windows=ticket))
+        object.__setattr__(self, "notes", notes)  # (as given when nothing changed: no new copy)
+
+    def _resolved_windows(self) -> tuple[tuple[BurnRateWindow, ...], tuple[BurnRateWindow, ...], tuple[str, ...]]:
+        """The page and ticket windows for the period, and notes on pairs dropped."""
         what = self.definition
         notes: list[str] = []
         chosen: dict[str, tuple[BurnRateWindow, ...]] = {}
@@ -466,10 +485,7 @@ class SLO:
                                           "SLOAlerting(allow_dropped_page=True) to keep the SLO without a page")
                 notes.append(f"the {severity} alert is dropped: none of its windows could ever fire")
             chosen[severity] = tuple(kept)
-        if (chosen["page"], chosen["ticket"]) != (self.alerting.page_windows, self.alerting.ticket_windows):
-            resolved = replace(self.alerting, page_windows=chosen["page"], ticket_windows=chosen["ticket"])
-            object.__setattr__(self, "alerting", resolved)  # (as given when nothing changed: no new copy)
-        object.__setattr__(self, "notes", tuple(notes))
+        return chosen["page"], chosen["ticket"], tuple(notes)
 
     @functools.cached_property  # the fields are frozen; rules and proofs ask thousands of times
     def objective_ratio(self) -> Decimal:
@@ -498,6 +514,10 @@ class SLO:
         """Every window a ratio is recorded for (alert windows, the 5m current-burn window, the
         period), sorted."""
         return _recorded_windows(self.period, self.alerting.page_windows, self.alerting.ticket_windows)
+
+
+# (period, objective text, page and ticket windows, scale_windows, allow_dropped_page) -> SLO._resolved_windows
+_RESOLVED: dict[tuple, tuple[tuple[BurnRateWindow, ...], tuple[BurnRateWindow, ...], tuple[str, ...]]] = {}
 
 
 @functools.lru_cache(maxsize=1024)

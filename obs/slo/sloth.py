@@ -28,7 +28,7 @@ import functools
 from typing import Any, Mapping
 
 from obs.errors import DefinitionError
-from obs.model.checks import duration_seconds
+from obs.model.checks import duration_seconds, split_plain_strings
 from obs.model.rules import RESERVED_ANNOTATIONS
 from obs.model.slo import RESERVED_LABELS, SLO, BurnRateWindow, EventsSLI, RawSLI, SLOAlerting
 from obs.slo.importer import AlertWindowSet, Importer
@@ -72,7 +72,26 @@ def _camel_key(key: str) -> str:
 def by_cluster(query: str, label: str = "cluster") -> tuple[str, int]:
     """`query` with `label` added to every aggregation that would drop it (`sum(x)` ->
     `sum by (label) (x)`, `sum by (a) (x)` -> `sum by (label, a) (x)`), and how many changed.
-    `without` clauses are left alone."""
+    `without` clauses are left alone. The edits never fall inside a string literal, so they are
+    worked out once per shape (the query with its literals emptied: the specs of a thousand
+    services differ only in them) and the literals put back."""
+    parts = split_plain_strings(query)
+    if parts is None or '"' in label:
+        return _by_cluster(query, label)
+    shape, count = _by_cluster_shape('""'.join(parts[::2]), label)
+    if not count:
+        return query, 0
+    filled = shape.split('"')
+    filled[1::2] = parts[1::2]
+    return '"'.join(filled), count
+
+
+@functools.lru_cache(maxsize=1024)
+def _by_cluster_shape(shape: str, label: str) -> tuple[str, int]:
+    return _by_cluster(shape, label)
+
+
+def _by_cluster(query: str, label: str) -> tuple[str, int]:
     edits = []
     for _, start, clause, names in aggregations(query):
         if clause is None:

@@ -4,12 +4,13 @@ build fine and never burn. Findings name the definition, where the query is, and
 known name."""
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, NamedTuple, Sequence
 
 from obs.labels import SLO_NAME, SLO_SERVICE
-from obs.catalog.catalogue import Catalogue, build_catalogue, value_matches
+from obs.catalog.catalogue import Catalogue, Reads, reads_of, selection_reads, source_catalogue, value_matches
 from obs.catalog.otel import RESOURCE_ATTRIBUTES
-from obs.catalog.promql import Selection, forget_shapes, select, shaped
+from obs.catalog.promql import Selection, Shaped, forget_shapes, select, shape_of, shaped
+from obs.model.rules import AlertRule, RecordingRule, RuleGroup, RulePack
 from obs.render.base import RenderContext
 from obs.render.grafana import dashboard_json
 from obs.validate.dashboard_queries import LABEL_VALUES, prometheus_queries
@@ -75,19 +76,58 @@ def check_expr(catalogue: Catalogue, expr: str, cluster_label: str = "cluster",
     return problems
 
 
-def _rule_queries(ctx: RenderContext) -> Iterator[tuple[str, str, str]]:
-    """(definition, where, expr) of every rule; generated SLO rules are named after their SLO."""
-    own = {pack.name for pack in ctx.defs.rule_packs}
+class _Rule(NamedTuple):
+    """A rule of the environment, with its expression's shape (None: not shaped) and the key of
+    its check (`_check_key`). Where it is is only spelled out for a finding (`_rule_where`)."""
+
+    pack: RulePack
+    group: RuleGroup
+    rule: AlertRule | RecordingRule
+    found: Shaped | None
+    key: tuple | None
+
+
+def _rule_where(rule: _Rule, own: set[str]) -> tuple[str, str]:
+    """(definition, where) of a rule's findings; generated SLO rules are named after their SLO."""
+    pack, group, name = rule.pack, rule.group, rule.rule.definition
+    if pack.name in own:
+        return name, f"rule pack {pack.name!r}, group {group.name!r}"
+    slo = rule.rule.labels.get(SLO_SERVICE), rule.rule.labels.get(SLO_NAME)
+    owner = f"SLO {slo[0]}/{slo[1]}" if all(slo) else f"SLO rule pack {pack.name!r}"
+    return owner, f"{name} in group {group.name!r}"
+
+
+def _rules(ctx: RenderContext, catalogue: Catalogue, positions: dict[str, tuple[int, ...]]) -> list[_Rule]:
+    """Every rule, each expression shaped once for both the catalogue and the check."""
+    out = []
     for pack in ctx.defs.all_rule_packs():
         for group in pack.groups:
             for rule in group.rules:
-                name = rule.definition
-                if pack.name not in own:
-                    slo = rule.labels.get(SLO_SERVICE), rule.labels.get(SLO_NAME)
-                    owner = f"SLO {slo[0]}/{slo[1]}" if all(slo) else f"SLO rule pack {pack.name!r}"
-                    yield owner, f"{name} in group {group.name!r}", rule.expr
-                else:
-                    yield name, f"rule pack {pack.name!r}, group {group.name!r}", rule.expr
+                found = shape_of(rule.expr)
+                out.append(_Rule(pack, group, rule, found, _check_key(found, catalogue, positions)))
+    return out
+
+
+def _check_key(found: Shaped | None, catalogue: Catalogue, positions: dict[str, tuple[int, ...]]) -> tuple | None:
+    """The shape and the literals `check_expr` reads (None: not shaped): expressions with one
+    key get one answer. It also decides what the catalogue reads of the expression (metric and
+    created-label literals are among them)."""
+    return None if found is None else found.deciding(lambda use: _decides(use, catalogue), positions)
+
+
+def _reads(rules: Sequence[_Rule]) -> list[Reads]:
+    """What the catalogue reads of each rule, worked out once per check key."""
+    by_key: dict[tuple, Reads] = {}
+    out = []
+    for rule in rules:
+        if rule.found is None or rule.key is None:
+            out.append(reads_of(rule.rule.expr))
+            continue
+        reads = by_key.get(rule.key)
+        if reads is None:
+            reads = by_key[rule.key] = selection_reads(rule.found.shape.fill(list(rule.found.strings)))
+        out.append(reads)
+    return out
 
 
 def _dashboard_queries(ctx: RenderContext) -> Iterator[tuple[str, str, str]]:
@@ -106,15 +146,18 @@ def _dashboard_queries(ctx: RenderContext) -> Iterator[tuple[str, str, str]]:
 
 
 def _checked(catalogue: Catalogue, expr: str, cluster_label: str, clean: set[tuple],
-             positions: dict[str, tuple[int, ...]]) -> list[str]:
+             positions: dict[str, tuple[int, ...]], found: Shaped | None = None,
+             key: tuple | None = None) -> list[str]:
     """`check_expr`, skipped for an expression whose shape and deciding literals (metric and label
     names, created labels, values of labels the catalogue knows values of) passed already: the
     SLO rules of a thousand services differ only in literals no check reads. `positions` holds
-    which literals decide, per shape, for this catalogue."""
-    found = shaped(expr)
-    if found is None:
-        return check_expr(catalogue, expr, cluster_label)
-    key = found.deciding(lambda use: _decides(use, catalogue), positions)
+    which literals decide, per shape, for this catalogue; `found` and `key` are the expression's
+    shape and check key when the caller has them."""
+    if found is None or key is None:
+        found = shaped(expr)
+        if found is None:
+            return check_expr(catalogue, expr, cluster_label)
+        key = found.deciding(lambda use: _decides(use, catalogue), positions)
     if key in clean:
         return []
     problems = check_expr(catalogue, expr, cluster_label, found.shape.fill(list(found.strings)))
@@ -132,14 +175,35 @@ def _decides(use: tuple[str, ...] | None, catalogue: Catalogue) -> bool:
 
 
 def lint_coherence(ctx: RenderContext) -> Iterable[LintIssue]:
-    """Every rule, SLO and dashboard query against the catalogue of the environment's definitions."""
-    catalogue = build_catalogue(ctx.env, ctx.defs)
+    """Every rule, SLO and dashboard query against the catalogue of the environment's definitions.
+    The catalogue's label values come from its sources alone, so each rule's check key is worked
+    out before its rules are added, and one shaping of each expression serves both."""
+    catalogue = source_catalogue(ctx.env, ctx.defs)
+    positions: dict[str, tuple[int, ...]] = {}
+    rules = _rules(ctx, catalogue, positions)
+    reads = _reads(rules)
+    catalogue.add_rules([(r.rule, found) for r, found in zip(rules, reads, strict=True)
+                         if isinstance(r.rule, RecordingRule)],
+                        [(r.rule, found) for r, found in zip(rules, reads, strict=True) if isinstance(r.rule, AlertRule)])
+    own = {pack.name for pack in ctx.defs.rule_packs}
     seen: set[tuple[str, str]] = set()
     clean: set[tuple] = set()
-    positions: dict[str, tuple[int, ...]] = {}
-    for definition, where, expr in (*_rule_queries(ctx), *_dashboard_queries(ctx)):
-        for problem in _checked(catalogue, expr, ctx.env.cluster_label, clean, positions):
-            if (definition, problem) not in seen:
-                seen.add((definition, problem))
-                yield LintIssue("error", definition, CHECK, f"{where}: {problem}")
+    cluster_label = ctx.env.cluster_label
+    for rule in rules:
+        if rule.key is not None and rule.key in clean:
+            continue
+        problems = _checked(catalogue, rule.rule.expr, cluster_label, clean, positions, rule.found, rule.key)
+        if problems:
+            definition, where = _rule_where(rule, own)
+            yield from _issues(definition, where, problems, seen)
+    for definition, where, expr in _dashboard_queries(ctx):
+        yield from _issues(definition, where, _checked(catalogue, expr, cluster_label, clean, positions), seen)
     forget_shapes()
+
+
+def _issues(definition: str, where: str, problems: list[str], seen: set[tuple[str, str]]) -> Iterator[LintIssue]:
+    """A finding per problem, once per definition."""
+    for problem in problems:
+        if (definition, problem) not in seen:
+            seen.add((definition, problem))
+            yield LintIssue("error", definition, CHECK, f"{where}: {problem}")
