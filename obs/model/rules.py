@@ -335,19 +335,23 @@ class RuleGroup:
             check_duration(what, "interval", self.interval)
         if self.limit is not None and (not isinstance(self.limit, int) or self.limit < 0):
             raise DefinitionError(what, "limit", f"{self.limit!r} is not a non-negative integer")
-        seen: dict[tuple[str, str, tuple], Rule] = {}
+        seen: dict[tuple[bool, str], list[Mapping[str, str]]] = {}  # (alert?, name) -> the labels of each
         for rule in self.rules:
             if not isinstance(rule, (AlertRule, RecordingRule)):
                 raise DefinitionError(what, "rules", f"{rule!r} is not an AlertRule or RecordingRule")
             # Alerts must be unique by name. Recording rules may share a name only with
             # different static labels (e.g. one per quantile), else they write the same series.
-            key = ("alert", rule.name, ()) if isinstance(rule, AlertRule) else \
-                ("record", rule.name, tuple(sorted(rule.labels.items())))
-            if key in seen:
-                kind = "alert" if key[0] == "alert" else "recording rule (same name and labels)"
+            # (Labels are compared only when a name repeats, which few groups have.)
+            alert = isinstance(rule, AlertRule)
+            named = seen.get((alert, rule.name))
+            if named is None:
+                seen[(alert, rule.name)] = [rule.labels]
+                continue
+            if alert or rule.labels in named:
+                kind = "alert" if alert else "recording rule (same name and labels)"
                 raise DefinitionError(what, "rules", f"duplicate {kind} {rule.name!r}",
                                       "rename one of them or give the recording rules distinct labels")
-            seen[key] = rule
+            named.append(rule.labels)
 
     @cached_property
     def alerts(self) -> tuple[AlertRule, ...]:

@@ -28,7 +28,7 @@ import re
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from types import MappingProxyType
 from typing import Any, Iterator, Mapping, Sequence
 
@@ -37,7 +37,7 @@ from obs.model.environment import Environment
 from obs.model.rules import AlertRule, AlertTest, FiringAlert
 from obs.model.samples import preferred as owned
 from obs.model.slo import BASE_WINDOW, SLO, BurnRateWindow, LatencySLI, RawSLI, le_values, window_name
-from obs.promql import series
+from obs.promql import label_set, series
 from obs.slo.series import BAD, RAW, TOTAL, description, identity, series_labels, window_labels
 
 STEPS = 20  # minutes of 1m samples before a constant-burn case is evaluated
@@ -308,12 +308,11 @@ def _alerts(slo: SLO, labels: Mapping[str, str], rule: AlertRule, carried: Mappi
     """The expected alerts of the windows that fire: the SLO's series `labels`, those `carried`
     from the input and the windows', less the rule's own (obs adds them)."""
     static = rule.static_labels
-    base = {**labels, **carried}
+    base = {k: v for k, v in {**labels, **carried}.items() if k not in static}
     out = []
     for long_, short, burn in firing:
-        merged = {**base, **window_labels(long_, short)}
-        out.append(FiringAlert.generated({k: v for k, v in merged.items() if k not in static},
-                                         description(slo.service, slo.name, burn, long_, short)))
+        windows = {k: v for k, v in window_labels(long_, short).items() if k not in static}
+        out.append(FiringAlert.generated({**base, **windows}, description(slo.service, slo.name, burn, long_, short)))
     return out
 
 
@@ -393,7 +392,7 @@ def selection_cases(slo: SLO, env: Environment, rule: AlertRule,
         return []
     labels, series_in, silent, name, selection = plan
     fires: list[FiringAlert] = []
-    for cluster, firing in selection.firing(tuple(windows)):
+    for cluster, firing in selection.fires(tuple(windows)):
         if firing is None:
             return []
         fires += _alerts(slo, labels, rule, cluster, firing)
@@ -408,13 +407,25 @@ class Selection:
     worked out once per shape and the labels filled in per SLO (`_selection_plan`)."""
 
     clusters: tuple[tuple[dict[str, str], float], ...]
-    inputs: tuple[tuple[str, dict[str, str], str], ...]  # (base series, cluster labels, values)
+    inputs: tuple[tuple[dict[str, str], tuple[tuple[str, str], ...]], ...]  # cluster labels, (base series, values)
     name: str
     period: str
+    alerts: tuple[tuple[BurnRateWindow, ...], ...]  # the windows of each of the shape's alerts
 
-    def firing(self, windows: tuple[BurnRateWindow, ...]) -> list[tuple[dict[str, str], Firing | None]]:
+    def fires(self, windows: tuple[BurnRateWindow, ...]) -> tuple[tuple[dict[str, str], Firing | None], ...]:
         """Per cluster, the windows of an alert that fire (None: too close to call)."""
-        return [(labels, _firing(self.period, windows, (burn,) * SELECTION_SAMPLES)) for labels, burn in self.clusters]
+        for alert, found in zip(self.alerts, self._fires, strict=True):
+            if alert == windows:
+                return found
+        return self._fires_of(windows)
+
+    @cached_property
+    def _fires(self) -> tuple[tuple[tuple[dict[str, str], Firing | None], ...], ...]:
+        return tuple(self._fires_of(windows) for windows in self.alerts)
+
+    def _fires_of(self, windows: tuple[BurnRateWindow, ...]) -> tuple[tuple[dict[str, str], Firing | None], ...]:
+        return tuple((labels, _firing(self.period, windows, (burn,) * SELECTION_SAMPLES))
+                     for labels, burn in self.clusters)
 
 
 def _selection_plan(slo: SLO, env: Environment) -> tuple[Mapping[str, str], Mapping[str, str], AlertTest, str,
@@ -430,9 +441,12 @@ def _selection_plan(slo: SLO, env: Environment) -> tuple[Mapping[str, str], Mapp
     plan = None
     if selection is not None:
         ident = identity(slo, env)
-        series_in = MappingProxyType({series(metric, **ident, **cluster): values
-                                      for metric, cluster, values in selection.inputs})
-        plan = (series_labels(slo, env), series_in, AlertTest.generated("no traffic yet", series_in, at="0m"),
+        series_in: dict[str, str] = {}
+        for cluster, inputs in selection.inputs:
+            label_text = label_set({**ident, **cluster})
+            series_in.update((metric + label_text, values) for metric, values in inputs)
+        plan = (series_labels(slo, env), MappingProxyType(series_in),
+                AlertTest.generated("no traffic yet", series_in, at="0m"),
                 selection.name, selection)
     if proved is not None:
         proved[key] = plan
@@ -462,10 +476,11 @@ def _selection(slo: SLO, env: Environment) -> Selection | None:
             # The first sample has no traffic: nothing may fire then (ratios need traffic), and
             # since ratios weigh samples by traffic, every window later reads exactly `burn`.
             burns = (burn,) * SELECTION_SAMPLES
-            inputs += [(metric, labels, ("_ " if metric == RAW else "0 ") + values) for metric, values in
-                       _cluster_values(slo, burns[1:], rate, minutes - 1)]
+            inputs.append((labels, tuple((metric, ("_ " if metric == RAW else "0 ") + values) for metric, values in
+                                         _cluster_values(slo, burns[1:], rate, minutes - 1))))
         name = "own series: " + ", ".join(f"{labels[env.cluster_label]} at {burn:.4g}x" for labels, burn in clusters)
-        found = Selection(tuple(clusters), tuple(inputs), name, slo.period)
+        found = Selection(tuple(clusters), tuple(inputs), name, slo.period,
+                          tuple(tuple(ws) for ws in slo.alerting.windows().values()))
     if proved is not None:
         proved[key] = found
     return found
