@@ -7,7 +7,9 @@ from obs import (
     SLO, BurnRateWindow, Bundle, Definitions, DefinitionError, Environment, EventsSLI, LatencySLI, RawSLI,
     SLOAlerting, counter_rate,
 )
+from obs.model.rules import RulePack
 from obs.model.slo import PAGE_WINDOWS, TICKET_WINDOWS, google_windows, le_values, window_name
+from obs.slo.rules import slo_rule_packs
 
 EVENTS = EventsSLI(bad=counter_rate("http_requests_total", 'code=~"5.."'), total=counter_rate("http_requests_total"))
 
@@ -185,3 +187,30 @@ def test_a_dropped_window_pair_is_a_build_warning():
     bundle = Bundle("x", [Environment("prod", cluster="p")], lambda env: Definitions(slos=[slo]))
     notes = [str(i) for i in obs.render(bundle)[0].issues if i.check == "slo-note"]
     assert notes == [f"warning: SLO 'api/availability': [slo-note] {slo.notes[0]}"] and "1h/5m" in notes[0]
+
+
+def test_an_empty_slo_label_value_is_refused_where_its_alerts_would_lose_it():
+    env = Environment("dev", cluster="dev-1")
+    error = rejects("labels['team']", lambda: slo_rule_packs([slo(labels={"team": ""})], env))
+    assert "is empty" in error.problem
+
+
+def _cases(pack: RulePack) -> list[tuple]:
+    return [(test.name, dict(test.series), test.at, [(dict(f.labels), f.description) for f in test.fires])
+            for group in pack.groups for rule in group.alerts for test in rule.tests]
+
+
+def test_slos_of_one_shape_share_a_selection_plan_but_keep_their_own_labels():
+    """The second and third SLO of a shape get the selection case, planned once for the shape:
+    each with its own series and expected alerts (the third's cases are the second's with its
+    names), never a label of another SLO."""
+    env = Environment("dev", cluster="dev-1")
+    slos = [slo(service=service, labels={"team": team}, sloth_labels=True)
+            for service, team in (("checkout", "shop"), ("payments", "pay"), ("orders", "ord"))]
+    owner, second, third = slo_rule_packs(slos, env)
+    assert len(_cases(owner)) > len(_cases(second))
+    names = {case[0] for case in _cases(second)}
+    assert "no traffic yet" in names and any(name.startswith("own series: ") for name in names)
+    renamed = repr(_cases(second)).replace("payments", "orders").replace("pay", "ord")
+    assert renamed == repr(_cases(third))
+    assert "checkout" not in repr(_cases(second)) + repr(_cases(third))
