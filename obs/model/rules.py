@@ -353,6 +353,14 @@ class RuleGroup:
                                       "rename one of them or give the recording rules distinct labels")
             named.append(rule.labels)
 
+    @classmethod
+    def generated(cls, name: str, rules: Sequence[Rule], interval: str, tier: str | None = None) -> RuleGroup:
+        """A rule group of an SLO (obs.slo.rules): its name is the validated SLO's, its interval
+        and tier obs's constants, and its rules are non-empty and unique by construction (one
+        recording rule per series name and window, one alert per severity), so nothing is checked
+        again."""
+        return _unchecked(cls, name=name, rules=tuple(rules), interval=interval, limit=None, tier=tier)
+
     @cached_property
     def alerts(self) -> tuple[AlertRule, ...]:
         """The group's alerting rules (computed once: renderers and linters ask often)."""

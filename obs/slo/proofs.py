@@ -307,6 +307,8 @@ def _alerts(slo: SLO, labels: Mapping[str, str], rule: AlertRule, carried: Mappi
             firing: Firing) -> list[FiringAlert]:
     """The expected alerts of the windows that fire: the SLO's series `labels`, those `carried`
     from the input and the windows', less the rule's own (obs adds them)."""
+    if not firing:  # (most clusters of a selection case)
+        return []
     static = rule.static_labels
     base = {k: v for k, v in {**labels, **carried}.items() if k not in static}
     out = []
@@ -458,8 +460,7 @@ def _selection(slo: SLO, env: Environment) -> Selection | None:
     within `once_per_shape`."""
     proved = _proved.get()
     key = ("selection shape", isinstance(slo.sli, RawSLI), slo.error_budget, slo.period, slo.min_event_rate,
-           tuple((severity, tuple(ws)) for severity, ws in slo.alerting.windows().items()),
-           env.cluster_label, env.sample_cluster)
+           slo.alerting.page_windows, slo.alerting.ticket_windows, env.cluster_label, env.sample_cluster)
     if proved is not None and key in proved:
         return proved[key]
     factors_all = factors(slo)

@@ -272,11 +272,11 @@ def slo_groups(slo: SLO, env: Environment, with_tests: bool = True) -> list[Rule
     obs.placement) and the budget and burn-rate alerts are evaluated globally, over every cluster."""
     prefix = group_prefix(slo)
     names = Labels.of(slo, env)
-    groups = [RuleGroup(f"{prefix}-sli", [*sli_rules(slo, env, names), *ratio_rules(slo, env, names)], interval=TILE),
-              RuleGroup(f"{prefix}-meta", metadata_rules(slo, env, names), interval=META_INTERVAL, tier="global")]
+    groups = [RuleGroup.generated(f"{prefix}-sli", [*sli_rules(slo, env, names), *ratio_rules(slo, env, names)], TILE),
+              RuleGroup.generated(f"{prefix}-meta", metadata_rules(slo, env, names), META_INTERVAL, tier="global")]
     alerts = alert_rules(slo, env, with_tests, names)
     if alerts:
-        groups.append(RuleGroup(f"{prefix}-alerts", alerts, interval=TILE, tier="global"))
+        groups.append(RuleGroup.generated(f"{prefix}-alerts", alerts, TILE, tier="global"))
     return groups
 
 
