@@ -189,10 +189,16 @@ def test_a_dropped_window_pair_is_a_build_warning():
     assert notes == [f"warning: SLO 'api/availability': [slo-note] {slo.notes[0]}"] and "1h/5m" in notes[0]
 
 
-def test_an_empty_slo_label_value_is_refused_where_its_alerts_would_lose_it():
+def test_input_the_slo_does_not_check_is_still_refused_by_its_generated_proofs():
+    """Proofs skip the checks of labels the SLO validated, not of those it does not: an empty
+    label value and a latency SLI's `by` label names."""
     env = Environment("dev", cluster="dev-1")
     error = rejects("labels['team']", lambda: slo_rule_packs([slo(labels={"team": ""})], env))
     assert "is empty" in error.problem
+    latency = LatencySLI("http_request_duration_seconds", 0.5, selector='job="x"', by=("cluster", "bad-name"))
+    for slos in ([slo(sli=latency)], [slo(sli=latency), slo(service="payments", sli=latency)]):
+        error = rejects("labels['bad-name']", lambda slos=slos: slo_rule_packs(slos, env))
+        assert "not a valid label name" in error.problem
 
 
 def _cases(pack: RulePack) -> list[tuple]:

@@ -145,15 +145,6 @@ def window_burns(burns: Sequence[float], window: BurnRateWindow) -> tuple[float,
     return readings[0]
 
 
-def firing_windows(slo: SLO, windows: Sequence[BurnRateWindow],
-                   burns: Sequence[float]) -> list[tuple[BurnRateWindow, float]] | None:
-    """(window, long burn) of every window the model fires, or None when a window's verdict is
-    too close to call (a burn within 2% of the factor decides it) or depends on the range
-    semantics."""
-    found = _firing_windows(slo.period, tuple(windows), tuple(burns))
-    return None if found is None else list(found)
-
-
 @lru_cache(maxsize=8192)
 def _firing_windows(period: str, windows: tuple[BurnRateWindow, ...],
                     burns: tuple[float, ...]) -> tuple[tuple[BurnRateWindow, float], ...] | None:
@@ -286,11 +277,12 @@ Firing = tuple[tuple[str, str, str], ...]  # (long, short, burn "%.1f") of each 
 
 
 def fired(slo: SLO, env: Environment, rule: AlertRule, windows: Sequence[BurnRateWindow],
-          burns: Sequence[float], carried: dict[str, str]) -> list[FiringAlert] | None:
+          burns: Sequence[float], carried: dict[str, str], check: bool = False) -> list[FiringAlert] | None:
     """The alerts the model fires for `burns`, with the labels `carried` from the input series
-    (the cluster); None when the case is too close to call."""
+    (the cluster); None when the case is too close to call. `check` when `carried` holds label
+    names the SLO did not validate (a latency SLI's `by`)."""
     firing = _firing(slo.period, tuple(windows), tuple(burns))
-    return None if firing is None else _alerts(slo, series_labels(slo, env), rule, carried, firing)
+    return None if firing is None else _alerts(slo, series_labels(slo, env), rule, carried, firing, check)
 
 
 @lru_cache(maxsize=8192)
@@ -304,17 +296,20 @@ def _firing(period: str, windows: tuple[BurnRateWindow, ...], burns: tuple[float
 
 
 def _alerts(slo: SLO, labels: Mapping[str, str], rule: AlertRule, carried: Mapping[str, str],
-            firing: Firing) -> list[FiringAlert]:
+            firing: Firing, check: bool = False) -> list[FiringAlert]:
     """The expected alerts of the windows that fire: the SLO's series `labels`, those `carried`
-    from the input and the windows', less the rule's own (obs adds them)."""
+    from the input and the windows', less the rule's own (obs adds them). Built unchecked
+    (FiringAlert.generated: every label comes from the validated SLO and environment) unless
+    `check`."""
     if not firing:  # (most clusters of a selection case)
         return []
     static = rule.static_labels
     base = {k: v for k, v in {**labels, **carried}.items() if k not in static}
+    make = FiringAlert if check else FiringAlert.generated
     out = []
     for long_, short, burn in firing:
         windows = {k: v for k, v in window_labels(long_, short).items() if k not in static}
-        out.append(FiringAlert.generated({**base, **windows}, description(slo.service, slo.name, burn, long_, short)))
+        out.append(make({**base, **windows}, description(slo.service, slo.name, burn, long_, short)))
     return out
 
 
@@ -338,7 +333,8 @@ def histogram_cases(slo: SLO, env: Environment, rule: AlertRule,
     burn = max(b for _, b in burn_levels(slo))
     per_minute = max(RATE, slo.min_event_rate * 10) * 60
     good = per_minute * (1 - burn * float(slo.error_budget))
-    fires = fired(slo, env, rule, windows, (burn,) * (steps + 1), carried) or []
+    # The `by` labels are the user's, which the SLI does not check: the expected alerts do.
+    fires = fired(slo, env, rule, windows, (burn,) * (steps + 1), carried, check=True) or []
     cases = []
     for le in le_values(sli.threshold):
         data = {series(f"{sli.metric}_count", **labels): f"0+{_fmt(per_minute)}x{steps}",

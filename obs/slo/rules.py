@@ -88,7 +88,7 @@ def matchers(labels: Mapping[str, str]) -> str:
 
 
 @dataclass(frozen=True)
-class Labels:
+class SLOLabels:
     """An SLO's two label sets (read-only, shared by its rules) and their selectors, worked out
     once for its twenty-odd rules: `ident` (the tile series, obs.slo.series.identity) and
     `series` (every output, series_labels)."""
@@ -99,7 +99,7 @@ class Labels:
     series_sel: str
 
     @classmethod
-    def of(cls, slo: SLO, env: Environment) -> Labels:
+    def of(cls, slo: SLO, env: Environment) -> SLOLabels:
         ident, labels = identity(slo, env), series_labels(slo, env)
         return cls(MappingProxyType(ident), MappingProxyType(labels), matchers(ident), matchers(labels))
 
@@ -110,9 +110,9 @@ def _rule(record: str, expr: str, labels: Mapping[str, str]) -> RecordingRule:
     return RecordingRule.generated(record, expr, labels)
 
 
-def sli_rules(slo: SLO, env: Environment, names: Labels | None = None) -> list[RecordingRule]:
+def sli_rules(slo: SLO, env: Environment, names: SLOLabels | None = None) -> list[RecordingRule]:
     """The per-tile series, from the SLO's own queries."""
-    ident = (names or Labels.of(slo, env)).ident
+    ident = (names or SLOLabels.of(slo, env)).ident
     window = slo.query_window
     if isinstance(slo.sli, RawSLI):
         # NaN (0/0 without traffic) and negative ratios are dropped, not recorded.
@@ -132,9 +132,9 @@ def tiles(window: str) -> str:
     return format_duration(duration_seconds(window) - duration_seconds(TILE) / 2)
 
 
-def ratio_expr(slo: SLO, env: Environment, window: str, names: Labels | None = None) -> str:
+def ratio_expr(slo: SLO, env: Environment, window: str, names: SLOLabels | None = None) -> str:
     """The error ratio over exactly `window`, from the tile series (see the module docstring)."""
-    sel = (names or Labels.of(slo, env)).ident_sel
+    sel = (names or SLOLabels.of(slo, env)).ident_sel
     if isinstance(slo.sli, RawSLI):
         return f"avg_over_time({RAW}{sel}[{tiles(window)}])"
     if getattr(slo.sli, "denominator_corrected", False):  # bad events over W against the period's traffic
@@ -153,14 +153,14 @@ def _alert_windows(recorded: tuple[str, ...], period: str, alerting: tuple[BurnR
     return tuple(w for w in recorded if w != window_name(period) or w in read)
 
 
-def ratio_rules(slo: SLO, env: Environment, names: Labels | None = None) -> list[RecordingRule]:
-    names = names or Labels.of(slo, env)
+def ratio_rules(slo: SLO, env: Environment, names: SLOLabels | None = None) -> list[RecordingRule]:
+    names = names or SLOLabels.of(slo, env)
     return [_rule(ratio_metric(w), ratio_expr(slo, env, w, names), names.series) for w in alert_windows(slo)]
 
 
-def presence(slo: SLO, env: Environment, names: Labels | None = None) -> str:
+def presence(slo: SLO, env: Environment, names: SLOLabels | None = None) -> str:
     """A base series that exists (per cluster) whenever the SLO's metrics do: constants hang off it."""
-    return f"{RAW if isinstance(slo.sli, RawSLI) else TOTAL}{(names or Labels.of(slo, env)).ident_sel}"
+    return f"{RAW if isinstance(slo.sli, RawSLI) else TOTAL}{(names or SLOLabels.of(slo, env)).ident_sel}"
 
 
 def ignoring_free_labels(slo: SLO) -> str:
@@ -168,10 +168,10 @@ def ignoring_free_labels(slo: SLO) -> str:
     return f" ignoring ({', '.join(sorted(slo.labels))})" if slo.labels else ""
 
 
-def metadata_rules(slo: SLO, env: Environment, names: Labels | None = None) -> list[RecordingRule]:
+def metadata_rules(slo: SLO, env: Environment, names: SLOLabels | None = None) -> list[RecordingRule]:
     """For dashboards: the period's ratio (unless an alert reads it), objective, budget and period
     constants, and burn rates; with `sloth_labels`, `sloth_slo_info`."""
-    names = names or Labels.of(slo, env)
+    names = names or SLOLabels.of(slo, env)
     labels = names.series
     sel = names.series_sel  # the current labels: never an output the previous labels left behind
     budget = number(slo.error_budget)
@@ -203,11 +203,11 @@ def threshold(factor: float, budget: Decimal) -> str:
     return number(Decimal(str(factor)) * (1 + TOLERANCE) * budget)
 
 
-def condition(slo: SLO, env: Environment, window: BurnRateWindow, names: Labels | None = None) -> str:
+def condition(slo: SLO, env: Environment, window: BurnRateWindow, names: SLOLabels | None = None) -> str:
     """One multi-window condition; its value is the burn rate over the long window. The ratios
     are compared with the threshold first and only what passes is divided by the budget: when
     nothing burns (nearly always) the rule reads two series and stops."""
-    names = names or Labels.of(slo, env)
+    names = names or SLOLabels.of(slo, env)
     sel = names.series_sel  # outputs are read with their current labels
     budget = slo.error_budget
     limit = threshold(window.factor_for(slo.period), budget)
@@ -238,11 +238,11 @@ def alert_labels(slo: SLO, severity: str) -> dict[str, str]:
     return {**slo.alerting.labels, **extra, SLO_SEVERITY: severity, **sloth}
 
 
-def alert_rules(slo: SLO, env: Environment, with_tests: bool = True, names: Labels | None = None) -> list[AlertRule]:
+def alert_rules(slo: SLO, env: Environment, with_tests: bool = True, names: SLOLabels | None = None) -> list[AlertRule]:
     """The page and ticket alerts (each an `or` of its windows), with generated proofs. The rules
     are checked like any user's (their labels, annotations and texts are the SLO's alerting
     settings, which only the rule checks as templates); their proofs are not (obs generates them)."""
-    names = names or Labels.of(slo, env)
+    names = names or SLOLabels.of(slo, env)
     rules = []
     for severity, windows in slo.alerting.windows().items():
         rule = AlertRule(
@@ -271,7 +271,7 @@ def slo_groups(slo: SLO, env: Environment, with_tests: bool = True) -> list[Rule
     META_INTERVAL. With a global store the SLI is recorded in each cluster (where its series are,
     obs.placement) and the budget and burn-rate alerts are evaluated globally, over every cluster."""
     prefix = group_prefix(slo)
-    names = Labels.of(slo, env)
+    names = SLOLabels.of(slo, env)
     groups = [RuleGroup.generated(f"{prefix}-sli", [*sli_rules(slo, env, names), *ratio_rules(slo, env, names)], TILE),
               RuleGroup.generated(f"{prefix}-meta", metadata_rules(slo, env, names), META_INTERVAL, tier="global")]
     alerts = alert_rules(slo, env, with_tests, names)
