@@ -1,6 +1,8 @@
 """Small PromQL-writing helpers (not a parser): selectors and cluster-aware groupings."""
 from __future__ import annotations
 
+from typing import Mapping
+
 from obs.model.environment import Environment
 
 
@@ -32,5 +34,10 @@ def quote(value: str) -> str:
 
 def series(metric: str, **labels: str) -> str:
     """A series literal for promtool test input, labels sorted: series('up', job='x')."""
+    return metric + label_set(labels)
+
+
+def label_set(labels: Mapping[str, str]) -> str:
+    """The `{k="v", ...}` of a series literal, labels sorted (for several metrics of one label set)."""
     inner = ", ".join(f"{k}={quote(v)}" for k, v in sorted(labels.items()))
-    return f"{metric}{{{inner}}}"
+    return f"{{{inner}}}"

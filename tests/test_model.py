@@ -117,3 +117,32 @@ def test_wrong_item_types_are_named_with_the_field():
         alert(tests=["x"])
     with pytest.raises(DefinitionError, match=r"field 'environments': 'prod' is not an Environment"):
         Bundle("b", ["prod"], lambda env: Definitions())
+
+
+def test_generated_objects_skip_checks_that_a_users_objects_still_get():
+    """obs's own SLO rules and proofs are built through `generated` without the checks (their
+    labels come from a validated SLO); the same bad input written by a user is still refused."""
+    with pytest.raises(DefinitionError) as err:
+        RecordingRule("slo:x:ratio", "x", {"bad-name": "v"})
+    assert err.value.field == "labels['bad-name']" and err.value.fix
+    with pytest.raises(DefinitionError, match="'soon' is not a Prometheus duration"):
+        AlertTest("t", {"up": "1"}, at="soon")
+    with pytest.raises(DefinitionError, match="not a valid label name"):
+        FiringAlert({"bad-name": "v"}, "d")
+    generated = RecordingRule.generated("slo:x:ratio", "x", {"team": "shop"})
+    assert generated == RecordingRule("slo:x:ratio", "x", {"team": "shop"})
+    test = AlertTest.generated("t", {"up": "1"}, at="5m", fires=[FiringAlert.generated({"team": "shop"}, "d")])
+    assert test == AlertTest("t", {"up": "1"}, at="5m", fires=[FiringAlert({"team": "shop"}, "d")])
+    # The one check a validated SLO does not make itself stays: an empty label value.
+    with pytest.raises(DefinitionError, match=r"labels\['team'\]'.*is empty"):
+        FiringAlert.generated({"team": ""}, "d")
+
+
+def test_generated_proofs_skip_the_rule_checks_but_not_counters_going_down():
+    own_label = AlertTest("t", {"up": "0x5"}, at="5m", fires=[FiringAlert({"severity": "page"}, "d")])
+    with pytest.raises(DefinitionError, match="sets the rule's own labels"):
+        alert().with_tests([own_label])  # a user's test
+    assert alert().with_generated_tests([own_label]).tests == (own_label,)
+    down = AlertTest("t", {"x_total": "0+-1x5"}, at="5m")
+    with pytest.raises(DefinitionError, match="goes down"):
+        alert().with_generated_tests([down])

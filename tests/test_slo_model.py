@@ -7,7 +7,9 @@ from obs import (
     SLO, BurnRateWindow, Bundle, Definitions, DefinitionError, Environment, EventsSLI, LatencySLI, RawSLI,
     SLOAlerting, counter_rate,
 )
+from obs.model.rules import RulePack
 from obs.model.slo import PAGE_WINDOWS, TICKET_WINDOWS, google_windows, le_values, window_name
+from obs.slo.rules import slo_rule_packs
 
 EVENTS = EventsSLI(bad=counter_rate("http_requests_total", 'code=~"5.."'), total=counter_rate("http_requests_total"))
 
@@ -198,3 +200,36 @@ def test_windows_worked_out_once_keep_each_slos_objective_text_and_name():
     ticket_only = slo(objective=80, alerting=SLOAlerting(allow_dropped_page=True))
     assert ticket_only.alerting.page_windows == () and slo(objective=80.5, alerting=SLOAlerting(
         allow_dropped_page=True)).alerting.page_windows == ()
+
+
+def test_input_the_slo_does_not_check_is_still_refused_by_its_generated_proofs():
+    """Proofs skip the checks of labels the SLO validated, not of those it does not: an empty
+    label value and a latency SLI's `by` label names."""
+    env = Environment("dev", cluster="dev-1")
+    error = rejects("labels['team']", lambda: slo_rule_packs([slo(labels={"team": ""})], env))
+    assert "is empty" in error.problem
+    latency = LatencySLI("http_request_duration_seconds", 0.5, selector='job="x"', by=("cluster", "bad-name"))
+    for slos in ([slo(sli=latency)], [slo(sli=latency), slo(service="payments", sli=latency)]):
+        error = rejects("labels['bad-name']", lambda slos=slos: slo_rule_packs(slos, env))
+        assert "not a valid label name" in error.problem
+
+
+def _cases(pack: RulePack) -> list[tuple]:
+    return [(test.name, dict(test.series), test.at, [(dict(f.labels), f.description) for f in test.fires])
+            for group in pack.groups for rule in group.alerts for test in rule.tests]
+
+
+def test_slos_of_one_shape_share_a_selection_plan_but_keep_their_own_labels():
+    """The second and third SLO of a shape get the selection case, planned once for the shape:
+    each with its own series and expected alerts (the third's cases are the second's with its
+    names), never a label of another SLO."""
+    env = Environment("dev", cluster="dev-1")
+    slos = [slo(service=service, labels={"team": team}, sloth_labels=True)
+            for service, team in (("checkout", "shop"), ("payments", "pay"), ("orders", "ord"))]
+    owner, second, third = slo_rule_packs(slos, env)
+    assert len(_cases(owner)) > len(_cases(second))
+    names = {case[0] for case in _cases(second)}
+    assert "no traffic yet" in names and any(name.startswith("own series: ") for name in names)
+    renamed = repr(_cases(second)).replace("payments", "orders").replace("pay", "ord")
+    assert renamed == repr(_cases(third))
+    assert "checkout" not in repr(_cases(second)) + repr(_cases(third))

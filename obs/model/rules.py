@@ -1,7 +1,9 @@
 """Prometheus rule model: alerting and recording rules, groups, packs, and alert unit tests.
 
 Every class checks its invariants on construction and raises DefinitionError naming the
-definition, the field and the fix.
+definition, the field and the fix. The one exception is `generated` (classmethods): objects obs builds
+from an already-validated definition (an SLO's recording rules and proofs, obs.slo) skip the
+checks that cannot fail by construction; what a user writes always goes through them.
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import re
 from types import MappingProxyType
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Sequence, TypeVar
 
 from obs.errors import DefinitionError
 from obs.model.fleet import TIERS
@@ -23,6 +25,20 @@ from obs.model.checks import (
 
 SEVERITIES = ("critical", "warning", "info")
 RESERVED_ANNOTATIONS = ("summary", "description", "runbook_url", "dashboard_url")
+_T = TypeVar("_T")
+
+
+def _unchecked(cls: type[_T], **fields: Any) -> _T:
+    """A `cls` holding `fields` as given, without running its __post_init__ checks. Only for data
+    obs generates from a definition that was validated already (an SLO's recording rules and
+    proof cases: every label name, value and duration in them comes from the validated SLO and
+    environment or from obs's own constants), where the checks cannot fail and a thousand SLOs
+    would re-run them some fifty thousand times. The trade-off: a bug in the generator is not
+    caught here but by the renderers' and promtool's checks of the output. The caller passes every
+    field, already in its checked form (read-only mappings, tuples)."""
+    obj = object.__new__(cls)
+    obj.__dict__.update(fields)
+    return obj
 
 
 @dataclass(frozen=True)
@@ -38,6 +54,15 @@ class FiringAlert:
         check_labels("expected alert", "labels", self.labels)
         check_no_empty_values("expected alert", "labels", self.labels)
         check_nonempty("expected alert", "description", self.description)
+
+    @classmethod
+    def generated(cls, labels: dict[str, str], description: str) -> FiringAlert:
+        """An alert obs's proofs expect (obs.slo.proofs): its label names and values come from the
+        validated SLO and environment, so only the check an SLO does not make itself is kept, no
+        empty value (an SLO label may be empty; the alert it proves would lose it). Takes `labels`
+        over: the caller must not change the dict afterwards."""
+        check_no_empty_values("expected alert", "labels", labels)
+        return _unchecked(cls, labels=MappingProxyType(labels), description=description)
 
 
 # One sample (or run of samples) of promtool's expanding notation: a number, then `+bxn`, `xn`, ...
@@ -99,6 +124,15 @@ class AlertTest:
             if values.__class__ is not str or not values or values.isspace():  # (the usual case skips the calls)
                 if not isinstance(values, ClockValues):
                     check_nonempty(what, f"series[{selector!r}]", values)
+
+    @classmethod
+    def generated(cls, name: str, series: Mapping[str, str], at: str,
+                  fires: Sequence[FiringAlert] = ()) -> AlertTest:
+        """A proof case obs generates (obs.slo.proofs): a name, selectors and values of its own
+        making and an `at` from whole minutes, none of which can fail the checks. `series` is
+        wrapped read-only, not copied: the caller must not change it afterwards."""
+        return _unchecked(cls, name=name, series=series if isinstance(series, MappingProxyType) else
+                         MappingProxyType(series), at=at, fires=tuple(fires), interval="1m")
 
 
 @dataclass(frozen=True)
@@ -170,6 +204,16 @@ class AlertRule:
         rule = copy.copy(self)
         object.__setattr__(rule, "tests", tuple(tests))
         rule._check_tests()
+        return rule
+
+    def with_generated_tests(self, tests: Sequence[AlertTest]) -> AlertRule:
+        """`with_tests` for the proofs obs generates for its own SLO alerts (obs.slo.proofs): their
+        expected alerts leave out the rule's own labels and the rules have no for_ by construction,
+        so only the counter check (input that goes down, from an SLO's extreme parameters) runs."""
+        rule = object.__new__(AlertRule)
+        rule.__dict__.update(self.__dict__, tests=tuple(tests))
+        for test in rule.tests:
+            _check_counter_steps(self.name, test)
         return rule
 
     def _check_tests(self) -> None:
@@ -252,6 +296,14 @@ class RecordingRule:
         object.__setattr__(self, "labels", frozen_mapping(self.labels))
         check_labels(what, "labels", self.labels)
 
+    @classmethod
+    def generated(cls, record: str, expr: str, labels: Mapping[str, str]) -> RecordingRule:
+        """A recording rule of an SLO (obs.slo.rules): its name is one of obs's series names, its
+        expression is never empty and its labels are the validated SLO's (share one read-only
+        mapping between the SLO's rules)."""
+        return _unchecked(cls, record=record, expr=expr,
+                          labels=labels if isinstance(labels, MappingProxyType) else MappingProxyType(dict(labels)))
+
 
 Rule = AlertRule | RecordingRule
 
@@ -283,19 +335,31 @@ class RuleGroup:
             check_duration(what, "interval", self.interval)
         if self.limit is not None and (not isinstance(self.limit, int) or self.limit < 0):
             raise DefinitionError(what, "limit", f"{self.limit!r} is not a non-negative integer")
-        seen: dict[tuple[str, str, tuple], Rule] = {}
+        seen: dict[tuple[bool, str], list[Mapping[str, str]]] = {}  # (alert?, name) -> the labels of each
         for rule in self.rules:
             if not isinstance(rule, (AlertRule, RecordingRule)):
                 raise DefinitionError(what, "rules", f"{rule!r} is not an AlertRule or RecordingRule")
             # Alerts must be unique by name. Recording rules may share a name only with
             # different static labels (e.g. one per quantile), else they write the same series.
-            key = ("alert", rule.name, ()) if isinstance(rule, AlertRule) else \
-                ("record", rule.name, tuple(sorted(rule.labels.items())))
-            if key in seen:
-                kind = "alert" if key[0] == "alert" else "recording rule (same name and labels)"
+            # (Labels are compared only when a name repeats, which few groups have.)
+            alert = isinstance(rule, AlertRule)
+            named = seen.get((alert, rule.name))
+            if named is None:
+                seen[(alert, rule.name)] = [rule.labels]
+                continue
+            if alert or rule.labels in named:
+                kind = "alert" if alert else "recording rule (same name and labels)"
                 raise DefinitionError(what, "rules", f"duplicate {kind} {rule.name!r}",
                                       "rename one of them or give the recording rules distinct labels")
-            seen[key] = rule
+            named.append(rule.labels)
+
+    @classmethod
+    def generated(cls, name: str, rules: Sequence[Rule], interval: str, tier: str | None = None) -> RuleGroup:
+        """A rule group of an SLO (obs.slo.rules): its name is the validated SLO's, its interval
+        and tier obs's constants, and its rules are non-empty and unique by construction (one
+        recording rule per series name and window, one alert per severity), so nothing is checked
+        again."""
+        return _unchecked(cls, name=name, rules=tuple(rules), interval=interval, limit=None, tier=tier)
 
     @cached_property
     def alerts(self) -> tuple[AlertRule, ...]:

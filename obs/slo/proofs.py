@@ -28,15 +28,16 @@ import re
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, Iterator, Sequence
+from functools import cached_property, lru_cache
+from types import MappingProxyType
+from typing import Any, Iterator, Mapping, Sequence
 
 from obs.model.checks import duration_seconds
 from obs.model.environment import Environment
 from obs.model.rules import AlertRule, AlertTest, FiringAlert
 from obs.model.samples import preferred as owned
 from obs.model.slo import BASE_WINDOW, SLO, BurnRateWindow, LatencySLI, RawSLI, le_values, window_name
-from obs.promql import series
+from obs.promql import label_set, series
 from obs.slo.series import BAD, RAW, TOTAL, description, identity, series_labels, window_labels
 
 STEPS = 20  # minutes of 1m samples before a constant-burn case is evaluated
@@ -142,15 +143,6 @@ def window_burns(burns: Sequence[float], window: BurnRateWindow) -> tuple[float,
     if any(_tie(long_) for long_, _ in readings) or len({f"{long_:.1f}" for long_, _ in readings}) > 1:
         return None
     return readings[0]
-
-
-def firing_windows(slo: SLO, windows: Sequence[BurnRateWindow],
-                   burns: Sequence[float]) -> list[tuple[BurnRateWindow, float]] | None:
-    """(window, long burn) of every window the model fires, or None when a window's verdict is
-    too close to call (a burn within 2% of the factor decides it) or depends on the range
-    semantics."""
-    found = _firing_windows(slo.period, tuple(windows), tuple(burns))
-    return None if found is None else list(found)
 
 
 @lru_cache(maxsize=8192)
@@ -266,31 +258,58 @@ def base_series(slo: SLO, env: Environment, case: Scenario) -> dict[str, str]:
 def _cluster_series(slo: SLO, env: Environment, cluster: dict[str, str], burns: Sequence[float] | None,
                     rate: float, minutes: int) -> dict[str, str]:
     """The 5m base series of one cluster at `burns` (None: no traffic)."""
-    budget = float(slo.error_budget)
     ident = {**identity(slo, env), **cluster}
+    return {series(metric, **ident): values for metric, values in _cluster_values(slo, burns, rate, minutes)}
+
+
+def _cluster_values(slo: SLO, burns: Sequence[float] | None, rate: float, minutes: int) -> list[tuple[str, str]]:
+    """(base series, values) of one cluster at `burns` (None: no traffic): the same for every SLO
+    of a budget and SLI kind."""
+    budget = float(slo.error_budget)
     if isinstance(slo.sli, RawSLI):
-        return {series(RAW, **ident): f"_x{minutes}" if burns is None else _values([b * budget for b in burns])}
+        return [(RAW, f"_x{minutes}" if burns is None else _values([b * budget for b in burns]))]
     if burns is None:
-        return {series(TOTAL, **ident): f"0+0x{minutes}", series(BAD, **ident): f"0+0x{minutes}"}
-    return {series(TOTAL, **ident): f"{_fmt(rate)}+0x{minutes}",
-            series(BAD, **ident): _values([b * budget * rate for b in burns])}
+        return [(TOTAL, f"0+0x{minutes}"), (BAD, f"0+0x{minutes}")]
+    return [(TOTAL, f"{_fmt(rate)}+0x{minutes}"), (BAD, _values([b * budget * rate for b in burns]))]
+
+
+Firing = tuple[tuple[str, str, str], ...]  # (long, short, burn "%.1f") of each window that fires
 
 
 def fired(slo: SLO, env: Environment, rule: AlertRule, windows: Sequence[BurnRateWindow],
-          burns: Sequence[float], carried: dict[str, str]) -> list[FiringAlert] | None:
+          burns: Sequence[float], carried: dict[str, str], check: bool = False) -> list[FiringAlert] | None:
     """The alerts the model fires for `burns`, with the labels `carried` from the input series
-    (the cluster); None when the case is too close to call."""
-    firing = firing_windows(slo, windows, burns)
-    if firing is None:
+    (the cluster); None when the case is too close to call. `check` when `carried` holds label
+    names the SLO did not validate (a latency SLI's `by`)."""
+    firing = _firing(slo.period, tuple(windows), tuple(burns))
+    return None if firing is None else _alerts(slo, series_labels(slo, env), rule, carried, firing, check)
+
+
+@lru_cache(maxsize=8192)
+def _firing(period: str, windows: tuple[BurnRateWindow, ...], burns: tuple[float, ...]) -> Firing | None:
+    """The windows that fire for `burns`, as the alerts show them (the same for every SLO of a
+    shape)."""
+    found = _firing_windows(period, windows, burns)
+    if found is None:
         return None
-    out = []
+    return tuple((_name(w.long), _name(w.short), f"{burn:.1f}") for w, burn in found)
+
+
+def _alerts(slo: SLO, labels: Mapping[str, str], rule: AlertRule, carried: Mapping[str, str],
+            firing: Firing, check: bool = False) -> list[FiringAlert]:
+    """The expected alerts of the windows that fire: the SLO's series `labels`, those `carried`
+    from the input and the windows', less the rule's own (obs adds them). Built unchecked
+    (FiringAlert.generated: every label comes from the validated SLO and environment) unless
+    `check`."""
+    if not firing:  # (most clusters of a selection case)
+        return []
     static = rule.static_labels
-    base = {**series_labels(slo, env), **carried}
-    for window, burn in firing:
-        long_, short = _name(window.long), _name(window.short)
-        labels = {**base, **window_labels(long_, short)}
-        labels = {k: v for k, v in labels.items() if k not in static}
-        out.append(FiringAlert(labels, description(slo.service, slo.name, f"{burn:.1f}", long_, short)))
+    base = {k: v for k, v in {**labels, **carried}.items() if k not in static}
+    make = FiringAlert if check else FiringAlert.generated
+    out = []
+    for long_, short, burn in firing:
+        windows = {k: v for k, v in window_labels(long_, short).items() if k not in static}
+        out.append(make({**base, **windows}, description(slo.service, slo.name, burn, long_, short)))
     return out
 
 
@@ -314,12 +333,14 @@ def histogram_cases(slo: SLO, env: Environment, rule: AlertRule,
     burn = max(b for _, b in burn_levels(slo))
     per_minute = max(RATE, slo.min_event_rate * 10) * 60
     good = per_minute * (1 - burn * float(slo.error_budget))
-    fires = fired(slo, env, rule, windows, (burn,) * (steps + 1), carried) or []
+    # The `by` labels are the user's, which the SLI does not check: the expected alerts do.
+    fires = fired(slo, env, rule, windows, (burn,) * (steps + 1), carried, check=True) or []
     cases = []
     for le in le_values(sli.threshold):
         data = {series(f"{sli.metric}_count", **labels): f"0+{_fmt(per_minute)}x{steps}",
                 series(f"{sli.metric}_bucket", **labels, le=le): f"0+{_fmt(good)}x{steps}"}
-        cases.append(AlertTest(f"histogram with le=\"{le}\" at burn {burn:.4g}x", data, at=f"{steps}m", fires=fires))
+        cases.append(AlertTest.generated(f"histogram with le=\"{le}\" at burn {burn:.4g}x", data, at=f"{steps}m",
+                                         fires=fires))
     return cases
 
 
@@ -332,7 +353,8 @@ def _tests(slo: SLO, env: Environment, rule: AlertRule, windows: Sequence[BurnRa
         if case.burns is not None and case.rate >= slo.min_event_rate:
             fires = fired(slo, env, rule, windows, case.burns, cluster_labels(env))
         if fires is not None:
-            tests.append(AlertTest(case.name, base_series(slo, env, case), at=f"{case.minutes}m", fires=fires))
+            tests.append(AlertTest.generated(case.name, base_series(slo, env, case), at=f"{case.minutes}m",
+                                             fires=fires))
     return tests
 
 
@@ -366,46 +388,99 @@ def selection_cases(slo: SLO, env: Environment, rule: AlertRule,
     plan = _selection_plan(slo, env)
     if plan is None:
         return []
-    clusters, series_in, silent, name = plan
+    labels, series_in, silent, name, selection = plan
     fires: list[FiringAlert] = []
-    for labels, burn in clusters:
-        expected = fired(slo, env, rule, windows, (burn,) * SELECTION_SAMPLES, labels)
-        if expected is None:
+    for cluster, firing in selection.fires(tuple(windows)):
+        if firing is None:
             return []
-        fires += expected
-    return [silent, AlertTest(name, series_in, at=f"{SELECTION_SAMPLES - 1}m", fires=fires)]
+        fires += _alerts(slo, labels, rule, cluster, firing)
+    return [silent, AlertTest.generated(name, series_in, at=f"{SELECTION_SAMPLES - 1}m", fires=fires)]
 
 
-def _selection_plan(slo: SLO, env: Environment) -> tuple[list[tuple[dict[str, str], float]], dict[str, str],
-                                                          AlertTest, str] | None:
-    """The clusters and burns of an SLO's selection case, their input series, the case without
-    traffic yet and the name of the case with it (the same for every alert of the SLO: worked
-    out once per SLO within `once_per_shape`)."""
+@dataclass(frozen=True)
+class Selection:
+    """What the selection case of an SLO shares with every SLO of the same burn levels, windows,
+    traffic floor and SLI kind (`_selection`): the clusters and their burns, each cluster's input
+    values per base series, and the case's name. Only the SLO's identity labels differ, so this is
+    worked out once per shape and the labels filled in per SLO (`_selection_plan`)."""
+
+    clusters: tuple[tuple[dict[str, str], float], ...]
+    inputs: tuple[tuple[dict[str, str], tuple[tuple[str, str], ...]], ...]  # cluster labels, (base series, values)
+    name: str
+    period: str
+    alerts: tuple[tuple[BurnRateWindow, ...], ...]  # the windows of each of the shape's alerts
+
+    def fires(self, windows: tuple[BurnRateWindow, ...]) -> tuple[tuple[dict[str, str], Firing | None], ...]:
+        """Per cluster, the windows of an alert that fire (None: too close to call)."""
+        for alert, found in zip(self.alerts, self._fires, strict=True):
+            if alert == windows:
+                return found
+        return self._fires_of(windows)
+
+    @cached_property
+    def _fires(self) -> tuple[tuple[tuple[dict[str, str], Firing | None], ...], ...]:
+        return tuple(self._fires_of(windows) for windows in self.alerts)
+
+    def _fires_of(self, windows: tuple[BurnRateWindow, ...]) -> tuple[tuple[dict[str, str], Firing | None], ...]:
+        return tuple((labels, _firing(self.period, windows, (burn,) * SELECTION_SAMPLES))
+                     for labels, burn in self.clusters)
+
+
+def _selection_plan(slo: SLO, env: Environment) -> tuple[Mapping[str, str], Mapping[str, str], AlertTest, str,
+                                                          Selection] | None:
+    """The SLO's series labels, the input series of its selection case, the case without traffic
+    yet, the name of the case with it and its shape's Selection (the same for every alert of the
+    SLO: worked out once per SLO within `once_per_shape`)."""
     proved = _proved.get()
     key = ("selection", slo.service, slo.name, env.name)
     if proved is not None and key in proved:
         return proved[key]
+    selection = _selection(slo, env)
+    plan = None
+    if selection is not None:
+        ident = identity(slo, env)
+        series_in: dict[str, str] = {}
+        for cluster, inputs in selection.inputs:
+            label_text = label_set({**ident, **cluster})
+            series_in.update((metric + label_text, values) for metric, values in inputs)
+        plan = (series_labels(slo, env), MappingProxyType(series_in),
+                AlertTest.generated("no traffic yet", series_in, at="0m"),
+                selection.name, selection)
+    if proved is not None:
+        proved[key] = plan
+    return plan
+
+
+def _selection(slo: SLO, env: Environment) -> Selection | None:
+    """The Selection of the SLO's shape (None: no burn is above every factor), once per shape
+    within `once_per_shape`."""
+    proved = _proved.get()
+    key = ("selection shape", isinstance(slo.sli, RawSLI), slo.error_budget, slo.period, slo.min_event_rate,
+           slo.alerting.page_windows, slo.alerting.ticket_windows, env.cluster_label, env.sample_cluster)
+    if proved is not None and key in proved:
+        return proved[key]
     factors_all = factors(slo)
     above = [burn for _, burn in burn_levels(slo) if burn > max(factors_all) * 1.02]
-    plan = None
+    found = None
     if above:
         rate = max(RATE, slo.min_event_rate * 10)
         minutes = SELECTION_SAMPLES - 1
         clusters = [(cluster_labels(env), min(above)), (peer_labels(env), 0.0)]
         clusters += [({env.cluster_label: f"{env.sample_cluster}-below{i}"}, burn)
                      for i, burn in enumerate(_below_lowest(slo), 1)]
-        series_in: dict[str, str] = {}
+        inputs = []
         for labels, burn in clusters:
             # The first sample has no traffic: nothing may fire then (ratios need traffic), and
             # since ratios weigh samples by traffic, every window later reads exactly `burn`.
             burns = (burn,) * SELECTION_SAMPLES
-            series_in.update({name: ("_ " if name.startswith(RAW) else "0 ") + values for name, values in
-                              _cluster_series(slo, env, labels, burns[1:], rate, minutes - 1).items()})
+            inputs.append((labels, tuple((metric, ("_ " if metric == RAW else "0 ") + values) for metric, values in
+                                         _cluster_values(slo, burns[1:], rate, minutes - 1))))
         name = "own series: " + ", ".join(f"{labels[env.cluster_label]} at {burn:.4g}x" for labels, burn in clusters)
-        plan = (clusters, series_in, AlertTest("no traffic yet", series_in, at="0m"), name)
+        found = Selection(tuple(clusters), tuple(inputs), name, slo.period,
+                          tuple(tuple(ws) for ws in slo.alerting.windows().values()))
     if proved is not None:
-        proved[key] = plan
-    return plan
+        proved[key] = found
+    return found
 
 
 def shape(slo: SLO, rule: AlertRule, windows: Sequence[BurnRateWindow]) -> tuple:

@@ -50,7 +50,9 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Callable, Iterable, Mapping, Sequence
 
 from obs.errors import DefinitionError
@@ -81,33 +83,46 @@ def number(value: Decimal | float) -> str:
     return format(Decimal(str(value)).normalize(), "f")
 
 
-_MATCHERS: dict[tuple[tuple[str, str], ...], str] = {}  # an SLO's few label sets, asked for by most of its rules
+def matchers(labels: Mapping[str, str]) -> str:
+    return "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
 
 
-def matchers(labels: dict[str, str]) -> str:
-    key = tuple(labels.items())
-    found = _MATCHERS.get(key)
-    if found is None:
-        found = "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
-        if len(_MATCHERS) > 4096:
-            _MATCHERS.clear()
-        _MATCHERS[key] = found
-    return found
+@dataclass(frozen=True)
+class SLOLabels:
+    """An SLO's two label sets (read-only, shared by its rules) and their selectors, worked out
+    once for its twenty-odd rules: `ident` (the tile series, obs.slo.series.identity) and
+    `series` (every output, series_labels)."""
+
+    ident: Mapping[str, str]
+    series: Mapping[str, str]
+    ident_sel: str
+    series_sel: str
+
+    @classmethod
+    def of(cls, slo: SLO, env: Environment) -> SLOLabels:
+        ident, labels = identity(slo, env), series_labels(slo, env)
+        return cls(MappingProxyType(ident), MappingProxyType(labels), matchers(ident), matchers(labels))
 
 
-def sli_rules(slo: SLO, env: Environment) -> list[RecordingRule]:
+def _rule(record: str, expr: str, labels: Mapping[str, str]) -> RecordingRule:
+    """A recording rule of an SLO, not checked again: its record is one of obs's series names and
+    its labels are the validated SLO's (see obs.model.rules.RecordingRule.generated)."""
+    return RecordingRule.generated(record, expr, labels)
+
+
+def sli_rules(slo: SLO, env: Environment, names: SLOLabels | None = None) -> list[RecordingRule]:
     """The per-tile series, from the SLO's own queries."""
-    ident = identity(slo, env)
+    ident = (names or SLOLabels.of(slo, env)).ident
     window = slo.query_window
     if isinstance(slo.sli, RawSLI):
         # NaN (0/0 without traffic) and negative ratios are dropped, not recorded.
-        return [RecordingRule(RAW, f"({with_window(slo.sli.error_ratio, window)}) >= 0", ident)]
+        return [_rule(RAW, f"({with_window(slo.sli.error_ratio, window)}) >= 0", ident)]
     total = with_window(slo.sli.total, window)
     bad = with_window(slo.sli.bad, window)
     if isinstance(slo.sli, EventsSLI):
         # A bad-events counter that was never incremented often does not exist: count it as 0.
         bad = f"({bad}) or (0 * ({total}))"
-    return [RecordingRule(TOTAL, total, ident), RecordingRule(BAD, bad, ident)]
+    return [_rule(TOTAL, total, ident), _rule(BAD, bad, ident)]
 
 
 @functools.lru_cache(maxsize=1024)
@@ -117,9 +132,9 @@ def tiles(window: str) -> str:
     return format_duration(duration_seconds(window) - duration_seconds(TILE) / 2)
 
 
-def ratio_expr(slo: SLO, env: Environment, window: str) -> str:
+def ratio_expr(slo: SLO, env: Environment, window: str, names: SLOLabels | None = None) -> str:
     """The error ratio over exactly `window`, from the tile series (see the module docstring)."""
-    sel = matchers(identity(slo, env))
+    sel = (names or SLOLabels.of(slo, env)).ident_sel
     if isinstance(slo.sli, RawSLI):
         return f"avg_over_time({RAW}{sel}[{tiles(window)}])"
     if getattr(slo.sli, "denominator_corrected", False):  # bad events over W against the period's traffic
@@ -138,14 +153,14 @@ def _alert_windows(recorded: tuple[str, ...], period: str, alerting: tuple[BurnR
     return tuple(w for w in recorded if w != window_name(period) or w in read)
 
 
-def ratio_rules(slo: SLO, env: Environment) -> list[RecordingRule]:
-    labels = series_labels(slo, env)
-    return [RecordingRule(ratio_metric(w), ratio_expr(slo, env, w), labels) for w in alert_windows(slo)]
+def ratio_rules(slo: SLO, env: Environment, names: SLOLabels | None = None) -> list[RecordingRule]:
+    names = names or SLOLabels.of(slo, env)
+    return [_rule(ratio_metric(w), ratio_expr(slo, env, w, names), names.series) for w in alert_windows(slo)]
 
 
-def presence(slo: SLO, env: Environment) -> str:
+def presence(slo: SLO, env: Environment, names: SLOLabels | None = None) -> str:
     """A base series that exists (per cluster) whenever the SLO's metrics do: constants hang off it."""
-    return f"{RAW if isinstance(slo.sli, RawSLI) else TOTAL}{matchers(identity(slo, env))}"
+    return f"{RAW if isinstance(slo.sli, RawSLI) else TOTAL}{(names or SLOLabels.of(slo, env)).ident_sel}"
 
 
 def ignoring_free_labels(slo: SLO) -> str:
@@ -153,51 +168,54 @@ def ignoring_free_labels(slo: SLO) -> str:
     return f" ignoring ({', '.join(sorted(slo.labels))})" if slo.labels else ""
 
 
-def metadata_rules(slo: SLO, env: Environment) -> list[RecordingRule]:
+def metadata_rules(slo: SLO, env: Environment, names: SLOLabels | None = None) -> list[RecordingRule]:
     """For dashboards: the period's ratio (unless an alert reads it), objective, budget and period
     constants, and burn rates; with `sloth_labels`, `sloth_slo_info`."""
-    labels = series_labels(slo, env)
-    sel = matchers(labels)  # the current labels: never an output the previous labels left behind
+    names = names or SLOLabels.of(slo, env)
+    labels = names.series
+    sel = names.series_sel  # the current labels: never an output the previous labels left behind
     budget = number(slo.error_budget)
     period_ratio = f"{ratio_metric(slo.period)}{sel}"
-    base = presence(slo, env)
+    base = presence(slo, env, names)
     rules = [] if window_name(slo.period) in alert_windows(slo) else \
-        [RecordingRule(ratio_metric(slo.period), ratio_expr(slo, env, slo.period), labels)]
+        [_rule(ratio_metric(slo.period), ratio_expr(slo, env, slo.period, names), labels)]
     rules += [
-        RecordingRule("slo:objective:ratio", f"0 * {base} + {number(slo.objective_ratio)}", labels),
-        RecordingRule("slo:error_budget:ratio", f"0 * {base} + {budget}", labels),
-        RecordingRule("slo:time_period:days", f"0 * {base} + {number(slo.period_days)}", labels),
-        RecordingRule("slo:current_burn_rate:ratio", f"{ratio_metric(BASE_WINDOW)}{sel} / {budget}", labels),
-        RecordingRule("slo:period_burn_rate:ratio", f"{period_ratio} / {budget}", labels),
+        _rule("slo:objective:ratio", f"0 * {base} + {number(slo.objective_ratio)}", labels),
+        _rule("slo:error_budget:ratio", f"0 * {base} + {budget}", labels),
+        _rule("slo:time_period:days", f"0 * {base} + {number(slo.period_days)}", labels),
+        _rule("slo:current_burn_rate:ratio", f"{ratio_metric(BASE_WINDOW)}{sel} / {budget}", labels),
+        _rule("slo:period_burn_rate:ratio", f"{period_ratio} / {budget}", labels),
         # No traffic in the whole period spent no budget: 1, never NaN.
-        RecordingRule("slo:period_error_budget_remaining:ratio",
-                      f"(1 - {period_ratio} / {budget}) or{ignoring_free_labels(slo)} (0 * {base} + 1)", labels),
+        _rule("slo:period_error_budget_remaining:ratio",
+              f"(1 - {period_ratio} / {budget}) or{ignoring_free_labels(slo)} (0 * {base} + 1)", labels),
     ]
     if slo.sloth_labels:
         info = {**slo.info_labels, **labels, "sloth_mode": "cli-gen-prom", "sloth_spec": "prometheus/v1", "sloth_version": "obs",
                 "sloth_objective": number(Decimal(str(slo.objective)))}
-        rules.append(RecordingRule(SLOTH_INFO, f"0 * {base} + 1", info))
+        rules.append(_rule(SLOTH_INFO, f"0 * {base} + 1", info))
     return rules
 
 
+@functools.lru_cache(maxsize=1024)  # a few factors and budgets, the same for every SLO of an objective
 def threshold(factor: float, budget: Decimal) -> str:
     """The error ratio a window must exceed to alert: the factor plus the 1 ppm tolerance, times
     the budget (exact decimals)."""
     return number(Decimal(str(factor)) * (1 + TOLERANCE) * budget)
 
 
-def condition(slo: SLO, env: Environment, window: BurnRateWindow) -> str:
+def condition(slo: SLO, env: Environment, window: BurnRateWindow, names: SLOLabels | None = None) -> str:
     """One multi-window condition; its value is the burn rate over the long window. The ratios
     are compared with the threshold first and only what passes is divided by the budget: when
     nothing burns (nearly always) the rule reads two series and stops."""
-    sel = matchers(series_labels(slo, env))  # outputs are read with their current labels
+    names = names or SLOLabels.of(slo, env)
+    sel = names.series_sel  # outputs are read with their current labels
     budget = slo.error_budget
     limit = threshold(window.factor_for(slo.period), budget)
     long_, short = window_name(window.long), window_name(window.short)
     expr = (f"(({ratio_metric(long_)}{sel} > {limit})\n"
             f"  and ({ratio_metric(short)}{sel} > {limit})")
     if slo.min_event_rate:
-        base = matchers(identity(slo, env))
+        base = names.ident_sel
         expr += (f"\n  and{ignoring_free_labels(slo)} (avg_over_time({TOTAL}{base}[{tiles(long_)}]) >= "
                  f"{number(slo.min_event_rate)})")
     return (f'label_replace(label_replace(\n  {expr}) / {number(budget)},\n'
@@ -220,13 +238,16 @@ def alert_labels(slo: SLO, severity: str) -> dict[str, str]:
     return {**slo.alerting.labels, **extra, SLO_SEVERITY: severity, **sloth}
 
 
-def alert_rules(slo: SLO, env: Environment, with_tests: bool = True) -> list[AlertRule]:
-    """The page and ticket alerts (each an `or` of its windows), with generated proofs."""
+def alert_rules(slo: SLO, env: Environment, with_tests: bool = True, names: SLOLabels | None = None) -> list[AlertRule]:
+    """The page and ticket alerts (each an `or` of its windows), with generated proofs. The rules
+    are checked like any user's (their labels, annotations and texts are the SLO's alerting
+    settings, which only the rule checks as templates); their proofs are not (obs generates them)."""
+    names = names or SLOLabels.of(slo, env)
     rules = []
     for severity, windows in slo.alerting.windows().items():
         rule = AlertRule(
             name=alert_name(slo, severity),
-            expr="\nor\n".join(condition(slo, env, w) for w in windows),
+            expr="\nor\n".join(condition(slo, env, w, names) for w in windows),
             severity=SEVERITY_OF[severity],
             summary=slo.alerting.summary or SUMMARY[severity],
             description=DESCRIPTION,
@@ -236,7 +257,7 @@ def alert_rules(slo: SLO, env: Environment, with_tests: bool = True) -> list[Ale
             dashboard=slo.alerting.dashboard,
         )
         if with_tests:
-            rule = rule.with_tests(proofs(slo, env, rule, windows))
+            rule = rule.with_generated_tests(proofs(slo, env, rule, windows))
         rules.append(rule)
     return rules
 
@@ -250,11 +271,12 @@ def slo_groups(slo: SLO, env: Environment, with_tests: bool = True) -> list[Rule
     META_INTERVAL. With a global store the SLI is recorded in each cluster (where its series are,
     obs.placement) and the budget and burn-rate alerts are evaluated globally, over every cluster."""
     prefix = group_prefix(slo)
-    groups = [RuleGroup(f"{prefix}-sli", [*sli_rules(slo, env), *ratio_rules(slo, env)], interval=TILE),
-              RuleGroup(f"{prefix}-meta", metadata_rules(slo, env), interval=META_INTERVAL, tier="global")]
-    alerts = alert_rules(slo, env, with_tests)
+    names = SLOLabels.of(slo, env)
+    groups = [RuleGroup.generated(f"{prefix}-sli", [*sli_rules(slo, env, names), *ratio_rules(slo, env, names)], TILE),
+              RuleGroup.generated(f"{prefix}-meta", metadata_rules(slo, env, names), META_INTERVAL, tier="global")]
+    alerts = alert_rules(slo, env, with_tests, names)
     if alerts:
-        groups.append(RuleGroup(f"{prefix}-alerts", alerts, interval=TILE, tier="global"))
+        groups.append(RuleGroup.generated(f"{prefix}-alerts", alerts, TILE, tier="global"))
     return groups
 
 
