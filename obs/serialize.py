@@ -168,12 +168,19 @@ class Block:
         self.simple = self.text is not None and not any(mark in self.text for mark in _OTHER_LINE_BREAKS)
         self.width = (max(map(len, self.text.split("\n"))) if self.simple else
                       max((len(line) for line in self.text.splitlines()), default=0)) if self.text else 0
+        self._shifted: dict[int, str | None] = {}  # indent -> text (a label set recurs at one indent)
 
     def to_yaml(self) -> bytes:
         return self.text.encode() if self.text is not None else to_yaml(self.data)
 
     def indented(self, indent: int) -> str | None:
         """The text shifted right by `indent`, or None where PyYAML could fold a longer line."""
+        shifted = self._shifted.get(indent, "")
+        if shifted == "":
+            shifted = self._shifted[indent] = self._shift(indent)
+        return shifted
+
+    def _shift(self, indent: int) -> str | None:
         if self.text is None or self.width + indent + 4 > WIDTH:
             return None
         pad = " " * indent
