@@ -1,8 +1,6 @@
 """The writer: deterministic bytes, atomic replacement, ownership through .obs-manifest, drift."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from obs import output
@@ -55,11 +53,13 @@ def test_a_crash_mid_write_leaves_the_old_output(tmp_path, monkeypatch):
     before = snapshot(tmp_path / "dev")
     calls = []
 
-    def crash_on_second_file(path: str, content: bytes) -> None:
-        calls.append(path)
+    write_new = output._write_new
+
+    def crash_on_second_file(folder: int, name: str, content: bytes) -> None:
+        calls.append(name)
         if len(calls) == 2:
             raise KeyboardInterrupt("simulated crash")
-        Path(path).write_bytes(content)
+        write_new(folder, name, content)
 
     monkeypatch.setattr(output, "_write_new", crash_on_second_file)
     with pytest.raises(KeyboardInterrupt):
