@@ -93,11 +93,14 @@ def _scalar_text(value: Any) -> str:
     text = _scalars.get(key)
     if text is not None:
         return text
-    if type(value) is str and _not_in_block(value):
-        raise _Fallback  # written double-quoted by _str_representer, so it reads back unchanged
     if type(value) is str and value and value.isascii() and value.isprintable():
+        # printable ASCII holds no line break or tab: of _NOT_IN_BLOCK only a trailing space is left
+        if value[-1] == " ":
+            raise _Fallback  # written double-quoted by _str_representer, so it reads back unchanged
         text = value if _plain_ok(value) else "'" + value.replace("'", "''") + "'"
     else:
+        if type(value) is str and _not_in_block(value):
+            raise _Fallback  # written double-quoted by _str_representer
         if type(value) is str and any(c in value for c in _BREAKS):
             raise _Fallback  # PyYAML breaks the line there and indents the rest
         dumped = _pyyaml({"k": value})
@@ -168,19 +171,12 @@ class Block:
         self.simple = self.text is not None and not any(mark in self.text for mark in _OTHER_LINE_BREAKS)
         self.width = (max(map(len, self.text.split("\n"))) if self.simple else
                       max((len(line) for line in self.text.splitlines()), default=0)) if self.text else 0
-        self._shifted: dict[int, str | None] = {}  # indent -> text (a label set recurs at one indent)
 
     def to_yaml(self) -> bytes:
         return self.text.encode() if self.text is not None else to_yaml(self.data)
 
     def indented(self, indent: int) -> str | None:
         """The text shifted right by `indent`, or None where PyYAML could fold a longer line."""
-        shifted = self._shifted.get(indent, "")
-        if shifted == "":
-            shifted = self._shifted[indent] = self._shift(indent)
-        return shifted
-
-    def _shift(self, indent: int) -> str | None:
         if self.text is None or self.width + indent + 4 > WIDTH:
             return None
         pad = " " * indent

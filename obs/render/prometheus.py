@@ -38,59 +38,37 @@ def alert_annotations(env: Environment, alert: AlertRule) -> dict[str, str]:
     return dict(sorted(annotations.items()))
 
 
-LabelBlocks = dict[tuple[tuple[str, str], ...], Block]
-"""Label sets already serialised while rendering one document, by their sorted items."""
-
-
-def sorted_labels(labels: Mapping[str, str], shared: LabelBlocks | None = None) -> dict[str, str] | Block:
-    """A rule's labels, sorted. With `shared`, each distinct label set is serialised once per
-    document and embedded as text wherever it repeats (an SLO's dozen recording rules carry the
-    same few labels: about half the lines of a rule file). The model checked the labels are
-    strings; a str subclass would serialise differently from an equal str, so only exact str
-    label sets are shared."""
-    items = tuple(sorted(labels.items()))
-    if shared is None:
-        return dict(items)
-    block = shared.get(items)
-    if block is None:
-        if not all(type(value) is str for value in labels.values()):
-            return dict(items)
-        block = shared[items] = Block(dict(items))
-    return block
-
-
-def render_rule(env: Environment, rule: AlertRule | RecordingRule, shared: LabelBlocks | None = None) -> dict[str, Any]:
-    """One rule as Prometheus expects it (`shared`: see sorted_labels)."""
+def render_rule(env: Environment, rule: AlertRule | RecordingRule) -> dict[str, Any]:
+    """One rule as Prometheus expects it."""
     expr = rule.expr.strip()
     if isinstance(rule, RecordingRule):
         out: dict[str, Any] = {"record": rule.record, "expr": expr}
         if rule.labels:
-            out["labels"] = sorted_labels(rule.labels, shared)
+            out["labels"] = dict(sorted(rule.labels.items()))
         return out
     out = {"alert": rule.name, "expr": expr}
     if rule.for_ not in ("0m", "0s"):
         out["for"] = rule.for_
     if rule.keep_firing_for:
         out["keep_firing_for"] = rule.keep_firing_for
-    out["labels"] = sorted_labels(rule.static_labels, shared)
+    out["labels"] = dict(sorted(rule.static_labels.items()))
     out["annotations"] = alert_annotations(env, rule)
     return out
 
 
-def render_group(env: Environment, group: RuleGroup, shared: LabelBlocks | None = None) -> dict[str, Any]:
+def render_group(env: Environment, group: RuleGroup) -> dict[str, Any]:
     out: dict[str, Any] = {"name": group.name}
     if group.interval:
         out["interval"] = group.interval
     if group.limit is not None:
         out["limit"] = group.limit
-    out["rules"] = [render_rule(env, rule, shared) for rule in group.rules]
+    out["rules"] = [render_rule(env, rule) for rule in group.rules]
     return out
 
 
-def render_rule_groups(env: Environment, pack: RulePack, shared: LabelBlocks | None = None) -> dict[str, Any]:
-    """The `groups:` document of a pack (shared by rule files and PrometheusRule specs); with
-    `shared`, repeated label sets are serialised once (see sorted_labels)."""
-    return {"groups": [render_group(env, group, shared) for group in pack.groups]}
+def render_rule_groups(env: Environment, pack: RulePack) -> dict[str, Any]:
+    """The `groups:` document of a pack (shared by rule files and PrometheusRule specs)."""
+    return {"groups": [render_group(env, group) for group in pack.groups]}
 
 
 @dataclass(frozen=True)
@@ -193,7 +171,7 @@ def placed_packs(ctx: RenderContext) -> Iterator[tuple[str, RulePack, RulePack]]
 def rule_groups_block(ctx: RenderContext, pack: RulePack) -> Block:
     """A pack's `groups:` document, serialised once for its rule file and its PrometheusRule."""
     return ctx.once(("rule-groups", pack.name, tuple(g.name for g in pack.groups)),
-                    lambda: Block(render_rule_groups(ctx.env, pack, {})))
+                    lambda: Block(render_rule_groups(ctx.env, pack)))
 
 
 def tier_tests(ctx: RenderContext, tier: str, part: RulePack, pack: RulePack,
