@@ -1,6 +1,8 @@
 """The writer: deterministic bytes, atomic replacement, ownership through .obs-manifest, drift."""
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 import pytest
 
 from obs import output
@@ -108,3 +110,11 @@ def test_rendered_files_have_the_documented_layout():
         "prometheus/tests/sample.test.yaml",
     ]
     assert b"- kubernetes/prometheusrule-sample.yaml" in files["kustomization.yaml"]
+
+
+def test_folder_parents_split_like_pathlib_for_every_path_shape():
+    # paths are split as text for speed; odd shapes (absolute, doubled or trailing slashes, ".")
+    # must give the folders pathlib gives, or ownership checks would look at the wrong folders
+    for path in ["a/b/c.yaml", "a", "", "/a/b", "a//b", "a/./b", "./a", "a/", "a/../b", "//a/b", "a/b/."]:
+        parts = PurePosixPath(path).parts
+        assert list(output._parents(path)) == ["/".join(parts[:i]) for i in range(1, len(parts))], path
