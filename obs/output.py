@@ -83,7 +83,11 @@ def _check_target(target: Path) -> None:
 
 
 def _parents(path: str) -> Iterable[str]:
-    parts = PurePosixPath(path).parts
+    """The folders above `path` ("a/b/c" -> "a", "a/b"), as PurePosixPath would split it; a plain
+    relative path (every path obs renders) is split as text, thousands of times faster in a build."""
+    parts = path.split("/")
+    if "" in parts or "." in parts:  # absolute, doubled or trailing slashes, "./": pathlib's rules
+        parts = list(PurePosixPath(path).parts)
     return ("/".join(parts[:i]) for i in range(1, len(parts)))
 
 
@@ -168,10 +172,20 @@ def _carry_foreign(target: Path, tmp: Path, tree: Tree, foreign: Iterable[str]) 
             safefs.keep_metadata(tree.files[path], dest)
 
 
-def _write_new(path: str, content: bytes) -> None:
-    """A new file in a folder that exists (in obs's own temp folder)."""
-    with open(path, "wb") as handle:
-        handle.write(content)
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC  # open(path, "wb")'s flags (Python adds O_CLOEXEC)
+
+
+def _write_new(folder: int, name: str, content: bytes) -> None:
+    """A new file `name` in the open folder `folder` (in obs's own temp folder), by plain system
+    calls: `open(path, "wb")` builds a buffered file object per file (a tenth of the write stage's
+    CPU), and a name relative to an open folder spares the kernel walking the whole path."""
+    fd = os.open(name, _NEW_FILE, 0o666, dir_fd=folder)
+    try:
+        view = memoryview(content)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
 
 
 def _write_file(path: Path, content: bytes) -> None:
@@ -186,13 +200,22 @@ PARALLEL_WRITE_FILES = 1_000
 
 def _write_files(tmp: Path, paths: Sequence[str], files: Mapping[str, bytes]) -> dict[str, str]:
     """Write `paths` of `files` into `tmp` (their folders exist); path -> sha256 of each. Each
-    file's bytes are read once (they may be held compressed)."""
+    file's bytes are read once (they may be held compressed); each folder is opened once and its
+    files created relative to it."""
     digests = {}
-    root = str(tmp)
-    for path in paths:
-        content = files[path]
-        _write_new(os.path.join(root, path), content)
-        digests[path] = digest(content)
+    folders: dict[str, int] = {}  # folder -> its open descriptor
+    try:
+        for path in paths:
+            content = files[path]
+            folder, _, name = path.rpartition("/")
+            fd = folders.get(folder)
+            if fd is None:
+                fd = folders[folder] = os.open(os.path.join(tmp, folder), os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+            _write_new(fd, name, content)
+            digests[path] = digest(content)
+    finally:
+        for fd in folders.values():
+            os.close(fd)
     return digests
 
 

@@ -93,11 +93,14 @@ def _scalar_text(value: Any) -> str:
     text = _scalars.get(key)
     if text is not None:
         return text
-    if type(value) is str and _not_in_block(value):
-        raise _Fallback  # written double-quoted by _str_representer, so it reads back unchanged
     if type(value) is str and value and value.isascii() and value.isprintable():
+        # printable ASCII holds no line break or tab: of _NOT_IN_BLOCK only a trailing space is left
+        if value[-1] == " ":
+            raise _Fallback  # written double-quoted by _str_representer, so it reads back unchanged
         text = value if _plain_ok(value) else "'" + value.replace("'", "''") + "'"
     else:
+        if type(value) is str and _not_in_block(value):
+            raise _Fallback  # written double-quoted by _str_representer
         if type(value) is str and any(c in value for c in _BREAKS):
             raise _Fallback  # PyYAML breaks the line there and indents the rest
         dumped = _pyyaml({"k": value})

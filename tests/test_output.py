@@ -1,7 +1,7 @@
 """The writer: deterministic bytes, atomic replacement, ownership through .obs-manifest, drift."""
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import PurePosixPath
 
 import pytest
 
@@ -55,11 +55,13 @@ def test_a_crash_mid_write_leaves_the_old_output(tmp_path, monkeypatch):
     before = snapshot(tmp_path / "dev")
     calls = []
 
-    def crash_on_second_file(path: str, content: bytes) -> None:
-        calls.append(path)
+    write_new = output._write_new
+
+    def crash_on_second_file(folder: int, name: str, content: bytes) -> None:
+        calls.append(name)
         if len(calls) == 2:
             raise KeyboardInterrupt("simulated crash")
-        Path(path).write_bytes(content)
+        write_new(folder, name, content)
 
     monkeypatch.setattr(output, "_write_new", crash_on_second_file)
     with pytest.raises(KeyboardInterrupt):
@@ -141,3 +143,11 @@ def test_rendered_files_have_the_documented_layout():
         "prometheus/tests/sample.test.yaml",
     ]
     assert b"- kubernetes/prometheusrule-sample.yaml" in files["kustomization.yaml"]
+
+
+def test_folder_parents_split_like_pathlib_for_every_path_shape():
+    # paths are split as text for speed; odd shapes (absolute, doubled or trailing slashes, ".")
+    # must give the folders pathlib gives, or ownership checks would look at the wrong folders
+    for path in ["a/b/c.yaml", "a", "", "/a/b", "a//b", "a/./b", "./a", "a/", "a/../b", "//a/b", "a/b/."]:
+        parts = PurePosixPath(path).parts
+        assert list(output._parents(path)) == ["/".join(parts[:i]) for i in range(1, len(parts))], path

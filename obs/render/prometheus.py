@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from obs.model.environment import Environment
 from obs.model.rules import AlertRule, AlertTest, ClockValues, RecordingRule, RuleGroup, RulePack
@@ -89,11 +89,9 @@ PROMTOOL = RuleTester("promtool", 0)
 VMALERT_TOOL = RuleTester("vmalert-tool", 946_684_800)
 
 
-def render_alert_test(env: Environment, alert: AlertRule, test: AlertTest, tester: RuleTester = PROMTOOL,
-                      annotations: dict[str, str] | None = None) -> dict[str, Any]:
-    """One test case for `tester`: input series and the alerts expected at `test.at`
-    (`annotations`: the alert's, when the caller has them already)."""
-    annotations = annotations or alert_annotations(env, alert)
+def alert_check(alert: AlertRule, test: AlertTest, annotations: Mapping[str, str]) -> dict[str, Any]:
+    """The `alert_rule_test` entry of one test: the alerts expected at `test.at` (`annotations`:
+    the alert's, see alert_annotations)."""
     expected = []
     for fired in test.fires:
         labels = {**fired.labels, **alert.static_labels}
@@ -101,34 +99,42 @@ def render_alert_test(env: Environment, alert: AlertRule, test: AlertTest, teste
             "exp_labels": dict(sorted(labels.items())),
             "exp_annotations": {**annotations, "description": fired.description},
         })
-    return {
-        "name": f"{alert.name}: {test.name}",
-        "interval": test.interval,
-        "input_series": [{"series": s, "values": v.at(tester.clock_start) if isinstance(v, ClockValues) else v}
-                         for s, v in test.series.items()],
-        "alert_rule_test": [{"eval_time": test.at, "alertname": alert.name, "exp_alerts": expected}],
-    }
+    return {"eval_time": test.at, "alertname": alert.name, "exp_alerts": expected}
 
 
-def merge_cases(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Cases with the same input (e.g. a page and a ticket alert fed the same burn) as one case
-    checking every alert: promtool sets up storage per case, so this halves SLO test time."""
-    merged: dict[tuple, dict[str, Any]] = {}
-    names: dict[tuple, list[str]] = {}
-    for case in cases:
-        key = (case["interval"], tuple((s["series"], s["values"]) for s in case["input_series"]))
-        if key not in merged:
-            merged[key] = {**case, "alert_rule_test": list(case["alert_rule_test"])}
-            names[key] = [case["name"]]
-        else:
-            merged[key]["alert_rule_test"] += case["alert_rule_test"]
-            names[key].append(case["name"])
-    for key, case in merged.items():
-        if len(names[key]) > 1:  # "<alert>, <alert>: <scenario> / <scenario>"
-            alerts = dict.fromkeys(n.partition(": ")[0] for n in names[key])
-            scenarios = dict.fromkeys(n.partition(": ")[2] for n in names[key])
-            case["name"] = f"{', '.join(alerts)}: {' / '.join(scenarios)}"
-    return list(merged.values())
+def input_series(test: AlertTest, tester: RuleTester) -> tuple[tuple[str, str], ...]:
+    """(series, values) of a test's input for `tester` (timestamps relative to its clock)."""
+    return tuple((s, v.at(tester.clock_start) if isinstance(v, ClockValues) else v) for s, v in test.series.items())
+
+
+def merged_name(names: list[str]) -> str:
+    """The name of a case checking several "<alert>: <scenario>" tests:
+    "<alert>, <alert>: <scenario> / <scenario>"."""
+    if len(names) == 1:
+        return names[0]
+    alerts = dict.fromkeys(n.partition(": ")[0] for n in names)
+    scenarios = dict.fromkeys(n.partition(": ")[2] for n in names)
+    return f"{', '.join(alerts)}: {' / '.join(scenarios)}"
+
+
+def merged_cases(env: Environment, pack: RulePack, tester: RuleTester = PROMTOOL) -> list[dict[str, Any]]:
+    """The test cases of a pack's alerts. Tests with the same input (e.g. a page and a ticket
+    alert fed the same burn) are one case checking every alert: promtool sets up storage per
+    case, so this halves SLO test time. Tests are grouped by input before anything is rendered,
+    so each case's input series are built once."""
+    cases: dict[tuple, tuple[list[str], list[dict[str, Any]]]] = {}  # (interval, input) -> names, checks
+    for alert in pack.alerts:
+        if not alert.tests:
+            continue
+        annotations = alert_annotations(env, alert)
+        for test in alert.tests:
+            key = (test.interval, input_series(test, tester))
+            names, checks = cases.setdefault(key, ([], []))
+            names.append(f"{alert.name}: {test.name}")
+            checks.append(alert_check(alert, test, annotations))
+    return [{"name": merged_name(names), "interval": interval,
+             "input_series": [{"series": s, "values": v} for s, v in series], "alert_rule_test": checks}
+            for (interval, series), (names, checks) in cases.items()]
 
 
 def render_tests(env: Environment, pack: RulePack, tester: RuleTester = PROMTOOL, rule_files: Sequence[str] | None = None,
@@ -136,9 +142,7 @@ def render_tests(env: Environment, pack: RulePack, tester: RuleTester = PROMTOOL
     """The unit-test file of a pack (promtool's, unless another `tester`), or None when no alert
     has tests. `rule_files` (default: the pack's own file) and `eval_order` (default: its groups)
     let the tests of a pack's global groups load its cluster-tier file as well."""
-    cases = merge_cases([render_alert_test(env, alert, test, tester, annotations)
-                         for alert in pack.alerts if alert.tests
-                         for annotations in (alert_annotations(env, alert),) for test in alert.tests])
+    cases = merged_cases(env, pack, tester)
     if not cases:
         return None
     return {
