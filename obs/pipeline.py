@@ -13,8 +13,10 @@ from obs.model.environment import Environment
 from obs.output import (
     Orphan, copy_for_reading, describe_folder, drift, foreign_files, orphans, prune_tree, vacated_folders, write_tree,
 )
-from obs.files import RAW_BUDGET, Files
-from obs.render import RenderContext, render_environment
+from obs.files import RAW_BUDGET
+from obs.render import (
+    RenderContext, Share, add_files, finish_environment, render_environment, render_files, render_share,
+)
 from obs.tools.env import in_ci
 from obs.validate import BUILD_CHECKS, LINTERS, REQUIRED_CHECKS, TEST_CHECKS, ToolCheck, otelcol_validate
 from obs.validate.lint import LintIssue
@@ -47,20 +49,26 @@ def _lint(ctx: RenderContext) -> tuple[LintIssue, ...]:
 # Rules from which an environment lints in a forked process beside its rendering (given a spare
 # core): below (~30 services of SLOs), the fork costs about what it saves.
 PARALLEL_LINT_RULES = 1_000
+# The share of the divisible renderers' files (the rule packs' unit tests) rendered beside the
+# linters: the linters take about half of what the renderers take, so each side gets about as much.
+BESIDE, HERE = Share(1, 2), Share(0, 2)
 
 
 def render_one(bundle: Bundle, env: Environment, jobs: int = 1, raw_budget: int = RAW_BUDGET) -> Rendered:
     """Render and lint one environment (the definitions' suppressions applied; files held
     compressed past `raw_budget` bytes). With `jobs` above 1 and at least PARALLEL_LINT_RULES
-    rules, the linters run in a forked process beside the renderers (which keep the files here),
-    once the definitions and their rule packs (which both read) are built; the result is the same."""
+    rules, the linters run in a forked process beside the renderers, once the definitions and
+    their rule packs (which both read) are built, and render half of the unit tests there too
+    (sent back as bytes); the result is the same."""
     ctx = RenderContext(bundle=bundle, env=env, defs=bundle.definitions(env))
-    def files() -> Files:
-        return render_environment(bundle, env, ctx, raw_budget=raw_budget)
     if jobs > 1 and sum(len(g.rules) for p in ctx.defs.all_rule_packs() for g in p.groups) >= PARALLEL_LINT_RULES:
-        rendered, issues = run_beside(files, lambda: _lint(ctx), f"environment {env.name!r}: lint")
+        files, (issues, theirs) = run_beside(lambda: render_files(ctx, HERE, raw_budget),
+                                             lambda: (_lint(ctx), render_share(ctx, BESIDE)),
+                                             f"environment {env.name!r}: lint and unit tests")
+        add_files(env, files, theirs.items())
+        rendered = finish_environment(ctx, files)
     else:
-        rendered, issues = files(), _lint(ctx)
+        rendered, issues = render_environment(bundle, env, ctx, raw_budget=raw_budget), _lint(ctx)
     return Rendered(env, rendered, issues, tuple(ctx.defs.extra_resources))
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+from typing import Iterable
 
 from obs.errors import DefinitionError
 from obs.files import RAW_BUDGET, Files
@@ -12,7 +13,7 @@ from obs.render import (
     alertmanager, backends, clusters, collector, grafana, jaeger, kubernetes, mesh, monitors, prometheus,
     prometheusrule, rollouts, thanos,
 )
-from obs.render.base import RenderContext, RenderedFile, Renderer
+from obs.render.base import WHOLE, DivisibleRenderer, RenderContext, RenderedFile, Renderer, Share
 
 # Each renderer owns a part of the output folder; add new ones here.
 RENDERERS: tuple[Renderer, ...] = (
@@ -31,6 +32,10 @@ RENDERERS: tuple[Renderer, ...] = (
     thanos.render,
     clusters.render,
 )
+# Renderers whose work another process can share (`render_share`): many independent files each.
+DIVISIBLE: tuple[DivisibleRenderer, ...] = (
+    prometheus.render_unit_tests,
+)
 
 
 def render_environment(bundle: Bundle, env: Environment, ctx: RenderContext | None = None,
@@ -40,19 +45,42 @@ def render_environment(bundle: Bundle, env: Environment, ctx: RenderContext | No
     run on the same context; `check_overrides=False` (for `obs params`) keeps an override no
     definition reads from failing."""
     ctx = ctx or RenderContext(bundle=bundle, env=env, defs=bundle.definitions(env))
+    return finish_environment(ctx, render_files(ctx, raw_budget=raw_budget), check_overrides)
+
+
+def render_files(ctx: RenderContext, share: Share = WHOLE, raw_budget: int = RAW_BUDGET) -> Files:
+    """Every renderer's files, of the divisible renderers only `share` (`render_share` renders
+    the others elsewhere); no kustomization yet (`finish_environment`)."""
     files = Files(raw_budget=raw_budget)  # serialised as they come, so the rendered data can be freed
     for renderer in RENDERERS:
-        for rendered in renderer(ctx):
-            if rendered.path in files:
-                raise DefinitionError(env.definition, "output", f"two definitions render {rendered.path}",
-                                      "give them different names")
-            files.add(rendered.path, rendered.to_bytes())
+        add_files(ctx.env, files, ((rendered.path, rendered.to_bytes()) for rendered in renderer(ctx)))
+    add_files(ctx.env, files, render_share(ctx, share).items())
+    return files
+
+
+def render_share(ctx: RenderContext, share: Share) -> dict[str, bytes]:
+    """The divisible renderers' files of `share`, serialised (to send from another process)."""
+    return {rendered.path: rendered.to_bytes() for renderer in DIVISIBLE for rendered in renderer(ctx, share)}
+
+
+def add_files(env: Environment, files: Files, rendered: Iterable[tuple[str, bytes]]) -> None:
+    """Add rendered files; a path two definitions render is an error."""
+    for path, content in rendered:
+        if path in files:
+            raise DefinitionError(env.definition, "output", f"two definitions render {path}",
+                                  "give them different names")
+        files.add(path, content)
+
+
+def finish_environment(ctx: RenderContext, files: Files, check_overrides: bool = True) -> Files:
+    """`files` (every renderer's, all shares) with the kustomizations listing them; then the
+    environment's overrides must all have been read."""
     for kustomization in (kubernetes.kustomization(ctx, files), *kubernetes.overlay_kustomizations(ctx, files)):
         files.add(kustomization.path, kustomization.to_bytes())
     if check_overrides:
-        check_overrides_read(env)
+        check_overrides_read(ctx.env)
         if ctx.defs.owners is not None:
-            ctx.defs.owners.check_team_overrides(env)
+            ctx.defs.owners.check_team_overrides(ctx.env)
     return files
 
 
@@ -70,4 +98,5 @@ def check_overrides_read(env: Environment) -> None:
                           "fix the key's spelling or remove the override; `obs params` lists every key")
 
 
-__all__ = ["RENDERERS", "RenderContext", "RenderedFile", "render_environment"]
+__all__ = ["DIVISIBLE", "RENDERERS", "RenderContext", "RenderedFile", "Share", "add_files", "finish_environment",
+           "render_environment", "render_files", "render_share"]

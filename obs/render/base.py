@@ -51,3 +51,21 @@ class RenderedFile:
 
 
 Renderer = Callable[[RenderContext], Iterable[RenderedFile]]
+
+
+@dataclass(frozen=True)
+class Share:
+    """Which items a divisible renderer renders: every `of`-th, from the `index`-th. Two
+    processes each render one share of the same items; the whole is `Share()`."""
+
+    index: int = 0
+    of: int = 1
+
+    def holds(self, item: int) -> bool:
+        return item % self.of == self.index
+
+
+WHOLE = Share()  # every item: one process renders it all
+
+# A renderer whose items are independent files, so its work can be divided between processes.
+DivisibleRenderer = Callable[[RenderContext, Share], Iterable[RenderedFile]]

@@ -7,7 +7,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 from obs.model.environment import Environment
 from obs.model.rules import AlertRule, AlertTest, ClockValues, RecordingRule, RuleGroup, RulePack
 from obs.placement import Placement, place
-from obs.render.base import RenderContext, RenderedFile
+from obs.render.base import WHOLE, RenderContext, RenderedFile, Share
 from obs.render.layout import tier_dir
 from obs.serialize import Block
 
@@ -186,10 +186,18 @@ def tier_tests(ctx: RenderContext, tier: str, part: RulePack, pack: RulePack,
 
 
 def render(ctx: RenderContext) -> Iterable[RenderedFile]:
-    """Rule files and unit tests for every rule pack, in the folder of each group's tier."""
-    for tier, part, pack in placed_packs(ctx):
-        where = tier_dir(ctx.env, tier)
-        yield RenderedFile(f"{where}{rule_file_path(part)}", rule_groups_block(ctx, part).to_yaml(), "bytes")
-        tests = tier_tests(ctx, tier, part, pack)
-        if tests is not None:
-            yield RenderedFile(f"{where}{TESTS_DIR}/{pack.name}.test.yaml", tests)
+    """The rule file of every rule pack, in the folder of each group's tier."""
+    for tier, part, _ in placed_packs(ctx):
+        yield RenderedFile(f"{tier_dir(ctx.env, tier)}{rule_file_path(part)}", rule_groups_block(ctx, part).to_yaml(),
+                           "bytes")
+
+
+def render_unit_tests(ctx: RenderContext, share: Share = WHOLE) -> Iterable[RenderedFile]:
+    """The promtool unit tests of every rule pack (of `share` of the packs), beside its rule file.
+    Divisible: each test file reads only its pack, so another process can render a share
+    (obs.pipeline renders one beside the linters)."""
+    for index, (tier, part, pack) in enumerate(placed_packs(ctx)):
+        if share.holds(index):
+            tests = tier_tests(ctx, tier, part, pack)
+            if tests is not None:
+                yield RenderedFile(f"{tier_dir(ctx.env, tier)}{TESTS_DIR}/{pack.name}.test.yaml", tests)
