@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from obs.catalog.promql import Selection, select, shape_of
+from obs.catalog.promql import Selection, remembered, select, shape_of
 from obs.catalog.source import MetricSource
 from obs.model.slo import SLO, EventsSLI, LatencySLI, with_window
 
@@ -43,14 +43,8 @@ def _asserted_series(queries: list[str]) -> Asserted:
     if any(shaped is None for shaped in found):
         return _series_of([select(query) for query in queries])
     key = tuple(shaped.deciding(_names_metric_or_label, _POSITIONS) for shaped in found if shaped)
-    known = _ASSERTED.get(key)
-    if known is None:
-        known = _series_of([shaped.shape.fill(list(shaped.strings)) for shaped in found if shaped])
-        if len(_ASSERTED) >= 1024:
-            _ASSERTED.clear()
-            _POSITIONS.clear()
-        _ASSERTED[key] = known
-    return known
+    return remembered(_ASSERTED, _POSITIONS, key, lambda: _series_of(
+        [shaped.shape.fill(list(shaped.strings)) for shaped in found if shaped]), 1024)
 
 
 def _names_metric_or_label(use: tuple[str, ...] | None) -> bool:

@@ -10,7 +10,7 @@ from typing import Iterable, Sequence
 from obs.catalog.asserted import asserted_sources
 from obs.catalog import cluster, otel, thanos
 from obs.catalog.tempo import tempo_source
-from obs.catalog.promql import Selection, select, shaped
+from obs.catalog.promql import Selection, remembered, select, shaped
 from obs.catalog.source import MetricSource
 from obs.model.bundle import Definitions
 from obs.model.environment import Environment
@@ -29,14 +29,8 @@ def reads_of(expr: str) -> Reads:
     if found is None:
         return selection_reads(select(expr))
     key = found.deciding(_reads_decides, _READS_POSITIONS)
-    reads = _READS.get(key)
-    if reads is None:
-        reads = selection_reads(found.shape.fill(list(found.strings)))
-        if len(_READS) >= 65536:
-            _READS.clear()
-            _READS_POSITIONS.clear()
-        _READS[key] = reads
-    return reads
+    return remembered(_READS, _READS_POSITIONS, key, lambda: selection_reads(found.shape.fill(list(found.strings))),
+                      65536)
 
 
 def _reads_decides(use: tuple[str, ...] | None) -> bool:

@@ -14,9 +14,12 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import Callable, NamedTuple
+from typing import Callable, Hashable, NamedTuple, TypeVar
 
 from obs.model.checks import METRIC_NAME, PROMQL_STRING, split_plain_strings
+
+_K = TypeVar("_K", bound=Hashable)
+_T = TypeVar("_T")
 
 _TOKEN = re.compile(r"""
     (?P<string>""" + PROMQL_STRING + r""")
@@ -186,6 +189,21 @@ def forget_shapes() -> None:
     """Drop the expressions `shaped` remembers (a check over every rule calls this when done: the
     cache holds each expression's literals, ~25 MB for 36,000 SLO rules)."""
     _SHAPED.clear()
+
+
+def remembered(cache: dict[_K, _T], positions: dict[str, tuple[int, ...]], key: _K,
+               make: Callable[[], _T], limit: int) -> _T:
+    """`cache[key]`, made once by `make()`. The cache and the `positions` that keyed it (see
+    `Shaped.deciding`) are emptied together past `limit` entries: they only save work, and a
+    long-lived process (`obs import` of many files) must not grow them without end."""
+    known = cache.get(key)
+    if known is None:
+        known = make()
+        if len(cache) >= limit:
+            cache.clear()
+            positions.clear()
+        cache[key] = known
+    return known
 
 
 def shape_of(expr: str) -> Shaped | None:

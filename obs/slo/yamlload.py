@@ -161,7 +161,7 @@ def _plain_documents(text: str, loader_class: type[_StrictLoader]) -> list[Any] 
 
 
 # A block mapping key the block reader takes: a plain word, then `:` and a space or the line's end.
-_BLOCK_KEY = re.compile(r"([A-Za-z0-9_][A-Za-z0-9_./-]*):(?: +|$)")
+_BLOCK_KEY = re.compile(r"([A-Za-z0-9_][A-Za-z0-9_./-]*):(?: +|\Z)")
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _SCALARS = yaml.constructor.SafeConstructor()  # builds int, float, bool and null as the strict loader does
 _RESOLVER = _StrictLoader("")
