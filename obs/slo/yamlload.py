@@ -273,7 +273,6 @@ class _BlockReader:
             raise _NotBlock  # indented past the collection it follows: an error the strict way
 
 
-
 def _plain_scalar(text: str) -> Any:
     """A plain scalar's value, resolved and built as the strict loader does."""
     tag = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False))
