@@ -198,11 +198,24 @@ def _write_file(path: Path, content: bytes) -> None:
 PARALLEL_WRITE_FILES = 1_000
 
 
-def _write_files(tmp: Path, paths: Sequence[str], files: Mapping[str, bytes]) -> dict[str, str]:
-    """Write `paths` of `files` into `tmp` (their folders exist); path -> sha256 of each. Each
-    file's bytes are read once (they may be held compressed); each folder is opened once and its
-    files created relative to it."""
-    digests = {}
+def write_plain_files(root: Path, files: Mapping[str, bytes]) -> None:
+    """`files` as plain files under `root` (which may not exist yet; obs's own temp folders: no
+    manifest, no swap), each folder made and opened once."""
+    paths = sorted(files)
+    _make_folders(root, paths)
+    _write_files(root, paths, files, digests=False)
+
+
+def _make_folders(root: Path, paths: Sequence[str]) -> None:
+    for folder in sorted({os.path.dirname(path) for path in paths}):  # one mkdir per folder, not per file
+        os.makedirs(os.path.join(root, folder), exist_ok=True)
+
+
+def _write_files(tmp: Path, paths: Sequence[str], files: Mapping[str, bytes], digests: bool = True) -> dict[str, str]:
+    """Write `paths` of `files` into `tmp` (their folders exist); path -> sha256 of each (none
+    without `digests`). Each file's bytes are read once (they may be held compressed); each folder
+    is opened once and its files created relative to it."""
+    found = {}
     folders: dict[str, int] = {}  # folder -> its open descriptor
     try:
         for path in paths:
@@ -212,11 +225,12 @@ def _write_files(tmp: Path, paths: Sequence[str], files: Mapping[str, bytes]) ->
             if fd is None:
                 fd = folders[folder] = os.open(os.path.join(tmp, folder), os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
             _write_new(fd, name, content)
-            digests[path] = digest(content)
+            if digests:
+                found[path] = digest(content)
     finally:
         for fd in folders.values():
             os.close(fd)
-    return digests
+    return found
 
 
 def _fill(target: Path, tmp: Path, tree: Tree, owned: Mapping[str, str], files: Mapping[str, bytes],
@@ -229,8 +243,7 @@ def _fill(target: Path, tmp: Path, tree: Tree, owned: Mapping[str, str], files: 
     foreign = [p for p in [*tree.files, *tree.links] if p not in owned and p != MANIFEST]
     _carry_foreign(target, tmp, tree, foreign)
     paths = sorted(files)
-    for folder in sorted({os.path.dirname(path) for path in paths}):  # one mkdir per folder, not per file
-        os.makedirs(os.path.join(tmp, folder), exist_ok=True)
+    _make_folders(tmp, paths)
     if jobs > 1 and len(paths) >= PARALLEL_WRITE_FILES:
         half = len(paths) // 2
         first, second = run_beside(lambda: _write_files(tmp, paths[:half], files),

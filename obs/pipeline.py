@@ -11,7 +11,8 @@ from obs.errors import ToolMissingError, ValidationError
 from obs.model.bundle import Bundle
 from obs.model.environment import Environment
 from obs.output import (
-    Orphan, copy_for_reading, describe_folder, drift, foreign_files, orphans, prune_tree, vacated_folders, write_tree,
+    Orphan, copy_for_reading, describe_folder, drift, foreign_files, orphans, prune_tree, vacated_folders, write_plain_files,
+    write_tree,
 )
 from obs.files import RAW_BUDGET
 from obs.render import (
@@ -122,9 +123,7 @@ def write_plain(results: Sequence[Rendered], root: Path) -> list[Path]:
     folders = []
     for result in results:
         folder = root / result.env.name
-        for path, content in result.files.items():
-            (folder / path).parent.mkdir(parents=True, exist_ok=True)
-            (folder / path).write_bytes(content)
+        write_plain_files(folder, result.files)
         folders.append(folder)
     return folders
 
