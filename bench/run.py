@@ -24,6 +24,7 @@ a command fails.
 from __future__ import annotations
 
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -266,7 +267,9 @@ def main() -> int:
     print("|---|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
-    print(f"\n(machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f} at the end)")
+    print(f"\n(machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f} at the end; obs on Python "
+          f"{platform.python_version()}, {sys.base_prefix}: CPython's speed depends on how it was built, "
+          "docs/scale.md)")
     # Prometheus rule-evaluation cost of the same SLOs (bench/evaluation.py; BENCH_EVAL_SERVICES=
     # empty skips it).
     evaluation_rows = evaluation.compare(sloth)

@@ -202,16 +202,33 @@ def test_windows_worked_out_once_keep_each_slos_objective_text_and_name():
         allow_dropped_page=True)).alerting.page_windows == ()
 
 
-def test_input_the_slo_does_not_check_is_still_refused_by_its_generated_proofs():
-    """Proofs skip the checks of labels the SLO validated, not of those it does not: an empty
-    label value and a latency SLI's `by` label names."""
+def test_labels_the_generated_proofs_would_carry_are_checked_where_they_are_defined():
+    """Proofs are made lazily and skip the checks of labels the SLO validated, so the SLO refuses
+    an empty label value and the latency SLI a `by` label name that is not one, naming themselves."""
+    error = rejects("labels['team']", lambda: slo(labels={"team": ""}))
+    assert "is empty" in error.problem and "checkout" in error.definition
+    error = rejects("by[1]", lambda: LatencySLI("http_request_duration_seconds", 0.5, by=("cluster", "bad-name")))
+    assert "not a valid label name" in error.problem and "latency SLI" in error.definition
+
+
+def test_proofs_are_made_when_first_read_and_equal_those_made_at_once():
+    """An SLO alert's proofs are deferred (AlertRule.with_deferred_tests) until read: read or
+    copied, the rule holds exactly the cases `proofs` makes, and equals a rule built with them."""
+    import copy
+
+    from obs.slo.proofs import proofs
+    from obs.slo.rules import alert_rules
     env = Environment("dev", cluster="dev-1")
-    error = rejects("labels['team']", lambda: slo_rule_packs([slo(labels={"team": ""})], env))
-    assert "is empty" in error.problem
-    latency = LatencySLI("http_request_duration_seconds", 0.5, selector='job="x"', by=("cluster", "bad-name"))
-    for slos in ([slo(sli=latency)], [slo(sli=latency), slo(service="payments", sli=latency)]):
-        error = rejects("labels['bad-name']", lambda slos=slos: slo_rule_packs(slos, env))
-        assert "not a valid label name" in error.problem
+    latency = LatencySLI("http_request_duration_seconds", 0.5, selector='job="x"')
+    for made in (slo(), slo(sli=latency)):
+        untested = alert_rules(made, env, with_tests=False)
+        for rule, bare, windows in zip(alert_rules(made, env), untested, made.alerting.windows().values(), strict=True):
+            assert "_deferred_tests" in vars(rule) and "tests" not in vars(rule)
+            copied = copy.copy(rule)
+            expected = proofs(made, env, bare, windows)
+            assert copied.tests == rule.tests == tuple(expected) and expected
+            assert "_deferred_tests" not in vars(rule) and "_deferred_tests" not in vars(copied)
+            assert rule == rule.with_generated_tests(expected)
 
 
 def _cases(pack: RulePack) -> list[tuple]:

@@ -12,7 +12,7 @@ import re
 from types import MappingProxyType
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Mapping, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence, TypeVar
 
 from obs.errors import DefinitionError
 from obs.model.fleet import TIERS
@@ -153,7 +153,9 @@ class AlertRule:
     annotations: Mapping[str, str] = field(default_factory=dict)
     runbook_url: str | None = None
     dashboard: Any = None
-    tests: Sequence[AlertTest] = ()
+    # A factory, not `()`: no class attribute, so a rule whose generated proofs are deferred
+    # (`with_deferred_tests`) finds them through __getattr__ on first use.
+    tests: Sequence[AlertTest] = field(default_factory=tuple)
     suppress: Mapping[str, str] | Sequence[Suppress] = ()
 
     @property
@@ -211,10 +213,36 @@ class AlertRule:
         expected alerts leave out the rule's own labels and the rules have no for_ by construction,
         so only the counter check (input that goes down, from an SLO's extreme parameters) runs."""
         rule = object.__new__(AlertRule)
-        rule.__dict__.update(self.__dict__, tests=tuple(tests))
-        for test in rule.tests:
-            _check_counter_steps(self.name, test)
+        rule.__dict__.update(self.__dict__, tests=_generated_tests(self.name, tests))
         return rule
+
+    def with_deferred_tests(self, make: Callable[[], Sequence[AlertTest]]) -> AlertRule:
+        """`with_generated_tests(make())`, with `make` called when the tests are first read. Proofs are
+        most of the cost of an SLO's rules and only the unit-test renderer and the linters read them:
+        deferred, they are built where those run, which for a large environment is split between two
+        processes (obs.pipeline), instead of all before the fork. The trade-off: the counter check of
+        the proofs (a DefinitionError) is raised when they are first read, by the build that reads
+        them, not when the SLO's rules are made."""
+        rule = object.__new__(AlertRule)
+        rule.__dict__.update(self.__dict__, _deferred_tests=make)
+        rule.__dict__.pop("tests", None)
+        return rule
+
+    if not TYPE_CHECKING:  # hidden from mypy, which would otherwise accept any attribute of a rule
+        def __getattr__(self, name: str) -> Any:
+            """The deferred proofs (`with_deferred_tests`), made on first read and kept."""
+            make = self.__dict__.get("_deferred_tests") if name == "tests" else None
+            if make is None:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            tests = self.__dict__["tests"] = _generated_tests(self.name, make())
+            del self.__dict__["_deferred_tests"]
+            return tests
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What copy keeps: deferred proofs are made first, so a copy and its original share them."""
+        state = {**self.__dict__, "tests": self.tests}
+        state.pop("_deferred_tests", None)
+        return state
 
     def _check_tests(self) -> None:
         what = self.definition
@@ -242,6 +270,14 @@ class AlertRule:
 
 _COUNTER_SUFFIXES = ("_total", "_count", "_bucket", "_sum")
 _EXPANDING = re.compile(r"(-?[0-9.eE]+)([+-])(-?[0-9.eE]+)x([0-9]+)")
+
+
+def _generated_tests(alert: str, tests: Sequence[AlertTest]) -> tuple[AlertTest, ...]:
+    """Generated proofs as a rule holds them, after the one check they can fail (`_check_counter_steps`)."""
+    tests = tuple(tests)
+    for test in tests:
+        _check_counter_steps(alert, test)
+    return tests
 
 
 def _check_counter_steps(alert: str, test: AlertTest) -> None:

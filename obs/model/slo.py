@@ -26,7 +26,8 @@ from obs import labels
 from obs.errors import DefinitionError
 from obs.model.suppress import Suppress, suppressions
 from obs.model.checks import (
-    check_duration, check_labels, check_metric_name, duration_seconds, format_duration, frozen_mapping,
+    check_duration, check_label_name, check_labels, check_metric_name, check_no_empty_values, duration_seconds,
+    format_duration, frozen_mapping,
 )
 
 WINDOW = "{{window}}"
@@ -134,6 +135,8 @@ class LatencySLI:
                                   "give the latency bound in seconds, e.g. 0.5")
         object.__setattr__(self, "buckets", tuple(float(b) for b in self.buckets))
         object.__setattr__(self, "by", tuple(self.by))
+        for index, name in enumerate(self.by):  # they group the SLI and label its series and alerts
+            check_label_name(what, f"by[{index}]", name)
         if self.buckets and float(self.threshold) not in self.buckets:
             raise DefinitionError(what, "threshold", f"{self.threshold} is not one of the histogram's buckets "
                                   f"{list(self.buckets)}", "pick a bucket boundary: the SLI can only count "
@@ -350,6 +353,7 @@ class SLO:
         check_duration(what, "period", self.period)
         object.__setattr__(self, "labels", frozen_mapping(self.labels))
         check_labels(what, "labels", self.labels)
+        check_no_empty_values(what, "labels", self.labels)  # Prometheus would drop it from every series
         clash = set(self.labels) & set(RESERVED_LABELS)
         if clash:
             raise DefinitionError(what, "labels", f"sets {sorted(clash)}, which obs sets itself",

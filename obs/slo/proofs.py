@@ -23,14 +23,15 @@ alerts: `group_eval_order`); a live Prometheus may alert one evaluation later.
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, copy_context
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from types import MappingProxyType
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from obs.model.checks import duration_seconds
 from obs.model.environment import Environment
@@ -510,10 +511,24 @@ def proofs(slo: SLO, env: Environment, rule: AlertRule, windows: Sequence[BurnRa
     """The generated test cases of one of the SLO's alerts. Outside `once_per_shape()`, or for the
     first SLO of its shape inside it: the full proof. Otherwise the selection cases, plus (latency
     SLIs) the raw histogram in one `le` spelling, which proves the SLO's own query selects it."""
+    return deferred_proofs(slo, env, rule, windows)()
+
+
+def deferred_proofs(slo: SLO, env: Environment, rule: AlertRule,
+                    windows: Sequence[BurnRateWindow]) -> Callable[[], list[AlertTest]]:
+    """`proofs`, to be made later (AlertRule.with_deferred_tests): which SLO proves its shape in
+    full is decided now, in definition order, and the maker runs in a copy of this context (the
+    shape caches of `once_per_shape`, the preferred label values), so the cases are the same
+    whenever, and in whichever process, they are made."""
     proved = _proved.get()
-    if proved is not None:
-        owner = proved.setdefault(shape(slo, rule, windows), (slo.service, slo.name))
-        if owner != (slo.service, slo.name):
-            return selection_cases(slo, env, rule, windows) + \
-                histogram_cases(slo, env, rule, windows, steps=SELECTION_SAMPLES - 1)[:1]
-    return full_proof(slo, env, rule, windows)
+    make = full_proof
+    if proved is not None and proved.setdefault(shape(slo, rule, windows), (slo.service, slo.name)) != \
+            (slo.service, slo.name):
+        make = _selection_proof
+    return functools.partial(copy_context().run, make, slo, env, rule, windows)
+
+
+def _selection_proof(slo: SLO, env: Environment, rule: AlertRule, windows: Sequence[BurnRateWindow]) -> list[AlertTest]:
+    """The proof of an SLO whose shape another proves in full (see `proofs`)."""
+    return selection_cases(slo, env, rule, windows) + \
+        histogram_cases(slo, env, rule, windows, steps=SELECTION_SAMPLES - 1)[:1]

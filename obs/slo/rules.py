@@ -64,7 +64,7 @@ from obs.model.checks import duration_seconds, fit_k8s_name, format_duration
 from obs.model.slo import (
     BASE_WINDOW, SEVERITY_OF, SLO, TILE, BurnRateWindow, EventsSLI, RawSLI, window_name, with_window,
 )
-from obs.slo.proofs import once_per_shape, proofs
+from obs.slo.proofs import deferred_proofs, once_per_shape
 from obs.slo.series import BAD, RAW, TOTAL, description, identity, series_labels
 
 META_INTERVAL = "2m"
@@ -256,8 +256,8 @@ def alert_rules(slo: SLO, env: Environment, with_tests: bool = True, names: SLOL
             runbook_url=slo.alerting.runbook_url,
             dashboard=slo.alerting.dashboard,
         )
-        if with_tests:
-            rule = rule.with_generated_tests(proofs(slo, env, rule, windows))
+        if with_tests:  # made when first read (the unit tests, the linters): see AlertRule.with_deferred_tests
+            rule = rule.with_deferred_tests(deferred_proofs(slo, env, rule, windows))
         rules.append(rule)
     return rules
 
