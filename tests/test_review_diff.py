@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import shutil
 import subprocess
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -234,3 +236,43 @@ def test_a_pack_gaining_an_owner_is_one_change_not_a_removal_and_two_additions(t
     merged = [c for s in compare(load(two), load(one), "two", "one").scopes for c in s.changes if c.section == "alerts"]
     assert [(c.kind, c.name, c.details[0]) for c in merged] == [
         ("changed", "Slow", "now one alert (was one copy per team: a, b)")], merged
+
+
+def _archive(*members: tuple[str, bytes | None, str]) -> tarfile.TarFile:
+    """A tar in memory: (name, content or None for a symlink, link target)."""
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w") as archive:
+        for name, content, link in members:
+            info = tarfile.TarInfo(name)
+            if content is None:
+                info.type, info.linkname = tarfile.SYMTYPE, link
+                archive.addfile(info)
+            else:
+                info.size = len(content)
+                archive.addfile(info, io.BytesIO(content))
+    data.seek(0)
+    return tarfile.open(fileobj=data)
+
+
+@pytest.mark.parametrize("filters", [True, False], ids=["with tar filters", "without (Python < 3.11.4)"])
+def test_an_exported_tree_extracts_inside_its_folder_only(tmp_path, monkeypatch, filters):
+    """A git ref's tree is extracted where obs says, on every Python 3.11: a member named or linking
+    outside the folder is refused (Python's 'data' filter, or obs's own check where it is missing)."""
+    from obs.errors import ObsError
+    from obs.review.trees import extract
+    if not filters:
+        monkeypatch.delattr(tarfile, "data_filter", raising=False)
+    into = tmp_path / "tree"
+    into.mkdir()
+    extract(_archive(("repo/bundle.py", b"x = 1\n", ""), ("repo/link.py", None, "bundle.py")), into)
+    assert (into / "repo" / "bundle.py").read_text() == "x = 1\n" and (into / "repo" / "link.py").read_text() == "x = 1\n"
+    for index, bad in enumerate((("../escape.py", b"x", ""), ("repo/out", None, "../../outside"))):
+        (tmp_path / f"bad{index}").mkdir()
+        with pytest.raises((ObsError, tarfile.TarError)):
+            extract(_archive(bad), tmp_path / f"bad{index}")
+    assert not (tmp_path / "escape.py").exists() and not (tmp_path / "bad1" / "repo" / "out").is_symlink()
+    try:  # an absolute name: refused, or (Python's filter) made relative; never written at the root
+        extract(_archive(("/obs-absolute-member.py", b"x", "")), into)
+    except ObsError:
+        pass
+    assert not Path("/obs-absolute-member.py").exists()

@@ -71,7 +71,26 @@ def _export(commit: str, cwd: Path, into: Path) -> None:
     if result.returncode != 0:
         raise ObsError(f"git archive {commit[:12]} failed: {result.stderr.decode(errors='replace').strip()}")
     with tarfile.open(fileobj=io.BytesIO(result.stdout)) as archive:
+        extract(archive, into)
+
+
+def extract(archive: tarfile.TarFile, into: Path) -> None:
+    """The archive's files in `into`, none outside it. Python 3.11.4 and later refuse what would land
+    outside (`filter="data"`); earlier 3.11 releases (Debian 12's is 3.11.2) have no filters, so the
+    same is checked here first: members are files, folders or links, named and linking inside `into`."""
+    if hasattr(tarfile, "data_filter"):
         archive.extractall(into, filter="data")
+        return
+    root = into.resolve()
+    for member in archive.getmembers():
+        target = (root / member.name).resolve()
+        linked = (target.parent / member.linkname if member.issym() else root / member.linkname).resolve() \
+            if member.islnk() or member.issym() else root
+        kind_ok = member.isfile() or member.isdir() or member.issym() or member.islnk()
+        if not kind_ok or not target.is_relative_to(root) or not linked.is_relative_to(root):
+            raise ObsError(f"the exported tree holds {member.name!r}, which would land or link outside {into} "
+                           "(fix: remove it from the repository, or compare built folders instead)")
+    archive.extractall(into)  # every member was checked above
 
 
 def resolve(spec: str | None, cwd: Path, work: Path, name: str, bundle: str | None) -> Built:
