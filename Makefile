@@ -1,9 +1,9 @@
 # obs: the observability bundle as code. `make build` writes build/<env>/, `make test` runs every test.
-# The interpreter of the venv: the operating system's python3 when it is 3.11 or newer (distributions build
+# The interpreter of the venv: the operating system's python3 when it is 3.11 or newer and can make venvs (distributions build
 # CPython with profile-guided and link-time optimisation; a version manager's default build, e.g. pyenv's
 # without PYTHON_CONFIGURE_OPTS, runs obs ~15-20% slower: docs/scale.md), else the first python3 on PATH.
 # `make PYTHON=...` chooses another.
-PYTHON ?= $(shell /usr/bin/python3 -c 'import sys, venv; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+PYTHON ?= $(shell /usr/bin/python3 -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
             && echo /usr/bin/python3 || echo python3)
 VENV := .venv
 BIN := $(VENV)/bin
