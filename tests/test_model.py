@@ -146,3 +146,7 @@ def test_generated_proofs_skip_the_rule_checks_but_not_counters_going_down():
     down = AlertTest("t", {"x_total": "0+-1x5"}, at="5m")
     with pytest.raises(DefinitionError, match="goes down"):
         alert().with_generated_tests([down])
+    deferred = alert().with_deferred_tests(lambda: [down])  # made, and checked, on first read
+    with pytest.raises(DefinitionError, match="goes down"):
+        _ = deferred.tests
+    assert alert().with_deferred_tests(lambda: [own_label]).tests == (own_label,)
