@@ -214,6 +214,7 @@ class AlertRule:
         so only the counter check (input that goes down, from an SLO's extreme parameters) runs."""
         rule = object.__new__(AlertRule)
         rule.__dict__.update(self.__dict__, tests=_generated_tests(self.name, tests))
+        rule.__dict__.pop("_deferred_tests", None)  # these tests replace any deferred ones
         return rule
 
     def with_deferred_tests(self, make: Callable[[], Sequence[AlertTest]]) -> AlertRule:
