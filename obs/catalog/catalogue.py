@@ -93,9 +93,9 @@ class Catalogue:
         known.update(*labels)
         return len(known) != size
 
-    def add_rules(self, recording: Sequence[tuple[RecordingRule, Reads]],
-                  alerts: Sequence[tuple[AlertRule, Reads]]) -> None:
-        """Recording rules in rule order (each after its inputs), then alerts. A rule may read a
+    def add_rules(self, rules: Sequence[tuple[RecordingRule | AlertRule, Reads]]) -> None:
+        """Every rule with its reads, in rule order: the recording rules (each after its inputs),
+        then the alerts. A rule may read a
         rule recorded later in the file, so the recording rules are added twice; the second time
         only those that do not aggregate `by` (an aggregation keeps its `by` labels, whatever its
         inputs': adding it again changes nothing).
@@ -107,9 +107,11 @@ class Catalogue:
         done: dict[tuple, int] = {}  # rule like these -> `grown` when last added
         grown = 0  # how often a label set grew
         keyed: list[tuple[tuple, RecordingRule | AlertRule, Reads]] = [
-            ((r.record, reads, tuple(r.labels)), r, reads) for r, reads in recording]
-        keyed += [((ALERT_SERIES, reads, tuple(a.static_labels)), a, reads) for a, reads in alerts]
-        for key, rule, reads in [*keyed[:len(recording)], *keyed]:
+            ((r.record, reads, tuple(r.labels)), r, reads) for r, reads in rules if isinstance(r, RecordingRule)]
+        recorded = len(keyed)
+        keyed += [((ALERT_SERIES, reads, tuple(a.static_labels)), a, reads) for a, reads in rules
+                  if isinstance(a, AlertRule)]
+        for key, rule, reads in [*keyed[:recorded], *keyed]:
             last = done.get(key)
             if last is not None and (last == grown or reads[0] is not None):
                 continue  # it would add nothing
@@ -197,8 +199,7 @@ def build_catalogue(env: Environment, defs: Definitions,
     """The catalogue of `defs` in `env`: its sources and every rule's series (`Catalogue.add_rules`)."""
     catalogue = source_catalogue(env, defs, sources)
     rules = [r for p in defs.all_rule_packs() for g in p.groups for r in g.rules]
-    catalogue.add_rules([(r, reads_of(r.expr)) for r in rules if isinstance(r, RecordingRule)],
-                        [(r, reads_of(r.expr)) for r in rules if isinstance(r, AlertRule)])
+    catalogue.add_rules([(r, reads_of(r.expr)) for r in rules])
     return catalogue
 
 

@@ -182,9 +182,7 @@ def lint_coherence(ctx: RenderContext) -> Iterable[LintIssue]:
     positions: dict[str, tuple[int, ...]] = {}
     rules = _rules(ctx, catalogue, positions)
     reads = _reads(rules)
-    catalogue.add_rules([(r.rule, found) for r, found in zip(rules, reads, strict=True)
-                         if isinstance(r.rule, RecordingRule)],
-                        [(r.rule, found) for r, found in zip(rules, reads, strict=True) if isinstance(r.rule, AlertRule)])
+    catalogue.add_rules([(r.rule, found) for r, found in zip(rules, reads, strict=True)])
     own = {pack.name for pack in ctx.defs.rule_packs}
     seen: set[tuple[str, str]] = set()
     clean: set[tuple] = set()
