@@ -136,6 +136,36 @@ def versions(tmp_path_factory: pytest.TempPathFactory, fault_bundle: Path) -> di
     return trees
 
 
+def writing_temp_folder(out: Path, proc: subprocess.Popen) -> bool:
+    """Whether this build's own temp folder exists (a killed build's leftovers carry another pid)."""
+    return any(p.name.startswith(f".dev.obs-tmp-{proc.pid}-") for p in out.iterdir())
+
+
+def freeze(proc: subprocess.Popen) -> None:
+    """Stop the process where it is (SIGSTOP) and wait until the kernel reports it stopped, so what
+    the test sees next is what the kill lands on, however loaded the machine is."""
+    proc.send_signal(signal.SIGSTOP)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return  # gone already
+        if state in ("T", "t", "Z", "X"):
+            return
+        time.sleep(0.0002)
+
+
+def kill_during_write(proc: subprocess.Popen, out: Path, delay: float) -> None:
+    """Wait for the temp folder to appear, let the build write for `delay` seconds, then freeze it."""
+    deadline = time.monotonic() + 60
+    while not writing_temp_folder(out, proc) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.0002)
+    if delay:
+        time.sleep(delay)
+    freeze(proc)
+
+
 def test_kill_9_at_random_moments_leaves_the_old_or_the_new_tree(tmp_path, fault_bundle, versions):
     out = tmp_path / "out"
     (tmp_path / "neighbour.txt").write_text("not obs's\n")
@@ -148,18 +178,17 @@ def test_kill_9_at_random_moments_leaves_the_old_or_the_new_tree(tmp_path, fault
     outcomes = []
     mid_write = 0
     current = "new"
-    for _ in range(6):
+    # Six kills, then more (at most ten) until one has landed while the temp tree was being written:
+    # writing 40 packs takes a few ms, so a kill at a random moment rarely lands in it by chance.
+    while len(outcomes) < 6 or (not mid_write and len(outcomes) < 16):
         version = "old" if current == "new" else "new"
         proc = run_build(fault_bundle, out, version)
         if len(outcomes) % 2:  # at a random moment of the whole run
             time.sleep(rng.uniform(0.3, 1.0) * duration)
-        else:  # while writing or swapping: once the temp folder appears, after a random few ms
-            deadline = time.monotonic() + 60
-            while not any(p.name.startswith(".dev.obs-tmp-") for p in out.iterdir()) and proc.poll() is None \
-                    and time.monotonic() < deadline:
-                time.sleep(0.0005)
-            time.sleep(rng.uniform(0, 0.02))
-        writing = proc.poll() is None and any(p.name.startswith(".dev.obs-tmp-") for p in out.iterdir())
+            freeze(proc)
+        else:  # while writing or swapping: the first such kill as soon as the temp folder appears
+            kill_during_write(proc, out, rng.uniform(0, 0.004) if mid_write else 0)
+        writing = proc.poll() is None and writing_temp_folder(out, proc)
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
         outcomes.append(tree(out / "dev") == versions[version])
