@@ -2,7 +2,7 @@
 current): the sidecars' tracer and access logs go to the node agent over OTLP, not to
 `jaeger-collector:9411`; Telemetry resources set sampling, custom tags and the access-log filter."""
 from obs import Environment
-from obs.collector.kubernetes import service_host
+from obs.collector.names import service_host
 from obs.mesh import EnvTag, HeaderTag, LiteralTag, MeshTelemetry, Provider, Telemetry
 from obs.topologies import AGENT
 from obs.topologies.common import OTLP_GRPC_PORT, ZIPKIN_PORT

@@ -17,7 +17,8 @@ from obs.collector import (
     render_config,
 )
 from obs.collector.builder import binary_path, build, manifest, manifest_hash, reference_manifest
-from obs.collector.kubernetes import headless_host, manifests
+from obs.collector.kubernetes import manifests
+from obs.collector.names import headless_host
 from obs.collector.registry import COLLECTOR_VERSION, REGISTRY, specs
 from obs.errors import DefinitionError
 from obs.render import RenderContext, render_environment

@@ -167,7 +167,7 @@ def test_definitions_reject_bad_fields(build, field):
 def test_collector_url_must_name_a_rendered_collector_service(reference_bundle):
     """An SDK exporting to a Service obs does not render loses all its telemetry (the reference once
     pointed at `otel-collector`, while the collectors are otel-collector-agent and -gateway)."""
-    from obs.collector.kubernetes import service_name
+    from obs.collector.names import service_name
     from obs.instrumentation.render import check_collector_service
     env = reference_bundle.environment("prod")
     collectors = reference_bundle.definitions(env).collectors

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from obs import Bundle, Definitions, Environment
-from obs.collector.kubernetes import service_host
+from obs.collector.names import service_host
 from obs.errors import DefinitionError
 from obs.mesh import EnvTag, HeaderTag, LiteralTag, MeshTelemetry, Provider, Telemetry
 from obs.render import render_environment

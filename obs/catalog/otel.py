@@ -13,13 +13,15 @@ on `target_info`.
 from __future__ import annotations
 
 import re
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from obs.catalog.source import Instrument, MetricSource, instrument_series
 from obs.collector import selfmetrics
-from obs.collector.kubernetes import service_name
-from obs.collector.model import Collector
-from obs.instrumentation.model import Instrumentation
+from obs.collector.names import service_name
+
+if TYPE_CHECKING:
+    from obs.collector.model import Collector
+    from obs.instrumentation.model import Instrumentation
 
 _HTTP_COMMON = ("http.request.method", "url.scheme", "server.address", "server.port")
 _HTTP_RESPONSE = (*_HTTP_COMMON, "http.response.status_code", "error.type", "network.protocol.name",

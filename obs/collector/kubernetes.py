@@ -12,7 +12,11 @@ from obs.collector.registry import CONTRIB_IMAGE
 from obs.errors import DefinitionError
 from obs.model.environment import Environment
 from obs.render.base import RenderContext
-from obs.render.kubernetes import object_metadata
+# The names and hosts live in obs.collector.names (light to import); kept importable from here.
+from obs.collector.names import headless_host as headless_host
+from obs.collector.names import headless_service, service_name
+from obs.collector.names import service_host as service_host
+from obs.render.kubernetes import cluster_relabelings, object_metadata
 from obs.serialize import to_yaml
 
 CONFIG_KEY = "collector.yaml"
@@ -32,12 +36,6 @@ RBAC_RULES: Mapping[str, tuple[dict[str, Any], ...]] = {
 }
 
 
-def service_name(collector: Collector) -> str:
-    """Name of the collector's Service: its own name, or, for output='operator', the name the
-    OpenTelemetry Operator gives the Service it creates (`<name>-collector`)."""
-    return f"{collector.name}-collector" if collector.output == "operator" else collector.name
-
-
 def job_selector(collectors: Sequence[Collector]) -> str:
     """A `job` matcher for the self-metrics of these collectors: their ServiceMonitors set `job`
     to the Service name."""
@@ -49,22 +47,6 @@ def collector_scope(env: Environment, collectors: Sequence[Collector] | None) ->
     """`env` with its `otel_collector` selector narrowed to these collectors' jobs, for the
     self-monitoring alerts and dashboard; unchanged when `collectors` is None."""
     return env if collectors is None else env.with_selectors(otel_collector=job_selector(collectors))
-
-
-def service_host(collector: Collector, namespace: str) -> str:
-    """In-cluster DNS name of the collector's (load-balanced) Service."""
-    return f"{service_name(collector)}.{namespace}.svc.cluster.local"
-
-
-def headless_service(collector: Collector) -> str:
-    """Name of the headless Service giving each replica of a StatefulSet its own DNS record
-    (the Operator names it `<name>-collector-headless`)."""
-    return f"{service_name(collector)}-headless"
-
-
-def headless_host(collector: Collector, namespace: str) -> str:
-    """DNS name resolving to every replica's pod IP (for the load_balancing exporter's dns resolver)."""
-    return f"{headless_service(collector)}.{namespace}.svc.cluster.local"
 
 
 def _labels(collector: Collector) -> dict[str, str]:
@@ -256,14 +238,6 @@ def _service_monitor(ctx: RenderContext, collector: Collector) -> dict[str, Any]
                      # The interval Grafana's datasource assumes (its timeInterval), so $__rate_interval fits.
                      "endpoints": [{"port": "metrics", "interval": ctx.env.param("Grafana.scrape_interval", "30s"),
                                     "relabelings": cluster_relabelings(ctx.env)}]}}
-
-
-def cluster_relabelings(env: Environment, cluster: str | None = None) -> list[dict[str, str]]:
-    """ServiceMonitor relabelings stamping the cluster label (`cluster`, default the environment's
-    `cluster_stamp`) on every scraped series, so the self-metrics of two clusters stay apart in a
-    shared Mimir/Thanos and locally (the Operator already adds `namespace`, `service`, `pod` and `job`)."""
-    return [{"action": "replace", "targetLabel": env.cluster_label, "replacement": cluster or env.cluster_stamp}]
-
 
 
 def listening_ports(collector: Collector) -> dict[int, list[tuple[str, str]]]:

@@ -6,7 +6,7 @@ from importlib import resources
 from typing import Any, Iterable, Sequence
 from urllib.parse import urlsplit
 
-from obs.collector.kubernetes import service_name
+from obs.collector.names import service_name
 from obs.errors import DefinitionError
 from obs.instrumentation.model import Instrumentation, Service
 from obs.render.base import RenderContext, RenderedFile

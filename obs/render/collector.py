@@ -7,7 +7,8 @@ from urllib.parse import urlsplit
 
 from obs.collector.builder import manifest
 from obs.collector.config import render_config
-from obs.collector.kubernetes import headless_host, manifests
+from obs.collector.kubernetes import manifests
+from obs.collector.names import headless_host
 from obs.collector.model import Collector, thaw
 from obs.errors import DefinitionError
 from obs.render.base import RenderContext, RenderedFile

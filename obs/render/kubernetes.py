@@ -2,11 +2,14 @@
 and in a fleet the cluster base's and each cluster's)."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from obs.errors import DefinitionError
 from obs.render.base import RenderContext, RenderedFile
 from obs.render.layout import cluster_dir, tier_dir
+
+if TYPE_CHECKING:
+    from obs.model.environment import Environment
 
 KUBERNETES_DIR = "kubernetes"
 SERVICE_LABEL = "obs.dev/service"  # each Service's own name, so a ServiceMonitor picks exactly one
@@ -27,6 +30,13 @@ def object_metadata(ctx: RenderContext, name: str, labels: dict[str, str] | None
     if annotations:
         meta["annotations"] = dict(sorted(annotations.items()))
     return meta
+
+
+def cluster_relabelings(env: Environment, cluster: str | None = None) -> list[dict[str, str]]:
+    """ServiceMonitor relabelings stamping the cluster label (`cluster`, default the environment's
+    `cluster_stamp`) on every scraped series, so the self-metrics of two clusters stay apart in a
+    shared Mimir/Thanos and locally (the Operator already adds `namespace`, `service`, `pod` and `job`)."""
+    return [{"action": "replace", "targetLabel": env.cluster_label, "replacement": cluster or env.cluster_stamp}]
 
 
 def service_monitor(ctx: RenderContext, name: str, labels: dict[str, str], selector: dict[str, str], port: str,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Sequence
 
-from obs.collector.kubernetes import service_host
+from obs.collector.names import service_host
 from obs.collector.model import Collector
 from obs.errors import DefinitionError
 from obs.mesh.istio import EnvTag, HeaderTag, LiteralTag, MeshTelemetry, Provider, Tag, Telemetry

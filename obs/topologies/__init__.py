@@ -10,16 +10,14 @@ for teams that compose their own topology.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-from obs import Environment
-from obs.backends.jaeger import Jaeger
-from obs.collector import Collector
-from obs.topologies import agent as _agent
-from obs.topologies import gateway as _gateway
+from obs.topologies.names import AGENT, GATEWAY
 
-AGENT = _agent.NAME
-GATEWAY = _gateway.NAME
+if TYPE_CHECKING:  # imported when called (obs.lazy): obs.topologies.prometheus needs none of them
+    from obs.backends.jaeger import Jaeger
+    from obs.collector import Collector
+    from obs.model.environment import Environment
 
 
 def agent_and_gateway(env: Environment, agent_name: str = AGENT, gateway_name: str = GATEWAY,
@@ -29,6 +27,8 @@ def agent_and_gateway(env: Environment, agent_name: str = AGENT, gateway_name: s
     traces); `tenant` is the X-Scope-OrgID the gateway sends to a multi-tenant Tempo and Loki;
     with `jaeger` the gateway exports traces to it beside Tempo; `trace_protocols` ('zipkin',
     'jaeger') are the non-OTLP protocols the agent also receives (e.g. from Istio's Zipkin tracer)."""
+    from obs.topologies import agent as _agent
+    from obs.topologies import gateway as _gateway
     gw = _gateway.gateway(env, gateway_name, tenant, jaeger)
     return [_agent.agent(env, gw, agent_name, trace_protocols), gw]
 

@@ -7,15 +7,16 @@ from __future__ import annotations
 from typing import Sequence
 
 from obs.model.params import COUNT
-from obs import Environment
+from obs.model.environment import Environment
 from obs.collector import Collector, Exporter, Extension, Pipeline, Processor, Receiver
-from obs.collector.kubernetes import headless_host, service_host
+from obs.collector.names import headless_host, service_host
+from obs.topologies.names import AGENT
 from obs.topologies.common import (
     OTLP_GRPC_PORT, OTLP_PORTS, batch, cluster_resource, extensions, k8s_attributes, memory_limiter, otlp_grpc,
     otlp_receiver, queue_and_retry, trace_receivers,
 )
 
-NAME = "otel-collector-agent"
+NAME = AGENT
 STATE_DIR = "/var/lib/otelcol"
 CHECKPOINTS = Extension("file_storage", {"directory": f"{STATE_DIR}/file_storage", "create_directory": True})
 

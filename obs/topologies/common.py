@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping, Sequence
 
 from obs.model.params import COUNT
-from obs import Environment
+from obs.model.environment import Environment
 from obs.collector import Exporter, Extension, Processor, Receiver
 from obs.errors import DefinitionError
 

@@ -7,15 +7,16 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from obs.model.params import COUNT, PERCENT
-from obs import Environment
+from obs.model.environment import Environment
 from obs.backends.jaeger import Jaeger
 from obs.collector import Collector, Connector, Exporter, Pipeline, Processor, SecretEnv
+from obs.topologies.names import GATEWAY
 from obs.topologies.common import (
     OTLP_PORTS, batch, cluster_resource, extensions, k8s_attributes, memory_limiter, otlp_grpc, otlp_receiver,
     promote_labels, queue_and_retry,
 )
 
-NAME = "otel-collector-gateway"
+NAME = GATEWAY
 
 
 def tail_sampling(env: Environment, name: str = NAME) -> Processor:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from obs.collector.kubernetes import cluster_relabelings
+from obs.render.kubernetes import cluster_relabelings
 from obs.mappings import deep_merge
 from obs.model.environment import Environment
 from obs.model.fleet import Cluster
