@@ -190,7 +190,7 @@ def generate_rules(services: int, work: Path, sloth: Path) -> dict[str, list[Pat
     specs = work / f"specs-{services}"
     write_sloth_specs(services, specs)
     out = work / f"obs-{services}"
-    subprocess.run([sys.executable, "-m", "obs", "--quiet", "build", "--bundle", "bench.synthetic:sloth_specs",
+    subprocess.run([sys.executable, "-m", "obs", "--quiet", "build", "--bundle", "bench.sloth_specs:bundle",
                     "--no-validate", "--out", str(out)], cwd=REPO, check=True, stdout=subprocess.DEVNULL,
                    env={**os.environ, "OBS_BENCH_SLOTH_DIR": str(specs)})
     sloth_out = work / f"sloth-{services}"

@@ -161,7 +161,7 @@ def build_rows(services: int, work: Path, sloth: Path | None) -> list[tuple[str,
     label = f"SLO rules, {services} services x 2 SLOs (Sloth specs)"
     ours, theirs = [], []
     for attempt in range(REPEATS):  # alternated, so a busy moment of the machine hits both alike
-        ours.append(measure([*OBS, "build", "--bundle", "bench.synthetic:sloth_specs", "--no-validate",
+        ours.append(measure([*OBS, "build", "--bundle", "bench.sloth_specs:bundle", "--no-validate",
                              "--out", str(work / f"slo-{services}-{attempt}")], {"OBS_BENCH_SLOTH_DIR": str(specs)}))
         if sloth is not None:
             out = work / f"sloth-out-{services}-{attempt}"

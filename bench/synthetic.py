@@ -24,16 +24,16 @@ from obs import (
 from obs.grafana import Dashboard, Query, stat, timeseries, variables
 from obs.promql import series
 
+from bench.sloth_specs import BUNDLE_NAME, PROD
+
 METRIC = "http_server_request_duration_seconds"
 BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5)
 LATENCY_THRESHOLD = 0.5
 ERRORS = 'http_response_status_code=~"5.."'
-BUNDLE_NAME = "synthetic"
-
 ENVIRONMENTS = (
     Environment("staging", cluster="staging-eu1",
                 urls=Urls(grafana="https://grafana.staging.example.com")),
-    Environment("prod", cluster="prod-eu1"),
+    PROD,
 )
 
 
@@ -194,24 +194,14 @@ def write_sloth_specs(services: int, folder: Path) -> list[Path]:
     return paths
 
 
-def sloth_bundle(folder: Path, environments: tuple[Environment, ...] = ENVIRONMENTS[1:]) -> Bundle:
-    """The SLOs of every Sloth spec in `folder`, imported (obs.slo.sloth), and nothing else."""
-    from obs.slo.formats import load_sloth
-
-    def define(env: Environment) -> Definitions:
-        return Definitions(slos=[slo for path in sorted(folder.glob("*.yaml")) for slo in load_sloth(path)])
-    return Bundle(name=BUNDLE_NAME, environments=environments, define=define)
-
-
 # Ready-made bundles for `obs build --bundle bench.synthetic:bundle_100`.
 bundle_10 = synthetic_bundle(10)
 bundle_100 = synthetic_bundle(100)
 bundle_1000 = synthetic_bundle(1000)
 # `--bundle bench.synthetic:bundle`: $OBS_BENCH_SERVICES services, $OBS_BENCH_CHANGED changed, in
 # environments of $OBS_BENCH_CLUSTERS clusters (fleet layout) when set;
-# `--bundle bench.synthetic:sloth_specs`: the Sloth specs in $OBS_BENCH_SLOTH_DIR.
+# the Sloth specs' bundle is bench.sloth_specs:bundle.
 bundle = synthetic_bundle(int(os.environ.get("OBS_BENCH_SERVICES", "10")),
                           fleet_environments(int(os.environ["OBS_BENCH_CLUSTERS"])) if os.environ.get(
                               "OBS_BENCH_CLUSTERS") else ENVIRONMENTS,
                           changed=int(os.environ["OBS_BENCH_CHANGED"]) if os.environ.get("OBS_BENCH_CHANGED") else None)
-sloth_specs = sloth_bundle(Path(os.environ.get("OBS_BENCH_SLOTH_DIR", "sloth-specs")))

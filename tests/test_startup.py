@@ -24,7 +24,7 @@ def test_help_does_not_import_grafanalib():
 
 def test_an_slo_only_build_does_not_import_grafanalib(tmp_path):
     write_sloth_specs(3, tmp_path / "specs")
-    run = (f"from obs.cli import main; main(['--quiet', 'build', '--bundle', 'bench.synthetic:sloth_specs', "
+    run = (f"from obs.cli import main; main(['--quiet', 'build', '--bundle', 'bench.sloth_specs:bundle', "
            f"'--no-validate', '--out', {str(tmp_path / 'out')!r}])")
     assert modules_after(run, {"OBS_BENCH_SLOTH_DIR": str(tmp_path / "specs")}) == "[]"
     assert (tmp_path / "out" / "prod" / "prometheus" / "rules" / "slo-svc0000.yaml").is_file()
