@@ -1,7 +1,12 @@
 """Errors obs raises for bad definitions and failed validations."""
 from __future__ import annotations
 
-from obs.secret_patterns import redact
+
+
+def _redact(text: str) -> str:
+    """obs.secret_patterns.redact, imported with the first error (its patterns take a few ms to compile)."""
+    from obs.secret_patterns import redact as hide
+    return hide(text)
 
 
 class ObsError(Exception):
@@ -10,7 +15,7 @@ class ObsError(Exception):
     whatever it quotes (a user's value, a tool's output, a path)."""
 
     def __init__(self, *args: object) -> None:
-        super().__init__(*(redact(arg) if isinstance(arg, str) else arg for arg in args))
+        super().__init__(*(_redact(arg) if isinstance(arg, str) else arg for arg in args))
 
 
 class DefinitionError(ObsError):
@@ -18,10 +23,10 @@ class DefinitionError(ObsError):
 
     def __init__(self, definition: str, field: str, problem: str, fix: str = "") -> None:
         # each part redacted too: callers read them (a message never carries a secret)
-        self.definition = redact(definition)
-        self.field = redact(field)
-        self.problem = problem = redact(problem)
-        self.fix = redact(fix)
+        self.definition = _redact(definition)
+        self.field = _redact(field)
+        self.problem = problem = _redact(problem)
+        self.fix = _redact(fix)
         text = f"{self.definition}: field '{self.field}': {problem}"
         if fix:
             text += f" (fix: {fix})"

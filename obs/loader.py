@@ -4,8 +4,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import tomllib
-import traceback
 from pathlib import Path
 
 from obs.errors import ObsError
@@ -18,6 +16,7 @@ def default_spec(cwd: Path) -> str:
         return os.environ["OBS_BUNDLE"]
     pyproject = cwd / "pyproject.toml"
     if pyproject.is_file():
+        import tomllib  # only without --bundle and $OBS_BUNDLE (obs.lazy)
         spec = tomllib.loads(pyproject.read_text()).get("tool", {}).get("obs", {}).get("bundle")
         if spec:
             return spec
@@ -30,6 +29,7 @@ def user_code_error(exc: BaseException, doing: str) -> ObsError:
     syntax error: the file and line of the error, not the importer's frames)."""
     if isinstance(exc, SyntaxError) and exc.filename:
         return ObsError(f"{doing}: {type(exc).__name__}: {exc.msg} at {exc.filename}:{exc.lineno}")
+    import traceback  # only when the user's code failed
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if "/obs/" not in f.filename.replace(os.sep, "/")]
     where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
     return ObsError(f"{doing}: {type(exc).__name__}: {exc}{where}")

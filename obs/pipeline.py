@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -133,6 +132,7 @@ def validate(results: Sequence[Rendered], full: bool = True, otelcol: bool = Tru
     collector configs unless not `otelcol`)."""
     raise_on_lint_errors(results)
     checks = BUILD_CHECKS + (TEST_CHECKS if full else ())
+    import tempfile  # validating only (obs.lazy)
     with tempfile.TemporaryDirectory(prefix="obs-validate-") as tmp:
         return run_tool_checks(checks, write_plain(results, Path(tmp)), otelcol)
 
@@ -203,6 +203,7 @@ def check(bundle: Bundle, out: Path, env_names: Sequence[str] | None = None,
 def validate_folders(folders: Sequence[Path], full: bool = True, otelcol: bool = True) -> list[str]:
     """Tool checks on folders already written (e.g. a checked-out GitOps repo). The tools read a
     copy of the folders' regular files: obs never follows a symlink it did not create."""
+    import tempfile
     with tempfile.TemporaryDirectory(prefix="obs-validate-") as tmp:
         staged, report = [], []
         for folder in folders:

@@ -7,7 +7,6 @@ two folders (`renameat2(RENAME_EXCHANGE)` on Linux), and a lock that serialises 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import fcntl
 import math
@@ -130,9 +129,10 @@ def keep_metadata(info: os.stat_result, path: Path) -> None:
 
 
 def _renameat2() -> object | None:
+    """renameat2 of the C library the interpreter runs on (dlopen(NULL) sees its symbols), or None.
+    Not `ctypes.util.find_library`: on Linux that runs `ldconfig -p`, a few ms of every start-up."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-        func = libc.renameat2
+        func = ctypes.CDLL(None, use_errno=True).renameat2
     except (OSError, AttributeError):
         return None
     func.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]

@@ -13,13 +13,15 @@ workers are stopped.
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import signal
-from multiprocessing.connection import Connection, wait
-from typing import Callable, Sequence, TypeVar, cast
+from typing import TYPE_CHECKING, Callable, Sequence, TypeVar, cast
 
 from obs.errors import ObsError
+
+if TYPE_CHECKING:  # multiprocessing is imported when a build forks (obs.lazy): a small one does not
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -45,7 +47,11 @@ def run_each(work: Callable[[T], R], items: Sequence[T], jobs: int | None = None
     """`[work(item) for item in items]`, in up to `jobs` forked processes at a time (default:
     default_jobs()); `names` name the items in errors."""
     jobs = default_jobs() if jobs is None else jobs
-    if jobs <= 1 or len(items) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if jobs <= 1 or len(items) <= 1:
+        return [work(item) for item in items]
+    import multiprocessing
+    from multiprocessing.connection import wait
+    if "fork" not in multiprocessing.get_all_start_methods():
         return [work(item) for item in items]
     global _TASK
     _TASK = (work, items)
@@ -53,7 +59,7 @@ def run_each(work: Callable[[T], R], items: Sequence[T], jobs: int | None = None
     fork = multiprocessing.get_context("fork")
     results: dict[int, R] = {}
     waiting = list(range(len(items)))
-    running: dict[Connection, tuple[int, multiprocessing.process.BaseProcess]] = {}
+    running: dict[Connection, tuple[int, BaseProcess]] = {}
     try:
         while waiting or running:
             while waiting and len(running) < jobs:
@@ -61,12 +67,12 @@ def run_each(work: Callable[[T], R], items: Sequence[T], jobs: int | None = None
                 receive, send = fork.Pipe(duplex=False)
                 # Not daemonic: a worker may fork one of its own (run_beside), which multiprocessing refuses
                 # a daemonic process; every worker is joined, or stopped in `finally`, before this returns.
-                process: multiprocessing.process.BaseProcess = fork.Process(target=_child, args=(index, send, doing),
+                process: BaseProcess = fork.Process(target=_child, args=(index, send, doing),
                                                                             daemon=False)
                 process.start()
                 send.close()
                 running[receive] = (index, process)
-            for receive in cast(list[Connection], wait(list(running))):  # wait() returns what it was given
+            for receive in cast("list[Connection]", wait(list(running))):  # wait() returns what it was given
                 index, process = running.pop(receive)
                 try:
                     ok, value = receive.recv()
@@ -91,6 +97,7 @@ def run_each(work: Callable[[T], R], items: Sequence[T], jobs: int | None = None
 def run_beside(here: Callable[[], R], there: Callable[[], T], name: str, doing: str = "") -> tuple[R, T]:
     """`(here(), there())`, with `there` in a forked process while `here` runs in this one (whose
     result stays here: nothing big is sent back). Without fork, `there` runs after `here`."""
+    import multiprocessing
     if "fork" not in multiprocessing.get_all_start_methods():
         return here(), there()
     global _TASK
@@ -126,7 +133,7 @@ def _call(task: Callable[[], T]) -> T:
     return task()
 
 
-def _died(doing: str, name: str, process: multiprocessing.process.BaseProcess) -> ObsError:
+def _died(doing: str, name: str, process: BaseProcess) -> ObsError:
     return ObsError(f"{doing or 'rendering'}: the worker process for {name} stopped without an answer (exit code "
                     f"{process.exitcode}; -9 is usually the kernel's out-of-memory killer) (fix: free memory, or run "
                     "with --jobs 1)")

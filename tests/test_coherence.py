@@ -194,7 +194,19 @@ def test_health_check_on_loopback_gets_no_probes_and_a_warning(health):
 
 
 def test_coherence_and_probe_lints_run_with_every_build():
-    assert lint_coherence in LINTERS and lint_probes in LINTERS
+    """The build's linter table (its probe lint is imported only for environments with collectors)
+    reports both findings, as the linters called directly do."""
+    _, direct = _probed({"endpoint": "localhost:13133"})
+    collector = small_collector(extensions=(Extension("health_check", {"endpoint": "localhost:13133"}),))
+    unknown = AlertRule(name="Unknown", expr="sum by (cluster) (rate(no_such_metric_total[5m])) > 0",
+                        severity="warning", summary="s", description="d")
+    defs = Definitions(collectors=[collector], rule_packs=[RulePack("p", [RuleGroup("g", [unknown])])])
+    bundle = Bundle("t", [ENV], lambda _: defs)
+    ctx = RenderContext(bundle=bundle, env=ENV, defs=bundle.definitions(ENV))
+    found = [str(issue) for linter in LINTERS for issue in linter(ctx)]
+    assert direct[0] in found
+    assert [i for i in found if "no_such_metric_total" in i] == [str(i) for i in lint_coherence(ctx)
+                                                                 if "no_such_metric_total" in str(i)] != []
 
 
 def test_prometheus_values_stamp_the_cluster_and_keep_metrics_path():

@@ -2,8 +2,12 @@
 external labels obs gives its registry (`source`, the cluster label)."""
 from __future__ import annotations
 
-from obs.backends.tempo import Tempo
+from typing import TYPE_CHECKING
+
 from obs.catalog.source import MetricSource
+
+if TYPE_CHECKING:
+    from obs.backends.tempo import Tempo
 
 _GRAPH = ("client", "server", "connection_type")
 _SPAN = ("service", "span_name", "span_kind", "status_code")

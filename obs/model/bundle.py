@@ -5,27 +5,29 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
-from obs.backends.jaeger import Jaeger
-from obs.backends.loki import Loki
-from obs.backends.tempo import Tempo
 from obs.catalog.source import MetricSource
 from obs.errors import DefinitionError
-from obs.grafana.dashboard import Dashboard
 from obs.model.checks import check_items, check_slug, check_unique
 from obs.model.paths import check_relative_path
-from obs.instrumentation.model import Instrumentation
 from obs.model.environment import Environment
 from obs.model.rules import RulePack
 from obs.model.service import Service
 from obs.model.slo import SLO
-from obs.mesh.istio import MeshTelemetry
 from obs.model.team import Owners, Team, stamp
 from obs.labels import TEAM
 
 
-if TYPE_CHECKING:  # obs.collector imports obs.model: no runtime import here
+if TYPE_CHECKING:
+    # obs.collector and obs.alertmanager import obs.model: no runtime import here. The components'
+    # classes are imported by the checks below only when a definition has one (obs.lazy says why).
     from obs.alertmanager.config import Alertmanager
+    from obs.backends.jaeger import Jaeger
+    from obs.backends.loki import Loki
+    from obs.backends.tempo import Tempo
     from obs.collector.model import Collector
+    from obs.grafana.dashboard import Dashboard
+    from obs.instrumentation.model import Instrumentation
+    from obs.mesh.istio import MeshTelemetry
 
 
 @dataclass(frozen=True)
@@ -34,14 +36,14 @@ class Definitions:
 
     rule_packs: Sequence[RulePack] = ()
     slos: Sequence[SLO] = ()
-    dashboards: Sequence[Dashboard] = ()
+    dashboards: Sequence["Dashboard"] = ()
     collectors: Sequence["Collector"] = ()
-    tempo: Tempo | None = None
-    loki: Loki | None = None
+    tempo: "Tempo | None" = None
+    loki: "Loki | None" = None
     # Jaeger v2 beside (or instead of) Tempo: the gateway topology exports traces to both.
-    jaeger: Jaeger | None = None
+    jaeger: "Jaeger | None" = None
     mesh: "MeshTelemetry | None" = None
-    instrumentation: Sequence[Instrumentation] = ()
+    instrumentation: Sequence["Instrumentation"] = ()
     # Manifests the team keeps in the environment's folder (obs keeps files it did not write), listed in
     # kustomization.yaml after obs's own: paths relative to the folder, e.g. 'kubernetes/sealed-secret.yaml'.
     extra_resources: Sequence[str] = ()
@@ -71,19 +73,12 @@ class Definitions:
         check_unique("definitions", "extra_resources", self.extra_resources, "extra resource")
         check_items("definitions", "rule_packs", self.rule_packs, RulePack)
         check_unique("definitions", "rule_packs", (p.name for p in self.rule_packs), "rule pack")
-        for name, kind in (("tempo", Tempo), ("loki", Loki), ("jaeger", Jaeger), ("mesh", MeshTelemetry)):
-            if getattr(self, name) is not None and not isinstance(getattr(self, name), kind):
-                raise DefinitionError("definitions", name, f"{getattr(self, name)!r} is not a {kind.__name__}")
-        check_items("definitions", "instrumentation", self.instrumentation, Instrumentation)
+        self._check_components()
         if self.sources is not None:
             object.__setattr__(self, "sources", tuple(self.sources))
             check_items("definitions", "sources", self.sources, MetricSource)
             check_unique("definitions", "sources", (s.name for s in self.sources), "metric source")
         check_unique("definitions", "instrumentation", (i.name for i in self.instrumentation), "instrumentation")
-        for board in self.dashboards:
-            if not isinstance(board, Dashboard):
-                raise DefinitionError("definitions", "dashboards", f"{board!r} is not an obs.grafana.Dashboard",
-                                      "build dashboards with obs.grafana.Dashboard")
         check_unique("definitions", "dashboards", (d.name for d in self.dashboards), "dashboard")
         self._check_delivery()
         object.__setattr__(self, "teams", tuple(self.teams))
@@ -104,11 +99,33 @@ class Definitions:
         """Who owns what (None without teams): the one answer rule labels, routing and `obs list` use."""
         return Owners(self.teams, self.platform_team) if self.teams and self.platform_team else None
 
+    def _check_components(self) -> None:
+        """Each optional component is of its class; a class is imported only when it is given."""
+        if self.tempo is not None:
+            from obs.backends.tempo import Tempo
+            check_items("definitions", "tempo", [self.tempo], Tempo)
+        if self.loki is not None:
+            from obs.backends.loki import Loki
+            check_items("definitions", "loki", [self.loki], Loki)
+        if self.jaeger is not None:
+            from obs.backends.jaeger import Jaeger
+            check_items("definitions", "jaeger", [self.jaeger], Jaeger)
+        if self.mesh is not None:
+            from obs.mesh.istio import MeshTelemetry
+            check_items("definitions", "mesh", [self.mesh], MeshTelemetry)
+        if self.instrumentation:
+            from obs.instrumentation.model import Instrumentation
+            check_items("definitions", "instrumentation", self.instrumentation, Instrumentation)
+        if self.dashboards:
+            from obs.grafana.dashboard import Dashboard
+            check_items("definitions", "dashboards", self.dashboards, Dashboard,
+                        "build dashboards with obs.grafana.Dashboard")
+
     def _check_delivery(self) -> None:
-        from obs.alertmanager.config import Alertmanager  # obs.alertmanager builds on the model
-        if self.alertmanager is not None and not isinstance(self.alertmanager, Alertmanager):
-            raise DefinitionError("definitions", "alertmanager", f"{self.alertmanager!r} is not an Alertmanager",
-                                  "build it with obs.alertmanager.Alertmanager(...)")
+        if self.alertmanager is not None:
+            from obs.alertmanager.config import Alertmanager  # obs.alertmanager builds on the model
+            check_items("definitions", "alertmanager", [self.alertmanager], Alertmanager,
+                        "build it with obs.alertmanager.Alertmanager(...)")
         check_items("definitions", "services", self.services, Service, "build services with obs.model.service.Service")
         check_unique("definitions", "services", (s.job for s in self.services), "service")
 

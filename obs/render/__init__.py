@@ -6,28 +6,67 @@ from typing import Iterable
 
 from obs.errors import DefinitionError
 from obs.files import RAW_BUDGET, Files
+from obs.lazy import When
 from obs.model.bundle import Bundle
 from obs.model.environment import Environment
-from obs.instrumentation import render as instrumentation
-from obs.render import (
-    alertmanager, backends, clusters, collector, grafana, jaeger, kubernetes, mesh, monitors, prometheus,
-    prometheusrule, rollouts, thanos,
-)
+from obs.render import clusters, grafana, kubernetes, prometheus, prometheusrule, rollouts, thanos
 from obs.render.base import WHOLE, DivisibleRenderer, RenderContext, RenderedFile, Renderer, Share
 
-# Each renderer owns a part of the output folder; add new ones here.
+
+def _tempo() -> Renderer:
+    from obs.render import backends
+    return backends.render_tempo
+
+
+def _loki() -> Renderer:
+    from obs.render import backends
+    return backends.render_loki
+
+
+def _jaeger() -> Renderer:
+    from obs.render import jaeger
+    return jaeger.render
+
+
+def _mesh() -> Renderer:
+    from obs.render import mesh
+    return mesh.render
+
+
+def _instrumentation() -> Renderer:
+    from obs.instrumentation import render as instrumentation
+    return instrumentation.render
+
+
+def _collectors() -> Renderer:
+    from obs.render import collector
+    return collector.render
+
+
+def _alertmanager() -> Renderer:
+    from obs.render import alertmanager
+    return alertmanager.render
+
+
+def _monitors() -> Renderer:
+    from obs.render import monitors
+    return monitors.render
+
+
+# Each renderer owns a part of the output folder; add new ones here (`When`: imported for an
+# environment that has the component).
 RENDERERS: tuple[Renderer, ...] = (
     prometheus.render,
     prometheusrule.render,
     grafana.render,
-    backends.render_tempo,
-    backends.render_loki,
-    jaeger.render,
-    mesh.render,
-    instrumentation.render,
-    collector.render,
-    alertmanager.render,
-    monitors.render,
+    When(lambda ctx: ctx.defs.tempo is not None, _tempo),
+    When(lambda ctx: ctx.defs.loki is not None, _loki),
+    When(lambda ctx: ctx.defs.jaeger is not None, _jaeger),
+    When(lambda ctx: ctx.defs.mesh is not None, _mesh),
+    When(lambda ctx: ctx.defs.instrumentation, _instrumentation),
+    When(lambda ctx: ctx.defs.collectors, _collectors),
+    When(lambda ctx: ctx.defs.alertmanager is not None, _alertmanager),
+    When(lambda ctx: ctx.defs.services, _monitors),
     rollouts.render,
     thanos.render,
     clusters.render,

@@ -4,12 +4,8 @@ datasources) and the chart values those sidecars need to honour them."""
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-from obs.alertmanager.crd import chart_values as alertmanager_values
-from obs.backends.jaeger import Jaeger
-from obs.backends.loki import INDEX_ATTRIBUTES
-from obs.grafana import Dashboard
 from obs.grafana.datasources import JAEGER_UID, LOKI_UID, PROMETHEUS_UID, TEMPO_UID
 from obs.model.environment import Environment
 from obs.render.base import RenderContext, RenderedFile
@@ -17,6 +13,10 @@ from obs.render.kubernetes import KUBERNETES_DIR, object_metadata
 from obs.render.prometheus import runbook_url
 from obs.serialize import to_json, to_yaml
 from obs.topologies.prometheus import prometheus_stack_values
+
+if TYPE_CHECKING:
+    from obs.backends.jaeger import Jaeger
+    from obs.grafana.dashboard import Dashboard
 
 DASHBOARDS_DIR = "grafana/dashboards"
 STACK_VALUES = "grafana/kube-prometheus-stack-values.yaml"
@@ -94,6 +94,7 @@ def _span_queries() -> list[dict[str, str]]:
 def trace_links() -> dict[str, Any]:
     """From a span to its logs (Loki) and its service's metrics (Prometheus): the same links on every
     trace datasource (Tempo, Jaeger)."""
+    from obs.backends.loki import INDEX_ATTRIBUTES  # only with dashboards: an SLO-only build never loads Loki's model
     start, end = TIME_SHIFT
     return {
         "tracesToLogsV2": {
@@ -207,7 +208,9 @@ def stack_values(ctx: RenderContext) -> dict[str, Any]:
     fleet each cluster's are in its overlay, obs.render.clusters), the Alertmanager running obs's
     routing (obs.alertmanager.crd.chart_values) and, with dashboards, the Grafana sidecars'."""
     values = {} if ctx.env.fleet else prometheus_stack_values(ctx.env)
-    values = {**values, **alertmanager_values(ctx.defs.alertmanager)}
+    if ctx.defs.alertmanager is not None:
+        from obs.alertmanager.crd import chart_values  # only with an Alertmanager (obs.lazy says why)
+        values = {**values, **chart_values(ctx.defs.alertmanager)}
     return {**values, **sidecar_values(ctx)} if ctx.defs.all_dashboards() else values
 
 

@@ -13,7 +13,6 @@ from obs.catalog.promql import Selection, Shaped, forget_shapes, select, shape_o
 from obs.model.rules import AlertRule, RecordingRule, RuleGroup, RulePack
 from obs.render.base import RenderContext
 from obs.render.grafana import dashboard_json
-from obs.validate.dashboard_queries import LABEL_VALUES, prometheus_queries
 from obs.validate.lint import LintIssue
 
 CHECK = "coherence"
@@ -133,6 +132,9 @@ def _reads(rules: Sequence[_Rule]) -> list[Reads]:
 def _dashboard_queries(ctx: RenderContext) -> Iterator[tuple[str, str, str]]:
     """Panel queries, and each label_values(expr, label) variable as `group by (label) (expr)`, so
     the label it lists is checked too."""
+    if not ctx.defs.all_dashboards():
+        return
+    from obs.validate.dashboard_queries import LABEL_VALUES, prometheus_queries  # the promtool side: with dashboards only
     for board in ctx.defs.all_dashboards():
         data = dashboard_json(ctx, board)
         for query in prometheus_queries(data, f"{board.name}.json"):
