@@ -103,19 +103,20 @@ class Definitions:
         """Each optional component is of its class; a class is imported only when it is given."""
         if self.tempo is not None:
             from obs.backends.tempo import Tempo
-            check_items("definitions", "tempo", [self.tempo], Tempo)
+            check_items("definitions", "tempo", [self.tempo], Tempo, "build it with obs.backends.Tempo(...)")
         if self.loki is not None:
             from obs.backends.loki import Loki
-            check_items("definitions", "loki", [self.loki], Loki)
+            check_items("definitions", "loki", [self.loki], Loki, "build it with obs.backends.Loki(...)")
         if self.jaeger is not None:
             from obs.backends.jaeger import Jaeger
-            check_items("definitions", "jaeger", [self.jaeger], Jaeger)
+            check_items("definitions", "jaeger", [self.jaeger], Jaeger, "build it with obs.backends.Jaeger(...)")
         if self.mesh is not None:
             from obs.mesh.istio import MeshTelemetry
-            check_items("definitions", "mesh", [self.mesh], MeshTelemetry)
+            check_items("definitions", "mesh", [self.mesh], MeshTelemetry, "build it with obs.mesh.MeshTelemetry(...)")
         if self.instrumentation:
             from obs.instrumentation.model import Instrumentation
-            check_items("definitions", "instrumentation", self.instrumentation, Instrumentation)
+            check_items("definitions", "instrumentation", self.instrumentation, Instrumentation,
+                        "build it with obs.instrumentation.Instrumentation(...)")
         if self.dashboards:
             from obs.grafana.dashboard import Dashboard
             check_items("definitions", "dashboards", self.dashboards, Dashboard,
