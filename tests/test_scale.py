@@ -171,3 +171,19 @@ def test_plain_scalars_match_pyyaml_whatever_their_first_character():
             data = {"key": first + rest, "list": [first + rest]}
             _scalars.clear()
             assert to_yaml(data).decode() == _pyyaml(data), first + rest
+
+
+def test_rendering_drops_the_serialised_rule_groups_before_the_linters_run(reference_bundle):
+    """The rule files and PrometheusRules share each pack's serialised groups; once both are
+    rendered nothing reads them, and the linters that run next must not hold them (memory)."""
+    from obs.render import render_files
+    from obs.render.prometheus import RULE_GROUPS, rule_groups_block
+    env = reference_bundle.environments[-1]
+    ctx = RenderContext(reference_bundle, env, reference_bundle.definitions(env))
+    pack = ctx.defs.all_rule_packs()[0]
+    rule_groups_block(ctx, pack)
+    assert any(isinstance(k, tuple) and k[0] == RULE_GROUPS for k in ctx.memo)
+    files = dict(render_files(ctx))
+    assert not any(isinstance(k, tuple) and k[0] == RULE_GROUPS for k in ctx.memo)
+    again = RenderContext(reference_bundle, env, reference_bundle.definitions(env))
+    assert dict(render_files(again)) == files

@@ -10,6 +10,7 @@ from obs.lazy import When
 from obs.model.bundle import Bundle
 from obs.model.environment import Environment
 from obs.render import clusters, grafana, kubernetes, prometheus, prometheusrule, rollouts, thanos
+from obs.render.prometheus import RULE_GROUPS
 from obs.render.base import WHOLE, DivisibleRenderer, RenderContext, RenderedFile, Renderer, Share
 
 
@@ -93,6 +94,7 @@ def render_files(ctx: RenderContext, share: Share = WHOLE, raw_budget: int = RAW
     files = Files(raw_budget=raw_budget)  # serialised as they come, so the rendered data can be freed
     for renderer in RENDERERS:
         add_files(ctx.env, files, ((rendered.path, rendered.to_bytes()) for rendered in renderer(ctx)))
+    ctx.forget(RULE_GROUPS)  # the rule files and PrometheusRules are rendered: no linter reads them
     add_files(ctx.env, files, render_share(ctx, share).items())
     return files
 

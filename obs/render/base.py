@@ -28,6 +28,13 @@ class RenderContext:
             self.memo[key] = make()
         return self.memo[key]
 
+    def forget(self, kind: str) -> None:
+        """Drop what `once` kept under `(kind, ...)` keys: what only the renderers share (a rule
+        pack's serialised groups), once they have all run, so the linters do not run beside it (a
+        thousand services' rule groups are ~35 MB)."""
+        for key in [k for k in self.memo if isinstance(k, tuple) and k[:1] == (kind,)]:
+            del self.memo[key]
+
 
 @dataclass(frozen=True)
 class RenderedFile:

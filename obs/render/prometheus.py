@@ -168,9 +168,12 @@ def placed_packs(ctx: RenderContext) -> Iterator[tuple[str, RulePack, RulePack]]
             yield tier, part, pack
 
 
+RULE_GROUPS = "rule-groups"  # RenderContext.once key of the serialised groups
+
+
 def rule_groups_block(ctx: RenderContext, pack: RulePack) -> Block:
     """A pack's `groups:` document, serialised once for its rule file and its PrometheusRule."""
-    return ctx.once(("rule-groups", pack.name, tuple(g.name for g in pack.groups)),
+    return ctx.once((RULE_GROUPS, pack.name, tuple(g.name for g in pack.groups)),
                     lambda: Block(render_rule_groups(ctx.env, pack)))
 
 
