@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 
-
 def _redact(text: str) -> str:
     """obs.secret_patterns.redact, imported with the first error (its patterns take a few ms to compile)."""
     from obs.secret_patterns import redact as hide
