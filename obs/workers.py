@@ -21,6 +21,7 @@ from obs.errors import ObsError
 
 if TYPE_CHECKING:  # multiprocessing is imported when a build forks (obs.lazy): a small one does not
     from multiprocessing.connection import Connection
+    from multiprocessing.context import ForkContext
     from multiprocessing.process import BaseProcess
 
 T = TypeVar("T")
@@ -42,21 +43,25 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+def _fork_context() -> ForkContext | None:
+    """multiprocessing's fork context, None where the platform cannot fork. multiprocessing is
+    imported here, when a build first forks: a small build never does (obs.lazy)."""
+    import multiprocessing
+    return multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+
+
 def run_each(work: Callable[[T], R], items: Sequence[T], jobs: int | None = None, doing: str = "",
              names: Sequence[str] | None = None) -> list[R]:
     """`[work(item) for item in items]`, in up to `jobs` forked processes at a time (default:
     default_jobs()); `names` name the items in errors."""
     jobs = default_jobs() if jobs is None else jobs
-    if jobs <= 1 or len(items) <= 1:
+    fork = _fork_context() if jobs > 1 and len(items) > 1 else None
+    if fork is None:
         return [work(item) for item in items]
-    import multiprocessing
     from multiprocessing.connection import wait
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return [work(item) for item in items]
     global _TASK
     _TASK = (work, items)
     gc.freeze()  # what the workers inherit is never scanned by their cycle collector (nor copied for it)
-    fork = multiprocessing.get_context("fork")
     results: dict[int, R] = {}
     waiting = list(range(len(items)))
     running: dict[Connection, tuple[int, BaseProcess]] = {}
@@ -97,13 +102,12 @@ def run_each(work: Callable[[T], R], items: Sequence[T], jobs: int | None = None
 def run_beside(here: Callable[[], R], there: Callable[[], T], name: str, doing: str = "") -> tuple[R, T]:
     """`(here(), there())`, with `there` in a forked process while `here` runs in this one (whose
     result stays here: nothing big is sent back). Without fork, `there` runs after `here`."""
-    import multiprocessing
-    if "fork" not in multiprocessing.get_all_start_methods():
+    fork = _fork_context()
+    if fork is None:
         return here(), there()
     global _TASK
     _TASK = (_call, [there])
     gc.freeze()  # as in run_each; and `here` does not scan what both read (the definitions) again
-    fork = multiprocessing.get_context("fork")
     receive, send = fork.Pipe(duplex=False)
     process = fork.Process(target=_child, args=(0, send, doing), daemon=False)  # as in run_each
     try:
